@@ -1,0 +1,73 @@
+"""Errors that capsim reports to its users.
+
+This module owns the exception types and their wording. Every error a user can
+cause (a bad scenario file, a bad ``--set``, a bad argument) is a
+:class:`CapsimError`; the CLI prints it as one message and exits with status 2.
+Anything else reaching the CLI is a bug in capsim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CapsimError(Exception):
+    """An error caused by the user's input; the CLI prints it and exits with status 2."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One bad value: where it is, what it was, and what is allowed.
+
+    Parameters
+    ----------
+    field : str
+        Dotted path of the field, e.g. ``demand.surges[0].multiplier``; empty for
+        a problem with the whole file.
+    problem : str
+        What is wrong, in words.
+    value : str | None
+        The offending value as the user wrote it (already formatted), if any.
+    allowed : str | None
+        What would be accepted instead, if it can be said briefly.
+    """
+
+    field: str
+    problem: str
+    value: str | None = None
+    allowed: str | None = None
+
+    def render(self) -> str:
+        """Return the problem as one line: ``field: problem (got v; allowed: a)``."""
+        head = f"{self.field}: {self.problem}" if self.field else self.problem
+        details = []
+        if self.value is not None:
+            details.append(f"got {self.value}")
+        if self.allowed:
+            details.append(f"allowed: {self.allowed}")
+        return f"{head} ({'; '.join(details)})" if details else head
+
+
+class ScenarioError(CapsimError):
+    """A scenario that cannot be read or does not validate.
+
+    Parameters
+    ----------
+    source : str
+        Where the scenario came from: a file name, possibly with the ``--set``
+        overrides applied to it.
+    problems : list of FieldProblem
+        Every problem found, in the order of the file.
+    """
+
+    def __init__(self, source: str, problems: list[FieldProblem]):
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        if len(self.problems) == 1:
+            return f"{self.source}: {self.problems[0].render()}"
+        lines = [f"{self.source}: {len(self.problems)} problems"]
+        lines += [f"  - {p.render()}" for p in self.problems]
+        return "\n".join(lines)
