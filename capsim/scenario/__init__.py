@@ -1,0 +1,54 @@
+"""Scenarios: the schema (``models``), loading and overrides (``load``).
+
+A :class:`Scenario` is frozen and typed; load one with :func:`load_scenario`.
+"""
+
+from capsim.scenario.load import (
+    apply_overrides,
+    json_schema,
+    load_scenario,
+    parse_override,
+    scenario_dict,
+    validate,
+    with_overrides,
+)
+from capsim.scenario.models import (
+    WEEKDAY_NAMES,
+    Absence,
+    Batch,
+    Demand,
+    OrderClass,
+    Outbreak,
+    Scenario,
+    Shift,
+    Surge,
+    Trace,
+    Vacation,
+    Window,
+    Work,
+    Workforce,
+)
+
+__all__ = [
+    "WEEKDAY_NAMES",
+    "Absence",
+    "Batch",
+    "Demand",
+    "OrderClass",
+    "Outbreak",
+    "Scenario",
+    "Shift",
+    "Surge",
+    "Trace",
+    "Vacation",
+    "Window",
+    "Work",
+    "Workforce",
+    "apply_overrides",
+    "json_schema",
+    "load_scenario",
+    "parse_override",
+    "scenario_dict",
+    "validate",
+    "with_overrides",
+]

@@ -1,0 +1,221 @@
+"""Loading scenarios: TOML files, ``--set`` overrides, and the wording of validation errors.
+
+This is the only place that reads scenario files. A problem becomes a
+:class:`~capsim.errors.ScenarioError` naming the file, the field path, the
+value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from capsim.errors import FieldProblem, ScenarioError
+from capsim.scenario.describe import allowed_values, field_names
+from capsim.scenario.models import FieldError, Scenario
+
+PathPart = str | int
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+_PATH = re.compile(rf"{_NAME}(?:\.(?:{_NAME}|\d+)|\[\d+\])*")
+_PART = re.compile(rf"({_NAME})|(\d+)")
+
+
+def parse_path(text: str) -> list[PathPart]:
+    """Split ``demand.surges[0].multiplier`` (or ``demand.surges.0.multiplier``) into parts."""
+    if not _PATH.fullmatch(text):
+        raise ValueError(f"cannot parse field path {text!r}; write it like "
+                         "demand.surges[0].multiplier")
+    return [name if name else int(index) for name, index in _PART.findall(text)]
+
+
+def format_path(parts: Sequence[PathPart]) -> str:
+    """Join path parts the way users write them: ``demand.surges[0].multiplier``."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def parse_override(text: str) -> tuple[list[PathPart], Any]:
+    """Parse ``dotted.path=value``; the value is read as a TOML literal, else as a string."""
+    if "=" not in text:
+        raise ScenarioError("--set", [FieldProblem("", "expected PATH=VALUE", repr(text))])
+    raw_path, raw_value = (s.strip() for s in text.split("=", 1))
+    try:
+        path = parse_path(raw_path)
+    except ValueError as exc:
+        raise ScenarioError("--set", [FieldProblem("", str(exc))]) from None
+    try:
+        value = tomllib.loads(f"v = {raw_value}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw_value
+    return path, value
+
+
+def _set(data: dict[str, Any], path: list[PathPart], value: Any, text: str) -> None:
+    node: Any = data
+    for depth, part in enumerate(path):
+        here = format_path(path[: depth + 1])
+        if isinstance(part, int):
+            if not isinstance(node, list) or not 0 <= part < len(node):
+                size = len(node) if isinstance(node, list) else 0
+                allowed = f"indices 0 to {size - 1}" if size else "none: the list is empty"
+                raise ScenarioError(f"--set {text}", [FieldProblem(
+                    here, "no such list element", None, allowed)])
+        elif not isinstance(node, dict):
+            raise ScenarioError(f"--set {text}", [FieldProblem(
+                format_path(path[:depth]), "is a value, not a table")])
+        if depth == len(path) - 1:
+            node[part] = value
+        else:
+            if isinstance(node, dict) and part not in node:
+                node[part] = [] if isinstance(path[depth + 1], int) else {}
+            node = node[part]
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Return a copy of raw scenario data with each ``PATH=VALUE`` override applied."""
+    result = _deep_copy(data)
+    for text in overrides:
+        path, value = parse_override(text)
+        _set(result, path, value, text)
+    return result
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    text = repr(value) if not isinstance(value, bool) else str(value).lower()
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _problem(error: dict[str, Any], overrides: Sequence[str]) -> FieldProblem:
+    loc: list[PathPart] = [p for p in error["loc"] if p != "__root__"]
+    message = error["msg"].removeprefix("Value error, ")
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldError):
+        loc += parse_path(cause.field)
+        value = None if cause.value is None else _format_value(cause.value)
+        return FieldProblem(_with_override(format_path(loc), overrides), message, value)
+    field = format_path(loc)
+    if error["type"] == "extra_forbidden":
+        names = field_names(loc[:-1])
+        key = str(loc[-1])
+        guess = [n for n in names if n.startswith(key)] or difflib.get_close_matches(
+            key, names, n=1, cutoff=0.6)
+        message = "unknown field" + (f"; did you mean {guess[0]!r}?" if guess else "")
+        return FieldProblem(field, message, None, ", ".join(names))
+    if error["type"] == "missing":
+        return FieldProblem(field, "required field is missing", None, allowed_values(loc))
+    return FieldProblem(_with_override(field, overrides), message,
+                        _format_value(error.get("input")), allowed_values(loc))
+
+
+def _with_override(field: str, overrides: Sequence[str]) -> str:
+    """Mention the ``--set`` that put a bad value into ``field``, if one did."""
+    for text in overrides:
+        target = text.split("=", 1)[0].strip()
+        if field and format_path(parse_path(target)) == field:
+            return f"{field} (from --set {text})"
+    return field
+
+
+def validate(
+    data: dict[str, Any], *, source: str = "<scenario>", base_dir: Path | None = None,
+    overrides: Sequence[str] = (),
+) -> Scenario:
+    """Validate raw scenario data (as read from TOML) into a :class:`Scenario`.
+
+    Parameters
+    ----------
+    data : dict
+        The scenario as nested tables.
+    source : str
+        How to name the scenario in error messages (usually its file).
+    base_dir : Path, optional
+        Directory against which relative data-file paths are resolved.
+    overrides : sequence of str
+        ``PATH=VALUE`` overrides to apply first.
+    """
+    data = apply_overrides(data, overrides)
+    try:
+        scenario = Scenario.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        problems = [_problem(e, overrides) for e in exc.errors(include_url=False)]
+        raise ScenarioError(source, problems) from None
+    scenario._base_dir = base_dir
+    scenario._source = source
+    return scenario
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into a :class:`ScenarioError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(path), [FieldProblem("", "file not found")]) from None
+    except IsADirectoryError:
+        raise ScenarioError(str(path), [FieldProblem("", "is a directory, not a file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), [FieldProblem("", f"cannot read the file: {exc}")]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), [FieldProblem("", f"invalid TOML: {exc}")]) from None
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Load and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML scenario file. Data files it names are resolved against its directory.
+    overrides : sequence of str
+        ``dotted.path=value`` overrides (values are TOML literals), as with ``--set``.
+
+    Raises
+    ------
+    capsim.errors.ScenarioError
+        If the file cannot be read or does not validate; the message names the
+        file, the field, the value and what is allowed.
+    """
+    path = Path(path)
+    return validate(read_toml(path), source=str(path), base_dir=path.parent,
+                    overrides=overrides)
+
+
+def with_overrides(scenario: Scenario, overrides: Sequence[str]) -> Scenario:
+    """Return ``scenario`` with ``PATH=VALUE`` overrides applied and validated again."""
+    if not overrides:
+        return scenario
+    return validate(scenario_dict(scenario), source=scenario.source,
+                    base_dir=scenario.base_dir, overrides=overrides)
+
+
+def scenario_dict(scenario: Scenario) -> dict[str, Any]:
+    """The fully resolved scenario (every default filled in) as JSON-ready data."""
+    return scenario.model_dump(mode="json", by_alias=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (for editors and ``capsim schema``)."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["title"] = "capsim scenario"
+    return schema

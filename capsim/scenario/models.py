@@ -1,0 +1,156 @@
+"""The scenario schema: the :class:`Scenario` itself, its targets and run defaults.
+
+Frozen, typed pydantic models for everything a scenario file can say; the
+tables live in ``orders.py`` (demand, work, classes) and ``staff.py``
+(workforce, absence). Every default lives in the field that owns it. This
+module validates values and their relations; it does not read TOML (see
+``load.py``) and samples nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from capsim.scenario.base import WEEKDAY_NAMES, FieldError, SchemaModel, Weekday
+from capsim.scenario.orders import Batch, Demand, OrderClass, Surge, Trace, Work
+from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
+
+__all__ = [
+    "WEEKDAY_NAMES", "Absence", "Batch", "Demand", "Experiment", "FieldError", "OrderClass",
+    "Outbreak", "Scenario", "Shift", "Surge", "Targets", "Trace", "Vacation", "Window", "Work",
+    "Workforce",
+]
+
+
+class Targets(SchemaModel):
+    """What the operation must achieve."""
+
+    on_time_rate: Annotated[float, Field(gt=0, le=1)] = 0.95
+
+
+class Experiment(SchemaModel):
+    """Defaults for a Monte Carlo run of this scenario (the CLI may override them)."""
+
+    replications: int = Field(100, ge=1)
+    seed: int = Field(0, ge=0)
+
+
+class Scenario(SchemaModel):
+    """A complete description of an operation to simulate."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    horizon_days: int = Field(ge=1, description="Length of a replication in days.")
+    warmup_days: int = Field(0, ge=0, description="Days excluded from the KPIs.")
+    start_weekday: Weekday = Field(0, description="Weekday of day 0 (0 = Monday).")
+    demand: Demand
+    work: Work = Work()
+    classes: tuple[OrderClass, ...] = Field(
+        (), description="Order classes; default: one class from [work]."
+    )
+    workforce: Workforce
+    absence: Absence = Absence()
+    dispatch: Literal["fifo", "edd", "priority"] = Field(
+        "fifo", description="Queue discipline: first in first out, earliest due date, or class "
+        "priority (FIFO within a class)."
+    )
+    targets: Targets = Targets()
+    experiment: Experiment = Experiment()
+    _source: str = PrivateAttr(default="<scenario>")
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str:
+        """Where the scenario came from (its file), for messages."""
+        return self._source
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The directory its data files are resolved against."""
+        return self._base_dir
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.warmup_days >= self.horizon_days:
+            raise FieldError("warmup_days", f"must be less than horizon_days "
+                             f"({self.horizon_days})", self.warmup_days)
+        self._check_classes()
+        self._check_work()
+        try:
+            self.absence.vacation.check_fits(self.horizon_days)
+        except FieldError as exc:
+            raise FieldError(f"absence.vacation.{exc.field}", str(exc), exc.value) from None
+        if self.workforce.roster == 0 and self.has_demand:
+            raise FieldError("workforce.roster", "no technician to serve the demand; allowed: "
+                             ">= 1 when there is demand", 0)
+        return self
+
+    def _check_classes(self) -> None:
+        names = [c.name for c in self.classes]
+        if len(set(names)) != len(names):
+            raise FieldError("classes", "class names repeat", names)
+        total = sum(c.share for c in self.classes)
+        if self.classes and not math.isclose(total, 1, abs_tol=1e-9):
+            raise FieldError("classes", f"shares sum to {total:g}; they must sum to 1")
+        known = ", ".join(map(repr, self.class_names))
+        for i, batch in enumerate(self.demand.batches):
+            if batch.order_class is not None and batch.order_class not in self.class_names:
+                raise FieldError(f"demand.batches[{i}].class", f"unknown order class; allowed: "
+                                 f"{known}", batch.order_class)
+        trace = self.demand.trace
+        if trace is not None and trace.data.order_class is not None:
+            unknown = sorted(set(trace.data.order_class) - set(self.class_names))
+            if unknown:
+                raise FieldError("demand.trace.file", f"unknown order class {unknown[0]!r} in "
+                                 f"the trace; allowed: {known}", str(trace.file))
+
+    def _check_work(self) -> None:
+        for i, order_class in enumerate(self.classes or [None]):
+            own = order_class is not None and order_class.work is not None
+            work = order_class.work if own else self.work
+            try:
+                work.check_complete()
+            except FieldError as exc:
+                where = f"classes[{i}].work" if own else "work"
+                raise FieldError(f"{where}.{exc.field}", str(exc), exc.value) from None
+
+    @property
+    def has_demand(self) -> bool:
+        """Whether any order can arrive."""
+        d = self.demand
+        return d.rate_per_hour > 0 or bool(d.batches) or d.trace is not None
+
+    @property
+    def order_classes(self) -> tuple[OrderClass, ...]:
+        """The order classes with every default filled in (work, promise)."""
+        if not self.classes:
+            # model_construct: the parts are validated already (and a data file is not re-read)
+            return (OrderClass.model_construct(name="default", share=1.0, priority=0,
+                                               promise_hours=self.work.promise_hours,
+                                               work=self.work),)
+        return tuple(
+            c.model_copy(update={
+                "work": c.work or self.work,
+                "promise_hours": c.promise_hours or (c.work or self.work).promise_hours,
+            })
+            for c in self.classes
+        )
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Names of the order classes, in order."""
+        return tuple(c.name for c in self.order_classes)
+
+    @property
+    def horizon_hours(self) -> float:
+        """The horizon in hours."""
+        return 24.0 * self.horizon_days
+
+    @property
+    def warmup_hours(self) -> float:
+        """The warm-up in hours."""
+        return 24.0 * self.warmup_days

@@ -1,0 +1,186 @@
+"""The order side of a scenario.
+
+Demand (rates, profiles, surges, batches, forecast, trace replay), work
+contents, and order classes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
+
+from capsim.scenario.base import (
+    FieldError,
+    NonNegative,
+    Positive,
+    SchemaModel,
+    resolve_path,
+)
+from capsim.scenario.files import TraceData, read_minutes, read_trace
+
+
+class Surge(SchemaModel):
+    """A window during which the arrival rate is multiplied (a holiday, a promotion)."""
+
+    name: str = ""
+    start_hour: NonNegative = Field(description="Hours from the start of day 0.")
+    end_hour: Positive = Field(description="Hours from the start of day 0; after start_hour.")
+    multiplier: NonNegative = Field(description="Factor on the arrival rate inside the window.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end_hour <= self.start_hour:
+            raise FieldError("end_hour", f"must be after start_hour ({self.start_hour:g})",
+                             self.end_hour)
+        return self
+
+
+class Batch(SchemaModel):
+    """A batch drop: ``orders`` orders arriving together at ``at_hour``."""
+
+    name: str = ""
+    at_hour: NonNegative = Field(description="Hours from the start of day 0.")
+    orders: int = Field(ge=1, description="Number of orders in the batch.")
+    order_class: str | None = Field(
+        None, alias="class", description="Class of every order in the batch; default: by shares."
+    )
+
+
+class Trace(SchemaModel):
+    """Replay arrivals from a CSV file instead of sampling them.
+
+    The file has a header and a column ``arrival_hour`` (hours from the start of
+    day 0) or ``timestamp`` (ISO 8601); optional columns ``class`` and
+    ``work_minutes``. Without ``work_minutes``, work contents are sampled.
+    """
+
+    file: Path = Field(description="CSV file, relative to the scenario file.")
+    origin: datetime | None = Field(
+        None, description="The date-time of hour 0 for timestamps; default: midnight of the "
+        "earliest timestamp's date."
+    )
+    _data: TraceData | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _load(self, info: ValidationInfo) -> Self:
+        try:
+            self._data = read_trace(resolve_path(self.file, info), self.origin)
+        except ValueError as exc:
+            raise FieldError("file", str(exc), str(self.file)) from None
+        return self
+
+    @property
+    def data(self) -> TraceData:
+        """The arrivals read from the file."""
+        assert self._data is not None
+        return self._data
+
+
+class Demand(SchemaModel):
+    """Order arrivals: a non-homogeneous Poisson process, batch drops, or a replayed trace.
+
+    rate(t) = rate_per_hour × hour_profile[hour of day] × week_profile[weekday]
+    × (multipliers of the surges active at t) × forecast multiplier.
+    Profiles multiply as given; with profile means of 1, rate_per_hour is the mean rate.
+    """
+
+    rate_per_hour: NonNegative = Field(0.0, description="Base arrival rate, orders per hour.")
+    hour_profile: tuple[NonNegative, ...] = Field(
+        (1.0,) * 24, min_length=24, max_length=24,
+        description="24 multipliers, hour 0-1 first.",
+    )
+    week_profile: tuple[NonNegative, ...] = Field(
+        (1.0,) * 7, min_length=7, max_length=7, description="7 multipliers, Monday first."
+    )
+    surges: tuple[Surge, ...] = ()
+    batches: tuple[Batch, ...] = ()
+    forecast_cv: NonNegative = Field(
+        0.0, description="Coefficient of variation of a per-replication rate multiplier "
+        "(lognormal, mean 1): uncertainty in the forecast."
+    )
+    trace: Trace | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if self.trace is not None and self.rate_per_hour > 0:
+            raise FieldError("trace", "give either rate_per_hour (sampled arrivals) or trace "
+                             "(replayed arrivals), not both")
+        return self
+
+
+# --------------------------------------------------------------------------- work
+
+Distribution = Literal["fixed", "exponential", "lognormal", "gamma", "empirical"]
+
+
+class Work(SchemaModel):
+    """Work content (touch time) of an order, and the promise that sets its due time."""
+
+    distribution: Distribution = "exponential"
+    mean_minutes: Positive | None = Field(
+        None, description="Mean work content in minutes (all but empirical)."
+    )
+    cv: Positive | None = Field(
+        None, description="Coefficient of variation (lognormal and gamma only)."
+    )
+    file: Path | None = Field(
+        None, description="CSV of work contents in minutes (empirical only), relative to the "
+        "scenario file; resampled with replacement."
+    )
+    column: str | None = Field(None, description="Column of `file`; default: the first.")
+    promise_hours: Positive = Field(
+        24.0, description="Due time = arrival + promise_hours (classes may override)."
+    )
+    _minutes: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> Self:
+        kind = self.distribution
+        if kind == "empirical":
+            if self.mean_minutes is not None or self.cv is not None:
+                raise FieldError("mean_minutes" if self.cv is None else "cv",
+                                 "distribution 'empirical' takes its mean and cv from file")
+            if self.file is not None:
+                try:
+                    self._minutes = read_minutes(resolve_path(self.file, info), self.column)
+                except ValueError as exc:
+                    raise FieldError("file", str(exc), str(self.file)) from None
+            return self
+        if self.file is not None or self.column is not None:
+            raise FieldError("file" if self.file is not None else "column",
+                             f"applies to distribution 'empirical' only, not {kind!r}")
+        if kind in ("fixed", "exponential") and self.cv is not None:
+            raise FieldError("cv", f"distribution {kind!r} has no cv parameter", self.cv)
+        return self
+
+    def check_complete(self) -> None:
+        """Raise :class:`FieldError` if a parameter the distribution needs is missing.
+
+        Checked only for the work tables that orders actually use: a scenario whose
+        classes all give their own ``work`` needs no mean in ``[work]``.
+        """
+        kind = self.distribution
+        if kind == "empirical" and self.file is None:
+            raise FieldError("file", "distribution 'empirical' needs file (a CSV of minutes)")
+        if kind != "empirical" and self.mean_minutes is None:
+            raise FieldError("mean_minutes", f"distribution {kind!r} needs mean_minutes")
+        if kind in ("lognormal", "gamma") and self.cv is None:
+            raise FieldError("cv", f"distribution {kind!r} needs cv")
+
+    @property
+    def empirical_minutes(self) -> Any:
+        """The values read from ``file`` (empirical only), else None."""
+        return self._minutes
+
+
+class OrderClass(SchemaModel):
+    """A class of orders with its own share, work content, promise and priority."""
+
+    name: str = Field(min_length=1)
+    share: Annotated[float, Field(gt=0, le=1)] = Field(description="Share of sampled arrivals.")
+    promise_hours: Positive | None = Field(None, description="Default: work.promise_hours.")
+    priority: int = Field(0, description="Smaller is served first under dispatch = 'priority'.")
+    work: Work | None = Field(None, description="Default: the scenario's [work].")

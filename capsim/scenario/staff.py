@@ -1,0 +1,174 @@
+"""The people side of a scenario.
+
+Shift patterns, the workforce, and absence (unplanned, vacations, outbreaks).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from capsim.scenario.base import FieldError, NonNegative, Probability, SchemaModel, Weekday
+from capsim.scenario.calendar import DAYS_PER_YEAR, first_fit, free_weeks, vacation_blocks
+
+
+class Shift(SchemaModel):
+    """A shift pattern: when it runs, and how many technicians it takes.
+
+    A technician assigned to a pattern works ``days_per_week`` of its weekdays;
+    the days off are staggered across the pattern's technicians so that every
+    weekday loses about as many. Give ``count`` (technicians) or ``share`` (of the
+    roster) when there is more than one pattern.
+    """
+
+    name: str = ""
+    start_hour: Annotated[float, Field(ge=0, lt=24)] = Field(description="Hour of day, 0-24.")
+    length_hours: Annotated[float, Field(gt=0, le=24)] = Field(description="At most 24 hours.")
+    weekdays: tuple[Weekday, ...] = Field(
+        tuple(range(7)), min_length=1, max_length=7,
+        description="Days the shift runs: 0-6 (Monday first) or names.",
+    )
+    days_per_week: int | None = Field(
+        None, ge=1, le=7, description="Days each technician works; default: every weekday."
+    )
+    count: int | None = Field(None, ge=0, description="Technicians on this pattern.")
+    share: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        None, description="Share of the remaining roster on this pattern."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if len(set(self.weekdays)) != len(self.weekdays):
+            raise FieldError("weekdays", "repeat a day", list(self.weekdays))
+        if self.days_per_week is not None and self.days_per_week > len(self.weekdays):
+            raise FieldError("days_per_week", f"exceeds the {len(self.weekdays)} weekdays of "
+                             "the shift", self.days_per_week)
+        if self.count is not None and self.share is not None:
+            raise FieldError("share", "give count or share, not both", self.share)
+        return self
+
+
+class Workforce(SchemaModel):
+    """The roster and how it is scheduled."""
+
+    roster: int = Field(ge=0, description="Technicians employed (headcount).")
+    always_on: bool = Field(
+        False, description="Every technician works around the clock every day (classical "
+        "queues); otherwise give [[workforce.shifts]]."
+    )
+    shifts: tuple[Shift, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.always_on and self.shifts:
+            raise FieldError("shifts", "always_on = true excludes [[workforce.shifts]]")
+        if not self.always_on and not self.shifts:
+            raise FieldError("shifts", "give [[workforce.shifts]] or set always_on = true")
+        if len(self.shifts) > 1 and any(s.count is None and s.share is None for s in self.shifts):
+            raise FieldError("shifts", "with several shifts, each needs count or share")
+        counted = sum(s.count or 0 for s in self.shifts)
+        shares = [s.share for s in self.shifts if s.share is not None]
+        if shares and not math.isclose(sum(shares), 1.0, abs_tol=1e-9):
+            raise FieldError("shifts", f"shares sum to {sum(shares):g}; they must sum to 1")
+        if counted > self.roster:
+            raise FieldError("roster", f"is less than the {counted} technicians the shift "
+                             "counts ask for", self.roster)
+        if self.shifts and not shares and len(self.shifts) > 1 and counted != self.roster:
+            raise FieldError("roster", f"differs from the {counted} technicians the shift "
+                             "counts add up to; give one shift a share to take the rest",
+                             self.roster)
+        return self
+
+
+# --------------------------------------------------------------------------- absence
+
+
+class Window(SchemaModel):
+    """Whole days [start_day, end_day) from the start of day 0."""
+
+    start_day: int = Field(ge=0)
+    end_day: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end_day <= self.start_day:
+            raise FieldError("end_day", f"must be after start_day ({self.start_day})",
+                             self.end_day)
+        return self
+
+
+class Vacation(SchemaModel):
+    """Vacation: weeks per technician per year, taken in blocks of whole weeks.
+
+    Blocks are placed at random over a 52-week year that starts on day 0, never in
+    a blackout window; the horizon sees the part of the year it covers.
+    """
+
+    weeks_per_year: int = Field(0, ge=0, le=52)
+    block_weeks: int = Field(1, ge=1, le=52, description="Length of a block; the last may be "
+                             "shorter.")
+    blackouts: tuple[Window, ...] = Field((), description="No vacation in these windows.")
+
+    def check_fits(self, horizon_days: int) -> None:
+        """Raise :class:`FieldError` unless the blocks fit outside blackouts.
+
+        Checked for every year that the horizon touches.
+        """
+        blocks = vacation_blocks(self.weeks_per_year, self.block_weeks)
+        windows = [(w.start_day, w.end_day) for w in self.blackouts]
+        for year in range(-(-horizon_days // DAYS_PER_YEAR)):
+            free = free_weeks(windows, year)
+            if first_fit(free, blocks) is None:
+                raise FieldError(
+                    "weeks_per_year", f"{len(blocks)} block(s) of up to {self.block_weeks} "
+                    f"week(s) do not fit in the {sum(free)} weeks of year {year} outside "
+                    "blackouts", self.weeks_per_year)
+
+
+class Outbreak(SchemaModel):
+    """Correlated illness that sends several technicians home at once.
+
+    At the start of the outbreak's day, each technician falls ill with probability
+    ``share`` (the attack rate) and stays home for a random number of days.
+
+    Give ``rate_per_30_days`` (outbreaks at random days, a Poisson process) or
+    ``start_day`` (one outbreak on that day).
+    """
+
+    rate_per_30_days: NonNegative | None = None
+    start_day: int | None = Field(None, ge=0)
+    share: Annotated[float, Field(gt=0, le=1)] = Field(description="Attack rate per technician.")
+    duration_days: Annotated[float, Field(ge=1)] = Field(description="Mean days at home.")
+    duration_distribution: Literal["fixed", "geometric"] = Field(
+        "fixed", description="fixed: exactly duration_days (a whole number); geometric on "
+        "1, 2, ... with mean duration_days."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.rate_per_30_days is None) == (self.start_day is None):
+            raise FieldError("start_day", "give exactly one of rate_per_30_days and start_day",
+                             self.start_day)
+        if self.duration_distribution == "fixed" and self.duration_days != int(self.duration_days):
+            raise FieldError("duration_days", "must be a whole number of days when "
+                             "duration_distribution = 'fixed'", self.duration_days)
+        return self
+
+
+class Absence(SchemaModel):
+    """Unplanned absence, its cover, vacations and outbreaks.
+
+    Each scheduled technician-day is absent with probability ``daily_rate``,
+    independently. A share ``last_minute_share`` of those is known only at shift
+    start; the others are known the day before and covered by a replacement with
+    probability ``cover_probability``. Last-minute and outbreak absences are never
+    covered.
+    """
+
+    daily_rate: Probability = 0.0
+    last_minute_share: Probability = 0.0
+    cover_probability: Probability = 0.0
+    vacation: Vacation = Vacation()
+    outbreaks: tuple[Outbreak, ...] = ()

@@ -1,0 +1,69 @@
+"""Shared helpers: small scenarios built from dicts, and the repository root."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from capsim.scenario import Scenario, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+STUTTERFLY = ROOT / "experiments" / "stutterfly.toml"
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``changes`` into a copy of ``base`` (tables merge, values replace)."""
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def mmc_data(lam: float, mu: float, c: int, promise: float, **changes: Any) -> dict[str, Any]:
+    """An M/M/c scenario: always-on servers, Poisson arrivals, exponential work."""
+    base = {
+        "name": f"M/M/{c}",
+        "horizon_days": 60,
+        "warmup_days": 5,
+        "demand": {"rate_per_hour": lam},
+        "work": {"distribution": "exponential", "mean_minutes": 60.0 / mu,
+                 "promise_hours": promise},
+        "workforce": {"roster": c, "always_on": True},
+    }
+    return merge(base, changes)
+
+
+def scenario(data: dict[str, Any], **kwargs: Any) -> Scenario:
+    return validate(data, **kwargs)
+
+
+@pytest.fixture
+def shifts_data() -> dict[str, Any]:
+    """A small operation with shifts, days off, absences, vacations and an outbreak."""
+    return {
+        "name": "shifts",
+        "horizon_days": 28,
+        "warmup_days": 3,
+        "demand": {"rate_per_hour": 6.0, "surges": [
+            {"start_hour": 240, "end_hour": 336, "multiplier": 1.5}]},
+        "work": {"distribution": "lognormal", "mean_minutes": 30.0, "cv": 0.7,
+                 "promise_hours": 16.0},
+        "workforce": {"roster": 8, "shifts": [
+            {"name": "early", "start_hour": 6, "length_hours": 8, "days_per_week": 5,
+             "share": 0.6},
+            {"name": "late", "start_hour": 14, "length_hours": 8, "days_per_week": 5,
+             "share": 0.4},
+        ]},
+        "absence": {
+            "daily_rate": 0.05, "last_minute_share": 0.5, "cover_probability": 0.5,
+            "vacation": {"weeks_per_year": 6, "block_weeks": 2},
+            "outbreaks": [{"rate_per_30_days": 1.0, "share": 0.3, "duration_days": 3,
+                           "duration_distribution": "geometric"}],
+        },
+    }

@@ -1,0 +1,171 @@
+"""Bad input: one clear message naming the file, the field, the value and what is allowed;
+exit status 2; no traceback unless --debug."""
+
+from __future__ import annotations
+
+import pytest
+
+from capsim.cli import main
+from capsim.errors import ScenarioError
+from capsim.scenario import load_scenario, validate
+from tests.conftest import STUTTERFLY, merge, mmc_data
+
+BASE = mmc_data(9.0, 1.0, 10, 2.0)
+
+
+def problem(data, **kwargs) -> str:
+    with pytest.raises(ScenarioError) as info:
+        validate(data, source="scenario.toml", **kwargs)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(("changes", "field", "fragments"), [
+    # unknown keys, top level and nested, with a suggestion
+    ({"horizon": 3}, "horizon", ["unknown field", "did you mean 'horizon_days'"]),
+    ({"demand": {"rate": 3}}, "demand.rate", ["unknown field", "rate_per_hour"]),
+    # wrong types
+    ({"horizon_days": "ten"}, "horizon_days", ["'ten'", "a whole number >= 1"]),
+    ({"workforce": {"always_on": "yes please"}}, "workforce.always_on", ["true or false"]),
+    # out of range
+    ({"demand": {"rate_per_hour": -1.0}}, "demand.rate_per_hour", ["got -1.0", ">= 0"]),
+    ({"absence": {"daily_rate": 1.5}}, "absence.daily_rate", ["got 1.5", ">= 0 and <= 1"]),
+    ({"absence": {"cover_probability": -0.1}}, "absence.cover_probability", [">= 0 and <= 1"]),
+    ({"demand": {"hour_profile": [1.0] * 23}}, "demand.hour_profile",
+     ["exactly 24 values"]),
+    ({"demand": {"week_profile": [1.0] * 8}}, "demand.week_profile", ["exactly 7 values"]),
+    ({"workforce": {"always_on": False, "shifts": [{"start_hour": 8, "length_hours": 25}]}},
+     "workforce.shifts[0].length_hours", ["got 25", "<= 24"]),
+    ({"workforce": {"roster": 0}}, "workforce.roster", ["no technician", "got 0"]),
+    ({"demand": {"rate_per_hour": float("nan")}}, "demand.rate_per_hour",
+     ["finite", "got nan"]),
+    ({"work": {"mean_minutes": float("inf")}}, "work.mean_minutes", ["finite", "got inf"]),
+    ({"dispatch": "lifo"}, "dispatch", ["'lifo'", "'fifo', 'edd' or 'priority'"]),
+    ({"warmup_days": 60}, "warmup_days", ["less than horizon_days"]),
+    # relations between fields
+    ({"demand": {"surges": [{"start_hour": 10, "end_hour": 5, "multiplier": 2}]}},
+     "demand.surges[0].end_hour", ["after start_hour"]),
+    ({"work": {"distribution": "gamma"}}, "work.cv", ["needs cv"]),
+    ({"classes": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.4}]}, "classes",
+     ["sum to 0.9"]),
+    ({"demand": {"batches": [{"at_hour": 1, "orders": 5, "class": "vip"}]}},
+     "demand.batches[0].class", ["unknown order class", "'default'"]),
+    ({"absence": {"vacation": {"weeks_per_year": 5, "block_weeks": 5,
+                               "blackouts": [{"start_day": 0, "end_day": 350}]}}},
+     "absence.vacation.weeks_per_year", ["do not fit"]),
+])
+def test_scenario_problem_names_the_field(changes, field, fragments):
+    message = problem(merge(BASE, changes))
+    assert message.startswith(f"scenario.toml: {field}"), message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_missing_required_field():
+    data = merge(BASE, {})
+    del data["demand"]
+    assert "demand: required field is missing" in problem(data)
+
+
+def test_all_problems_are_listed():
+    message = problem(merge(BASE, {"horizon_days": 0, "absence": {"daily_rate": 2}}))
+    assert "2 problems" in message
+    assert "horizon_days" in message
+    assert "absence.daily_rate" in message
+
+
+def test_missing_scenario_file(tmp_path):
+    with pytest.raises(ScenarioError, match=r"nope\.toml: file not found"):
+        load_scenario(tmp_path / "nope.toml")
+
+
+def test_malformed_toml(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('name = "x"\nhorizon_days = = 3\n')
+    with pytest.raises(ScenarioError, match=r"bad.toml: invalid TOML: .*line 2"):
+        load_scenario(path)
+
+
+def _empirical(tmp_path, csv_text: str | None) -> str:
+    if csv_text is not None:
+        (tmp_path / "touch.csv").write_text(csv_text)
+    data = merge(BASE, {"work": {"distribution": "empirical", "file": "touch.csv"}})
+    del data["work"]["mean_minutes"]
+    return problem(data, base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(("csv_text", "fragments"), [
+    (None, ["work.file", "file not found"]),
+    ("minutes\n3\nabc\n", ["work.file", "line 3", "'abc' is not a number"]),
+    ("minutes\n3\n-2\n", ["line 3", "> 0"]),
+    ("minutes\n", ["no values"]),
+    ("", ["is empty"]),
+])
+def test_bad_empirical_csv(tmp_path, csv_text, fragments):
+    message = _empirical(tmp_path, csv_text)
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_unreadable_csv(tmp_path):
+    (tmp_path / "touch.csv").write_bytes(b"minutes\n\xff\xfe\x00\n")
+    assert "cannot read" in _empirical(tmp_path, None)
+
+
+@pytest.mark.parametrize(("csv_text", "fragments"), [
+    ("when\n1\n", ["demand.trace.file", "needs a column 'arrival_hour'"]),
+    ("arrival_hour\n1\nsoon\n", ["line 3", "'soon' is not a number"]),
+    ("timestamp\n2025-11-03T08:00\nyesterday\n", ["line 3", "ISO 8601"]),
+    ("arrival_hour,class\n1,vip\n", ["unknown order class 'vip'"]),
+])
+def test_bad_trace_csv(tmp_path, csv_text, fragments):
+    (tmp_path / "trace.csv").write_text(csv_text)
+    data = merge(BASE, {"demand": {"rate_per_hour": 0.0, "trace": {"file": "trace.csv"}}})
+    message = problem(data, base_dir=tmp_path)
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+@pytest.mark.parametrize(("override", "fragments"), [
+    ("demand.rat=3", ["demand.rat: unknown field", "rate_per_hour"]),
+    ("workforce.roster=-1", ["workforce.roster (from --set workforce.roster=-1)", "got -1"]),
+    ("demand.rate_per_hour.x=1", ["demand.rate_per_hour: is a value"]),
+    ("demand.surges[3].multiplier=1", ["no such list element"]),
+    ("roster", ["expected PATH=VALUE"]),
+    ("a..b=1", ["cannot parse field path"]),
+])
+def test_bad_set(override, fragments):
+    with pytest.raises(ScenarioError) as info:
+        validate(BASE, source="scenario.toml", overrides=[override])
+    for fragment in fragments:
+        assert fragment in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["run", "nope.toml"], "nope.toml: file not found"),
+    (["run", str(STUTTERFLY), "--set", "absence.daily_rate=2"], "absence.daily_rate"),
+    (["validate", str(STUTTERFLY), "--set", "workforce.rooster=3"], "did you mean 'roster'"),
+    (["run", str(STUTTERFLY), "--replications", "0"], "allowed: >= 1"),
+    (["run", str(STUTTERFLY), "--workers", "two"], "'two' is not a whole number"),
+    (["run", str(STUTTERFLY), "--engine", "warp"], "unknown engine 'warp'"),
+    (["run", str(STUTTERFLY), "--ci-level", "1.5"], "allowed: > 0 and < 1"),
+])
+def test_cli_exit_2_with_one_message(capsys, argv, fragment):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_cli_debug_shows_traceback(capsys):
+    assert main(["run", "nope.toml", "--debug"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert "file not found" in err
+
+
+def test_cli_out_must_be_a_directory(tmp_path, capsys):
+    target = tmp_path / "file.txt"
+    target.write_text("not a directory")
+    assert main(["run", str(STUTTERFLY), "-r", "1", "--out", str(target)]) == 2
+    assert "exists and is not a directory" in capsys.readouterr().err
+    assert target.read_text() == "not a directory"
