@@ -1,0 +1,270 @@
+"""Who works when: shift assignment, schedules, and the technician × day attendance table.
+
+Everything here is decided per technician from that technician's own random
+streams, and shift assignment is prefix-stable (technician ``i``'s pattern does
+not depend on the roster size). Adding technician ``n + 1`` therefore leaves
+technicians ``1..n`` exactly as they were: the basis of common random numbers
+across rosters.
+
+Precedence of reasons for one technician-day: day off, then vacation, then
+outbreak, then last-minute absence, then an absence known the day before
+(covered by a replacement or not), then present.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from capsim.rng import stream, technician_stream
+from capsim.scenario import Outbreak, Scenario, Shift, Vacation
+from capsim.scenario.calendar import DAYS_PER_YEAR, first_fit, fits, free_weeks, vacation_blocks
+
+ALWAYS_ON = Shift(name="always on", start_hour=0.0, length_hours=24.0)
+
+
+class Status(IntEnum):
+    """The attendance of one technician on one day."""
+
+    PRESENT = 0
+    DAY_OFF = 1
+    VACATION = 2
+    UNPLANNED = 3  # absent, known the day before, not covered
+    LAST_MINUTE = 4  # absent, known only at shift start
+    OUTBREAK = 5
+    COVERED = 6  # absent, known the day before, a replacement works the shift
+
+    @property
+    def label(self) -> str:
+        """Lower-case name for tables and CSV columns."""
+        return self.name.lower()
+
+
+def is_present(status: np.ndarray) -> np.ndarray:
+    """Whether someone works each technician-day slot (present or covered)."""
+    return (status == Status.PRESENT) | (status == Status.COVERED)
+
+
+def shift_patterns(scenario: Scenario) -> tuple[Shift, ...]:
+    """The scenario's shift patterns (one around-the-clock pattern when always_on)."""
+    wf = scenario.workforce
+    return (ALWAYS_ON,) if wf.always_on else wf.shifts
+
+
+def assign_patterns(patterns: tuple[Shift, ...], roster: int) -> tuple[np.ndarray, np.ndarray]:
+    """Assign technicians to shift patterns, prefix-stably.
+
+    Patterns with a ``count`` take the first technicians, in pattern order. The
+    rest are apportioned to patterns with a ``share`` one at a time by the
+    Sainte-Laguë (Webster) divisor method: each next technician joins the pattern
+    with the largest share / (assigned + 0.5). Divisor methods are house-monotone,
+    so technician ``i``'s pattern never depends on the roster size.
+
+    Returns
+    -------
+    pattern : numpy.ndarray
+        The pattern index of each technician.
+    rank : numpy.ndarray
+        The technician's position among those on the same pattern (staggers days off).
+    """
+    pattern = np.empty(roster, dtype=np.int64)
+    rank = np.empty(roster, dtype=np.int64)
+    assigned = [0] * len(patterns)
+    fixed = [p for p, s in enumerate(patterns) if s.count is not None]
+    queue = [p for p in fixed for _ in range(patterns[p].count or 0)]
+    shares = {p: s.share if s.share is not None else 1.0
+              for p, s in enumerate(patterns) if s.count is None}
+    for tech in range(roster):
+        if tech < len(queue):
+            p = queue[tech]
+        else:
+            p = max(shares, key=lambda q: (shares[q] / (assigned[q] + 0.5), -q))
+        pattern[tech], rank[tech] = p, assigned[p]
+        assigned[p] += 1
+    return pattern, rank
+
+
+def working_weekdays(shift: Shift, rank: int) -> set[int]:
+    """The weekdays a technician of this rank works on this pattern.
+
+    With ``days_per_week`` below the pattern's weekdays, each technician's days off
+    are consecutive in the pattern's week and staggered by rank, so that every
+    weekday loses about as many technicians.
+    """
+    days = sorted(shift.weekdays)
+    n_off = len(days) - (shift.days_per_week or len(days))
+    if n_off == 0:
+        return set(days)
+    step = n_off if math.gcd(n_off, len(days)) == 1 else 1
+    first = (rank * step) % len(days)
+    off = {days[(first + j) % len(days)] for j in range(n_off)}
+    return set(days) - off
+
+
+def schedule(scenario: Scenario, roster: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shift start and end times (hours) for every technician-day; NaN on days off."""
+    patterns = shift_patterns(scenario)
+    pattern, rank = assign_patterns(patterns, roster)
+    days = np.arange(scenario.horizon_days)
+    weekday = (scenario.start_weekday + days) % 7
+    start = np.full((roster, days.size), np.nan)
+    for tech in range(roster):
+        shift = patterns[pattern[tech]]
+        works = np.isin(weekday, sorted(working_weekdays(shift, int(rank[tech]))))
+        start[tech, works] = 24.0 * days[works] + shift.start_hour
+    lengths = np.array([patterns[p].length_hours for p in pattern]).reshape(-1, 1)
+    return start, start + lengths
+
+
+# --------------------------------------------------------------------------- absences
+
+
+def vacation_days(vacation: Vacation, horizon_days: int, rng: np.random.Generator) -> np.ndarray:
+    """Whether each day of the horizon falls in one of this technician's vacation blocks.
+
+    Each year, the blocks are placed one after another (longest first) at a
+    uniformly random start week among those where they fit, outside blackouts
+    and apart from the blocks already placed. If that random placement paints
+    itself into a corner 100 times, the blocks are placed first-fit (validation
+    guarantees that this works).
+    """
+    mask = np.zeros(horizon_days, dtype=bool)
+    blocks = vacation_blocks(vacation.weeks_per_year, vacation.block_weeks)
+    if not blocks:
+        return mask
+    windows = [(w.start_day, w.end_day) for w in vacation.blackouts]
+    for year in range(-(-horizon_days // DAYS_PER_YEAR)):
+        free = free_weeks(windows, year)
+        starts = _random_fit(free, blocks, rng) or first_fit(free, blocks)
+        assert starts is not None, "validation guarantees that vacation blocks fit"
+        for start, length in zip(starts, blocks, strict=True):
+            first_day = year * DAYS_PER_YEAR + 7 * start
+            mask[first_day:first_day + 7 * length] = True
+    return mask
+
+
+def _random_fit(free: list[bool], blocks: list[int], rng: np.random.Generator) -> list[int] | None:
+    for _ in range(100):
+        taken = [False] * len(free)
+        starts = []
+        for length in blocks:
+            options = [s for s in range(len(free)) if fits(free, taken, s, length)]
+            if not options:
+                break
+            start = options[int(rng.integers(len(options)))]
+            taken[start:start + length] = [True] * length
+            starts.append(start)
+        else:
+            return starts
+    return None
+
+
+def outbreak_days(scenario: Scenario, seed: int, replication: int) -> list[tuple[int, Outbreak]]:
+    """The (day, outbreak) events of one replication, in outbreak order then by day.
+
+    Drawn from the replication's outbreak stream, so they are the same for every roster.
+    """
+    rng = stream(seed, replication, "outbreaks")
+    days = scenario.horizon_days
+    events = []
+    for spec in scenario.absence.outbreaks:
+        if spec.start_day is not None:
+            if spec.start_day < days:
+                events.append((spec.start_day, spec))
+            continue
+        count = rng.poisson((spec.rate_per_30_days or 0.0) * days / 30.0)
+        events += [(int(d), spec) for d in np.sort(rng.integers(0, days, count))]
+    return events
+
+
+def _outbreak_mask(events: list[tuple[int, Outbreak]], days: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    mask = np.zeros(days, dtype=bool)
+    for day, spec in events:
+        affected = rng.random() < spec.share
+        if spec.duration_distribution == "fixed":
+            duration = int(spec.duration_days)
+        else:
+            duration = int(rng.geometric(1.0 / spec.duration_days))
+        if affected:
+            mask[day:day + duration] = True
+    return mask
+
+
+@dataclass(frozen=True, eq=False)
+class TechnicianDraws:
+    """One technician's random inputs over the horizon (booleans per day)."""
+
+    vacation: np.ndarray
+    outbreak: np.ndarray
+    absent: np.ndarray
+    last_minute: np.ndarray
+    covered: np.ndarray
+
+
+def technician_draws(scenario: Scenario, seed: int, replication: int, tech: int,
+                     events: list[tuple[int, Outbreak]]) -> TechnicianDraws:
+    """Draw one technician's vacations, outbreak illness and daily absences.
+
+    Every draw is made for every day whether it will matter or not, so that a
+    technician's inputs do not shift when an unrelated parameter changes.
+    """
+    days = scenario.horizon_days
+    absence = scenario.absence
+    vacation = vacation_days(absence.vacation, days,
+                             technician_stream(seed, replication, tech, "vacation"))
+    outbreak = _outbreak_mask(events, days, technician_stream(seed, replication, tech, "outbreak"))
+    rng = technician_stream(seed, replication, tech, "absence")
+    u = rng.random((3, days))
+    return TechnicianDraws(
+        vacation=vacation,
+        outbreak=outbreak,
+        absent=u[0] < absence.daily_rate,
+        last_minute=u[1] < absence.last_minute_share,
+        covered=u[2] < absence.cover_probability,
+    )
+
+
+def status_row(scheduled: np.ndarray, draws: TechnicianDraws) -> np.ndarray:
+    """Combine one technician's schedule and draws into a row of :class:`Status` codes."""
+    row = np.full(scheduled.size, Status.PRESENT, dtype=np.int8)
+    known = draws.absent & ~draws.last_minute
+    row[known & draws.covered] = Status.COVERED
+    row[known & ~draws.covered] = Status.UNPLANNED
+    row[draws.absent & draws.last_minute] = Status.LAST_MINUTE
+    row[draws.outbreak] = Status.OUTBREAK
+    row[draws.vacation] = Status.VACATION
+    row[~scheduled] = Status.DAY_OFF
+    return row
+
+
+def attendance_table(scenario: Scenario, seed: int, replication: int,
+                     shift_start: np.ndarray) -> np.ndarray:
+    """The technician × day table of :class:`Status` codes for one replication."""
+    events = outbreak_days(scenario, seed, replication)
+    rows = [
+        status_row(~np.isnan(shift_start[tech]),
+                   technician_draws(scenario, seed, replication, tech, events))
+        for tech in range(shift_start.shape[0])
+    ]
+    return np.array(rows, dtype=np.int8).reshape(shift_start.shape)
+
+
+def duty_intervals(shift_start: np.ndarray, shift_end: np.ndarray,
+                   present: np.ndarray) -> list[tuple[float, float]]:
+    """One technician's on-duty intervals: present shifts, back-to-back ones merged.
+
+    A technician whose shift ends exactly when their next shift starts stays on
+    duty; the order in hand then carries over without counting as overtime.
+    """
+    intervals: list[tuple[float, float]] = []
+    for begin, end in zip(shift_start[present].tolist(), shift_end[present].tolist(),
+                          strict=True):
+        if intervals and begin <= intervals[-1][1]:
+            intervals[-1] = (intervals[-1][0], max(end, intervals[-1][1]))
+        else:
+            intervals.append((begin, end))
+    return intervals

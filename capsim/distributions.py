@@ -1,0 +1,74 @@
+"""Work-content distributions: sample with an explicit generator, know their mean and cv.
+
+Parametrised by mean and coefficient of variation (cv = standard deviation / mean),
+the way planners state them. All sample in minutes; callers convert units.
+
+- fixed: every order takes ``mean`` (cv 0);
+- exponential: cv 1;
+- lognormal: sigma² = ln(1 + cv²), mu = ln(mean) − sigma² / 2;
+- gamma: shape 1 / cv², scale mean · cv²;
+- empirical: resampled with replacement from observed values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from capsim.scenario import Work
+
+
+@dataclass(frozen=True)
+class WorkDistribution:
+    """A work-content distribution in minutes.
+
+    Attributes
+    ----------
+    kind : str
+        One of fixed, exponential, lognormal, gamma, empirical.
+    mean : float
+        Mean in minutes.
+    cv : float
+        Coefficient of variation.
+    values : tuple of float
+        The observed values (empirical only).
+    """
+
+    kind: str
+    mean: float
+    cv: float
+    values: tuple[float, ...] = ()
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` work contents in minutes."""
+        if self.kind == "fixed":
+            return np.full(n, self.mean)
+        if self.kind == "exponential":
+            return rng.exponential(self.mean, n)
+        if self.kind == "lognormal":
+            sigma2 = math.log1p(self.cv**2)
+            return rng.lognormal(math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2), n)
+        if self.kind == "gamma":
+            return rng.gamma(1 / self.cv**2, self.mean * self.cv**2, n)
+        if self.kind == "empirical":
+            return rng.choice(np.asarray(self.values), n, replace=True)
+        raise ValueError(f"unknown distribution {self.kind!r}")
+
+    def second_moment(self) -> float:
+        """E[X²] in minutes², for offered-load and M/G/c formulas."""
+        return self.mean**2 * (1 + self.cv**2)
+
+
+def work_distribution(spec: Work) -> WorkDistribution:
+    """Build the distribution a scenario's ``[work]`` table describes."""
+    if spec.distribution == "empirical":
+        values = np.asarray(spec.empirical_minutes, dtype=float)
+        mean = float(values.mean())
+        cv = float(values.std() / mean)
+        return WorkDistribution("empirical", mean, cv, tuple(values.tolist()))
+    assert spec.mean_minutes is not None
+    cv = {"fixed": 0.0, "exponential": 1.0}.get(spec.distribution, spec.cv)
+    assert cv is not None
+    return WorkDistribution(spec.distribution, spec.mean_minutes, cv)

@@ -1,0 +1,63 @@
+"""The seed tree: one root seed, one child per replication, one named stream per purpose.
+
+Replication ``r`` of an experiment with seed ``s`` uses
+``SeedSequence(s, spawn_key=(r,))``, the same child that
+``SeedSequence(s).spawn(r + 1)[r]`` gives; within it each purpose has its own
+stream, and each technician has streams of their own. A technician's draws
+therefore do not depend on how many other technicians there are, and an order's
+draws do not depend on the roster: common random numbers across rosters come
+for free. Results depend only on (seed, replication), never on which process or
+machine ran the replication.
+
+The purpose numbers below are part of the reproducibility contract: never
+renumber them, only add new ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Stream numbers of the replication-level purposes.
+PURPOSES: dict[str, int] = {
+    "arrivals": 0,
+    "classes": 1,
+    "work": 2,
+    "forecast": 3,
+    "batches": 4,
+    "outbreaks": 5,
+    "technicians": 6,
+}
+
+#: Stream numbers of each technician's purposes (under ``technicians``).
+TECHNICIAN_PURPOSES: dict[str, int] = {
+    "vacation": 0,
+    "absence": 1,
+    "outbreak": 2,
+}
+
+
+def _generator(seed: int, key: tuple[int, ...]) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def stream(seed: int, replication: int, purpose: str) -> np.random.Generator:
+    """The generator for one purpose of one replication.
+
+    Parameters
+    ----------
+    seed : int
+        The experiment's root seed (>= 0).
+    replication : int
+        Replication index (>= 0).
+    purpose : str
+        One of :data:`PURPOSES`.
+    """
+    return _generator(seed, (replication, PURPOSES[purpose]))
+
+
+def technician_stream(
+    seed: int, replication: int, technician: int, purpose: str
+) -> np.random.Generator:
+    """The generator for one purpose of one technician in one replication."""
+    key = (replication, PURPOSES["technicians"], technician, TECHNICIAN_PURPOSES[purpose])
+    return _generator(seed, key)
