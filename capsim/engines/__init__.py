@@ -1,0 +1,59 @@
+"""Engines: pure functions ``(Scenario, Realization) -> Records``.
+
+Each engine lives in its own module with two functions: ``simulate(scenario,
+realization)`` and ``unsupported(scenario)``, which returns None when the
+engine can run the scenario and otherwise the name of the feature it lacks.
+Engines are imported on first use. ``auto`` picks the first engine in
+:data:`PREFERENCE` that supports the scenario.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from capsim.errors import CapsimError
+
+if TYPE_CHECKING:
+    from capsim.records import Records
+    from capsim.sampling import Realization
+    from capsim.scenario import Scenario
+
+    Engine = Callable[[Scenario, Realization], Records]
+
+#: Engine name -> module that implements it.
+ENGINES: dict[str, str] = {"simpy": "capsim.engines.simpy_model"}
+
+#: The order in which ``auto`` tries engines (fastest first).
+PREFERENCE: tuple[str, ...] = ("simpy",)
+
+
+def resolve(name: str, scenario: Scenario) -> str:
+    """Turn an engine request (a name or ``auto``) into the engine that will run.
+
+    Raises
+    ------
+    capsim.errors.CapsimError
+        If the engine is unknown or cannot run this scenario.
+    """
+    if name == "auto":
+        for candidate in PREFERENCE:
+            if _module(candidate).unsupported(scenario) is None:
+                return candidate
+        raise CapsimError("no engine supports this scenario")
+    if name not in ENGINES:
+        raise CapsimError(f"unknown engine {name!r}; allowed: auto, {', '.join(ENGINES)}")
+    reason = _module(name).unsupported(scenario)
+    if reason is not None:
+        raise CapsimError(f"engine {name!r} cannot run this scenario: {reason}")
+    return name
+
+
+def _module(name: str):
+    return importlib.import_module(ENGINES[name])
+
+
+def get(name: str) -> Engine:
+    """The ``simulate`` function of a named engine."""
+    return _module(name).simulate

@@ -1,0 +1,196 @@
+"""The SimPy engine: exact event traces on hand-made inputs, invariants on sampled ones,
+and common random numbers across rosters."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from capsim.attendance import Status, duty_intervals, is_present
+from capsim.engines.simpy_model import simulate
+from capsim.experiment import replicate
+from capsim.metrics import summarize
+from capsim.sampling import sample
+from tests.conftest import merge, mmc_data, scenario
+
+NAN = np.nan
+
+
+def day_shift(roster: int, days: int = 3, **changes):
+    """Technicians on 08:00-16:00 every day, fixed 60-minute orders, 24 h promise."""
+    data = mmc_data(0.0, 1.0, roster, 24.0, horizon_days=days, warmup_days=0, work={
+        "distribution": "fixed", "mean_minutes": 60.0}, workforce={"always_on": False,
+        "shifts": [{"start_hour": 8, "length_hours": 8}]})
+    return scenario(merge(data, changes))
+
+
+def realize(s, arrival, work=None, order_class=None, status=None):
+    """A realization with the given orders (work in hours) and attendance."""
+    base = sample(s, 0)
+    n = len(arrival)
+    return dataclasses.replace(
+        base,
+        arrival=np.asarray(arrival, dtype=float),
+        work=np.full(n, 1.0) if work is None else np.asarray(work, dtype=float),
+        order_class=np.zeros(n, np.int16) if order_class is None else np.asarray(
+            order_class, np.int16),
+        status=base.status if status is None else np.asarray(status, np.int8),
+    )
+
+
+def test_shift_trace_with_overtime_and_nothing_new_off_shift():
+    s = day_shift(1)
+    r = simulate(s, realize(s, [7.0, 7.5, 15.5, 15.75]))
+    np.testing.assert_array_equal(r.start, [8.0, 9.0, 15.5, 32.0])
+    np.testing.assert_array_equal(r.finish, [9.0, 10.0, 16.5, 33.0])
+    np.testing.assert_array_equal(r.technician, [0, 0, 0, 0])
+    np.testing.assert_allclose(r.busy_hours[0], [2.5, 1.0, 0.0])
+    np.testing.assert_allclose(r.overtime_hours[0], [0.5, 0.0, 0.0])
+
+
+def test_absent_technician_does_not_work_and_covered_slot_does():
+    s = day_shift(2)
+    status = np.zeros((2, 3), np.int8)
+    status[1, 0] = Status.LAST_MINUTE
+    r = simulate(s, realize(s, [8.0, 8.0], status=status))
+    np.testing.assert_array_equal(r.start, [8.0, 9.0])  # one technician on day 0
+    status[1, 0] = Status.COVERED
+    r = simulate(s, realize(s, [8.0, 8.0], status=status))
+    np.testing.assert_array_equal(r.start, [8.0, 8.0])
+    assert sorted(r.technician.tolist()) == [0, 1]
+
+
+@pytest.mark.parametrize(("dispatch", "starts"), [
+    ("fifo", [8.0, 9.0, 10.0]),
+    ("edd", [8.0, 10.0, 9.0]),  # order 2 is due at 10.2, order 1 at 18.1
+    ("priority", [8.0, 10.0, 9.0]),  # class b has priority 0, class a 1
+])
+def test_dispatch_rules(dispatch, starts):
+    s = day_shift(1, dispatch=dispatch, classes=[
+        {"name": "a", "share": 0.5, "promise_hours": 10.0, "priority": 1},
+        {"name": "b", "share": 0.5, "promise_hours": 2.0, "priority": 0}])
+    r = simulate(s, realize(s, [8.0, 8.1, 8.2], order_class=[0, 0, 1]))
+    np.testing.assert_array_equal(r.start, starts)
+
+
+def test_horizon_leaves_orders_unfinished():
+    s = day_shift(1, days=1)
+    r = simulate(s, realize(s, [8.0, 8.5, 15.0, 20.0], work=[1.0, 1.0, 10.0, 1.0]))
+    np.testing.assert_array_equal(r.start, [8.0, 9.0, 15.0, NAN])
+    np.testing.assert_array_equal(r.finish, [9.0, 10.0, NAN, NAN])
+    np.testing.assert_array_equal(r.technician, [0, 0, 0, -1])
+    kpis = summarize(r, 0).kpis
+    assert (kpis["orders_arrived"], kpis["orders_completed"], kpis["orders_unfinished"]) == (
+        4, 2, 2)
+
+
+def test_back_to_back_shifts_are_not_overtime():
+    s = scenario(mmc_data(0.0, 1.0, 1, 24.0, horizon_days=3, warmup_days=0))
+    r = simulate(s, realize(s, [23.5], work=[2.0]))
+    np.testing.assert_allclose(r.busy_hours[0], [0.5, 1.5, 0.0])
+    assert r.overtime_hours.sum() == 0
+    absent_tomorrow = np.array([[0, Status.UNPLANNED, 0]], np.int8)
+    r = simulate(s, realize(s, [23.5], work=[2.0], status=absent_tomorrow))
+    np.testing.assert_allclose(r.busy_hours[0], [0.5, 0.0, 0.0])
+    np.testing.assert_allclose(r.overtime_hours[0], [1.5, 0.0, 0.0])
+
+
+def test_a_batch_starts_on_every_idle_technician_at_once():
+    s = scenario(mmc_data(0.0, 1.0, 3, 24.0, horizon_days=1, warmup_days=0))
+    r = simulate(s, realize(s, [1.0] * 5, work=[1.0, 1.0, 1.0, 0.5, 1.0]))
+    np.testing.assert_array_equal(r.start, [1.0, 1.0, 1.0, 2.0, 2.0])
+
+
+def test_an_arrival_at_the_end_of_a_shift_goes_to_whoever_is_still_on():
+    """Technician 0 (idle longest) ends at 16:00 exactly when the order arrives; technician 1
+    is on until 20:00 and must take it at once."""
+    data = mmc_data(0.0, 1.0, 2, 24.0, horizon_days=1, warmup_days=0, workforce={
+        "always_on": False, "shifts": [
+            {"start_hour": 8, "length_hours": 8, "count": 1},
+            {"start_hour": 8, "length_hours": 12, "count": 1}]})
+    s = scenario(data)
+    r = simulate(s, realize(s, [16.0]))
+    assert (r.start[0], r.technician[0]) == (16.0, 1)
+
+
+@pytest.fixture(scope="module")
+def sampled_records():
+    data = {
+        "name": "invariants", "horizon_days": 21, "warmup_days": 2,
+        "demand": {"rate_per_hour": 7.0, "surges": [
+            {"start_hour": 200, "end_hour": 300, "multiplier": 2.0}],
+            "batches": [{"at_hour": 100.5, "orders": 60}]},
+        "work": {"distribution": "gamma", "mean_minutes": 40.0, "cv": 1.5, "promise_hours": 12},
+        "workforce": {"roster": 9, "shifts": [
+            {"start_hour": 6, "length_hours": 8, "days_per_week": 5, "share": 0.5},
+            {"start_hour": 20, "length_hours": 10, "days_per_week": 4, "share": 0.5}]},
+        "absence": {"daily_rate": 0.1, "last_minute_share": 0.5, "cover_probability": 0.5,
+                    "outbreaks": [{"start_day": 9, "share": 0.4, "duration_days": 3}]},
+    }
+    s = scenario(data)
+    return [(sample(s, rep, 5), simulate(s, sample(s, rep, 5))) for rep in range(4)]
+
+
+def test_every_order_is_accounted_for(sampled_records):
+    for real, r in sampled_records:
+        assert r.arrival.size == real.orders
+        not_started = np.isnan(r.start)
+        assert np.all(np.isnan(r.finish[not_started]))
+        assert np.all(r.technician[not_started] == -1)
+        done = ~np.isnan(r.finish)
+        np.testing.assert_allclose(r.finish[done], r.start[done] + r.work[done], rtol=1e-12)
+        assert np.all(r.start[~not_started] >= r.arrival[~not_started])
+        k = summarize(r, 0).kpis
+        assert k["orders_arrived"] == k["orders_completed"] + k["orders_unfinished"]
+
+
+def test_one_order_at_a_time_and_only_starting_on_duty(sampled_records):
+    for real, r in sampled_records:
+        present = is_present(real.status)
+        for tech in range(real.roster):
+            mine = np.flatnonzero(r.technician == tech)
+            s, f = r.start[mine], np.where(np.isnan(r.finish[mine]), r.horizon, r.finish[mine])
+            order = np.argsort(s)
+            assert np.all(s[order][1:] >= f[order][:-1])
+            duty = duty_intervals(real.shift_start[tech], real.shift_end[tech], present[tech])
+            on = [any(b <= t < e for b, e in duty) for t in s]
+            assert all(on)
+
+
+def test_fifo_starts_in_arrival_order_and_wastes_no_capacity(sampled_records):
+    for real, r in sampled_records:
+        started = r.start[~np.isnan(r.start)]
+        assert np.all(np.diff(started) >= 0)  # FIFO
+        present = is_present(real.status)
+        duty = [duty_intervals(real.shift_start[t], real.shift_end[t], present[t])
+                for t in range(real.roster)]
+        for k in np.flatnonzero(~(r.start <= r.arrival))[:200]:
+            a = r.arrival[k]
+            for tech, intervals in enumerate(duty):
+                if any(b <= a < e for b, e in intervals):
+                    mine = r.technician == tech
+                    busy = (r.start[mine] <= a) & ~(r.finish[mine] <= a)
+                    assert busy.any(), f"order {k} waits at {a} while technician {tech} is idle"
+
+
+def test_busy_and_overtime_hours_add_up(sampled_records):
+    for _, r in sampled_records:
+        started = ~np.isnan(r.start)
+        served = np.where(np.isnan(r.finish), r.horizon, r.finish)[started] - r.start[started]
+        assert r.busy_hours.sum() + r.overtime_hours.sum() == pytest.approx(served.sum(),
+                                                                            rel=1e-12)
+        assert np.all(r.busy_hours[~is_present(r.status)] == 0)
+
+
+def test_a_larger_roster_never_lowers_on_time_delivery(shifts_data):
+    """Common random numbers with FIFO: on the same replication, roster n + 1 has the same
+    orders and the same first n technicians, so its on-time rate is never lower."""
+    for roster in range(5, 9):
+        small = scenario(merge(shifts_data, {"workforce": {"roster": roster}}))
+        large = scenario(merge(shifts_data, {"workforce": {"roster": roster + 1}}))
+        for replication in range(15):
+            a = replicate(small, 3, replication).kpis["on_time_rate"]
+            b = replicate(large, 3, replication).kpis["on_time_rate"]
+            assert b >= a, (roster, replication, a, b)
