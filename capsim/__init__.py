@@ -1,0 +1,37 @@
+"""capsim: capacity planning by simulation.
+
+How many people must we roster so that on-time delivery meets its target, with
+what confidence, and what breaks it? capsim answers with a SimPy model of the
+operation driven by Monte Carlo experiments.
+
+The public API: :func:`load_scenario`, :func:`run`, and the modules
+:mod:`capsim.scenario`. Heavy modules are imported on first use, so that
+``import capsim`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from capsim._version import __version__
+
+if TYPE_CHECKING:
+    from capsim.experiment import RunResult, run
+    from capsim.scenario import Scenario, load_scenario
+
+__all__ = ["RunResult", "Scenario", "__version__", "load_scenario", "run"]
+
+_LAZY = {
+    "load_scenario": "capsim.scenario",
+    "Scenario": "capsim.scenario",
+    "run": "capsim.experiment",
+    "RunResult": "capsim.experiment",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'capsim' has no attribute {name!r}")

@@ -1,0 +1,185 @@
+"""Rendering a run: the JSON summary, the CSV files, and the table for people.
+
+Files are written to a temporary name in the target directory and renamed, so
+a reader never sees a half-written file. NaN becomes ``null`` in JSON and an
+empty cell in CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from capsim._version import __version__
+from capsim.errors import CapsimError
+from capsim.experiment import RunResult
+from capsim.metrics import DAILY_NAMES, KPI_NAMES, SERIES_NAMES
+from capsim.scenario import WEEKDAY_NAMES, scenario_dict
+
+QUANTILES = (10, 50, 90)
+
+
+def json_ready(value: Any) -> Any:
+    """Replace NaN and infinities by None, numpy scalars by Python numbers, recursively."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def summary(result: RunResult) -> dict[str, Any]:
+    """The machine-readable summary of a run (what ``capsim run --json`` prints)."""
+    return json_ready({
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "replications": result.replications,
+        "replications_requested": result.replications_requested,
+        "engine": result.engine,
+        "capsim_version": __version__,
+        "partial": result.partial,
+        "target": {"kpi": "on_time_rate", "value": result.target},
+        "kpis": {name: result.kpis[name].as_dict() for name in KPI_NAMES},
+        "p_target_met": result.p_target_met.as_dict(),
+        "on_hand_histogram": result.on_hand_histogram,
+        "elapsed_seconds": round(result.elapsed_seconds, 3),
+    })
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _csv(header: Sequence[str], rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if isinstance(v, float) and math.isnan(v) else v for v in row])
+    return buffer.getvalue()
+
+
+def replications_csv(result: RunResult) -> str:
+    """One row per completed replication, one column per KPI."""
+    rows = [[s.replication, *(s.kpis[k] for k in KPI_NAMES)] for s in result.summaries]
+    return _csv(["replication", *KPI_NAMES], rows)
+
+
+def _nanmean(values: np.ndarray) -> np.ndarray:
+    finite = ~np.isnan(values)
+    total = np.where(finite, values, 0.0).sum(axis=0)
+    count = finite.sum(axis=0)
+    return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+
+
+def timeseries_csv(result: RunResult) -> str:
+    """Hourly series: mean and p10/p50/p90 across replications."""
+    header, columns = ["hour"], []
+    for name in SERIES_NAMES:
+        values = result.hourly(name).astype(float)
+        header += [f"{name}_mean", *(f"{name}_p{q}" for q in QUANTILES)]
+        columns += [values.mean(axis=0), *np.percentile(values, QUANTILES, axis=0)]
+    hours = len(columns[0]) if columns else 0
+    return _csv(header, [[h, *(float(c[h]) for c in columns)] for h in range(hours)])
+
+
+def daily_csv(result: RunResult) -> str:
+    """Per day: means across replications (and on-hand p10/p90)."""
+    scenario = result.scenario
+    means = [_nanmean(result.daily(name)) for name in DAILY_NAMES]
+    on_hand = np.percentile(result.daily("on_hand"), (10, 90), axis=0)
+    header = ["day", "weekday", "warmup", *(f"{n}_mean" for n in DAILY_NAMES),
+              "on_hand_p10", "on_hand_p90"]
+    rows = [
+        [d, WEEKDAY_NAMES[(scenario.start_weekday + d) % 7][:3], int(d < scenario.warmup_days),
+         *(float(m[d]) for m in means), float(on_hand[0][d]), float(on_hand[1][d])]
+        for d in range(scenario.horizon_days)
+    ]
+    return _csv(header, rows)
+
+
+def prepare_out_dir(out: Path) -> Path:
+    """Create the output directory (or accept an existing one); a clear error otherwise."""
+    if out.exists() and not out.is_dir():
+        raise CapsimError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CapsimError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
+    if not os.access(out, os.W_OK):
+        raise CapsimError(f"--out {out}: directory is not writable")
+    return out
+
+
+def write_run(result: RunResult, out: Path, command: Sequence[str]) -> list[Path]:
+    """Write summary.json, replications.csv, timeseries.csv and daily.csv into ``out``.
+
+    ``summary.json`` also holds the resolved scenario (every default filled in)
+    and the command line, so the run can be repeated exactly.
+    """
+    out = prepare_out_dir(out)
+    files = {
+        "replications.csv": replications_csv(result),
+        "timeseries.csv": timeseries_csv(result),
+        "daily.csv": daily_csv(result),
+    }
+    document = {**summary(result), "command": list(command),
+                "resolved_scenario": json_ready(scenario_dict(result.scenario)),
+                "files": sorted([*files, "summary.json"])}
+    files["summary.json"] = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    written = []
+    for name, text in files.items():
+        atomic_write(out / name, text)
+        written.append(out / name)
+    return written
+
+
+def _fmt(value: float, kpi: str) -> str:
+    if math.isnan(value):
+        return "-"
+    if kpi in ("on_time_rate", "wait_positive_share", "utilization"):
+        return f"{100 * value:.2f} %"
+    if kpi in ("orders_arrived", "orders_completed", "orders_unfinished", "peak_wip",
+               "on_hand_min"):
+        return f"{value:,.1f}"
+    return f"{value:.3f}"
+
+
+def format_table(result: RunResult) -> str:
+    """A readable summary of a run for the terminal."""
+    level = round(100 * result.ci_level)
+    met = result.p_target_met
+    lines = [
+        f"{result.scenario.name}: {result.replications} replications"
+        + (f" of {result.replications_requested} (interrupted: partial)" if result.partial else "")
+        + f", seed {result.seed}, engine {result.engine}, {result.elapsed_seconds:.1f} s",
+        f"target on_time_rate >= {result.target:g}: met in "
+        f"{round(met.mean * met.n)} of {met.n} replications "
+        f"({_fmt(met.mean, 'on_time_rate')}, {level} % CI {_fmt(met.ci_low, 'on_time_rate')} to "
+        f"{_fmt(met.ci_high, 'on_time_rate')})",
+        "",
+        f"{'kpi':<24}{'mean':>14}{f'{level} % CI':>30}",
+    ]
+    for name in KPI_NAMES:
+        k = result.kpis[name]
+        ci = f"[{_fmt(k.ci_low, name)}, {_fmt(k.ci_high, name)}]"
+        lines.append(f"{name:<24}{_fmt(k.mean, name):>14}{ci:>30}")
+    return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""Data flows one way: each module imports only from modules above it (DESIGN.md §2)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+# From the top of the flow down; a module may import from its own row or rows above.
+LAYERS: list[set[str]] = [
+    {"capsim._version", "capsim.errors"},
+    {"capsim.scenario.files", "capsim.scenario.calendar"},
+    {"capsim.scenario.base"},
+    {"capsim.scenario.orders", "capsim.scenario.staff"},
+    {"capsim.scenario.models"},
+    {"capsim.scenario.describe"},
+    {"capsim.scenario.load"},
+    {"capsim.scenario"},
+    {"capsim.rng"},
+    {"capsim.distributions"},
+    {"capsim.demand"},
+    {"capsim.attendance"},
+    {"capsim.sampling"},
+    {"capsim.records"},
+    {"capsim.engines.simpy_model"},
+    {"capsim.engines"},
+    {"capsim.metrics"},
+    {"capsim.stats", "capsim.executors"},
+    {"capsim.experiment"},
+    {"capsim.output"},
+    {"capsim.cli", "capsim.__main__"},
+    {"capsim"},
+]
+LAYER = {module: depth for depth, row in enumerate(LAYERS) for module in row}
+
+
+def module_name(path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def capsim_imports(path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("capsim"):
+            for alias in node.names:  # "from capsim import engines" imports a submodule
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in LAYER else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("capsim")}
+    return found
+
+
+def test_every_module_has_a_place_in_the_flow():
+    modules = {module_name(p) for p in (ROOT / "capsim").rglob("*.py")}
+    assert modules == set(LAYER), "add new modules to LAYERS in the right place"
+
+
+def test_imports_only_point_up():
+    wrong = []
+    for path in (ROOT / "capsim").rglob("*.py"):
+        here = module_name(path)
+        for imported in capsim_imports(path):
+            if LAYER[imported] > LAYER[here]:
+                wrong.append(f"{here} imports {imported}")
+    assert not wrong, wrong
+
+
+def test_import_capsim_is_light():
+    code = ("import sys, capsim; print(sorted(m for m in ('numpy', 'scipy', 'simpy', "
+            "'matplotlib', 'pydantic', 'tqdm') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_no_module_is_a_warehouse():
+    """Small rooms: no module over 400 lines (STYLE.md)."""
+    sizes = {module_name(p): len(p.read_text().splitlines())
+             for p in (ROOT / "capsim").rglob("*.py")}
+    assert max(sizes.values()) <= 400, sizes
