@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from capsim.errors import CapsimError
@@ -50,7 +51,7 @@ def resolve(name: str, scenario: Scenario) -> str:
     return name
 
 
-def _module(name: str):
+def _module(name: str) -> ModuleType:
     return importlib.import_module(ENGINES[name])
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Generator
 from functools import partial
 
 import numpy as np
@@ -26,6 +27,8 @@ from capsim.attendance import duty_intervals, is_present
 from capsim.records import Records, build_records
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
+
+Process = Generator[simpy.Event, None, None]  # the body of a SimPy process
 
 
 class _Fifo:
@@ -110,7 +113,7 @@ class PrepressFloor:
         if wake is not None:
             wake.succeed()
 
-    def _arrivals(self, times: list[float]):
+    def _arrivals(self, times: list[float]) -> Process:
         env, push = self.env, self.queue.push
         for order, t in enumerate(times):
             if t > env.now:
@@ -118,7 +121,7 @@ class PrepressFloor:
             push(order)
             self._wake_one()
 
-    def _technician(self, tech: int, duty: list[tuple[float, float]]):
+    def _technician(self, tech: int, duty: list[tuple[float, float]]) -> Process:
         env, queue, work = self.env, self.queue, self.work
         start, finish, technician = self.start, self.finish, self.technician
         for begin, end in duty:

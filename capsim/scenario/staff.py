@@ -75,7 +75,8 @@ class Workforce(SchemaModel):
         if counted > self.roster:
             raise FieldError("roster", f"is less than the {counted} technicians the shift "
                              "counts ask for", self.roster)
-        if self.shifts and not shares and len(self.shifts) > 1 and counted != self.roster:
+        all_counted = bool(self.shifts) and all(s.count is not None for s in self.shifts)
+        if all_counted and counted != self.roster:
             raise FieldError("roster", f"differs from the {counted} technicians the shift "
                              "counts add up to; give one shift a share to take the rest",
                              self.roster)
