@@ -5,7 +5,7 @@ what confidence, and what breaks it? capsim answers with a SimPy model of the
 operation driven by Monte Carlo experiments.
 
 The public API: :func:`load_scenario`, :func:`run`, and the modules
-:mod:`capsim.scenario`. Heavy modules are imported on first use, so that
+:mod:`capsim.scenario` and :mod:`capsim.analytic`. Heavy modules are imported on first use, so that
 ``import capsim`` stays fast.
 """
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from capsim.experiment import RunResult, run
     from capsim.scenario import Scenario, load_scenario
 
-__all__ = ["RunResult", "Scenario", "__version__", "load_scenario", "run"]
+__all__ = ["RunResult", "Scenario", "__version__", "analytic", "load_scenario", "run"]
 
 _LAZY = {
     "load_scenario": "capsim.scenario",
@@ -30,8 +30,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name == "analytic":
+        return importlib.import_module("capsim.analytic")
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'capsim' has no attribute {name!r}")

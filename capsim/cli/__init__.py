@@ -1,0 +1,66 @@
+"""The ``capsim`` command line: a thin layer over the Python API.
+
+``main(argv) -> int`` never raises for bad input: a :class:`CapsimError`
+(bad scenario, bad ``--set``, bad ``--out``) or a bad argument prints one
+message and returns 2; Ctrl-C returns 130 after saving what completed. With
+``--debug``, errors show their traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from capsim._version import __version__
+from capsim.cli import analytic_commands, run_commands, verify_command
+from capsim.errors import CapsimError
+
+EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a tool cut off by `head`
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``capsim`` command."""
+    parser = argparse.ArgumentParser(
+        prog="capsim", description="Capacity planning by simulation: how many technicians to "
+        "roster so that on-time delivery meets its target.")
+    parser.add_argument("--version", action="version", version=f"capsim {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run_commands.register(commands)
+    analytic_commands.register(commands)
+    verify_command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``capsim`` command; return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad argument (argparse printed it)
+        return int(exc.code or 0)
+    args.argv = argv
+    try:
+        return args.handler(args)
+    except CapsimError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"capsim: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("capsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `capsim run ... | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"capsim: internal error: {type(exc).__name__}: {exc} (run again with --debug "
+              "for the traceback, and please report it)", file=sys.stderr)
+        return 1

@@ -1,0 +1,95 @@
+"""``capsim run``, ``capsim validate`` and ``capsim schema``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from capsim.cli.args import PROBABILITY, add_debug, add_overrides, bounded
+
+EXIT_INTERRUPTED = 130
+
+
+def add_simulation_options(parser: argparse.ArgumentParser) -> None:
+    """Options of every command that simulates."""
+    parser.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    parser.add_argument("--replications", "-r", type=bounded(int, 1),
+                        help="Monte Carlo replications (default: the scenario's "
+                        "experiment.replications)")
+    parser.add_argument("--seed", type=bounded(int, 0),
+                        help="root seed (default: the scenario's experiment.seed)")
+    add_overrides(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="write result files into DIR")
+    parser.add_argument("--workers", type=bounded(int, 1), help="processes (default: all "
+                        "cores when the run is long enough to gain from them)")
+    parser.add_argument("--engine", default="auto", help="auto (default) or simpy")
+    parser.add_argument("--ci-level", type=PROBABILITY, default=0.95,
+                        help="confidence level of intervals (default 0.95)")
+    add_debug(parser)
+
+
+def register(commands: Any) -> None:
+    """Add run, validate and schema to the subcommand parser."""
+    run = commands.add_parser("run", help="Monte Carlo run of a scenario",
+                              description="Run replications of a scenario and report KPIs "
+                              "with confidence intervals.")
+    add_simulation_options(run)
+    run.set_defaults(handler=_run)
+
+    validate = commands.add_parser("validate", help="check a scenario file without running it")
+    validate.add_argument("scenario", type=Path)
+    add_overrides(validate)
+    add_debug(validate)
+    validate.set_defaults(handler=_validate)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    add_debug(schema)
+    schema.set_defaults(handler=_schema)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from capsim.experiment import run
+    from capsim.output import format_table, prepare_out_dir, summary, write_run
+    from capsim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.out is not None:
+        prepare_out_dir(args.out)
+    result = run(scenario, args.replications, args.seed, workers=args.workers,
+                 engine=args.engine, ci_level=args.ci_level)
+    if result.replications == 0:
+        print("capsim: interrupted before any replication completed; nothing written",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if args.out is not None:
+        write_run(result, args.out, ["capsim", *args.argv])
+    print(json.dumps(summary(result), indent=2) if args.json else format_table(result))
+    if args.out is not None and not args.json:
+        print(f"\nwrote {args.out}/ (summary.json, replications.csv, timeseries.csv, daily.csv)")
+    if result.partial:
+        print(f"capsim: interrupted: kept {result.replications} of "
+              f"{result.replications_requested} replications (marked partial)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from capsim.scenario import load_scenario
+
+    s = load_scenario(args.scenario, args.overrides)
+    shifts = "always on" if s.workforce.always_on else f"{len(s.workforce.shifts)} shift pattern(s)"
+    print(f"{args.scenario}: ok: {s.name!r}, {s.horizon_days} days ({s.warmup_days} warm-up), "
+          f"roster {s.workforce.roster} ({shifts}), {len(s.order_classes)} order class(es), "
+          f"dispatch {s.dispatch}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from capsim.scenario import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
