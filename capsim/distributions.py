@@ -8,6 +8,9 @@ the way planners state them. All sample in minutes; callers convert units.
 - lognormal: sigma² = ln(1 + cv²), mu = ln(mean) − sigma² / 2;
 - gamma: shape 1 / cv², scale mean · cv²;
 - empirical: resampled with replacement from observed values.
+
+Each also gives its survival function and limited mean E[min(X, x)], which the
+offered-load formulas of :mod:`capsim.analytic` integrate exactly.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from capsim.scenario import Work
 
@@ -59,6 +63,52 @@ class WorkDistribution:
     def second_moment(self) -> float:
         """E[X²] in minutes², for offered-load and M/G/c formulas."""
         return self.mean**2 * (1 + self.cv**2)
+
+    def _lognormal(self) -> tuple[float, float]:
+        sigma2 = math.log1p(self.cv**2)
+        return math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)
+
+    def survival(self, x: np.ndarray) -> np.ndarray:
+        """P(X > x) for minutes x."""
+        x = np.asarray(x, dtype=float)
+        if self.kind == "fixed":
+            return (x < self.mean).astype(float)
+        if self.kind == "exponential":
+            return np.exp(-np.maximum(x, 0.0) / self.mean)
+        if self.kind == "lognormal":
+            mu, sigma = self._lognormal()
+            with np.errstate(divide="ignore"):
+                return special.ndtr(-(np.log(np.maximum(x, 0.0)) - mu) / sigma)
+        if self.kind == "gamma":
+            shape, scale = 1 / self.cv**2, self.mean * self.cv**2
+            return special.gammaincc(shape, np.maximum(x, 0.0) / scale)
+        values = np.sort(np.asarray(self.values))
+        return 1.0 - np.searchsorted(values, x, side="right") / values.size
+
+    def limited_mean(self, x: np.ndarray) -> np.ndarray:
+        """E[min(X, x)] = ∫₀ˣ P(X > s) ds for minutes x >= 0 (0 for x <= 0).
+
+        Closed forms: lognormal E[X; X <= x] = mean·Φ((ln x − μ − σ²)/σ); gamma
+        E[X; X <= x] = mean·P(k + 1, x/θ) (regularised incomplete gamma).
+        """
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        if self.kind == "fixed":
+            return np.minimum(x, self.mean)
+        if self.kind == "exponential":
+            return -self.mean * np.expm1(-x / self.mean)
+        if self.kind == "lognormal":
+            mu, sigma = self._lognormal()
+            with np.errstate(divide="ignore"):
+                below = self.mean * special.ndtr((np.log(x) - mu - sigma**2) / sigma)
+            return below + x * self.survival(x)
+        if self.kind == "gamma":
+            shape, scale = 1 / self.cv**2, self.mean * self.cv**2
+            below = self.mean * special.gammainc(shape + 1, x / scale)
+            return below + x * self.survival(x)
+        values = np.sort(np.asarray(self.values))
+        below = np.concatenate([[0.0], np.cumsum(values)])
+        count = np.searchsorted(values, x, side="right")
+        return (below[count] + x * (values.size - count)) / values.size
 
 
 def work_distribution(spec: Work) -> WorkDistribution:

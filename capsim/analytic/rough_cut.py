@@ -1,0 +1,196 @@
+"""A rough-cut roster for a scenario, in milliseconds, with its assumptions spelled out.
+
+Two numbers that bracket the simulated answer:
+
+- **lower bound**: the roster whose *expected* on-hand technicians just cover the
+  *average* work after the warm-up, at 100 % utilization. No roster below it keeps up.
+- **rough cut**: enough technicians on hand for the *peak*, with a square-root safety
+  buffer, inflated for days off and absence so that the peak is covered with the
+  given confidence. Deliberately conservative: it designs for the busiest day (or
+  hour), while a season's on-time rate forgives some late orders on it.
+
+Peak technicians needed on hand:
+
+- around-the-clock servers (``always_on``): the peak of the offered load m(t), then
+  the Erlang C minimum for the on-time target at that load (M/M/c with the mean work
+  content; if the promise cannot be met that way, P(wait > 0) <= 1 − target);
+- shifts: the busiest day's expected work in technician-days x = work hours / shift
+  length, plus a buffer z·σ for the day's work: σ² = (Poisson orders: n·E[S²] + forecast
+  error: (cv·n·E[S])²) / shift length², z = Φ⁻¹(target).
+
+Then the roster: the fewest n with P(Binomial(floor(f·n), p) >= on hand) >= confidence,
+f the share of the roster scheduled on a day and p the presence probability (unplanned
+absence net of cover, vacation in the peak week, expected outbreak absence).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from capsim.analytic.erlang import min_servers
+from capsim.analytic.offered_load import offered_load, peak
+from capsim.analytic.staffing import RuleOfThumb, absence_buffer, presence_probability
+from capsim.demand import rate_pieces
+from capsim.distributions import work_distribution
+from capsim.scenario import Scenario
+from capsim.scenario.calendar import free_weeks
+
+
+@dataclass(frozen=True)
+class RoughCut:
+    """A rough-cut staffing answer and the figures behind it."""
+
+    lower_bound: int
+    roster: int
+    on_hand: int
+    peak_day: int
+    peak_day_orders: float
+    peak_load: float
+    scheduled_share: float
+    presence: float
+    confidence: float
+    rule_of_thumb: int
+    assumptions: tuple[str, ...]
+
+
+def _daily_orders(scenario: Scenario) -> np.ndarray:
+    """Expected orders arriving on each day.
+
+    Sampled arrivals at the forecast's mean, batches, and replayed traces.
+    """
+    days = scenario.horizon_days
+    orders = np.zeros(days)
+    trace = scenario.demand.trace
+    if trace is None:
+        pieces = rate_pieces(scenario)
+        mids = (pieces.edges[:-1] + pieces.edges[1:]) / 2
+        amount = pieces.rates * np.diff(pieces.edges)
+        np.add.at(orders, np.minimum((mids // 24).astype(int), days - 1), amount)
+    else:
+        hours = trace.data.arrival_hour
+        hours = hours[hours < scenario.horizon_hours]
+        np.add.at(orders, (hours // 24).astype(int), 1.0)
+    for batch in scenario.demand.batches:
+        if batch.at_hour < scenario.horizon_hours:
+            orders[int(batch.at_hour // 24)] += batch.orders
+    return orders
+
+
+def _work_moments(scenario: Scenario) -> tuple[float, float]:
+    """E[S] and E[S²] in hours over the class mix (batches and traces at the mix too)."""
+    mean = second = 0.0
+    for c in scenario.order_classes:
+        dist = work_distribution(c.work)  # type: ignore[arg-type]
+        mean += c.share * dist.mean / 60
+        second += c.share * dist.second_moment() / 3600
+    return mean, second
+
+
+def scheduled_share(scenario: Scenario) -> float:
+    """Share of the roster scheduled on an operating day (1 when always on)."""
+    wf = scenario.workforce
+    if wf.always_on:
+        return 1.0
+    weights = [s.count / wf.roster if s.count is not None and wf.roster else (s.share or 1.0)
+               for s in wf.shifts]
+    shares = [(s.days_per_week or len(s.weekdays)) / len(s.weekdays) for s in wf.shifts]
+    return float(np.average(shares, weights=weights)) if sum(weights) > 0 else 1.0
+
+
+def _vacation_share(scenario: Scenario, day: int) -> float:
+    vacation = scenario.absence.vacation
+    if vacation.weeks_per_year == 0:
+        return 0.0
+    year, week = divmod(day // 7, 52)
+    free = free_weeks([(w.start_day, w.end_day) for w in vacation.blackouts], year)
+    return vacation.weeks_per_year / sum(free) if free[week] else 0.0
+
+
+def _outbreak_share(scenario: Scenario, day: int) -> float:
+    """Expected share of technicians home with an outbreak illness on ``day``."""
+    share = 0.0
+    for o in scenario.absence.outbreaks:
+        if o.start_day is not None:
+            share += o.share if o.start_day <= day < o.start_day + o.duration_days else 0.0
+        else:
+            share += (o.rate_per_30_days or 0.0) / 30.0 * o.share * o.duration_days
+    return min(share, 1.0)
+
+
+def presence_on(scenario: Scenario, day: int) -> float:
+    """Probability that a scheduled technician-day on ``day`` is worked (expected)."""
+    a = scenario.absence
+    base = presence_probability(a.daily_rate, a.last_minute_share, a.cover_probability,
+                                _vacation_share(scenario, day))
+    return base * (1.0 - _outbreak_share(scenario, day))
+
+
+def _shift_hours(scenario: Scenario) -> float:
+    wf = scenario.workforce
+    return 24.0 if wf.always_on else float(np.mean([s.length_hours for s in wf.shifts]))
+
+
+def rough_cut(scenario: Scenario, confidence: float = 0.9,
+              target: float | None = None) -> RoughCut:
+    """The rough-cut roster for a scenario (see the module docstring for the method).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The operation.
+    confidence : float
+        Required chance that the peak has enough technicians on hand.
+    target : float, optional
+        On-time target; default the scenario's.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    target = scenario.targets.on_time_rate if target is None else target
+    z = float(stats.norm.ppf(min(target, 1 - 1e-9)))
+    first = scenario.warmup_days
+    orders = _daily_orders(scenario)
+    mean_work, second_work = _work_moments(scenario)
+    shift = _shift_hours(scenario)
+    f = scheduled_share(scenario)
+    peak_day = first + int(np.argmax(orders[first:]))
+    times = np.arange(0.0, scenario.horizon_hours, 0.25)
+    load, load_time = peak(offered_load(scenario, times), times, scenario.warmup_hours)
+    notes = [f"work content: mean {60 * mean_work:.2f} min over the order classes"]
+    if scenario.workforce.always_on:
+        promise = min(c.promise_hours or 0.0 for c in scenario.order_classes)
+        try:
+            on_hand = min_servers(load / mean_work, 1 / mean_work, target, "on-time", promise)
+            notes.append(f"peak offered load {load:.2f} at hour {load_time:g}; Erlang C "
+                         f"on-time: P(lead time <= {promise:g} h) >= {target:g} (M/M/c)")
+        except ValueError:
+            on_hand = min_servers(load / mean_work, 1 / mean_work, 1 - target, "delay-prob")
+            notes.append(f"peak offered load {load:.2f}; the promise is out of reach for "
+                         f"M/M/c, so P(wait > 0) <= {1 - target:g}")
+    else:
+        n = orders[peak_day]
+        x = n * mean_work / shift
+        sigma = math.sqrt(n * second_work + (scenario.demand.forecast_cv * n * mean_work) ** 2)
+        on_hand = math.ceil(x + z * sigma / shift - 1e-9)
+        notes.append(f"busiest day {peak_day}: {n:,.0f} orders, {x:.2f} technician-days of "
+                     f"work in {shift:g} h shifts; buffer z = {z:.2f} x sd {sigma / shift:.2f}")
+    presence = presence_on(scenario, peak_day)
+    notes.append(f"scheduled share {f:.3f} (days off), presence {presence:.3f} (absence net "
+                 f"of cover, vacation, outbreaks), confidence {confidence:g}")
+    roster = absence_buffer(on_hand, presence, confidence, f)
+    average_days = float(orders[first:].mean()) * mean_work / shift
+    mean_presence = float(np.mean([presence_on(scenario, d)
+                                   for d in range(first, scenario.horizon_days)]))
+    lower = math.ceil(average_days / (f * mean_presence) - 1e-9)
+    rule = RuleOfThumb().technicians(orders[peak_day])
+    notes.append(f"lower bound: average {average_days:.2f} technician-days of work a day at "
+                 "100 % utilization and expected absence")
+    return RoughCut(
+        lower_bound=min(lower, roster), roster=roster, on_hand=on_hand, peak_day=peak_day,
+        peak_day_orders=float(orders[peak_day]), peak_load=load, scheduled_share=f,
+        presence=presence, confidence=confidence, rule_of_thumb=rule,
+        assumptions=tuple(notes))
+
