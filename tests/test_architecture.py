@@ -21,6 +21,11 @@ LAYERS: list[set[str]] = [
     {"capsim.rng"},
     {"capsim.distributions"},
     {"capsim.demand"},
+    {"capsim.analytic.erlang", "capsim.analytic.erlang_a"},
+    {"capsim.analytic.staffing"},
+    {"capsim.analytic.offered_load"},
+    {"capsim.analytic.rough_cut"},
+    {"capsim.analytic"},
     {"capsim.attendance"},
     {"capsim.sampling"},
     {"capsim.records"},
@@ -29,8 +34,12 @@ LAYERS: list[set[str]] = [
     {"capsim.metrics"},
     {"capsim.stats", "capsim.executors"},
     {"capsim.experiment"},
+    {"capsim.verify"},
     {"capsim.output"},
-    {"capsim.cli", "capsim.__main__"},
+    {"capsim.cli.args"},
+    {"capsim.cli.run_commands", "capsim.cli.analytic_commands", "capsim.cli.verify_command"},
+    {"capsim.cli"},
+    {"capsim.__main__"},
     {"capsim"},
 ]
 LAYER = {module: depth for depth, row in enumerate(LAYERS) for module in row}
@@ -66,6 +75,17 @@ def test_imports_only_point_up():
             if LAYER[imported] > LAYER[here]:
                 wrong.append(f"{here} imports {imported}")
     assert not wrong, wrong
+
+
+def test_the_simulation_core_does_not_lean_on_the_formulas():
+    """capsim.analytic grows beside the simulation (DESIGN.md): the model must stand on its
+    own, so that the formulas can serve as its independent test oracles."""
+    first, last = LAYER["capsim.attendance"], LAYER["capsim.experiment"]
+    core = {m for m in LAYER if first <= LAYER[m] <= last}
+    leaning = [f"{module_name(p)} imports {i}" for p in (ROOT / "capsim").rglob("*.py")
+               if module_name(p) in core for i in capsim_imports(p)
+               if i.startswith("capsim.analytic")]
+    assert not leaning, leaning
 
 
 def test_import_capsim_is_light():
