@@ -194,3 +194,19 @@ def test_a_larger_roster_never_lowers_on_time_delivery(shifts_data):
             a = replicate(small, 3, replication).kpis["on_time_rate"]
             b = replicate(large, 3, replication).kpis["on_time_rate"]
             assert b >= a, (roster, replication, a, b)
+
+
+def test_with_ample_technicians_orders_in_progress_are_counted_exactly():
+    """M_t/G/inf: with far more technicians than work, every order starts on arrival, and the
+    hourly WIP equals a direct count of sampled orders with arrival <= t < arrival + work."""
+    from capsim.metrics import hourly_series
+    from capsim.verify import cases
+
+    _, surge, _, _ = next(c for c in cases(quick=True) if c[0] == "surge")
+    hours = np.arange(surge.horizon_hours)
+    for replication in range(5):
+        real = sample(surge, replication, 1)
+        r = simulate(surge, real)
+        np.testing.assert_array_equal(r.start, r.arrival)
+        direct = [np.sum((real.arrival <= h) & (real.arrival + real.work > h)) for h in hours]
+        np.testing.assert_array_equal(hourly_series(r)["wip"], direct)
