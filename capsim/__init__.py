@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from capsim._version import __version__
 
 if TYPE_CHECKING:
-    from capsim.experiment import RunResult, run
+    from capsim.experiment import run
+    from capsim.results import RunResult
     from capsim.scenario import Scenario, load_scenario
 
 __all__ = ["RunResult", "Scenario", "__version__", "analytic", "load_scenario", "run"]
@@ -25,7 +26,7 @@ _LAZY = {
     "load_scenario": "capsim.scenario",
     "Scenario": "capsim.scenario",
     "run": "capsim.experiment",
-    "RunResult": "capsim.experiment",
+    "RunResult": "capsim.results",
 }
 
 

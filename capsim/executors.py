@@ -1,16 +1,21 @@
-"""Where replications run: in this process, or in a pool of local processes.
+"""Where replications run: in this process, in local processes, or on a Dask cluster.
 
 An executor maps a picklable function over tasks and yields results as they
-complete, in any order; callers put them back in order by replication index,
-so results never depend on the executor.
+complete, in any order; callers put them back in order by replication index, so
+results never depend on the executor. Executors are context managers: a pool or
+cluster connection starts on first use and lives until ``close()``, so a staffing
+search that evaluates many rosters starts its workers once.
 
-Worker processes are started with ``spawn``: no state inherited from the
-parent, the same behaviour on every platform, and no ``fork()`` of a process
-that already runs threads (numpy's BLAS starts some). Like every spawn-based
-pool, it re-imports the calling script in each worker, so a script that calls
+Local worker processes are started with ``spawn``: no state inherited from the
+parent, the same behaviour on every platform, and no ``fork()`` of a process that
+already runs threads (numpy's BLAS starts some). Like every spawn-based pool it
+re-imports the calling script in each worker, so a script that calls
 :func:`capsim.run` must do so under ``if __name__ == "__main__":``; without the
 guard the workers cannot start and capsim says so instead of hanging. Workers
 ignore Ctrl-C: the parent decides what to keep.
+
+Dask (``pip install "capsim[dask]"``): ``DaskCluster(address)`` connects to a
+running scheduler; without an address it starts a local cluster on loopback.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from capsim.errors import CapsimError
 
@@ -33,6 +38,7 @@ GUARD_HINT = (
     "under `if __name__ == \"__main__\":` (each worker imports the script), or pass "
     "workers=1 to stay in one process"
 )
+EXECUTORS = ("processes", "dask")
 
 
 class Executor(Protocol):
@@ -44,8 +50,23 @@ class Executor(Protocol):
         """Yield ``fn(task)`` for each task, in completion order."""
         ...
 
+    def close(self) -> None:
+        """Release workers and connections."""
+        ...
 
-class InProcess:
+
+class _Closing:
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InProcess(_Closing):
     """Runs tasks one after another in this process (debugging, small runs)."""
 
     workers = 1
@@ -60,8 +81,45 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-class ProcessPool:
-    """Runs tasks in ``workers`` local processes.
+def _first_done(running: set[Any]) -> set[Any]:
+    return wait(running, return_when=FIRST_COMPLETED).done
+
+
+def _bounded(submit: Callable[[T], Any], tasks: Iterable[T], in_flight: int,
+             first_done: Callable[[set[Any]], set[Any]] = _first_done,
+             broken: type[BaseException] | tuple[()] = ()) -> Generator[R, None, None]:
+    """Keep at most ``in_flight`` tasks submitted; yield results as they complete.
+
+    ``first_done`` waits until at least one of the running futures is done and
+    returns those that are. If the consumer stops early, tasks not yet started are
+    cancelled.
+    """
+    pending: Iterator[T] = iter(tasks)
+    running: set[Any] = set()
+
+    def refill() -> None:
+        while len(running) < in_flight:
+            task = next(pending, None)
+            if task is None:
+                return
+            running.add(submit(task))
+
+    try:
+        refill()
+        while running:
+            for future in first_done(running):
+                running.discard(future)
+                yield future.result()
+            refill()
+    except broken:
+        raise CapsimError(GUARD_HINT) from None
+    finally:
+        for future in running:
+            future.cancel()
+
+
+class ProcessPool(_Closing):
+    """Runs tasks in ``workers`` local processes, started on first use.
 
     Parameters
     ----------
@@ -73,40 +131,78 @@ class ProcessPool:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
 
     def imap(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Generator[R, None, None]:
         """Yield ``fn(task)`` for each task as workers complete them.
 
-        At most two tasks per worker are in flight. If the consumer stops early
-        (an exception, Ctrl-C), queued tasks are cancelled and the running ones
-        are waited for (keep tasks short).
+        Two tasks per worker are in flight; on an early stop, queued tasks are cancelled.
         """
-        pending = iter(tasks)
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(self.workers, mp_context=context,
-                                 initializer=_ignore_sigint) as pool:
-            running: set[Future[R]] = set()
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_ignore_sigint)
+        pool = self._pool
+        return _bounded(lambda task: pool.submit(fn, task), tasks, 2 * self.workers,
+                        broken=BrokenProcessPool)
 
-            def refill() -> None:
-                while len(running) < 2 * self.workers:
-                    task = next(pending, None)
-                    if task is None:
-                        return
-                    running.add(pool.submit(fn, task))
+    def close(self) -> None:
+        """Stop the workers (tasks already running finish first)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
-            try:
-                refill()
-                while running:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        running.discard(future)
-                        yield future.result()
-                    refill()
-            except BrokenProcessPool:
-                raise CapsimError(GUARD_HINT) from None
-            finally:
-                for future in running:
-                    future.cancel()
+
+class DaskCluster(_Closing):
+    """Runs tasks on a Dask distributed cluster.
+
+    Parameters
+    ----------
+    address : str, optional
+        A running scheduler, e.g. ``tcp://10.0.0.5:8786``. Without one, a local
+        cluster of ``workers`` single-threaded processes starts on 127.0.0.1.
+    workers : int, optional
+        Local cluster size (default: all cores).
+    """
+
+    def __init__(self, address: str | None = None, workers: int | None = None):
+        try:
+            import distributed
+        except ImportError:
+            raise CapsimError('the Dask executor needs the dask extra: pip install '
+                              '"capsim[dask]"') from None
+        self._cluster: Any = None
+        try:
+            if address is None:
+                self._cluster = distributed.LocalCluster(
+                    n_workers=workers or cpu_count(), threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None)
+                address = self._cluster.scheduler_address
+            self._client = distributed.Client(address, timeout="20s")
+        except OSError as exc:
+            self.close()
+            raise CapsimError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def imap(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Generator[R, None, None]:
+        """Yield ``fn(task)`` for each task as the cluster completes them."""
+        import distributed
+
+        client = self._client
+        return _bounded(lambda task: client.submit(fn, task, pure=False), tasks,
+                        2 * self.workers,
+                        lambda running: distributed.wait(running,
+                                                         return_when="FIRST_COMPLETED").done)
+
+    def close(self) -> None:
+        """Disconnect, and stop the local cluster if this executor started it."""
+        client = getattr(self, "_client", None)
+        if client is not None:
+            client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
 
 
 def cpu_count() -> int:

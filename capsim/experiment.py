@@ -1,13 +1,15 @@
-"""Monte Carlo experiments: run replications, gather them, and summarise with intervals.
+"""Monte Carlo experiments: run replications on an executor, in batches, and stop on time.
 
-Replication ``r`` depends only on (scenario, seed, r): it samples its inputs
-from child ``r`` of the root seed, runs the engine and reduces the Records at
-once to a :class:`~capsim.metrics.ReplicationSummary`. Summaries are put back in
-replication order before anything is aggregated, so the result is the same bit
-for bit whatever the executor or the number of workers.
+Replication ``r`` depends only on (scenario, seed, r): it samples its inputs from
+child ``r`` of the root seed, runs the engine and reduces the Records at once to a
+:class:`~capsim.metrics.ReplicationSummary`. Summaries are put back in replication
+order before anything is aggregated, so a result is the same bit for bit whatever
+the executor or the number of workers.
 
-Ctrl-C during a run stops it and returns the completed replications, marked
-``partial``.
+A :class:`Runner` owns one executor for its whole life, so that a staffing search
+evaluating many rosters starts its workers once. Runs can be sequential: add
+replications in batches until the confidence half-width of a KPI is small enough.
+Ctrl-C stops a run and keeps the completed replications, marked ``interrupted``.
 """
 
 from __future__ import annotations
@@ -17,22 +19,21 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field
-
-import numpy as np
+from typing import Self
 
 from capsim import engines
-from capsim.executors import Executor, InProcess, ProcessPool, cpu_count
-from capsim.metrics import KPI_NAMES, KPI_RANGES, ReplicationSummary, summarize
+from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, ProcessPool, cpu_count
+from capsim.metrics import KPI_NAMES, ReplicationSummary, summarize
+from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample
 from capsim.scenario import Scenario
-from capsim.stats import Interval, t_interval, wilson_interval
+from capsim.stats import t_interval
 
 Progress = Callable[[int, int], None]
-#: With ``workers=None``, runs expected to take longer than this many seconds in
-#: one process go to a process pool.
+#: With ``workers=None``, work expected to take longer than this many seconds in one
+#: process goes to a process pool.
 POOL_THRESHOLD_SECONDS = 3.0
-#: Target duration of one task sent to a worker process.
+#: Target duration of one task sent to a worker.
 TASK_SECONDS = 0.5
 
 
@@ -49,105 +50,10 @@ def _run_chunk(job: tuple[Scenario, int, str, list[int]]) -> list[ReplicationSum
     return [replicate(scenario, seed, r, engine) for r in indices]
 
 
-@dataclass(frozen=True, eq=False)
-class RunResult:
-    """The outcome of a Monte Carlo run.
-
-    Attributes
-    ----------
-    scenario : Scenario
-        What was run.
-    seed : int
-        The root seed.
-    replications_requested : int
-        How many replications were asked for.
-    engine : str
-        The engine that ran.
-    partial : bool
-        True when the run was interrupted before all replications completed.
-    summaries : tuple of ReplicationSummary
-        The completed replications, in replication order.
-    ci_level : float
-        Confidence level of every interval.
-    elapsed_seconds : float
-        Wall-clock time of the run.
-    """
-
-    scenario: Scenario
-    seed: int
-    replications_requested: int
-    engine: str
-    partial: bool
-    summaries: tuple[ReplicationSummary, ...]
-    ci_level: float = 0.95
-    elapsed_seconds: float = 0.0
-    kpis: dict[str, Interval] = field(init=False)
-
-    def __post_init__(self) -> None:
-        kpis = {name: t_interval(self.column(name), self.ci_level, KPI_RANGES[name])
-                for name in KPI_NAMES}
-        object.__setattr__(self, "kpis", kpis)
-
-    @property
-    def replications(self) -> int:
-        """Number of completed replications."""
-        return len(self.summaries)
-
-    @property
-    def target(self) -> float:
-        """The on-time target the scenario sets."""
-        return self.scenario.targets.on_time_rate
-
-    def column(self, kpi: str) -> np.ndarray:
-        """One KPI across the completed replications."""
-        return np.array([s.kpis[kpi] for s in self.summaries], dtype=float)
-
-    @property
-    def p_target_met(self) -> Interval:
-        """Share of replications whose on-time rate meets the target (Wilson interval)."""
-        rates = self.column("on_time_rate")
-        return wilson_interval(int(np.sum(rates >= self.target)), rates.size, self.ci_level)
-
-    def hourly(self, name: str) -> np.ndarray:
-        """An hourly series, replications × hours."""
-        return np.array([s.hourly[name] for s in self.summaries])
-
-    def daily(self, name: str) -> np.ndarray:
-        """A daily quantity, replications × days."""
-        return np.array([s.daily[name] for s in self.summaries])
-
-    @property
-    def on_hand_histogram(self) -> dict[int, float]:
-        """Share of replication-days (after warm-up) with each number of technicians on hand."""
-        days = self.daily("on_hand")[:, self.scenario.warmup_days:].ravel().astype(int)
-        if days.size == 0:
-            return {}
-        counts = np.bincount(days)
-        return {k: float(c / days.size) for k, c in enumerate(counts) if c}
-
-
-def _progress_callback(progress: bool | Progress | None, total: int
-                       ) -> tuple[Progress, Callable[[], None]]:
-    """Turn the ``progress`` argument into a per-replication callback and a closer."""
-    if callable(progress):
-        return progress, lambda: None
-    show = sys.stderr.isatty() if progress is None else progress
-    if not show:
-        return (lambda done, total: None), lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit="rep", file=sys.stderr, dynamic_ncols=True, leave=False)
-
-    def update(done: int, _total: int) -> None:
-        bar.update(done - bar.n)
-
-    return update, bar.close
-
-
 def _chunks(indices: list[int], workers: int, seconds_each: float) -> list[list[int]]:
     """Group replications into tasks.
 
-    One at a time in-process (exact progress and interruption). For a pool, enough
+    One at a time in-process (exact progress and interruption). For workers, enough
     to take about :data:`TASK_SECONDS` (less overhead per replication, yet a short
     wait for tasks in flight on Ctrl-C), and at least four tasks per worker.
     """
@@ -158,12 +64,166 @@ def _chunks(indices: list[int], workers: int, seconds_each: float) -> list[list[
     return [indices[i:i + size] for i in range(0, len(indices), size)]
 
 
-def _choose_executor(workers: int | None, remaining: int, seconds_each: float) -> Executor:
-    if workers is None:
-        cores = cpu_count()
-        slow = remaining * seconds_each > POOL_THRESHOLD_SECONDS
-        workers = cores if slow and cores > 1 else 1
-    return InProcess() if workers == 1 or remaining <= 1 else ProcessPool(workers)
+def progress_callback(progress: bool | Progress | None, total: int, unit: str = "rep"
+                      ) -> tuple[Progress, Callable[[], None]]:
+    """Turn a ``progress`` argument into a callback and a closer.
+
+    None shows a bar on stderr when it is a terminal; True always; False never; a
+    callable is called as ``progress(done, total)``.
+    """
+    if callable(progress):
+        return progress, lambda: None
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:
+        return (lambda done, total: None), lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def update(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    return update, bar.close
+
+
+class Runner:
+    """Runs replications on one executor, started on first need and kept until closed.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Processes (or, for Dask without an address, local cluster workers). None: the
+        first replication runs here, and the rest go to a pool over all cores only if
+        they would take more than a few seconds. 1: everything in this process.
+    executor : str
+        ``processes`` (default) or ``dask``.
+    scheduler : str, optional
+        Address of a Dask scheduler; without one, ``dask`` starts a local cluster.
+    """
+
+    def __init__(self, *, workers: int | None = None, executor: str = "processes",
+                 scheduler: str | None = None):
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        if executor not in EXECUTORS:
+            raise ValueError(f"unknown executor {executor!r}; allowed: {', '.join(EXECUTORS)}")
+        self._workers, self._kind, self._scheduler = workers, executor, scheduler
+        self._executor: Executor | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the executor's workers."""
+        if self._executor is not None:
+            self._executor.close()
+            self._executor = None
+
+    def _executor_for(self, remaining: int, seconds_each: float) -> Executor:
+        if self._executor is None:
+            if self._kind == "dask":
+                self._executor = DaskCluster(self._scheduler, self._workers)
+            else:
+                workers = self._workers
+                if workers is None:
+                    slow = remaining * seconds_each > POOL_THRESHOLD_SECONDS
+                    workers = cpu_count() if slow else 1
+                    if workers == 1:
+                        return InProcess()  # decide again when more work comes
+                self._executor = InProcess() if workers == 1 else ProcessPool(workers)
+        return self._executor
+
+    def replicate(self, scenario: Scenario, seed: int, indices: list[int], engine: str,
+                  done: dict[int, ReplicationSummary], notify: Progress, total: int) -> None:
+        """Run replications ``indices`` into ``done``.
+
+        Each is kept as it completes, so an interruption loses only those in flight.
+        """
+        todo = [r for r in indices if r not in done]
+        if not todo:
+            return
+        first = time.perf_counter()
+        done[todo[0]] = replicate(scenario, seed, todo[0], engine)
+        seconds_each = time.perf_counter() - first
+        notify(len(done), total)
+        rest = todo[1:]
+        if not rest:
+            return
+        executor = self._executor_for(len(rest), seconds_each)
+        jobs = [(scenario, seed, engine, chunk)
+                for chunk in _chunks(rest, executor.workers, seconds_each)]
+        with closing(executor.imap(_run_chunk, jobs)) as results:
+            for chunk in results:
+                for summary in chunk:
+                    done[summary.replication] = summary
+                notify(len(done), total)
+
+    def run(self, scenario: Scenario, replications: int | None = None, seed: int | None = None,
+            *, engine: str = "auto", ci_level: float = 0.95,
+            progress: bool | Progress | None = None, precision: float | None = None,
+            kpi: str = "on_time_rate", max_replications: int | None = None) -> RunResult:
+        """Run a Monte Carlo experiment (see :func:`run` for the parameters)."""
+        replications = scenario.experiment.replications if replications is None else replications
+        seed = scenario.experiment.seed if seed is None else seed
+        if replications < 1:
+            raise ValueError(f"replications must be >= 1, got {replications}")
+        if kpi not in KPI_NAMES:
+            raise ValueError(f"unknown KPI {kpi!r}; allowed: {', '.join(KPI_NAMES)}")
+        if precision is not None and not precision > 0:
+            raise ValueError(f"precision must be > 0, got {precision}")
+        limit = replications if precision is None else (max_replications or 10 * replications)
+        if limit < replications:
+            raise ValueError(f"max_replications ({limit}) is below replications ({replications})")
+        engine_name = engines.resolve(engine, scenario)
+        began = time.perf_counter()
+        done: dict[int, ReplicationSummary] = {}
+        notify, close = progress_callback(progress, limit)
+        stopped: StoppedBy = "replications"
+        try:
+            target = replications
+            while True:
+                self.replicate(scenario, seed, list(range(target)), engine_name, done, notify,
+                               limit)
+                if precision is None:
+                    break
+                next_target = _sequential_next(done, kpi, precision, ci_level, limit)
+                if next_target is None:
+                    stopped = "precision"
+                    break
+                if target >= limit:
+                    stopped = "max_replications"
+                    break
+                target = next_target
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+        finally:
+            close()
+        return RunResult(
+            scenario=scenario, seed=seed, replications_requested=limit, engine=engine_name,
+            summaries=tuple(done[r] for r in sorted(done)), ci_level=ci_level,
+            elapsed_seconds=time.perf_counter() - began, stopped_by=stopped,
+            precision=None if precision is None else (kpi, precision))
+
+
+def _sequential_next(done: dict[int, ReplicationSummary], kpi: str, precision: float,
+                     level: float, limit: int) -> int | None:
+    """How many replications to have next, or None once the precision is reached.
+
+    The estimate n·(h/H)² of what reaching half-width H takes from half-width h now,
+    at least 10 % more than n, at most ``limit``.
+    """
+    values = [s.kpis[kpi] for s in done.values()]
+    interval = t_interval(values, level)  # unclipped: the honest width
+    n = len(values)
+    if interval.n >= 2 and interval.half_width <= precision:
+        return None
+    if interval.n < 2 or not math.isfinite(interval.half_width):
+        return min(limit, 2 * n)
+    wanted = math.ceil(n * (interval.half_width / precision) ** 2)
+    return min(limit, max(wanted, math.ceil(1.1 * n), n + 1))
 
 
 def run(
@@ -175,6 +235,11 @@ def run(
     engine: str = "auto",
     ci_level: float = 0.95,
     progress: bool | Progress | None = None,
+    precision: float | None = None,
+    kpi: str = "on_time_rate",
+    max_replications: int | None = None,
+    executor: str = "processes",
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run a Monte Carlo experiment on a scenario.
 
@@ -183,21 +248,28 @@ def run(
     scenario : Scenario
         The scenario (see :func:`capsim.load_scenario`).
     replications : int, optional
-        Number of replications; default ``scenario.experiment.replications``.
+        Number of replications; default ``scenario.experiment.replications``. With a
+        ``precision``, the first batch.
     seed : int, optional
         Root seed; default ``scenario.experiment.seed``.
     workers : int, optional
-        Processes to use. None (default) runs the first replication here and
-        moves the rest to a pool over all cores if they would take more than a
-        few seconds; 1 runs everything in this process. Results do not depend
-        on this.
+        Processes to use (see :class:`Runner`). Results do not depend on this.
     engine : str
         ``auto`` (default) or an engine name (see :mod:`capsim.engines`).
     ci_level : float
         Confidence level of the intervals.
     progress : bool or callable, optional
-        Show a progress bar on stderr (default: when stderr is a terminal), or
-        call ``progress(done, total)`` after each replication.
+        Show a progress bar on stderr (default: when stderr is a terminal), or call
+        ``progress(done, total)`` after each replication.
+    precision : float, optional
+        Add replications in batches until the confidence half-width of ``kpi`` is at
+        most this, or ``max_replications`` have run; ``stopped_by`` says which.
+    kpi : str
+        The KPI ``precision`` applies to.
+    max_replications : int, optional
+        The cap for a sequential run (default: 10 × ``replications``).
+    executor, scheduler : str
+        ``processes`` (default) or ``dask``, and the Dask scheduler's address.
 
     Returns
     -------
@@ -205,37 +277,7 @@ def run(
         ``partial`` is True if Ctrl-C stopped the run early; the completed
         replications are kept.
     """
-    replications = scenario.experiment.replications if replications is None else replications
-    seed = scenario.experiment.seed if seed is None else seed
-    if replications < 1:
-        raise ValueError(f"replications must be >= 1, got {replications}")
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
-    engine_name = engines.resolve(engine, scenario)
-    began = time.perf_counter()
-    done: dict[int, ReplicationSummary] = {}
-    notify, close = _progress_callback(progress, replications)
-    partial = False
-    try:
-        first = time.perf_counter()
-        done[0] = replicate(scenario, seed, 0, engine_name)
-        seconds_each = time.perf_counter() - first
-        notify(len(done), replications)
-        rest = list(range(1, replications))
-        executor = _choose_executor(workers, len(rest), seconds_each)
-        jobs = [(scenario, seed, engine_name, chunk)
-                for chunk in _chunks(rest, executor.workers, seconds_each)]
-        with closing(executor.imap(_run_chunk, jobs)) as results:
-            for chunk in results:
-                for summary in chunk:
-                    done[summary.replication] = summary
-                notify(len(done), replications)
-    except KeyboardInterrupt:
-        partial = True
-    finally:
-        close()
-    return RunResult(
-        scenario=scenario, seed=seed, replications_requested=replications, engine=engine_name,
-        partial=partial, summaries=tuple(done[r] for r in sorted(done)), ci_level=ci_level,
-        elapsed_seconds=time.perf_counter() - began,
-    )
+    with Runner(workers=workers, executor=executor, scheduler=scheduler) as runner:
+        return runner.run(scenario, replications, seed, engine=engine, ci_level=ci_level,
+                          progress=progress, precision=precision, kpi=kpi,
+                          max_replications=max_replications)

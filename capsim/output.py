@@ -20,8 +20,8 @@ import numpy as np
 
 from capsim._version import __version__
 from capsim.errors import CapsimError
-from capsim.experiment import RunResult
 from capsim.metrics import DAILY_NAMES, KPI_NAMES, SERIES_NAMES
+from capsim.results import RunResult
 from capsim.scenario import WEEKDAY_NAMES, scenario_dict
 
 QUANTILES = (10, 50, 90)

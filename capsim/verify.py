@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from capsim.analytic import MMc, offered_load
-from capsim.experiment import RunResult, run
+from capsim.experiment import run
+from capsim.results import RunResult
 from capsim.scenario import Scenario, validate
 
 Z_LIMIT = 4.0

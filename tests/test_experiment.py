@@ -132,3 +132,42 @@ def test_a_script_without_main_guard_gets_a_clear_error_not_a_hang(tmp_path):
                           timeout=120, check=False)
     assert done.returncode != 0
     assert 'if __name__ == "__main__":' in done.stderr
+
+
+def test_sequential_precision_reaches_the_half_width(small):
+    result = run(small, replications=5, seed=4, workers=1, progress=False, precision=0.02,
+                 max_replications=400)
+    assert result.stopped_by == "precision"
+    assert 5 < result.replications <= 400
+    values = result.column("on_time_rate")
+    half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size)
+    assert half <= 0.02
+    # the same replications as a fixed run of that length, bit for bit
+    _same(result, run(small, replications=result.replications, seed=4, workers=1,
+                      progress=False))
+
+
+def test_sequential_precision_stops_at_the_cap(small):
+    result = run(small, replications=4, seed=4, workers=1, progress=False, precision=1e-6,
+                 max_replications=9)
+    assert result.stopped_by == "max_replications"
+    assert result.replications == 9
+
+
+def test_a_runner_keeps_its_workers_across_runs(small):
+    from capsim.experiment import Runner
+
+    with Runner(workers=2) as runner:
+        a = runner.run(small, 6, 3, progress=False)
+        b = runner.run(small, 6, 3, progress=False)
+    _same(a, b)
+    _same(a, run(small, 6, 3, workers=1, progress=False))
+
+
+def test_dask_gives_the_same_numbers(small):
+    """A Dask LocalCluster on loopback against local processes and this process."""
+    dask = run(small, replications=6, seed=8, executor="dask", workers=2, progress=False)
+    local = run(small, replications=6, seed=8, workers=2, progress=False)
+    here = run(small, replications=6, seed=8, workers=1, progress=False)
+    _same(dask, local)
+    _same(dask, here)

@@ -1,0 +1,123 @@
+"""The result of a Monte Carlo run: replications in order, and what they add up to.
+
+A :class:`RunResult` keeps each replication's KPI row, hourly series and daily
+table (never its Records), and derives the aggregates from them: a t-interval per
+KPI, the share of replications meeting a target (Wilson interval), the on-hand
+histogram.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from capsim.metrics import KPI_NAMES, KPI_RANGES, ReplicationSummary
+from capsim.scenario import Scenario
+from capsim.stats import Interval, t_interval, wilson_interval
+
+StoppedBy = Literal["replications", "precision", "max_replications", "interrupted"]
+#: KPIs for which smaller is better: a target on them is an upper bound.
+SMALLER_IS_BETTER = frozenset({
+    "lead_time_mean_hours", "lead_time_p50_hours", "lead_time_p90_hours",
+    "lead_time_p95_hours", "lead_time_p99_hours", "wait_mean_hours", "wait_positive_share",
+    "peak_wip", "orders_unfinished", "overtime_hours",
+})
+
+
+def meets(kpi: str, value: float | np.ndarray, target: float) -> np.ndarray:
+    """Whether values meet a target: at least it, or at most it for smaller-is-better KPIs."""
+    value = np.asarray(value, dtype=float)
+    return value <= target if kpi in SMALLER_IS_BETTER else value >= target
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """The outcome of a Monte Carlo run.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        What was run.
+    seed : int
+        The root seed.
+    replications_requested : int
+        How many replications were asked for (the maximum, with a precision target).
+    engine : str
+        The engine that ran.
+    summaries : tuple of ReplicationSummary
+        The completed replications, in replication order.
+    ci_level : float
+        Confidence level of every interval.
+    elapsed_seconds : float
+        Wall-clock time of the run.
+    stopped_by : str
+        Why the run ended: all requested ``replications`` ran; the ``precision``
+        target was reached; ``max_replications`` ran without reaching it; or Ctrl-C
+        (``interrupted``).
+    precision : tuple of (str, float), optional
+        The KPI and half-width asked for, when the run was sequential.
+    """
+
+    scenario: Scenario
+    seed: int
+    replications_requested: int
+    engine: str
+    summaries: tuple[ReplicationSummary, ...]
+    ci_level: float = 0.95
+    elapsed_seconds: float = 0.0
+    stopped_by: StoppedBy = "replications"
+    precision: tuple[str, float] | None = None
+    kpis: dict[str, Interval] = field(init=False)
+
+    def __post_init__(self) -> None:
+        kpis = {name: t_interval(self.column(name), self.ci_level, KPI_RANGES[name])
+                for name in KPI_NAMES}
+        object.__setattr__(self, "kpis", kpis)
+
+    @property
+    def partial(self) -> bool:
+        """True when Ctrl-C stopped the run before it was done."""
+        return self.stopped_by == "interrupted"
+
+    @property
+    def replications(self) -> int:
+        """Number of completed replications."""
+        return len(self.summaries)
+
+    @property
+    def target(self) -> float:
+        """The on-time target the scenario sets."""
+        return self.scenario.targets.on_time_rate
+
+    def column(self, kpi: str) -> np.ndarray:
+        """One KPI across the completed replications."""
+        return np.array([s.kpis[kpi] for s in self.summaries], dtype=float)
+
+    def share_meeting(self, kpi: str, target: float) -> Interval:
+        """Share of replications whose ``kpi`` meets ``target`` (Wilson interval)."""
+        met = meets(kpi, self.column(kpi), target)
+        return wilson_interval(int(np.sum(met)), met.size, self.ci_level)
+
+    @property
+    def p_target_met(self) -> Interval:
+        """Share of replications whose on-time rate meets the target (Wilson interval)."""
+        return self.share_meeting("on_time_rate", self.target)
+
+    def hourly(self, name: str) -> np.ndarray:
+        """An hourly series, replications × hours."""
+        return np.array([s.hourly[name] for s in self.summaries])
+
+    def daily(self, name: str) -> np.ndarray:
+        """A daily quantity, replications × days."""
+        return np.array([s.daily[name] for s in self.summaries])
+
+    @property
+    def on_hand_histogram(self) -> dict[int, float]:
+        """Share of replication-days (after warm-up) with each number of technicians on hand."""
+        days = self.daily("on_hand")[:, self.scenario.warmup_days:].ravel().astype(int)
+        if days.size == 0:
+            return {}
+        counts = np.bincount(days)
+        return {k: float(c / days.size) for k, c in enumerate(counts) if c}
