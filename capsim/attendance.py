@@ -19,7 +19,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from capsim.rng import stream, technician_stream
+from capsim.rng import stream, stress_stream, technician_stream
 from capsim.scenario import Outbreak, Scenario, Shift, Vacation
 from capsim.scenario.calendar import DAYS_PER_YEAR, first_fit, fits, free_weeks, vacation_blocks
 
@@ -36,6 +36,8 @@ class Status(IntEnum):
     LAST_MINUTE = 4  # absent, known only at shift start
     OUTBREAK = 5
     COVERED = 6  # absent, known the day before, a replacement works the shift
+    STRESS = 7  # absent in a stress-test event
+    CLOSED = 8  # a stress-test closure: nobody works
 
     @property
     def label(self) -> str:
@@ -268,3 +270,32 @@ def duty_intervals(shift_start: np.ndarray, shift_end: np.ndarray,
         else:
             intervals.append((begin, end))
     return intervals
+
+
+def apply_stress_attendance(scenario: Scenario, seed: int, replication: int,
+                            status: np.ndarray) -> np.ndarray:
+    """Apply the enabled absence and closure stress events to an attendance table.
+
+    An absence event sends home, for its days, technicians chosen at random (from the
+    event's own stream) among those who would have worked on its first day: scheduled
+    and not on vacation. A closure marks every scheduled technician-day of its days
+    closed. Days off and vacations stay what they were.
+    """
+    status = status.copy()
+    for index, event in enumerate(scenario.stress):
+        if not event.enabled or event.kind == "demand":
+            continue
+        days = slice(event.start_day, min(event.start_day + event.days, status.shape[1]))
+        if event.start_day >= status.shape[1]:
+            continue
+        block = status[:, days]
+        keep = (block == Status.DAY_OFF) | (block == Status.VACATION)
+        if event.kind == "closure":
+            status[:, days] = np.where(keep, block, Status.CLOSED)
+            continue
+        first = status[:, event.start_day]
+        eligible = np.flatnonzero((first != Status.DAY_OFF) & (first != Status.VACATION))
+        count = min(event.absent_count(status.shape[0]), eligible.size)
+        chosen = stress_stream(seed, replication, index).choice(eligible, count, replace=False)
+        status[chosen, days] = np.where(keep[chosen], block[chosen], Status.STRESS)
+    return status

@@ -59,11 +59,12 @@ KPI_RANGES: dict[str, tuple[float, float]] = {
 }
 SERIES_NAMES: tuple[str, ...] = ("wip", "queue", "on_hand", "busy")
 ABSENCE_REASONS: tuple[Status, ...] = (
-    Status.VACATION, Status.UNPLANNED, Status.LAST_MINUTE, Status.OUTBREAK, Status.COVERED,
+    Status.VACATION, Status.UNPLANNED, Status.LAST_MINUTE, Status.OUTBREAK, Status.STRESS,
+    Status.CLOSED,
 )
 DAILY_NAMES: tuple[str, ...] = (
     "orders_arrived", "orders_due", "on_time_rate", "scheduled", "on_hand",
-    *(f"absent_{s.label}" for s in ABSENCE_REASONS[:-1]), "covered",
+    *(f"absent_{s.label}" for s in ABSENCE_REASONS), "covered",
     "busy_hours", "overtime_hours",
 )
 LEAD_TIME_PERCENTILES = (50, 90, 95, 99)
@@ -194,7 +195,7 @@ def daily_table(r: Records) -> dict[str, np.ndarray]:
         "scheduled": (r.status != Status.DAY_OFF).sum(axis=0).astype(float),
         "on_hand": is_present(r.status).sum(axis=0).astype(float),
         **{f"absent_{s.label}": (r.status == s).sum(axis=0).astype(float)
-           for s in ABSENCE_REASONS[:-1]},
+           for s in ABSENCE_REASONS},
         "covered": (r.status == Status.COVERED).sum(axis=0).astype(float),
         "busy_hours": r.busy_hours.sum(axis=0),
         "overtime_hours": r.overtime_hours.sum(axis=0),

@@ -26,6 +26,7 @@ PURPOSES: dict[str, int] = {
     "batches": 4,
     "outbreaks": 5,
     "technicians": 6,
+    "stress": 7,
 }
 
 #: Stream numbers of each technician's purposes (under ``technicians``).
@@ -53,6 +54,11 @@ def stream(seed: int, replication: int, purpose: str) -> np.random.Generator:
         One of :data:`PURPOSES`.
     """
     return _generator(seed, (replication, PURPOSES[purpose]))
+
+
+def stress_stream(seed: int, replication: int, event: int) -> np.random.Generator:
+    """The generator of one stress event (by its index in the scenario) in one replication."""
+    return _generator(seed, (replication, PURPOSES["stress"], event))
 
 
 def technician_stream(

@@ -1,10 +1,20 @@
 """Scenario + replication index -> Realization: every random input, drawn before any dynamics.
 
-Sampling is separate from the engine. The arrivals, classes and work contents
-come from replication-level streams that know nothing of the roster, and each
-technician's attendance comes from that technician's own streams; so two rosters
-(or two engines) run on the same replication see exactly the same orders and
-the same people.
+Sampling is separate from the engine. Each source of orders draws its times,
+classes and work contents from streams of its own, and the sources are merged by
+time only at the end:
+
+- sampled arrivals (the ``arrivals``, ``classes`` and ``work`` streams) or a
+  replayed trace;
+- batch drops (the ``batches`` stream);
+- stress events on demand (their own streams): a spike adds the extra orders of an
+  independent Poisson process on its window (superposition), a slump removes each
+  order in its window with probability 1 − multiplier (thinning).
+
+So a stress event, a batch, or a different roster never changes any other order's
+arrival or work content, and each technician's attendance comes from that
+technician's own streams: the same orders and the same people across every
+comparison capsim makes.
 """
 
 from __future__ import annotations
@@ -13,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from capsim.attendance import attendance_table, schedule
-from capsim.demand import forecast_multiplier, rate_pieces, sample_poisson
+from capsim.attendance import apply_stress_attendance, attendance_table, schedule
+from capsim.demand import RatePieces, forecast_multiplier, rate_pieces, sample_poisson
 from capsim.distributions import work_distribution
-from capsim.rng import stream
+from capsim.rng import stream, stress_stream
 from capsim.scenario import Scenario
 
 
@@ -67,50 +77,21 @@ class Realization:
         return int(self.status.shape[0])
 
 
+@dataclass(frozen=True, eq=False)
+class _Orders:
+    """Orders of one source: times (hours), class indices, work (hours)."""
+
+    time: np.ndarray
+    order_class: np.ndarray
+    work: np.ndarray
+
+    def keep(self, mask: np.ndarray) -> _Orders:
+        return _Orders(self.time[mask], self.order_class[mask], self.work[mask])
+
+
 def _classes_by_share(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
     shares = np.array([c.share for c in scenario.order_classes])
     return rng.choice(shares.size, size=n, p=shares / shares.sum()).astype(np.int16)
-
-
-def _sampled_arrivals(scenario: Scenario, seed: int, replication: int
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float]:
-    """Arrival times, classes, given work (minutes, or None) and the forecast multiplier."""
-    demand = scenario.demand
-    trace = demand.trace
-    if trace is not None:
-        data = trace.data
-        keep = data.arrival_hour < scenario.horizon_hours
-        times = data.arrival_hour[keep]
-        if data.order_class is not None:
-            index = {name: i for i, name in enumerate(scenario.class_names)}
-            classes = np.array([index[c] for c, k in zip(data.order_class, keep, strict=True)
-                                if k], dtype=np.int16)
-        else:
-            classes = _classes_by_share(scenario, times.size, stream(seed, replication, "classes"))
-        minutes = None if data.work_minutes is None else data.work_minutes[keep]
-        return times, classes, minutes, 1.0
-    multiplier = forecast_multiplier(demand.forecast_cv, stream(seed, replication, "forecast"))
-    times = sample_poisson(rate_pieces(scenario, multiplier), stream(seed, replication, "arrivals"))
-    classes = _classes_by_share(scenario, times.size, stream(seed, replication, "classes"))
-    return times, classes, None, multiplier
-
-
-def _batch_arrivals(scenario: Scenario, seed: int, replication: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    rng = stream(seed, replication, "batches")
-    times, classes = [], []
-    for batch in scenario.demand.batches:
-        if batch.at_hour >= scenario.horizon_hours:
-            continue
-        times.append(np.full(batch.orders, batch.at_hour))
-        if batch.order_class is None:
-            classes.append(_classes_by_share(scenario, batch.orders, rng))
-        else:
-            index = scenario.class_names.index(batch.order_class)
-            classes.append(np.full(batch.orders, index, dtype=np.int16))
-    if not times:
-        return np.empty(0), np.empty(0, dtype=np.int16)
-    return np.concatenate(times), np.concatenate(classes)
 
 
 def _work_hours(scenario: Scenario, classes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -122,13 +103,81 @@ def _work_hours(scenario: Scenario, classes: np.ndarray, rng: np.random.Generato
     return minutes / 60.0
 
 
+def _sampled(scenario: Scenario, seed: int, replication: int, pieces: RatePieces) -> _Orders:
+    times = sample_poisson(pieces, stream(seed, replication, "arrivals"))
+    classes = _classes_by_share(scenario, times.size, stream(seed, replication, "classes"))
+    return _Orders(times, classes, _work_hours(scenario, classes,
+                                               stream(seed, replication, "work")))
+
+
+def _traced(scenario: Scenario, seed: int, replication: int) -> _Orders:
+    assert scenario.demand.trace is not None
+    data = scenario.demand.trace.data
+    keep = data.arrival_hour < scenario.horizon_hours
+    times = data.arrival_hour[keep]
+    if data.order_class is not None:
+        index = {name: i for i, name in enumerate(scenario.class_names)}
+        names = np.asarray(data.order_class, dtype=object)[keep]
+        classes = np.array([index[c] for c in names], dtype=np.int16)
+    else:
+        classes = _classes_by_share(scenario, times.size, stream(seed, replication, "classes"))
+    work = (data.work_minutes[keep] / 60.0 if data.work_minutes is not None
+            else _work_hours(scenario, classes, stream(seed, replication, "work")))
+    return _Orders(times, classes, work)
+
+
+def _batches(scenario: Scenario, seed: int, replication: int) -> list[_Orders]:
+    rng = stream(seed, replication, "batches")
+    drops = []
+    for batch in scenario.demand.batches:
+        if batch.at_hour >= scenario.horizon_hours:
+            continue
+        if batch.order_class is None:
+            classes = _classes_by_share(scenario, batch.orders, rng)
+        else:
+            classes = np.full(batch.orders, scenario.class_names.index(batch.order_class),
+                              dtype=np.int16)
+        drops.append(_Orders(np.full(batch.orders, batch.at_hour), classes,
+                             _work_hours(scenario, classes, rng)))
+    return drops
+
+
+def _stress_demand(scenario: Scenario, seed: int, replication: int, pieces: RatePieces,
+                   base: _Orders) -> tuple[_Orders, list[_Orders]]:
+    """Apply enabled demand events: thin ``base`` in slumps, add orders for spikes."""
+    extra = []
+    for index, event in enumerate(scenario.stress):
+        if not (event.enabled and event.kind == "demand"):
+            continue
+        rng = stress_stream(seed, replication, index)
+        factor = event.multiplier or 0.0
+        inside = (base.time >= event.start_hour) & (base.time < event.end_hour)
+        if factor < 1.0:
+            base = base.keep(~inside | (rng.random(base.time.size) < factor))
+        elif factor > 1.0:
+            mids = (pieces.edges[:-1] + pieces.edges[1:]) / 2
+            window = (mids >= event.start_hour) & (mids < event.end_hour)
+            spike = RatePieces(pieces.edges, np.where(window, pieces.rates * (factor - 1), 0.0))
+            times = sample_poisson(spike, rng)
+            classes = _classes_by_share(scenario, times.size, rng)
+            extra.append(_Orders(times, classes, _work_hours(scenario, classes, rng)))
+    return base, extra
+
+
+def _merge(sources: list[_Orders]) -> _Orders:
+    times = np.concatenate([s.time for s in sources])
+    order = np.argsort(times, kind="stable")
+    return _Orders(times[order], np.concatenate([s.order_class for s in sources])[order],
+                   np.concatenate([s.work for s in sources])[order])
+
+
 def sample(scenario: Scenario, replication: int, seed: int | None = None) -> Realization:
     """Draw the inputs of one replication.
 
     Parameters
     ----------
     scenario : Scenario
-        What to sample.
+        What to sample (with its enabled stress events).
     replication : int
         Replication index (>= 0): selects the child of the root seed.
     seed : int, optional
@@ -136,19 +185,21 @@ def sample(scenario: Scenario, replication: int, seed: int | None = None) -> Rea
     """
     if seed is None:
         seed = scenario.experiment.seed
-    times, classes, given, multiplier = _sampled_arrivals(scenario, seed, replication)
-    batch_times, batch_classes = _batch_arrivals(scenario, seed, replication)
-    order = np.argsort(np.concatenate([times, batch_times]), kind="stable")
-    arrival = np.concatenate([times, batch_times])[order]
-    order_class = np.concatenate([classes, batch_classes])[order]
-    work = _work_hours(scenario, order_class, stream(seed, replication, "work"))
-    if given is not None:
-        from_trace = order < times.size
-        work[from_trace] = given[order[from_trace]] / 60.0
+    multiplier = 1.0
+    if scenario.demand.trace is not None:
+        pieces = RatePieces(np.array([0.0, scenario.horizon_hours]), np.zeros(1))
+        base = _traced(scenario, seed, replication)
+    else:
+        multiplier = forecast_multiplier(scenario.demand.forecast_cv,
+                                         stream(seed, replication, "forecast"))
+        pieces = rate_pieces(scenario, multiplier)
+        base = _sampled(scenario, seed, replication, pieces)
+    base, extra = _stress_demand(scenario, seed, replication, pieces, base)
+    orders = _merge([base, *_batches(scenario, seed, replication), *extra])
     shift_start, shift_end = schedule(scenario, scenario.workforce.roster)
     status = attendance_table(scenario, seed, replication, shift_start)
+    status = apply_stress_attendance(scenario, seed, replication, status)
     return Realization(
-        seed=seed, replication=replication, arrival=arrival, order_class=order_class,
-        work=work, shift_start=shift_start, shift_end=shift_end, status=status,
-        forecast_multiplier=multiplier,
-    )
+        seed=seed, replication=replication, arrival=orders.time, order_class=orders.order_class,
+        work=orders.work, shift_start=shift_start, shift_end=shift_end, status=status,
+        forecast_multiplier=multiplier)

@@ -18,11 +18,12 @@ from pydantic import Field, PrivateAttr, model_validator
 from capsim.scenario.base import WEEKDAY_NAMES, FieldError, SchemaModel, Weekday
 from capsim.scenario.orders import Batch, Demand, OrderClass, Surge, Trace, Work
 from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
+from capsim.scenario.stress import StressEvent
 
 __all__ = [
     "WEEKDAY_NAMES", "Absence", "Batch", "Demand", "Experiment", "FieldError", "OrderClass",
-    "Outbreak", "Scenario", "Shift", "Surge", "Targets", "Trace", "Vacation", "Window", "Work",
-    "Workforce",
+    "Outbreak", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace", "Vacation",
+    "Window", "Work", "Workforce",
 ]
 
 
@@ -60,6 +61,8 @@ class Scenario(SchemaModel):
     )
     targets: Targets = Targets()
     experiment: Experiment = Experiment()
+    stress: tuple[StressEvent, ...] = Field(
+        (), description="Stress events (applied only when enabled; see capsim stress).")
     _source: str = PrivateAttr(default="<scenario>")
     _base_dir: Path | None = PrivateAttr(default=None)
 
@@ -79,6 +82,13 @@ class Scenario(SchemaModel):
             raise FieldError("warmup_days", f"must be less than horizon_days "
                              f"({self.horizon_days})", self.warmup_days)
         self._check_classes()
+        names = [event.name for event in self.stress]
+        if len(set(names)) != len(names):
+            raise FieldError("stress", "stress event names repeat", names)
+        for i, event in enumerate(self.stress):
+            if event.kind == "demand" and self.demand.trace is not None:
+                raise FieldError(f"stress[{i}].kind", "a demand event scales sampled arrivals; "
+                                 "this scenario replays a trace", event.kind)
         self._check_work()
         try:
             self.absence.vacation.check_fits(self.horizon_days)
@@ -144,6 +154,11 @@ class Scenario(SchemaModel):
     def class_names(self) -> tuple[str, ...]:
         """Names of the order classes, in order."""
         return tuple(c.name for c in self.order_classes)
+
+    @property
+    def active_stress(self) -> tuple[StressEvent, ...]:
+        """The stress events that apply (enabled)."""
+        return tuple(event for event in self.stress if event.enabled)
 
     @property
     def horizon_hours(self) -> float:

@@ -1,0 +1,79 @@
+"""Stress events: fixed shocks injected into every replication to see what breaks the plan.
+
+A scenario lists them as ``[[stress]]`` blocks. An event only applies when
+``enabled`` is true: ``capsim stress`` runs the scenario once without any and once
+with each, on the same replications; ``--set stress[0].enabled=true`` applies one
+in an ordinary run.
+
+- ``absence``: ``technicians`` (or a ``share`` of the roster), chosen at random in
+  each replication, are absent from ``start_day`` for ``days`` days (the flu that
+  takes six of ten the same night);
+- ``demand``: the arrival rate is multiplied by ``multiplier`` over those days (a
+  viral promotion; below 1, a slump);
+- ``closure``: nobody works on those days (a supplier outage, a power cut), while
+  orders keep arriving.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from capsim.scenario.base import FieldError, NonNegative, SchemaModel
+
+
+class StressEvent(SchemaModel):
+    """One stress event."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["absence", "demand", "closure"]
+    start_day: int = Field(ge=0, description="First day of the event.")
+    days: int = Field(1, ge=1, description="How many days it lasts.")
+    technicians: int | None = Field(None, ge=1, description="absence: how many are out.")
+    share: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        None, description="absence: the share of the roster out (instead of technicians).")
+    multiplier: NonNegative | None = Field(None, description="demand: factor on the rate.")
+    enabled: bool = Field(False, description="Apply the event (capsim stress sets it).")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.kind == "absence" and (self.technicians is None) == (self.share is None):
+            raise FieldError("technicians", "an absence event needs technicians or share "
+                             "(one of them)", self.technicians)
+        if self.kind != "absence" and (self.technicians is not None or self.share is not None):
+            raise FieldError("technicians" if self.technicians is not None else "share",
+                             f"applies to kind 'absence' only, not {self.kind!r}")
+        if self.kind == "demand" and self.multiplier is None:
+            raise FieldError("multiplier", "a demand event needs multiplier")
+        if self.kind != "demand" and self.multiplier is not None:
+            raise FieldError("multiplier", f"applies to kind 'demand' only, not {self.kind!r}",
+                             self.multiplier)
+        return self
+
+    @property
+    def start_hour(self) -> float:
+        """Hours from the start of day 0 to the event's start."""
+        return 24.0 * self.start_day
+
+    @property
+    def end_hour(self) -> float:
+        """Hours from the start of day 0 to the event's end."""
+        return 24.0 * (self.start_day + self.days)
+
+    def absent_count(self, roster: int) -> int:
+        """How many technicians an absence event takes out of ``roster``."""
+        if self.technicians is not None:
+            return min(self.technicians, roster)
+        return min(roster, round((self.share or 0.0) * roster))
+
+    def describe(self) -> str:
+        """A short label: what, when, for how long."""
+        when = f"day {self.start_day}" + (f", {self.days} days" if self.days > 1 else "")
+        if self.kind == "absence":
+            who = (f"{self.technicians} technicians" if self.technicians is not None
+                   else f"{self.share:.0%} of the roster")
+            return f"{who} out from {when}"
+        if self.kind == "demand":
+            return f"demand x{self.multiplier:g} from {when}"
+        return f"closed on {when}"
