@@ -4,9 +4,12 @@ Orders arrive into one shared queue. Each technician is a SimPy process that,
 while on duty, takes the next order by the dispatch rule (FIFO, earliest due
 date, or class priority with FIFO inside a class), works on it for its work
 content, and repeats; with nothing to do it waits until an order arrives or its
-shift ends. A technician finishes the order in hand after the shift ends (the
-excess is overtime) and starts nothing new off duty. Orders still queued or in
-progress at the horizon stay unfinished.
+shift ends. Arrivals enter the queue when someone looks at it, and cost an event
+only while a technician is idle (one pending wake-up at the next arrival): at
+night and at the peak, when nobody is idle, orders arrive for free. A technician
+finishes the order in hand after the shift ends (the excess is overtime) and
+starts nothing new off duty. Orders still queued or in progress at the horizon
+stay unfinished.
 
 When an order arrives and several technicians are idle, the one idle longest
 takes it. The model records start, finish and technician of every order in its
@@ -94,7 +97,9 @@ class PrepressFloor:
         self.start = [np.nan] * n
         self.finish = [np.nan] * n
         self.technician = [-1] * n
-        env.process(self._arrivals(realization.arrival.tolist()))
+        self.arrival = realization.arrival.tolist()
+        self.admitted = 0  # orders 0..admitted-1 have been put in the queue
+        self.alarm = False  # whether a wake-up at the next arrival is pending
         present = is_present(realization.status)
         for tech in range(realization.roster):
             duty = duty_intervals(realization.shift_start[tech], realization.shift_end[tech],
@@ -102,9 +107,41 @@ class PrepressFloor:
             if duty:
                 env.process(self._technician(tech, duty))
 
-    def _wake_one(self) -> None:
-        """Hand queued work to the technician who has been idle longest."""
-        if self.idle and len(self.queue):
+    def _admit(self) -> None:
+        """Put every order that has arrived by now into the queue.
+
+        Arrivals are admitted when someone looks (lazily): while every technician is
+        busy or off duty, an arrival needs no event of its own. The queue holds the
+        same orders at every decision as if each had been pushed on arrival.
+        """
+        now, arrival, k = self.env.now, self.arrival, self.admitted
+        push = self.queue.push
+        while k < len(arrival) and arrival[k] <= now:
+            push(k)
+            k += 1
+        self.admitted = k
+
+    def _take(self) -> int | None:
+        self._admit()
+        return self.queue.pop()
+
+    def _arm(self) -> None:
+        """While someone is idle, keep one wake-up pending at the next arrival."""
+        if not self.alarm and self.idle and self.admitted < len(self.arrival):
+            self.alarm = True
+            delay = self.arrival[self.admitted] - self.env.now
+            self.env.timeout(delay).callbacks.append(self._ring)
+
+    def _ring(self, _event: simpy.Event) -> None:
+        """The next arrival is here: admit it (a batch whole), wake one idle per order."""
+        self.alarm = False
+        self._admit()
+        self._wake(len(self.queue))
+        self._arm()
+
+    def _wake(self, count: int) -> None:
+        """Wake up to ``count`` technicians, those idle longest first."""
+        for _ in range(min(count, len(self.idle))):
             tech = next(iter(self.idle))
             self.idle.pop(tech).succeed()
 
@@ -112,14 +149,6 @@ class PrepressFloor:
         wake = self.idle.pop(tech, None)
         if wake is not None:
             wake.succeed()
-
-    def _arrivals(self, times: list[float]) -> Process:
-        env, push = self.env, self.queue.push
-        for order, t in enumerate(times):
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            push(order)
-            self._wake_one()
 
     def _technician(self, tech: int, duty: list[tuple[float, float]]) -> Process:
         env, queue, work = self.env, self.queue, self.work
@@ -132,17 +161,19 @@ class PrepressFloor:
             if end < self.horizon and end > env.now:
                 env.timeout(end - env.now).callbacks.append(partial(self._end_shift, tech))
             while env.now < end:
-                order = queue.pop()
+                order = self._take()
                 if order is None:
                     wake = env.event()
                     self.idle[tech] = wake
+                    self._arm()
                     yield wake
                     continue
                 start[order] = env.now
                 technician[order] = tech
                 yield env.timeout(work[order])
                 finish[order] = env.now
-            self._wake_one()  # a wake-up that reached us as the shift ended goes on
+            self._admit()  # a wake-up that reached us as the shift ended goes on
+            self._wake(1 if len(queue) else 0)
 
     def records(self, scenario: Scenario, realization: Realization) -> Records:
         """The replication's Records (call after the environment has run)."""
