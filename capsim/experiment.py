@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass
 from typing import Self
 
 from capsim import engines
@@ -163,18 +164,14 @@ class Runner:
 
     def run(self, scenario: Scenario, replications: int | None = None, seed: int | None = None,
             *, engine: str = "auto", ci_level: float = 0.95,
-            progress: bool | Progress | None = None, precision: float | None = None,
-            kpi: str = "on_time_rate", max_replications: int | None = None) -> RunResult:
-        """Run a Monte Carlo experiment (see :func:`run` for the parameters)."""
+            progress: bool | Progress | None = None, rule: StopRule | None = None,
+            max_replications: int | None = None) -> RunResult:
+        """Run a Monte Carlo experiment (see :func:`run`); with a ``rule``, sequentially."""
         replications = scenario.experiment.replications if replications is None else replications
         seed = scenario.experiment.seed if seed is None else seed
         if replications < 1:
             raise ValueError(f"replications must be >= 1, got {replications}")
-        if kpi not in KPI_NAMES:
-            raise ValueError(f"unknown KPI {kpi!r}; allowed: {', '.join(KPI_NAMES)}")
-        if precision is not None and not precision > 0:
-            raise ValueError(f"precision must be > 0, got {precision}")
-        limit = replications if precision is None else (max_replications or 10 * replications)
+        limit = replications if rule is None else (max_replications or 10 * replications)
         if limit < replications:
             raise ValueError(f"max_replications ({limit}) is below replications ({replications})")
         engine_name = engines.resolve(engine, scenario)
@@ -187,16 +184,16 @@ class Runner:
             while True:
                 self.replicate(scenario, seed, list(range(target)), engine_name, done, notify,
                                limit)
-                if precision is None:
+                if rule is None:
                     break
-                next_target = _sequential_next(done, kpi, precision, ci_level, limit)
-                if next_target is None:
-                    stopped = "precision"
+                wanted = rule.more([done[r] for r in sorted(done)])
+                if wanted is None:
+                    stopped = rule.name
                     break
                 if target >= limit:
                     stopped = "max_replications"
                     break
-                target = next_target
+                target = min(limit, max(wanted, target + 1))
         except KeyboardInterrupt:
             stopped = "interrupted"
         finally:
@@ -205,25 +202,44 @@ class Runner:
             scenario=scenario, seed=seed, replications_requested=limit, engine=engine_name,
             summaries=tuple(done[r] for r in sorted(done)), ci_level=ci_level,
             elapsed_seconds=time.perf_counter() - began, stopped_by=stopped,
-            precision=None if precision is None else (kpi, precision))
+            precision=None if rule is None else rule.precision)
 
 
-def _sequential_next(done: dict[int, ReplicationSummary], kpi: str, precision: float,
-                     level: float, limit: int) -> int | None:
-    """How many replications to have next, or None once the precision is reached.
+@dataclass(frozen=True)
+class StopRule:
+    """When a sequential run has enough replications.
 
-    The estimate n·(h/H)² of what reaching half-width H takes from half-width h now,
-    at least 10 % more than n, at most ``limit``.
+    ``more(summaries)`` returns None when the completed replications suffice, and
+    otherwise the total to have next; ``name`` says what "enough" meant (the
+    result's ``stopped_by``).
     """
-    values = [s.kpis[kpi] for s in done.values()]
-    interval = t_interval(values, level)  # unclipped: the honest width
-    n = len(values)
-    if interval.n >= 2 and interval.half_width <= precision:
-        return None
-    if interval.n < 2 or not math.isfinite(interval.half_width):
-        return min(limit, 2 * n)
-    wanted = math.ceil(n * (interval.half_width / precision) ** 2)
-    return min(limit, max(wanted, math.ceil(1.1 * n), n + 1))
+
+    name: StoppedBy
+    more: Callable[[list[ReplicationSummary]], int | None]
+    precision: tuple[str, float] | None = None
+
+
+def precision_rule(kpi: str, half_width: float, level: float) -> StopRule:
+    """Enough once the t half-width of ``kpi`` is at most ``half_width``.
+
+    Next total: the estimate n·(h/H)² of what reaching H takes from half-width h,
+    at least 10 % more than n.
+    """
+    if kpi not in KPI_NAMES:
+        raise ValueError(f"unknown KPI {kpi!r}; allowed: {', '.join(KPI_NAMES)}")
+    if not half_width > 0:
+        raise ValueError(f"precision must be > 0, got {half_width}")
+
+    def more(summaries: list[ReplicationSummary]) -> int | None:
+        interval = t_interval([s.kpis[kpi] for s in summaries], level)  # unclipped width
+        n = len(summaries)
+        if interval.n >= 2 and interval.half_width <= half_width:
+            return None
+        if interval.n < 2 or not math.isfinite(interval.half_width):
+            return 2 * n
+        return max(math.ceil(n * (interval.half_width / half_width) ** 2), math.ceil(1.1 * n))
+
+    return StopRule("precision", more, (kpi, half_width))
 
 
 def run(
@@ -277,7 +293,7 @@ def run(
         ``partial`` is True if Ctrl-C stopped the run early; the completed
         replications are kept.
     """
+    rule = None if precision is None else precision_rule(kpi, precision, ci_level)
     with Runner(workers=workers, executor=executor, scheduler=scheduler) as runner:
         return runner.run(scenario, replications, seed, engine=engine, ci_level=ci_level,
-                          progress=progress, precision=precision, kpi=kpi,
-                          max_replications=max_replications)
+                          progress=progress, rule=rule, max_replications=max_replications)

@@ -17,7 +17,7 @@ from capsim.metrics import KPI_NAMES, KPI_RANGES, ReplicationSummary
 from capsim.scenario import Scenario
 from capsim.stats import Interval, t_interval, wilson_interval
 
-StoppedBy = Literal["replications", "precision", "max_replications", "interrupted"]
+StoppedBy = Literal["replications", "precision", "decided", "max_replications", "interrupted"]
 #: KPIs for which smaller is better: a target on them is an upper bound.
 SMALLER_IS_BETTER = frozenset({
     "lead_time_mean_hours", "lead_time_p50_hours", "lead_time_p90_hours",
@@ -54,7 +54,8 @@ class RunResult:
         Wall-clock time of the run.
     stopped_by : str
         Why the run ended: all requested ``replications`` ran; the ``precision``
-        target was reached; ``max_replications`` ran without reaching it; or Ctrl-C
+        target was reached; the verdict on a target was ``decided`` (a staffing
+        search); ``max_replications`` ran without getting there; or Ctrl-C
         (``interrupted``).
     precision : tuple of (str, float), optional
         The KPI and half-width asked for, when the run was sequential.
