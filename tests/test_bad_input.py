@@ -129,7 +129,7 @@ def test_bad_trace_csv(tmp_path, csv_text, fragments):
 
 
 @pytest.mark.parametrize(("override", "fragments"), [
-    ("demand.rat=3", ["demand.rat: unknown field", "rate_per_hour"]),
+    ("demand.rat=3", ["demand.rat (from --set demand.rat=3): unknown field", "rate_per_hour"]),
     ("workforce.roster=-1", ["workforce.roster (from --set workforce.roster=-1)", "got -1"]),
     ("demand.rate_per_hour.x=1", ["demand.rate_per_hour: is a value"]),
     ("demand.surges[3].multiplier=1", ["no such list element"]),

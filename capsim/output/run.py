@@ -1,17 +1,8 @@
-"""Rendering a run: the JSON summary, the CSV files, and the table for people.
-
-Files are written to a temporary name in the target directory and renamed, so
-a reader never sees a half-written file. NaN becomes ``null`` in JSON and an
-empty cell in CSV.
-"""
+"""Rendering a run: the JSON summary, the CSV files, and the table for people."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,25 +10,12 @@ from typing import Any
 import numpy as np
 
 from capsim._version import __version__
-from capsim.errors import CapsimError
 from capsim.metrics import DAILY_NAMES, KPI_NAMES, SERIES_NAMES
+from capsim.output.common import csv_text, json_ready, json_text, write_files
 from capsim.results import RunResult
 from capsim.scenario import WEEKDAY_NAMES, scenario_dict
 
 QUANTILES = (10, 50, 90)
-
-
-def json_ready(value: Any) -> Any:
-    """Replace NaN and infinities by None, numpy scalars by Python numbers, recursively."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def summary(result: RunResult) -> dict[str, Any]:
@@ -50,6 +28,9 @@ def summary(result: RunResult) -> dict[str, Any]:
         "engine": result.engine,
         "capsim_version": __version__,
         "partial": result.partial,
+        "stopped_by": result.stopped_by,
+        "precision": None if result.precision is None else {
+            "kpi": result.precision[0], "half_width": result.precision[1]},
         "target": {"kpi": "on_time_rate", "value": result.target},
         "kpis": {name: result.kpis[name].as_dict() for name in KPI_NAMES},
         "p_target_met": result.p_target_met.as_dict(),
@@ -58,29 +39,10 @@ def summary(result: RunResult) -> dict[str, Any]:
     })
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _csv(header: Sequence[str], rows: list[list[Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if isinstance(v, float) and math.isnan(v) else v for v in row])
-    return buffer.getvalue()
-
-
 def replications_csv(result: RunResult) -> str:
     """One row per completed replication, one column per KPI."""
     rows = [[s.replication, *(s.kpis[k] for k in KPI_NAMES)] for s in result.summaries]
-    return _csv(["replication", *KPI_NAMES], rows)
+    return csv_text(["replication", *KPI_NAMES], rows)
 
 
 def _nanmean(values: np.ndarray) -> np.ndarray:
@@ -98,7 +60,7 @@ def timeseries_csv(result: RunResult) -> str:
         header += [f"{name}_mean", *(f"{name}_p{q}" for q in QUANTILES)]
         columns += [values.mean(axis=0), *np.percentile(values, QUANTILES, axis=0)]
     hours = len(columns[0]) if columns else 0
-    return _csv(header, [[h, *(float(c[h]) for c in columns)] for h in range(hours)])
+    return csv_text(header, [[h, *(float(c[h]) for c in columns)] for h in range(hours)])
 
 
 def daily_csv(result: RunResult) -> str:
@@ -113,20 +75,7 @@ def daily_csv(result: RunResult) -> str:
          *(float(m[d]) for m in means), float(on_hand[0][d]), float(on_hand[1][d])]
         for d in range(scenario.horizon_days)
     ]
-    return _csv(header, rows)
-
-
-def prepare_out_dir(out: Path) -> Path:
-    """Create the output directory (or accept an existing one); a clear error otherwise."""
-    if out.exists() and not out.is_dir():
-        raise CapsimError(f"--out {out}: exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CapsimError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
-    if not os.access(out, os.W_OK):
-        raise CapsimError(f"--out {out}: directory is not writable")
-    return out
+    return csv_text(header, rows)
 
 
 def write_run(result: RunResult, out: Path, command: Sequence[str]) -> list[Path]:
@@ -135,21 +84,15 @@ def write_run(result: RunResult, out: Path, command: Sequence[str]) -> list[Path
     ``summary.json`` also holds the resolved scenario (every default filled in)
     and the command line, so the run can be repeated exactly.
     """
-    out = prepare_out_dir(out)
     files = {
         "replications.csv": replications_csv(result),
         "timeseries.csv": timeseries_csv(result),
         "daily.csv": daily_csv(result),
     }
     document = {**summary(result), "command": list(command),
-                "resolved_scenario": json_ready(scenario_dict(result.scenario)),
+                "resolved_scenario": scenario_dict(result.scenario),
                 "files": sorted([*files, "summary.json"])}
-    files["summary.json"] = json.dumps(document, indent=2, allow_nan=False) + "\n"
-    written = []
-    for name, text in files.items():
-        atomic_write(out / name, text)
-        written.append(out / name)
-    return written
+    return write_files(out, {"summary.json": json_text(document), **files})
 
 
 def _fmt(value: float, kpi: str) -> str:

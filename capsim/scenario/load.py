@@ -43,15 +43,15 @@ def format_path(parts: Sequence[PathPart]) -> str:
     return out
 
 
-def parse_override(text: str) -> tuple[list[PathPart], Any]:
+def parse_override(text: str, flag: str = "--set") -> tuple[list[PathPart], Any]:
     """Parse ``dotted.path=value``; the value is read as a TOML literal, else as a string."""
     if "=" not in text:
-        raise ScenarioError("--set", [FieldProblem("", "expected PATH=VALUE", repr(text))])
+        raise ScenarioError(flag, [FieldProblem("", "expected PATH=VALUE", repr(text))])
     raw_path, raw_value = (s.strip() for s in text.split("=", 1))
     try:
         path = parse_path(raw_path)
     except ValueError as exc:
-        raise ScenarioError("--set", [FieldProblem("", str(exc))]) from None
+        raise ScenarioError(flag, [FieldProblem("", str(exc))]) from None
     try:
         value = tomllib.loads(f"v = {raw_value}")["v"]
     except tomllib.TOMLDecodeError:
@@ -59,7 +59,7 @@ def parse_override(text: str) -> tuple[list[PathPart], Any]:
     return path, value
 
 
-def _set(data: dict[str, Any], path: list[PathPart], value: Any, text: str) -> None:
+def _set(data: dict[str, Any], path: list[PathPart], value: Any, text: str, flag: str) -> None:
     node: Any = data
     for depth, part in enumerate(path):
         here = format_path(path[: depth + 1])
@@ -67,10 +67,10 @@ def _set(data: dict[str, Any], path: list[PathPart], value: Any, text: str) -> N
             if not isinstance(node, list) or not 0 <= part < len(node):
                 size = len(node) if isinstance(node, list) else 0
                 allowed = f"indices 0 to {size - 1}" if size else "none: the list is empty"
-                raise ScenarioError(f"--set {text}", [FieldProblem(
+                raise ScenarioError(f"{flag} {text}", [FieldProblem(
                     here, "no such list element", None, allowed)])
         elif not isinstance(node, dict):
-            raise ScenarioError(f"--set {text}", [FieldProblem(
+            raise ScenarioError(f"{flag} {text}", [FieldProblem(
                 format_path(path[:depth]), "is a value, not a table")])
         if depth == len(path) - 1:
             node[part] = value
@@ -80,12 +80,13 @@ def _set(data: dict[str, Any], path: list[PathPart], value: Any, text: str) -> N
             node = node[part]
 
 
-def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str],
+                    flag: str = "--set") -> dict[str, Any]:
     """Return a copy of raw scenario data with each ``PATH=VALUE`` override applied."""
     result = _deep_copy(data)
     for text in overrides:
-        path, value = parse_override(text)
-        _set(result, path, value, text)
+        path, value = parse_override(text, flag)
+        _set(result, path, value, text, flag)
     return result
 
 
@@ -104,14 +105,14 @@ def _format_value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _problem(error: dict[str, Any], overrides: Sequence[str]) -> FieldProblem:
+def _problem(error: dict[str, Any], overrides: Sequence[str], flag: str) -> FieldProblem:
     loc: list[PathPart] = [p for p in error["loc"] if p != "__root__"]
     message = error["msg"].removeprefix("Value error, ")
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, FieldError):
         loc += parse_path(cause.field)
         value = None if cause.value is None else _format_value(cause.value)
-        return FieldProblem(_with_override(format_path(loc), overrides), message, value)
+        return FieldProblem(_with_override(format_path(loc), overrides, flag), message, value)
     field = format_path(loc)
     if error["type"] == "extra_forbidden":
         names = field_names(loc[:-1])
@@ -119,25 +120,26 @@ def _problem(error: dict[str, Any], overrides: Sequence[str]) -> FieldProblem:
         guess = [n for n in names if n.startswith(key)] or difflib.get_close_matches(
             key, names, n=1, cutoff=0.6)
         message = "unknown field" + (f"; did you mean {guess[0]!r}?" if guess else "")
-        return FieldProblem(field, message, None, ", ".join(names))
+        return FieldProblem(_with_override(field, overrides, flag), message, None,
+                            ", ".join(names))
     if error["type"] == "missing":
         return FieldProblem(field, "required field is missing", None, allowed_values(loc))
-    return FieldProblem(_with_override(field, overrides), message,
+    return FieldProblem(_with_override(field, overrides, flag), message,
                         _format_value(error.get("input")), allowed_values(loc))
 
 
-def _with_override(field: str, overrides: Sequence[str]) -> str:
-    """Mention the ``--set`` that put a bad value into ``field``, if one did."""
+def _with_override(field: str, overrides: Sequence[str], flag: str) -> str:
+    """Mention the override (``--set``, ``--vary``) that put a bad value in ``field``."""
     for text in overrides:
         target = text.split("=", 1)[0].strip()
         if field and format_path(parse_path(target)) == field:
-            return f"{field} (from --set {text})"
+            return f"{field} (from {flag} {text})"
     return field
 
 
 def validate(
     data: dict[str, Any], *, source: str = "<scenario>", base_dir: Path | None = None,
-    overrides: Sequence[str] = (),
+    overrides: Sequence[str] = (), flag: str = "--set",
 ) -> Scenario:
     """Validate raw scenario data (as read from TOML) into a :class:`Scenario`.
 
@@ -151,12 +153,14 @@ def validate(
         Directory against which relative data-file paths are resolved.
     overrides : sequence of str
         ``PATH=VALUE`` overrides to apply first.
+    flag : str
+        The option the overrides came from, for messages (``--set``, ``--vary``).
     """
-    data = apply_overrides(data, overrides)
+    data = apply_overrides(data, overrides, flag)
     try:
         scenario = Scenario.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
-        problems = [_problem(e, overrides) for e in exc.errors(include_url=False)]
+        problems = [_problem(e, overrides, flag) for e in exc.errors(include_url=False)]
         raise ScenarioError(source, problems) from None
     scenario._base_dir = base_dir
     scenario._source = source
@@ -201,12 +205,13 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
                     overrides=overrides)
 
 
-def with_overrides(scenario: Scenario, overrides: Sequence[str]) -> Scenario:
+def with_overrides(scenario: Scenario, overrides: Sequence[str],
+                   flag: str = "--set") -> Scenario:
     """Return ``scenario`` with ``PATH=VALUE`` overrides applied and validated again."""
     if not overrides:
         return scenario
     return validate(scenario_dict(scenario), source=scenario.source,
-                    base_dir=scenario.base_dir, overrides=overrides)
+                    base_dir=scenario.base_dir, overrides=overrides, flag=flag)
 
 
 def scenario_dict(scenario: Scenario) -> dict[str, Any]:

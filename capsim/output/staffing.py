@@ -1,0 +1,149 @@
+"""Rendering a staffing answer (``capsim size``): JSON, the curve as CSV, a table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from capsim._version import __version__
+from capsim.metrics import KPI_NAMES
+from capsim.output.common import csv_text, json_ready, json_text, percent, write_files
+from capsim.results import SMALLER_IS_BETTER
+from capsim.scenario import scenario_dict
+from capsim.staffing import SHARE_KPIS, SizeResult
+
+
+def _kpis(result: SizeResult, roster: int) -> dict[str, Any]:
+    run = result.evaluations[roster]
+    return {**{name: run.kpis[name].as_dict() for name in KPI_NAMES},
+            "p_target_met": run.share_meeting(result.kpi, result.target).as_dict()}
+
+
+def size_summary(result: SizeResult) -> dict[str, Any]:
+    """The machine-readable answer (what ``capsim size --json`` prints)."""
+    cut = result.rough_cut
+    peak = result.on_hand_at_peak()
+    engines = {r.engine for r in result.evaluations.values()}
+    return json_ready({
+        "scenario": result.scenario.name,
+        "recommended": result.recommended,
+        "met": result.recommended is not None,
+        "criterion": result.criterion,
+        "kpi": result.kpi,
+        "target": result.target,
+        "confidence": result.confidence,
+        "on_hand_at_peak": None if peak is None else {
+            "day": cut.peak_day, "mean": peak[0], "p10": peak[1]},
+        "curve": [{"roster": n, "meets": result.verdict(n),
+                   "replications": result.evaluations[n].replications,
+                   "kpis": _kpis(result, n)} for n in result.curve],
+        "rule_of_thumb": cut.rule_of_thumb,
+        "rough_cut": {"roster": cut.roster, "lower_bound": cut.lower_bound,
+                      "on_hand": cut.on_hand, "peak_day": cut.peak_day,
+                      "peak_day_orders": cut.peak_day_orders,
+                      "assumptions": list(cut.assumptions)},
+        "evaluations": list(result.evaluations),
+        "replications": result.replications,
+        "max_replications": result.max_replications,
+        "seed": result.seed,
+        "engine": ", ".join(sorted(engines)) or None,
+        "partial": result.partial,
+        "notes": list(result.notes),
+        "capsim_version": __version__,
+        "elapsed_seconds": round(result.elapsed_seconds, 3),
+    })
+
+
+def curve_csv(result: SizeResult) -> str:
+    """Every evaluated roster: verdict, each KPI's mean and interval, P(target met)."""
+    header = ["roster", "meets"]
+    for name in (*KPI_NAMES, "p_target_met"):
+        header += [f"{name}_mean", f"{name}_ci_low", f"{name}_ci_high"]
+    rows = []
+    for n in sorted(result.evaluations):
+        kpis = _kpis(result, n)
+        row: list[Any] = [n, int(result.verdict(n))]
+        for name in (*KPI_NAMES, "p_target_met"):
+            row += [kpis[name]["mean"], kpis[name]["ci_low"], kpis[name]["ci_high"]]
+        rows.append(row)
+    return csv_text(header, rows)
+
+
+def write_size(result: SizeResult, out: Path, command: Sequence[str]) -> list[Path]:
+    """Write summary.json (with the resolved scenario and command) and curve.csv."""
+    document = {**size_summary(result), "command": list(command),
+                "resolved_scenario": scenario_dict(result.scenario)}
+    return write_files(out, {"summary.json": json_text(document), "curve.csv": curve_csv(result)})
+
+
+def _value(kpi: str, value: float) -> str:
+    if kpi in SHARE_KPIS:
+        return percent(value)
+    return "-" if math.isnan(value) else f"{value:.3f}" + (" h" if kpi.endswith("hours") else "")
+
+
+def _question(result: SizeResult) -> str:
+    relation = "<=" if result.kpi in SMALLER_IS_BETTER else ">="
+    goal = f"{result.kpi} {relation} {_value(result.kpi, result.target)}"
+    if result.criterion == "mean":
+        return f"the smallest roster whose mean {goal}"
+    return (f"the smallest roster with P(a season has {goal}) >= {result.confidence:g}, "
+            "on the Wilson lower bound")
+
+
+def _headline(result: SizeResult) -> list[str]:
+    cut = result.rough_cut
+    if result.recommended is None:
+        what = "INTERRUPTED" if result.partial else "NO ROSTER MEETS THE TARGET"
+        return [f"{what}: evaluated {sorted(result.evaluations) or 'nothing'}"]
+    n = result.recommended
+    peak = result.on_hand_at_peak()
+    assert peak is not None
+    lines = [f"RECOMMENDED: {n} technicians on the roster: {peak[0]:.1f} on hand on the busiest "
+             f"day (day {cut.peak_day}; at least {peak[1]:g} in 9 seasons of 10)"]
+    run = result.evaluations[n]
+    level = round(100 * run.ci_level)
+    if result.criterion == "mean":
+        k = run.kpis[result.kpi]
+        lines.append(f"  mean {result.kpi} {_value(result.kpi, k.mean)}, {level} % CI "
+                     f"[{_value(result.kpi, k.ci_low)}, {_value(result.kpi, k.ci_high)}]")
+    else:
+        share = run.share_meeting(result.kpi, result.target)
+        lines.append(f"  target met in {percent(share.mean, 0)} of seasons, {level} % CI "
+                     f"[{percent(share.ci_low, 0)}, {percent(share.ci_high, 0)}]")
+    lines.append(f"  rule of thumb (1 per 100 orders in-house at the peak): {cut.rule_of_thumb}; "
+                 f"analytic rough cut: {cut.lower_bound} to {cut.roster}")
+    return lines
+
+
+def format_size(result: SizeResult) -> str:
+    """The staffing answer in plain words, then the curve around it."""
+    some = next(iter(result.evaluations.values()), None)
+    engine = some.engine if some is not None else "-"
+    count = (f"{result.replications}" if result.max_replications is None else
+             f"{result.replications} to {result.max_replications} (as the verdict needs)")
+    lines = [f"{result.scenario.name}: {_question(result)}",
+             f"({count} replications per roster on the same seeds, seed {result.seed}, engine "
+             f"{engine})", "", *_headline(result)]
+    lines += [f"  note: {note}" for note in result.notes]
+    level = round(100 * some.ci_level) if some is not None else 95
+    lines += ["", f"{'':2}{'roster':>6}  {result.kpi + f' ({level} % CI)':<36}"
+              f"{'P(target met)':<26}{'on hand':>8}{'utilization':>12}{'overtime h':>11}"]
+    for n in result.curve:
+        run = result.evaluations[n]
+        k, share = run.kpis[result.kpi], run.share_meeting(result.kpi, result.target)
+        mark = ">" if n == result.recommended else ("+" if result.verdict(n) else " ")
+        kpi = f"{_value(result.kpi, k.mean)} [{_value(result.kpi, k.ci_low)}, " \
+              f"{_value(result.kpi, k.ci_high)}]"
+        met = f"{percent(share.mean, 0)} [{percent(share.ci_low, 0)}, {percent(share.ci_high, 0)}]"
+        lines.append(f"{mark:<2}{n:>6}  {kpi:<36}{met:<26}{run.kpis['on_hand_mean'].mean:>8.1f}"
+                     f"{percent(run.kpis['utilization'].mean, 1):>12}"
+                     f"{run.kpis['overtime_hours'].mean:>11.1f}")
+    order = ", ".join(map(str, result.evaluations))
+    lines += ["", f"> recommended, + meets the target. Evaluated {len(result.evaluations)} "
+                  f"rosters in this order: {order} ({result.elapsed_seconds:.1f} s)"]
+    if result.partial:
+        lines.append("interrupted: the search stopped early; completed evaluations are kept")
+    return "\n".join(lines)

@@ -1,0 +1,177 @@
+"""What-if grids: run a scenario at every combination of one or two varied fields.
+
+``--vary PATH=V1,V2,...`` lists values (each read as a TOML literal, else as text);
+``--vary PATH=START:STOP:STEP`` spans numbers from START to STOP inclusive (when STOP
+falls on the grid). Every grid point runs on the same replication seeds, so the
+differences between points are the changes' alone. Grid expansion is a pure function
+(:func:`grid`), checked before anything runs: a bad path or value fails at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from capsim.errors import CapsimError
+from capsim.experiment import Progress, Runner, progress_callback
+from capsim.results import RunResult
+from capsim.scenario import Scenario, with_overrides
+from capsim.scenario.load import format_path, parse_path
+
+MAX_DIMENSIONS = 2
+
+
+@dataclass(frozen=True)
+class Vary:
+    """One varied field and its values."""
+
+    path: str
+    values: tuple[Any, ...]
+
+    def override(self, value: Any) -> str:
+        """The ``PATH=VALUE`` override for one value (as a TOML literal)."""
+        return f"{self.path}={_literal(value)}"
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, float | int):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def _split(text: str) -> list[str]:
+    """Split at commas outside brackets, braces and quotes."""
+    parts, depth, quote, current = [], 0, "", ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    return [*parts, current]
+
+
+def _value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _span(text: str, raw: str) -> tuple[Any, ...]:
+    numbers = [_value(p.strip()) for p in text.split(":")]
+    if len(numbers) != 3 or not all(isinstance(n, int | float) and not isinstance(n, bool)
+                                    for n in numbers):
+        raise CapsimError(f"--vary {raw}: expected START:STOP:STEP with three numbers")
+    start, stop, step = numbers
+    if not step > 0 or stop < start:
+        raise CapsimError(f"--vary {raw}: needs STEP > 0 and STOP >= START")
+    count = math.floor((stop - start) / step + 1e-9) + 1
+    whole = all(isinstance(n, int) for n in numbers)
+    return tuple(start + i * step if whole else round(start + i * step, 12)
+                 for i in range(count))
+
+
+def parse_vary(text: str) -> Vary:
+    """Parse ``PATH=V1,V2,...`` or ``PATH=START:STOP:STEP``."""
+    if "=" not in text:
+        raise CapsimError(f"--vary {text}: expected PATH=VALUES")
+    path, values = (s.strip() for s in text.split("=", 1))
+    try:
+        path = format_path(parse_path(path))
+    except ValueError as exc:
+        raise CapsimError(f"--vary {text}: {exc}") from None
+    if not values:
+        raise CapsimError(f"--vary {text}: no values")
+    if ":" in values and "," not in values and not values.startswith(("[", "{", '"', "'")):
+        return Vary(path, _span(values, text))
+    parsed = tuple(_value(v.strip()) for v in _split(values) if v.strip())
+    if not parsed:
+        raise CapsimError(f"--vary {text}: no values")
+    return Vary(path, parsed)
+
+
+def grid(varies: Sequence[Vary]) -> list[tuple[str, ...]]:
+    """Every combination of the varied values, as override lists, first field slowest."""
+    if not 1 <= len(varies) <= MAX_DIMENSIONS:
+        raise CapsimError(f"--vary: give one or two fields, not {len(varies)}")
+    paths = [v.path for v in varies]
+    if len(set(paths)) != len(paths):
+        raise CapsimError(f"--vary: a field is varied twice ({', '.join(paths)})")
+    return [tuple(v.override(x) for v, x in zip(varies, combo, strict=True))
+            for combo in itertools.product(*(v.values for v in varies))]
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """The runs of a what-if grid, in grid order (None for points not reached)."""
+
+    scenario: Scenario
+    varies: tuple[Vary, ...]
+    points: tuple[tuple[str, ...], ...]
+    results: tuple[RunResult | None, ...]
+    seed: int
+    replications: int
+    partial: bool = False
+    elapsed_seconds: float = 0.0
+
+    def values(self, index: int) -> tuple[Any, ...]:
+        """The varied values of grid point ``index``."""
+        combos = list(itertools.product(*(v.values for v in self.varies)))
+        return combos[index]
+
+
+def sweep(scenario: Scenario, varies: Sequence[Vary], *, replications: int | None = None,
+          seed: int | None = None, workers: int | None = None, engine: str = "auto",
+          executor: str = "processes", scheduler: str | None = None, ci_level: float = 0.95,
+          progress: bool | Progress | None = None) -> SweepResult:
+    """Run the scenario at every grid point, on the same seeds.
+
+    Every point is validated before the first runs. Ctrl-C stops the sweep and keeps
+    the points completed, marked partial.
+    """
+    points = grid(varies)
+    scenarios = [with_overrides(scenario, list(overrides), flag="--vary")
+                 for overrides in points]
+    replications = scenario.experiment.replications if replications is None else replications
+    seed = scenario.experiment.seed if seed is None else seed
+    began = time.perf_counter()
+    results: list[RunResult | None] = [None] * len(points)
+    partial = False
+    with Runner(workers=workers, executor=executor, scheduler=scheduler) as runner:
+        for index, (overrides, point) in enumerate(zip(points, scenarios, strict=True)):
+            label = ", ".join(overrides)
+            notify, close = progress_callback(progress, replications, f"rep ({label})")
+            try:
+                result = runner.run(point, replications, seed, engine=engine,
+                                    ci_level=ci_level, progress=notify)
+            finally:
+                close()
+            if result.partial:
+                partial = True
+                break
+            results[index] = result
+    return SweepResult(scenario=scenario, varies=tuple(varies), points=tuple(points),
+                       results=tuple(results), seed=seed, replications=replications,
+                       partial=partial, elapsed_seconds=time.perf_counter() - began)
