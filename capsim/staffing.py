@@ -1,0 +1,303 @@
+"""The smallest roster meeting a target, found by simulation under common random numbers.
+
+Every roster is evaluated on the same replications (same seed, same replication
+indices): the same orders and, for technicians 1..n, the same attendance, so the
+difference between two rosters is the rosters' alone. The search:
+
+1. brackets the answer with the analytic rough cut (:mod:`capsim.analytic.rough_cut`):
+   its lower bound (below it, capacity falls short on average) and its roster;
+2. bisects between the largest roster known to fail and the smallest known to pass,
+   assuming the bracket until a verdict contradicts it, then widening it (galloping
+   by a quarter) where it was wrong; rosters on the KPI are monotone, so each
+   verdict halves the interval;
+3. evaluates the curve from answer − 3 to answer + 2 for the report, never a roster
+   twice, and says so if the curve it saw is not monotone.
+
+Criteria: ``mean``, the smallest roster whose mean KPI over replications meets the
+target (the lower confidence bound is reported beside it); ``chance``, the smallest
+roster for which the share of replications (seasons) meeting the target is at least
+``confidence``, judged on the Wilson interval: its lower bound must reach it.
+
+With ``max_replications`` above ``replications``, a roster whose confidence interval
+still straddles the target gets more replications (doubling, same seeds) until the
+interval clears it or the cap is reached: effort goes where the verdict is close.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from capsim.analytic import RoughCut, rough_cut
+from capsim.experiment import Progress, Runner, StopRule, progress_callback
+from capsim.metrics import ReplicationSummary
+from capsim.results import SMALLER_IS_BETTER, RunResult, meets
+from capsim.scenario import Scenario, with_overrides
+from capsim.stats import t_interval, wilson_interval
+
+Criterion = Literal["mean", "chance"]
+#: KPIs a roster can be sized on (each improves as technicians are added).
+SIZABLE = ("on_time_rate", "wait_positive_share", "wait_mean_hours", "lead_time_mean_hours",
+           "lead_time_p50_hours", "lead_time_p90_hours", "lead_time_p95_hours",
+           "lead_time_p99_hours", "peak_wip", "orders_unfinished")
+SHARE_KPIS = ("on_time_rate", "wait_positive_share")
+
+
+@dataclass(frozen=True, eq=False)
+class SizeResult:
+    """What the staffing search found, and every evaluation behind it."""
+
+    scenario: Scenario
+    criterion: Criterion
+    kpi: str
+    target: float
+    confidence: float | None
+    seed: int
+    replications: int
+    max_replications: int | None
+    rough_cut: RoughCut
+    evaluations: dict[int, RunResult]  # in the order evaluated
+    recommended: int | None
+    partial: bool = False
+    elapsed_seconds: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    def verdict(self, roster: int) -> bool:
+        """Whether an evaluated roster meets the target under the criterion."""
+        return judge(self.evaluations[roster], self.criterion, self.kpi, self.target,
+                     self.confidence)
+
+    @property
+    def curve(self) -> list[int]:
+        """The evaluated rosters to report: answer − 3 to answer + 2 (all, if none)."""
+        rosters = sorted(self.evaluations)
+        if self.recommended is None:
+            return rosters
+        return [r for r in rosters if self.recommended - 3 <= r <= self.recommended + 2]
+
+    def on_hand_at_peak(self) -> tuple[float, float] | None:
+        """Technicians on hand on the busiest day with the recommended roster.
+
+        Their mean and 10th percentile over replications.
+        """
+        if self.recommended is None:
+            return None
+        day = self.evaluations[self.recommended].daily("on_hand")[:, self.rough_cut.peak_day]
+        return float(day.mean()), float(np.percentile(day, 10))
+
+
+def decision_rule(criterion: Criterion, kpi: str, target: float, confidence: float | None,
+                  level: float) -> StopRule:
+    """Enough replications once the interval behind the verdict clears the target."""
+
+    def more(summaries: list[ReplicationSummary]) -> int | None:
+        values = np.array([s.kpis[kpi] for s in summaries], dtype=float)
+        if criterion == "mean":
+            interval = t_interval(values, level)
+            undecided = interval.n < 2 or interval.ci_low <= target <= interval.ci_high
+        else:
+            met = meets(kpi, values, target)
+            interval = wilson_interval(int(met.sum()), met.size, level)
+            undecided = interval.ci_low < (confidence or 0.0) <= interval.ci_high
+        return 2 * len(summaries) if undecided else None
+
+    return StopRule("decided", more)
+
+
+def judge(result: RunResult, criterion: Criterion, kpi: str, target: float,
+          confidence: float | None) -> bool:
+    """The verdict on one evaluated roster."""
+    if criterion == "mean":
+        return bool(meets(kpi, result.kpis[kpi].mean, target))
+    assert confidence is not None
+    return result.share_meeting(kpi, target).ci_low >= confidence
+
+
+def check_request(kpi: str, target: float, criterion: str, confidence: float | None,
+                  minimum: int, maximum: int | None) -> None:
+    """Raise ValueError for a request that makes no sense."""
+    if kpi not in SIZABLE:
+        raise ValueError(f"cannot size on {kpi!r}; allowed: {', '.join(SIZABLE)}")
+    if kpi in SHARE_KPIS and not 0 < target < 1:
+        raise ValueError(f"target for {kpi} must be in (0, 1), got {target}")
+    if kpi not in SHARE_KPIS and not target > 0:
+        raise ValueError(f"target for {kpi} must be > 0, got {target}")
+    if criterion not in ("mean", "chance"):
+        raise ValueError(f"unknown criterion {criterion!r}; allowed: mean, chance")
+    if criterion == "chance" and (confidence is None or not 0 < confidence < 1):
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if minimum < 1:
+        raise ValueError(f"the smallest roster must be >= 1, got {minimum}")
+    if maximum is not None and maximum < minimum:
+        raise ValueError(f"min ({minimum}) is greater than max ({maximum})")
+
+
+class _Search:
+    """Bisection over rosters with a memo of verdicts (no roster evaluated twice)."""
+
+    def __init__(self, evaluate: Callable[[int], bool], low: int, high: int):
+        self.evaluate, self.low, self.high = evaluate, low, high
+        self.verdicts: dict[int, bool] = {}
+
+    def passes(self, roster: int) -> bool:
+        if roster not in self.verdicts:
+            self.verdicts[roster] = self.evaluate(roster)
+        return self.verdicts[roster]
+
+    def smallest_passing(self, guess_fail: int, guess_pass: int) -> int | None:
+        """Bisect (guess_fail, guess_pass] for the smallest roster that passes.
+
+        Then make sure the answer passes and the roster below it fails, widening the
+        interval where a guess was wrong.
+        """
+        good = min(max(guess_pass, self.low), self.high)
+        fail = min(max(guess_fail, self.low - 1), good - 1)
+        while True:
+            while good - fail > 1:
+                middle = (fail + good) // 2
+                if self.passes(middle):
+                    good = middle
+                else:
+                    fail = middle
+            if not self.passes(good):  # the upper guess was too low: gallop up
+                if good >= self.high:
+                    return None
+                fail, good = good, min(self.high, good + max(1, math.ceil(good / 4)))
+                continue
+            if fail >= self.low and self.passes(fail):  # the lower guess was too high
+                good, fail = fail, max(self.low - 1, fail - max(1, math.ceil(fail / 4)))
+                continue
+            return good
+
+
+def _with_roster(scenario: Scenario, roster: int) -> Scenario:
+    return with_overrides(scenario, [f"workforce.roster={roster}"])
+
+
+def size_staff(
+    scenario: Scenario,
+    target: float | None = None,
+    *,
+    criterion: Criterion = "mean",
+    confidence: float | None = 0.9,
+    kpi: str = "on_time_rate",
+    minimum: int = 1,
+    maximum: int | None = None,
+    replications: int | None = None,
+    max_replications: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    engine: str = "auto",
+    executor: str = "processes",
+    scheduler: str | None = None,
+    ci_level: float = 0.95,
+    progress: bool | Progress | None = None,
+) -> SizeResult:
+    """Find the smallest roster meeting a target (see the module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The operation; its roster is what varies.
+    target : float, optional
+        The KPI target; default the scenario's ``targets.on_time_rate``.
+    criterion : {"mean", "chance"}
+        Mean KPI meets the target, or the chance that a season does is at least
+        ``confidence`` (on the Wilson lower bound).
+    kpi : str
+        One of :data:`SIZABLE`; smaller-is-better KPIs take the target as a ceiling.
+    minimum, maximum : int
+        Rosters considered (default: 1 to four times the rough cut).
+    replications, seed : int, optional
+        Per roster; defaults from the scenario. The same seeds serve every roster.
+    max_replications : int, optional
+        Above ``replications``: add replications to a roster (doubling) until its
+        verdict is clear at ``ci_level``, up to this many.
+
+    Returns
+    -------
+    SizeResult
+        ``recommended`` is None when no roster up to ``maximum`` meets the target.
+        Ctrl-C stops the search, keeps the completed evaluations and marks it partial.
+    """
+    target = scenario.targets.on_time_rate if target is None else target
+    confidence = confidence if criterion == "chance" else None
+    check_request(kpi, target, criterion, confidence, minimum, maximum)
+    if kpi == "on_time_rate":
+        scenario = with_overrides(scenario, [f"targets.on_time_rate={target}"])
+    replications = scenario.experiment.replications if replications is None else replications
+    seed = scenario.experiment.seed if seed is None else seed
+    if max_replications is not None and max_replications < replications:
+        raise ValueError(f"max_replications ({max_replications}) is below replications "
+                         f"({replications})")
+    adaptive = max_replications is not None and max_replications > replications
+    rule = decision_rule(criterion, kpi, target, confidence, ci_level) if adaptive else None
+    cut = rough_cut(scenario, target=target if kpi == "on_time_rate" else None)
+    high = maximum if maximum is not None else max(4 * cut.roster, minimum)
+    began = time.perf_counter()
+    evaluations: dict[int, RunResult] = {}
+    interrupted = False
+
+    with Runner(workers=workers, executor=executor, scheduler=scheduler) as runner:
+
+        def evaluate(roster: int) -> bool:
+            nonlocal interrupted
+            total = max_replications if adaptive else replications
+            notify, close = progress_callback(progress, total, f"rep (roster {roster})")
+            try:
+                result = runner.run(_with_roster(scenario, roster), replications, seed,
+                                    engine=engine, ci_level=ci_level, progress=notify,
+                                    rule=rule, max_replications=max_replications)
+            finally:
+                close()
+            if result.partial:
+                interrupted = True
+                raise KeyboardInterrupt
+            evaluations[roster] = result
+            return judge(result, criterion, kpi, target, confidence)
+
+        search = _Search(evaluate, minimum, high)
+        recommended = None
+        try:
+            recommended = search.smallest_passing(max(minimum, cut.lower_bound) - 1,
+                                                  min(max(cut.roster, minimum), high))
+            if recommended is not None:
+                for roster in range(max(minimum, recommended - 3),
+                                    min(high, recommended + 2) + 1):
+                    search.passes(roster)
+        except KeyboardInterrupt:
+            interrupted = True
+    result = SizeResult(
+        scenario=scenario, criterion=criterion, kpi=kpi, target=target, confidence=confidence,
+        seed=seed, replications=replications,
+        max_replications=max_replications if adaptive else None, rough_cut=cut,
+        evaluations=evaluations,
+        recommended=None if interrupted else recommended, partial=interrupted,
+        elapsed_seconds=time.perf_counter() - began)
+    return _with_notes(result)
+
+
+def _with_notes(result: SizeResult) -> SizeResult:
+    """Add plain-language notes: an undecided answer, a non-monotone curve."""
+    notes = []
+    rosters = sorted(result.evaluations)
+    verdicts = [result.verdict(r) for r in rosters]
+    if any(a and not b for a, b in itertools.pairwise(verdicts)):
+        notes.append("the evaluated curve is not monotone in the roster: near the target, "
+                     "more replications would settle it")
+    if result.recommended is not None and result.criterion == "mean":
+        interval = result.evaluations[result.recommended].kpis[result.kpi]
+        bound = interval.ci_high if result.kpi in SMALLER_IS_BETTER else interval.ci_low
+        if not meets(result.kpi, bound, result.target):
+            notes.append(f"the mean meets the target but its confidence bound ({bound:.4g}) "
+                         "does not: more replications would settle it")
+    if result.recommended is None and not result.partial:
+        top = max(rosters) if rosters else None
+        notes.append(f"no roster up to {top} meets the target")
+    return SizeResult(**{**result.__dict__, "notes": tuple(notes)})
