@@ -1,0 +1,145 @@
+"""Stress tests: what breaks the plan, and how long recovery takes.
+
+The scenario runs once with no stress event (the baseline) and once with each of
+its ``[[stress]]`` events, all on the same replications: the same orders and the
+same people, so every difference is the event's. For each event:
+
+- **on time during**: the share of orders due during the event that were on time;
+- **on time after**: the same for orders due in the :data:`AFTER_DAYS` days after it
+  (to the horizon at most);
+- **season**: ``on_time_rate`` over the whole measured season;
+- **backlog cleared**: in each replication, the hours from the event's end until the
+  orders in-house with the event are no more than without it (hourly series); a
+  replication that has not recovered by the horizon counts as not cleared;
+- **peak extra backlog**: the most extra orders in-house, from the event's start.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from capsim.errors import CapsimError
+from capsim.experiment import Progress, Runner, progress_callback
+from capsim.results import RunResult
+from capsim.scenario import Scenario, StressEvent, with_overrides
+from capsim.stats import Interval, t_interval
+
+AFTER_DAYS = 7
+
+
+def window_on_time(result: RunResult, first_day: int, last_day: int) -> np.ndarray:
+    """Per replication, the on-time share of orders due on days [first_day, last_day)."""
+    due = result.daily("orders_due")[:, first_day:last_day]
+    rate = result.daily("on_time_rate")[:, first_day:last_day]
+    on_time = np.where(due > 0, rate * due, 0.0).sum(axis=1)
+    total = due.sum(axis=1)
+    return np.divide(on_time, total, out=np.full(total.shape, np.nan), where=total > 0)
+
+
+def clear_hours(stressed: RunResult, baseline: RunResult, event: StressEvent) -> np.ndarray:
+    """Per replication, hours from the event's end until the extra backlog is gone.
+
+    NaN where it is not gone by the horizon.
+    """
+    excess = stressed.hourly("wip").astype(float) - baseline.hourly("wip").astype(float)
+    end = int(event.end_hour)
+    hours = np.full(excess.shape[0], np.nan)
+    if end >= excess.shape[1]:
+        return hours
+    done = excess[:, end:] <= 0
+    cleared = done.any(axis=1)
+    hours[cleared] = np.argmax(done[cleared], axis=1)
+    return hours
+
+
+@dataclass(frozen=True, eq=False)
+class StressOutcome:
+    """One event against the baseline."""
+
+    event: StressEvent
+    result: RunResult
+    baseline: RunResult
+
+    def _windows(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        last = self.result.scenario.horizon_days
+        start, end = self.event.start_day, min(self.event.start_day + self.event.days, last)
+        return (start, end), (end, min(end + AFTER_DAYS, last))
+
+    def on_time(self, which: str, *, baseline: bool = False) -> Interval:
+        """On-time share of orders due ``during`` or ``after`` the event."""
+        during, after = self._windows()
+        days = during if which == "during" else after
+        result = self.baseline if baseline else self.result
+        return t_interval(window_on_time(result, *days), result.ci_level, (0.0, 1.0))
+
+    @property
+    def clear_hours(self) -> np.ndarray:
+        """Hours to clear the extra backlog, per replication (NaN: not cleared)."""
+        return clear_hours(self.result, self.baseline, self.event)
+
+    @property
+    def peak_extra_wip(self) -> float:
+        """Mean over replications of the most extra orders in-house from the event's start."""
+        excess = (self.result.hourly("wip").astype(float)
+                  - self.baseline.hourly("wip").astype(float))
+        return float(excess[:, int(self.event.start_hour):].max(axis=1).mean())
+
+
+@dataclass(frozen=True, eq=False)
+class StressReport:
+    """The baseline and every event's outcome."""
+
+    scenario: Scenario
+    baseline: RunResult
+    outcomes: tuple[StressOutcome, ...]
+    partial: bool = False
+    elapsed_seconds: float = 0.0
+
+
+def stress_test(scenario: Scenario, *, replications: int | None = None, seed: int | None = None,
+                workers: int | None = None, engine: str = "auto", executor: str = "processes",
+                scheduler: str | None = None, ci_level: float = 0.95,
+                progress: bool | Progress | None = None) -> StressReport:
+    """Run the baseline and each stress event of the scenario on the same replications.
+
+    Raises
+    ------
+    capsim.errors.CapsimError
+        If the scenario defines no ``[[stress]]`` events.
+    """
+    if not scenario.stress:
+        raise CapsimError(f"{scenario.source}: no [[stress]] events to test; add some, e.g. "
+                          '[[stress]] name = "flu" kind = "absence" start_day = 30 '
+                          "technicians = 6")
+    off = [f"stress[{i}].enabled=false" for i in range(len(scenario.stress))]
+    plain = with_overrides(scenario, off)
+    replications = scenario.experiment.replications if replications is None else replications
+    seed = scenario.experiment.seed if seed is None else seed
+    began = time.perf_counter()
+    outcomes: list[StressOutcome] = []
+    partial = False
+    with Runner(workers=workers, executor=executor, scheduler=scheduler) as runner:
+
+        def evaluate(variant: Scenario, label: str) -> RunResult:
+            notify, close = progress_callback(progress, replications, f"rep ({label})")
+            try:
+                return runner.run(variant, replications, seed, engine=engine,
+                                  ci_level=ci_level, progress=notify)
+            finally:
+                close()
+
+        baseline = evaluate(plain, "baseline")
+        partial = baseline.partial
+        for i, event in enumerate(scenario.stress):
+            if partial:
+                break
+            result = evaluate(with_overrides(plain, [f"stress[{i}].enabled=true"]), event.name)
+            if result.partial:
+                partial = True
+                break
+            outcomes.append(StressOutcome(event, result, baseline))
+    return StressReport(scenario=scenario, baseline=baseline, outcomes=tuple(outcomes),
+                        partial=partial, elapsed_seconds=time.perf_counter() - began)

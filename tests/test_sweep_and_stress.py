@@ -1,0 +1,166 @@
+"""capsim sweep (grid expansion, same seeds) and capsim stress (the report and its measures)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from capsim.cli import main
+from capsim.errors import CapsimError
+from capsim.scenario import StressEvent
+from capsim.stress import clear_hours, stress_test, window_on_time
+from capsim.sweep import Vary, _literal, grid, parse_vary, sweep
+from tests.conftest import merge, scenario
+
+
+@pytest.mark.parametrize(("text", "vary"), [
+    ("workforce.roster=12,14,16", Vary("workforce.roster", (12, 14, 16))),
+    ("workforce.roster=12:16:2", Vary("workforce.roster", (12, 14, 16))),
+    ("workforce.roster=12:17:2", Vary("workforce.roster", (12, 14, 16))),
+    ("absence.daily_rate=0.02:0.06:0.02", Vary("absence.daily_rate", (0.02, 0.04, 0.06))),
+    ("dispatch=fifo,edd", Vary("dispatch", ("fifo", "edd"))),
+    ("demand.surges[0].multiplier=1.5, 2", Vary("demand.surges[0].multiplier", (1.5, 2))),
+    ("absence.vacation.blackouts=[{start_day=1, end_day=7}],[]",
+     Vary("absence.vacation.blackouts", ([{"start_day": 1, "end_day": 7}], []))),
+])
+def test_parse_vary(text, vary):
+    assert parse_vary(text) == vary
+
+
+def test_grid_is_the_product_first_field_slowest():
+    points = grid([Vary("a", (1, 2)), Vary("b", ("x", "y", "z"))])
+    assert points == [("a=1", 'b="x"'), ("a=1", 'b="y"'), ("a=1", 'b="z"'),
+                      ("a=2", 'b="x"'), ("a=2", 'b="y"'), ("a=2", 'b="z"')]
+    with pytest.raises(CapsimError, match="one or two fields"):
+        grid([Vary("a", (1,)), Vary("b", (1,)), Vary("c", (1,))])
+    with pytest.raises(CapsimError, match="varied twice"):
+        grid([Vary("a", (1,)), Vary("a", (2,))])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("workforce.roster=", "no values"),
+    ("workforce.roster", "expected PATH=VALUES"),
+    ("workforce.roster=5:1:1", "STOP >= START"),
+    ("workforce.roster=1:5:0", "STEP > 0"),
+    ("a..b=1", "cannot parse field path"),
+])
+def test_bad_vary(text, message):
+    with pytest.raises(CapsimError, match=message):
+        parse_vary(text)
+
+
+def test_every_point_runs_on_the_same_seeds(shifts_data):
+    """Varying a label leaves the numbers bit-identical; varying the roster keeps the orders
+    and, under FIFO, never lowers any replication's on-time rate."""
+    base = scenario(shifts_data)
+    result = sweep(base, [parse_vary('description="a","b"')], replications=3, seed=2,
+                   workers=1, progress=False)
+    a, b = result.results
+    assert np.array_equal(a.column("on_time_rate"), b.column("on_time_rate"))
+    result = sweep(base, [parse_vary("workforce.roster=7,9")], replications=3, seed=2,
+                   workers=1, progress=False)
+    small, large = result.results
+    assert np.array_equal(small.column("orders_arrived"), large.column("orders_arrived"))
+    assert np.all(large.column("on_time_rate") >= small.column("on_time_rate"))
+
+
+def toml_text(data, prefix=""):
+    """A small TOML writer for the test scenarios (tables, values, arrays of tables)."""
+    lines, tables = [], []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {_literal(value)}")
+    text = "\n".join(lines) + "\n"
+    for key, value in tables:
+        text += f"\n[{prefix}{key}]\n" + toml_text(value, f"{prefix}{key}.")
+    return text
+
+
+def test_sweep_cli(shifts_data, tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(toml_text(shifts_data))
+    out = tmp_path / "out"
+    argv = ["sweep", str(path), "--vary", "workforce.roster=7,9", "--vary",
+            "absence.daily_rate=0.0,0.1", "-r", "2", "--workers", "1", "--out", str(out)]
+    assert main(argv) == 0
+    assert "4 of 4 points" in capsys.readouterr().out
+    data = json.loads((out / "summary.json").read_text())
+    assert [p["values"] for p in data["points"]] == [
+        {"workforce.roster": 7, "absence.daily_rate": 0.0},
+        {"workforce.roster": 7, "absence.daily_rate": 0.1},
+        {"workforce.roster": 9, "absence.daily_rate": 0.0},
+        {"workforce.roster": 9, "absence.daily_rate": 0.1}]
+    header = (out / "sweep.csv").read_text().splitlines()[0].split(",")
+    assert header[:3] == ["workforce.roster", "absence.daily_rate", "on_time_rate_mean"]
+
+
+@pytest.mark.parametrize(("vary", "fragment"), [
+    ("workforce.rooster=1,2", "workforce.rooster (from --vary"),
+    ("workforce.roster=", "no values"),
+    ("absence.daily_rate=0.1,1.5", "absence.daily_rate (from --vary absence.daily_rate=1.5)"),
+])
+def test_sweep_bad_input_exits_2(shifts_data, tmp_path, capsys, vary, fragment):
+    path = tmp_path / "s.toml"
+    path.write_text(toml_text(shifts_data))
+    assert main(["sweep", str(path), "--vary", vary, "-r", "1"]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+class Fake:
+    """Stands in for a RunResult with given daily and hourly arrays."""
+
+    def __init__(self, daily=None, hourly=None):
+        self._daily, self._hourly = daily or {}, hourly or {}
+
+    def daily(self, name):
+        return self._daily[name]
+
+    def hourly(self, name):
+        return self._hourly[name]
+
+
+def test_window_on_time_and_clear_hours_by_hand():
+    due = np.array([[10.0, 0.0, 5.0]])
+    rate = np.array([[0.5, np.nan, 1.0]])
+    np.testing.assert_allclose(
+        window_on_time(Fake({"orders_due": due, "on_time_rate": rate}), 0, 3), [10 / 15])
+    event = StressEvent(name="e", kind="closure", start_day=0, days=1)
+    base = Fake(hourly={"wip": np.zeros((2, 48), dtype=np.int32)})
+    wip = np.zeros((2, 48), dtype=np.int32)
+    wip[0, 24:30] = 5  # extra orders until hour 30: cleared 6 h after the event's end (24)
+    wip[1, 24:] = 1  # never cleared
+    np.testing.assert_array_equal(clear_hours(Fake(hourly={"wip": wip}), base, event),
+                                  [6, np.nan])
+
+
+def test_stress_report(shifts_data):
+    data = merge(shifts_data, {"workforce": {"roster": 9}, "stress": [
+        {"name": "flu", "kind": "absence", "start_day": 10, "days": 3, "technicians": 4},
+        {"name": "outage", "kind": "closure", "start_day": 15}]})
+    report = stress_test(scenario(data), replications=4, seed=1, workers=1, progress=False)
+    assert [o.event.name for o in report.outcomes] == ["flu", "outage"]
+    for outcome in report.outcomes:
+        assert outcome.on_time("during").mean <= outcome.on_time("during", baseline=True).mean
+        assert outcome.peak_extra_wip > 0
+        assert np.array_equal(outcome.result.column("orders_arrived"),
+                              report.baseline.column("orders_arrived"))
+
+
+def test_stress_cli_and_a_scenario_without_events(shifts_data, tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(toml_text(shifts_data))
+    assert main(["stress", str(path), "-r", "1"]) == 2
+    assert "no [[stress]] events" in capsys.readouterr().err
+    path.write_text(toml_text(merge(shifts_data, {"stress": [
+        {"name": "outage", "kind": "closure", "start_day": 5}]})))
+    assert main(["stress", str(path), "-r", "2", "--workers", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (event,) = data["events"]
+    assert event["name"] == "outage"
+    assert {"on_time_during", "on_time_after", "season_on_time", "backlog"} <= set(event)
