@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python >= 3.11 and make:
-#   make demo   the Stutterfly run on the default scenario (creates .venv on first use)
+#   make demo   the Stutterfly staffing answer on the default scenario (creates .venv first)
 #   make test   the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/capsim run experiments/stutterfly.toml --out reports/stutterfly
+	$(BIN)/capsim size experiments/stutterfly.toml --out reports/stutterfly
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -27,6 +27,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_analytic.py
+	$(BIN)/python benchmarks/bench_size.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -4,8 +4,9 @@ How many people must we roster so that on-time delivery meets its target, with
 what confidence, and what breaks it? capsim answers with a SimPy model of the
 operation driven by Monte Carlo experiments.
 
-The public API: :func:`load_scenario`, :func:`run`, and the modules
-:mod:`capsim.scenario` and :mod:`capsim.analytic`. Heavy modules are imported on first use, so that
+The public API: :func:`load_scenario`, :func:`run`, :func:`size_staff`,
+:func:`sweep`, :func:`stress_test`, and the modules :mod:`capsim.scenario` and
+:mod:`capsim.analytic`. Heavy modules are imported on first use, so that
 ``import capsim`` stays fast.
 """
 
@@ -19,14 +20,25 @@ if TYPE_CHECKING:
     from capsim.experiment import run
     from capsim.results import RunResult
     from capsim.scenario import Scenario, load_scenario
+    from capsim.staffing import SizeResult, size_staff
+    from capsim.stress import StressReport, stress_test
+    from capsim.sweep import SweepResult, sweep
 
-__all__ = ["RunResult", "Scenario", "__version__", "analytic", "load_scenario", "run"]
+__all__ = ["RunResult", "Scenario", "SizeResult", "StressReport", "SweepResult",
+           "__version__", "analytic", "load_scenario", "run", "size_staff", "stress_test",
+           "sweep"]
 
 _LAZY = {
     "load_scenario": "capsim.scenario",
     "Scenario": "capsim.scenario",
     "run": "capsim.experiment",
     "RunResult": "capsim.results",
+    "size_staff": "capsim.staffing",
+    "SizeResult": "capsim.staffing",
+    "sweep": "capsim.sweep",
+    "SweepResult": "capsim.sweep",
+    "stress_test": "capsim.stress",
+    "StressReport": "capsim.stress",
 }
 
 

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 
 from capsim._version import __version__
-from capsim.cli import analytic_commands, run_commands, verify_command
+from capsim.cli import analytic_commands, run_commands, staffing_commands, verify_command
 from capsim.errors import CapsimError
 
 EXIT_INPUT = 2
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"capsim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run_commands.register(commands)
+    staffing_commands.register(commands)
     analytic_commands.register(commands)
     verify_command.register(commands)
     return parser

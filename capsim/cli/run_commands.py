@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from capsim.cli.args import PROBABILITY, add_debug, add_overrides, bounded
+from capsim.cli.args import POSITIVE, PROBABILITY, add_debug, add_overrides, bounded
+from capsim.errors import CapsimError
 
 EXIT_INTERRUPTED = 130
 
@@ -27,9 +28,20 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=bounded(int, 1), help="processes (default: all "
                         "cores when the run is long enough to gain from them)")
     parser.add_argument("--engine", default="auto", help="auto (default) or simpy")
+    parser.add_argument("--executor", default="processes", choices=["processes", "dask"],
+                        help="where replications run (dask needs: pip install 'capsim[dask]')")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler address (default: a local cluster)")
     parser.add_argument("--ci-level", type=PROBABILITY, default=0.95,
                         help="confidence level of intervals (default 0.95)")
     add_debug(parser)
+
+
+def runner_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The simulation options every simulating command passes on."""
+    return {"replications": args.replications, "seed": args.seed, "workers": args.workers,
+            "engine": args.engine, "executor": args.executor, "scheduler": args.scheduler,
+            "ci_level": args.ci_level}
 
 
 def register(commands: Any) -> None:
@@ -38,6 +50,11 @@ def register(commands: Any) -> None:
                               description="Run replications of a scenario and report KPIs "
                               "with confidence intervals.")
     add_simulation_options(run)
+    run.add_argument("--precision", type=POSITIVE, metavar="H",
+                     help="add replications until the CI half-width of --kpi is at most H")
+    run.add_argument("--kpi", default="on_time_rate", help="the KPI --precision applies to")
+    run.add_argument("--max-replications", type=bounded(int, 1), metavar="N",
+                     help="cap for --precision (default: 10 x --replications)")
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser("validate", help="check a scenario file without running it")
@@ -59,8 +76,11 @@ def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     if args.out is not None:
         prepare_out_dir(args.out)
-    result = run(scenario, args.replications, args.seed, workers=args.workers,
-                 engine=args.engine, ci_level=args.ci_level)
+    try:
+        result = run(scenario, precision=args.precision, kpi=args.kpi,
+                     max_replications=args.max_replications, **runner_options(args))
+    except ValueError as exc:
+        raise CapsimError(str(exc)) from None
     if result.replications == 0:
         print("capsim: interrupted before any replication completed; nothing written",
               file=sys.stderr)
@@ -70,6 +90,11 @@ def _run(args: argparse.Namespace) -> int:
     print(json.dumps(summary(result), indent=2) if args.json else format_table(result))
     if args.out is not None and not args.json:
         print(f"\nwrote {args.out}/ (summary.json, replications.csv, timeseries.csv, daily.csv)")
+    if result.precision is not None and not args.json:
+        kpi, half = result.precision
+        reached = {"precision": "reached", "max_replications": "NOT reached (cap hit)"}
+        print(f"\nprecision: half-width of {kpi} <= {half:g} {reached.get(result.stopped_by, '')} "
+              f"after {result.replications} replications")
     if result.partial:
         print(f"capsim: interrupted: kept {result.replications} of "
               f"{result.replications_requested} replications (marked partial)", file=sys.stderr)
