@@ -174,3 +174,32 @@ def test_size_bad_input_exits_2(capsys, tmp_path, argv, fragment):
 def test_check_request_is_where_the_rules_live():
     with pytest.raises(ValueError, match="confidence"):
         staffing.check_request("on_time_rate", 0.9, "chance", 1.2, 1, None)
+
+
+def test_ctrl_c_during_size_writes_what_it_has(tmp_path):
+    """A real SIGINT through the CLI: exit 130, summary.json written and marked partial,
+    with the completed evaluations in curve.csv. One roster here takes about 4 s (200
+    replications of 30 days) and the search needs six, so a signal after 12 s lands
+    mid-search with at least one evaluation done."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "s.toml"
+    path.write_text(SMALL.replace("horizon_days = 8", "horizon_days = 30"))
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "capsim", "size", str(path), "--target", "0.9", "-r", "200",
+         "--workers", "1", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    time.sleep(12.0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    data = json.loads((out / "summary.json").read_text())
+    assert data["partial"] is True
+    assert data["recommended"] is None
+    assert 1 <= len(data["evaluations"]) < 6
+    rows = (out / "curve.csv").read_text().splitlines()
+    assert len(rows) - 1 == len(data["evaluations"])

@@ -164,3 +164,17 @@ def test_stress_cli_and_a_scenario_without_events(shifts_data, tmp_path, capsys)
     (event,) = data["events"]
     assert event["name"] == "outage"
     assert {"on_time_during", "on_time_after", "season_on_time", "backlog"} <= set(event)
+
+
+def test_ctrl_c_during_a_sweep_keeps_the_completed_points(shifts_data):
+    seen = []
+
+    def interrupt_in_the_second_point(done, total):
+        seen.append(done)
+        if seen.count(1) == 2:
+            raise KeyboardInterrupt
+
+    result = sweep(scenario(shifts_data), [parse_vary("workforce.roster=7,8,9")],
+                   replications=3, seed=1, workers=1, progress=interrupt_in_the_second_point)
+    assert result.partial
+    assert [r is not None for r in result.results] == [True, False, False]
