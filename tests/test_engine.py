@@ -210,3 +210,30 @@ def test_with_ample_technicians_orders_in_progress_are_counted_exactly():
         np.testing.assert_array_equal(r.start, r.arrival)
         direct = [np.sum((real.arrival <= h) & (real.arrival + real.work > h)) for h in hours]
         np.testing.assert_array_equal(hourly_series(r)["wip"], direct)
+
+
+def two_shifts(first: tuple[float, float], second: tuple[float, float], days: int = 1):
+    """Technician 0 on shift ``first`` (start hour, length), technician 1 on ``second``."""
+    data = mmc_data(0.0, 1.0, 2, 24.0, horizon_days=days, warmup_days=0, workforce={
+        "always_on": False, "shifts": [
+            {"start_hour": first[0], "length_hours": first[1], "count": 1},
+            {"start_hour": second[0], "length_hours": second[1], "count": 1}]})
+    return scenario(data)
+
+
+def test_a_tie_goes_to_the_lowest_index_and_it_matters_later():
+    """Both start at 8:00 with two orders queued. Technician 0 (shift ends 9:00) takes the
+    long order, technician 1 the short one, so technician 1 is free for the order at 9:30.
+    The other assignment would leave nobody on duty at 9:30 and start it at 10:00."""
+    s = two_shifts((8, 1), (8, 9))
+    r = simulate(s, realize(s, [7.0, 7.5, 9.5], work=[2.0, 0.5, 1.0]))
+    np.testing.assert_array_equal(r.technician, [0, 1, 1])
+    np.testing.assert_array_equal(r.start, [8.0, 8.0, 9.5])
+
+
+def test_the_technician_available_longest_takes_the_order():
+    """Technician 1 is on from 8:00, technician 0 from 9:00: at 10:00 technician 1 has been
+    available longer and takes the order despite the higher index; the next goes to 0."""
+    s = two_shifts((9, 8), (8, 9))
+    r = simulate(s, realize(s, [10.0, 10.1]))
+    np.testing.assert_array_equal(r.technician, [1, 0])

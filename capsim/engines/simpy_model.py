@@ -1,19 +1,26 @@
 """The reference engine: a SimPy model of the prepress floor.
 
-Orders arrive into one shared queue. Each technician is a SimPy process that,
-while on duty, takes the next order by the dispatch rule (FIFO, earliest due
-date, or class priority with FIFO inside a class), works on it for its work
-content, and repeats; with nothing to do it waits until an order arrives or its
-shift ends. Arrivals enter the queue when someone looks at it, and cost an event
-only while a technician is idle (one pending wake-up at the next arrival): at
-night and at the peak, when nobody is idle, orders arrive for free. A technician
-finishes the order in hand after the shift ends (the excess is overtime) and
-starts nothing new off duty. Orders still queued or in progress at the horizon
-stay unfinished.
+Orders arrive into one shared queue. Each technician is a SimPy process that, while
+on duty, offers itself for work, is given the next order by the dispatch rule (FIFO,
+earliest due date, or class priority with FIFO inside a class), works on it for its
+work content, and offers itself again. A technician finishes the order in hand after
+the shift ends (the excess is overtime) and takes nothing new off duty. Orders still
+queued or in progress at the horizon stay unfinished.
 
-When an order arrives and several technicians are idle, the one idle longest
-takes it. The model records start, finish and technician of every order in its
-own process code; everything else is derived by :func:`capsim.records.build_records`.
+Who takes an order is decided by one rule, so that the outcome never depends on the
+order in which simultaneous events happen to be processed (and so that another
+engine can reproduce it exactly): **among the technicians who can start at that
+moment, the one available longest takes the order**, available since the later of
+its last finish and the start of its current duty interval; ties go to the lowest
+index. Decisions are taken after every other event at the same moment (a dispatch
+event of late priority), unless nothing else happens at that moment and nobody else
+is waiting, when a technician simply takes the next order.
+
+Arrivals enter the queue when someone looks at it, and cost an event only while a
+technician is waiting (one wake-up at the next arrival): at night and at the peak,
+when nobody waits, orders arrive for free. The model records start, finish and
+technician of every order in its own process code; everything else is derived by
+:func:`capsim.records.build_records`.
 """
 
 from __future__ import annotations
@@ -31,7 +38,22 @@ from capsim.records import Records, build_records
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
-Process = Generator[simpy.Event, None, None]  # the body of a SimPy process
+Process = Generator[simpy.Event, int | None, None]  # the body of a SimPy process
+LATE = 2  # event priority after SimPy's URGENT (0) and NORMAL (1)
+
+
+class _AfterAll(simpy.Event):
+    """An event processed after every other event scheduled for the same moment.
+
+    Triggered on creation, like SimPy's own Timeout (which sets the same two fields),
+    but with a later priority.
+    """
+
+    def __init__(self, env: simpy.Environment):
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, LATE)
 
 
 class _Fifo:
@@ -91,7 +113,6 @@ class PrepressFloor:
         self.env = env
         self.horizon = scenario.horizon_hours
         self.queue = _queue(scenario, realization)
-        self.idle: dict[int, simpy.Event] = {}  # idle on-duty technicians, longest idle first
         self.work = realization.work.tolist()
         n = realization.orders
         self.start = [np.nan] * n
@@ -99,7 +120,13 @@ class PrepressFloor:
         self.technician = [-1] * n
         self.arrival = realization.arrival.tolist()
         self.admitted = 0  # orders 0..admitted-1 have been put in the queue
-        self.alarm = False  # whether a wake-up at the next arrival is pending
+        # technicians offering themselves: a heap of (available since, technician, ticket);
+        # an entry is live while its ticket is the technician's current one
+        self.waiting: list[tuple[float, int, int]] = []
+        self.ticket = [0] * realization.roster
+        self.offer: dict[int, simpy.Event] = {}  # waiting technician -> its assignment event
+        self.alarm = False  # a wake-up at the next arrival is pending
+        self.dispatch_pending = False
         present = is_present(realization.status)
         for tech in range(realization.roster):
             duty = duty_intervals(realization.shift_start[tech], realization.shift_end[tech],
@@ -107,13 +134,10 @@ class PrepressFloor:
             if duty:
                 env.process(self._technician(tech, duty))
 
-    def _admit(self) -> None:
-        """Put every order that has arrived by now into the queue.
+    # --- the queue ---------------------------------------------------------------
 
-        Arrivals are admitted when someone looks (lazily): while every technician is
-        busy or off duty, an arrival needs no event of its own. The queue holds the
-        same orders at every decision as if each had been pushed on arrival.
-        """
+    def _admit(self) -> None:
+        """Put every order that has arrived by now into the queue (lazily, when asked)."""
         now, arrival, k = self.env.now, self.arrival, self.admitted
         push = self.queue.push
         while k < len(arrival) and arrival[k] <= now:
@@ -121,37 +145,60 @@ class PrepressFloor:
             k += 1
         self.admitted = k
 
-    def _take(self) -> int | None:
+    # --- dispatch ----------------------------------------------------------------
+
+    def _request_dispatch(self) -> None:
+        if not self.dispatch_pending:
+            self.dispatch_pending = True
+            _AfterAll(self.env).callbacks.append(self._dispatch)
+
+    def _dispatch(self, _event: simpy.Event) -> None:
+        """Give queued orders to waiting technicians, available longest first."""
+        self.dispatch_pending = False
         self._admit()
-        return self.queue.pop()
+        while self.offer and len(self.queue):
+            _, tech, ticket = heapq.heappop(self.waiting)
+            if ticket != self.ticket[tech] or tech not in self.offer:
+                continue  # stale: the technician left or offered again since
+            self.offer.pop(tech).succeed(self.queue.pop())
+        self._arm()
 
     def _arm(self) -> None:
-        """While someone is idle, keep one wake-up pending at the next arrival."""
-        if not self.alarm and self.idle and self.admitted < len(self.arrival):
+        """While someone waits, keep one wake-up pending at the next arrival."""
+        if not self.alarm and self.offer and self.admitted < len(self.arrival):
             self.alarm = True
             delay = self.arrival[self.admitted] - self.env.now
             self.env.timeout(delay).callbacks.append(self._ring)
 
     def _ring(self, _event: simpy.Event) -> None:
-        """The next arrival is here: admit it (a batch whole), wake one idle per order."""
         self.alarm = False
-        self._admit()
-        self._wake(len(self.queue))
-        self._arm()
+        self._request_dispatch()
 
-    def _wake(self, count: int) -> None:
-        """Wake up to ``count`` technicians, those idle longest first."""
-        for _ in range(min(count, len(self.idle))):
-            tech = next(iter(self.idle))
-            self.idle.pop(tech).succeed()
+    def _wait_for_work(self, tech: int, since: float) -> simpy.Event:
+        """Offer ``tech`` for work, available since ``since``.
+
+        The returned event yields the order given, or None if the shift ends first.
+        """
+        self.ticket[tech] += 1
+        heapq.heappush(self.waiting, (since, tech, self.ticket[tech]))
+        event = self.env.event()
+        self.offer[tech] = event
+        self._request_dispatch()
+        return event
 
     def _end_shift(self, tech: int, _event: simpy.Event) -> None:
-        wake = self.idle.pop(tech, None)
-        if wake is not None:
-            wake.succeed()
+        event = self.offer.pop(tech, None)
+        if event is not None:
+            event.succeed(None)
+
+    def _alone(self) -> bool:
+        """Nothing else happens at this moment and nobody else waits: no tie is possible."""
+        return not self.offer and self.env.peek() > self.env.now
+
+    # --- technicians -------------------------------------------------------------
 
     def _technician(self, tech: int, duty: list[tuple[float, float]]) -> Process:
-        env, queue, work = self.env, self.queue, self.work
+        env, work = self.env, self.work
         start, finish, technician = self.start, self.finish, self.technician
         for begin, end in duty:
             if begin >= self.horizon:
@@ -160,20 +207,21 @@ class PrepressFloor:
                 yield env.timeout(begin - env.now)
             if end < self.horizon and end > env.now:
                 env.timeout(end - env.now).callbacks.append(partial(self._end_shift, tech))
+            since = env.now
             while env.now < end:
-                order = self._take()
+                order = None
+                if self._alone():
+                    self._admit()
+                    order = self.queue.pop()
                 if order is None:
-                    wake = env.event()
-                    self.idle[tech] = wake
-                    self._arm()
-                    yield wake
-                    continue
+                    order = yield self._wait_for_work(tech, since)
+                    if order is None:
+                        break  # the shift ended while waiting
                 start[order] = env.now
                 technician[order] = tech
                 yield env.timeout(work[order])
                 finish[order] = env.now
-            self._admit()  # a wake-up that reached us as the shift ended goes on
-            self._wake(1 if len(queue) else 0)
+                since = env.now
 
     def records(self, scenario: Scenario, realization: Realization) -> Records:
         """The replication's Records (call after the environment has run)."""
