@@ -21,7 +21,13 @@ import numpy as np
 
 from capsim.rng import stream, stress_stream, technician_stream
 from capsim.scenario import Outbreak, Scenario, Shift, Vacation
-from capsim.scenario.calendar import DAYS_PER_YEAR, first_fit, fits, free_weeks, vacation_blocks
+from capsim.scenario.calendar import (
+    DAYS_PER_YEAR,
+    first_fit,
+    free_weeks,
+    open_starts,
+    vacation_blocks,
+)
 
 ALWAYS_ON = Shift(name="always on", start_hour=0.0, length_hours=24.0)
 
@@ -153,7 +159,7 @@ def _random_fit(free: list[bool], blocks: list[int], rng: np.random.Generator) -
         taken = [False] * len(free)
         starts = []
         for length in blocks:
-            options = [s for s in range(len(free)) if fits(free, taken, s, length)]
+            options = open_starts(free, taken, length)
             if not options:
                 break
             start = options[int(rng.integers(len(options)))]
@@ -211,16 +217,23 @@ def technician_draws(scenario: Scenario, seed: int, replication: int, tech: int,
                      events: list[tuple[int, Outbreak]]) -> TechnicianDraws:
     """Draw one technician's vacations, outbreak illness and daily absences.
 
-    Every draw is made for every day whether it will matter or not, so that a
-    technician's inputs do not shift when an unrelated parameter changes.
+    Within a purpose every draw is made for every day whether it will matter or not,
+    so that a technician's inputs do not shift when an unrelated parameter changes.
+    A purpose the scenario does not use (no vacation, no outbreak, no daily absence)
+    draws nothing; each purpose has its own stream, so that changes no other draw.
     """
     days = scenario.horizon_days
     absence = scenario.absence
-    vacation = vacation_days(absence.vacation, days,
-                             technician_stream(seed, replication, tech, "vacation"))
-    outbreak = _outbreak_mask(events, days, technician_stream(seed, replication, tech, "outbreak"))
-    rng = technician_stream(seed, replication, tech, "absence")
-    u = rng.random((3, days))
+    none = np.zeros(days, dtype=bool)
+    vacation = (vacation_days(absence.vacation, days,
+                              technician_stream(seed, replication, tech, "vacation"))
+                if absence.vacation.weeks_per_year else none)
+    outbreak = (_outbreak_mask(events, days,
+                               technician_stream(seed, replication, tech, "outbreak"))
+                if events else none)
+    if absence.daily_rate == 0:
+        return TechnicianDraws(vacation, outbreak, none, none, none)
+    u = technician_stream(seed, replication, tech, "absence").random((3, days))
     return TechnicianDraws(
         vacation=vacation,
         outbreak=outbreak,
@@ -247,6 +260,10 @@ def attendance_table(scenario: Scenario, seed: int, replication: int,
                      shift_start: np.ndarray) -> np.ndarray:
     """The technician × day table of :class:`Status` codes for one replication."""
     events = outbreak_days(scenario, seed, replication)
+    absence = scenario.absence
+    if not (events or absence.daily_rate or absence.vacation.weeks_per_year):
+        scheduled = ~np.isnan(shift_start)
+        return np.where(scheduled, Status.PRESENT, Status.DAY_OFF).astype(np.int8)
     rows = [
         status_row(~np.isnan(shift_start[tech]),
                    technician_draws(scenario, seed, replication, tech, events))

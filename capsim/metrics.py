@@ -137,7 +137,8 @@ def _staff_kpis(r: Records) -> dict[str, float]:
 
 
 def _sorted_or_inf(times: np.ndarray) -> np.ndarray:
-    return np.sort(np.where(np.isnan(times), np.inf, times))
+    # timsort: start and finish times are sorted or nearly so
+    return np.sort(np.where(np.isnan(times), np.inf, times), kind="stable")
 
 
 def peak_wip(r: Records) -> float:

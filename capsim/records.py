@@ -54,35 +54,41 @@ class Records:
         return int(self.status.shape[1])
 
 
-def _busy_function(start: np.ndarray, finish: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Breakpoints of B(t), the technician's cumulative busy time (orders one at a time)."""
-    order = np.argsort(start, kind="stable")
-    s, f = start[order], finish[order]
+def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: np.ndarray,
+                       start: np.ndarray, until: np.ndarray, technician: np.ndarray,
+                       horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Busy hours inside each present shift, and overtime after it, for every technician.
+
+    B(t), a technician's cumulative busy time, is piecewise linear with breaks at its
+    orders' starts and ends (one order at a time). Technician i's timeline is shifted
+    by i·(horizon + 1), so that one interpolation serves all of them: busy inside a
+    shift [a, b) is B(b) − B(a); overtime is B(next present shift start) − B(b).
+    """
+    busy = np.zeros(present.shape)
+    overtime = np.zeros(present.shape)
+    served = technician >= 0
+    if not served.any() or not present.any():
+        return busy, overtime
+    span = horizon + 1.0
+    shift = technician[served] * span
+    order = np.argsort(start[served] + shift, kind="stable")
+    s, f = (start[served] + shift)[order], (until[served] + shift)[order]
     xp = np.column_stack([s, f]).ravel()
     done = np.concatenate([[0.0], np.cumsum(f - s)])
     fp = np.column_stack([done[:-1], done[1:]]).ravel()
-    return xp, fp
-
-
-def _technician_hours(shift_start: np.ndarray, shift_end: np.ndarray, present: np.ndarray,
-                      start: np.ndarray, finish: np.ndarray, horizon: float
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Busy-in-shift and overtime hours of one technician, per day."""
-    busy = np.zeros(present.size)
-    overtime = np.zeros(present.size)
-    if start.size == 0 or not present.any():
-        return busy, overtime
-    xp, fp = _busy_function(start, finish)
-    days = np.flatnonzero(present)
-    a = shift_start[days]
-    b = np.minimum(shift_end[days], horizon)
-    following = np.minimum(np.append(a[1:], horizon), horizon)
+    tech, day = np.nonzero(present)  # by technician, then day
+    offset = tech * span
+    a = shift_start[tech, day]
+    b = np.minimum(shift_end[tech, day], horizon)
+    last = np.append(tech[1:] != tech[:-1], True)
+    following = np.where(last, horizon, np.minimum(np.append(a[1:], horizon), horizon))
 
     def cumulative(t: np.ndarray) -> np.ndarray:
-        return np.interp(t, xp, fp, left=0.0, right=fp[-1])
+        return np.interp(t + offset, xp, fp, left=0.0, right=fp[-1])
 
-    busy[days] = cumulative(b) - cumulative(a)
-    overtime[days] = np.maximum(cumulative(np.maximum(following, b)) - cumulative(b), 0.0)
+    at_end = cumulative(b)
+    busy[tech, day] = at_end - cumulative(a)
+    overtime[tech, day] = np.maximum(cumulative(np.maximum(following, b)) - at_end, 0.0)
     return busy, overtime
 
 
@@ -101,17 +107,10 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
     """
     horizon = scenario.horizon_hours
     promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
-    present = is_present(realization.status)
-    busy = np.zeros(realization.status.shape)
-    overtime = np.zeros(realization.status.shape)
     until = np.where(np.isnan(finish), horizon, finish)
-    by_tech = np.argsort(technician, kind="stable")
-    bounds = np.searchsorted(technician[by_tech], np.arange(realization.roster + 1))
-    for tech in range(realization.roster):
-        mine = by_tech[bounds[tech]:bounds[tech + 1]]
-        busy[tech], overtime[tech] = _technician_hours(
-            realization.shift_start[tech], realization.shift_end[tech], present[tech],
-            start[mine], until[mine], horizon)
+    busy, overtime = _busy_and_overtime(
+        realization.shift_start, realization.shift_end, is_present(realization.status),
+        start, until, technician, horizon)
     return Records(
         horizon=horizon,
         warmup=scenario.warmup_hours,

@@ -183,8 +183,20 @@ def sample(scenario: Scenario, replication: int, seed: int | None = None) -> Rea
     seed : int, optional
         Root seed; default ``scenario.experiment.seed``.
     """
+    return sample_many(scenario, [replication], seed)[0]
+
+
+def sample_many(scenario: Scenario, replications: list[int],
+                seed: int | None = None) -> list[Realization]:
+    """Draw the inputs of several replications (the schedule is worked out once)."""
     if seed is None:
         seed = scenario.experiment.seed
+    shifts = schedule(scenario, scenario.workforce.roster)
+    return [_sample(scenario, r, seed, shifts) for r in replications]
+
+
+def _sample(scenario: Scenario, replication: int, seed: int,
+            shifts: tuple[np.ndarray, np.ndarray]) -> Realization:
     multiplier = 1.0
     if scenario.demand.trace is not None:
         pieces = RatePieces(np.array([0.0, scenario.horizon_hours]), np.zeros(1))
@@ -196,7 +208,7 @@ def sample(scenario: Scenario, replication: int, seed: int | None = None) -> Rea
         base = _sampled(scenario, seed, replication, pieces)
     base, extra = _stress_demand(scenario, seed, replication, pieces, base)
     orders = _merge([base, *_batches(scenario, seed, replication), *extra])
-    shift_start, shift_end = schedule(scenario, scenario.workforce.roster)
+    shift_start, shift_end = shifts
     status = attendance_table(scenario, seed, replication, shift_start)
     status = apply_stress_attendance(scenario, seed, replication, status)
     return Realization(

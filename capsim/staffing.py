@@ -244,7 +244,8 @@ def size_staff(
     evaluations: dict[int, RunResult] = {}
     interrupted = False
 
-    with Runner(workers=workers, executor=executor, scheduler=scheduler) as runner:
+    with Runner(workers=workers, executor=executor, scheduler=scheduler,
+                planned_runs=6) as runner:  # a search evaluates about six rosters
 
         def evaluate(roster: int) -> bool:
             nonlocal interrupted

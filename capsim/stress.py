@@ -121,7 +121,8 @@ def stress_test(scenario: Scenario, *, replications: int | None = None, seed: in
     began = time.perf_counter()
     outcomes: list[StressOutcome] = []
     partial = False
-    with Runner(workers=workers, executor=executor, scheduler=scheduler) as runner:
+    with Runner(workers=workers, executor=executor, scheduler=scheduler,
+                planned_runs=1 + len(scenario.stress)) as runner:
 
         def evaluate(variant: Scenario, label: str) -> RunResult:
             notify, close = progress_callback(progress, replications, f"rep ({label})")

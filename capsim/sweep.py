@@ -159,7 +159,8 @@ def sweep(scenario: Scenario, varies: Sequence[Vary], *, replications: int | Non
     began = time.perf_counter()
     results: list[RunResult | None] = [None] * len(points)
     partial = False
-    with Runner(workers=workers, executor=executor, scheduler=scheduler) as runner:
+    with Runner(workers=workers, executor=executor, scheduler=scheduler,
+                planned_runs=len(points)) as runner:
         for index, (overrides, point) in enumerate(zip(points, scenarios, strict=True)):
             label = ", ".join(overrides)
             notify, close = progress_callback(progress, replications, f"rep ({label})")

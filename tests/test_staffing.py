@@ -95,7 +95,7 @@ def test_ctrl_c_keeps_the_completed_evaluations():
 
     def interrupt_in_the_second_evaluation(done, total):
         calls.append(done)
-        if calls.count(1) == 2 and done == 3:
+        if calls.count(1) == 2:  # the second roster has just started
             raise KeyboardInterrupt
 
     result = size_staff(s, 0.9, replications=6, seed=7, workers=1,
@@ -191,7 +191,8 @@ def test_ctrl_c_during_size_writes_what_it_has(tmp_path):
     out = tmp_path / "out"
     process = subprocess.Popen(
         [sys.executable, "-m", "capsim", "size", str(path), "--target", "0.9", "-r", "200",
-         "--workers", "1", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+         "--workers", "1", "--engine", "simpy", "--out", str(out)], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True)
     time.sleep(12.0)
     process.send_signal(signal.SIGINT)

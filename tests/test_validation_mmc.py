@@ -1,4 +1,4 @@
-"""The SimPy engine against M/M/c theory (Erlang C, the sojourn-time distribution, Little's law).
+"""Both engines against M/M/c theory (Erlang C, the sojourn-time distribution, Little's law).
 
 Tolerance: 4 standard errors of the mean over replications (the replications
 are independent; the SE is estimated from them). A correct model fails such a
@@ -34,11 +34,15 @@ def assert_within(values: np.ndarray, expected: float, what: str) -> None:
     assert abs(z) <= Z, f"{what}: simulated {values.mean():.5f}, exact {expected:.5f}, z = {z:.2f}"
 
 
-@pytest.fixture(scope="module", params=CASES)
+@pytest.fixture(scope="module", params=[(case, engine) for case in CASES
+                                        for engine in ("simpy", "fast")],
+                ids=lambda p: f"{p[0].id}, {p[1]}")
 def mmc(request):
-    lam, mu, c, promise = request.param
+    case, engine = request.param
+    lam, mu, c, promise = case.values[0]
     result = run(scenario(mmc_data(lam, mu, c, promise)), replications=60, seed=2024,
-                 progress=False)
+                 progress=False, engine=engine)
+    assert result.engine == engine
     return (lam, mu, c, promise), result
 
 

@@ -24,10 +24,11 @@ if TYPE_CHECKING:
     Engine = Callable[[Scenario, Realization], Records]
 
 #: Engine name -> module that implements it.
-ENGINES: dict[str, str] = {"simpy": "capsim.engines.simpy_model"}
+ENGINES: dict[str, str] = {"simpy": "capsim.engines.simpy_model",
+                           "fast": "capsim.engines.vectorized"}
 
 #: The order in which ``auto`` tries engines (fastest first).
-PREFERENCE: tuple[str, ...] = ("simpy",)
+PREFERENCE: tuple[str, ...] = ("fast", "simpy")
 
 
 def resolve(name: str, scenario: Scenario) -> str:
@@ -58,3 +59,15 @@ def _module(name: str) -> ModuleType:
 def get(name: str) -> Engine:
     """The ``simulate`` function of a named engine."""
     return _module(name).simulate
+
+
+def get_many(name: str) -> Callable[[Scenario, list[Realization]], list[Records]]:
+    """A function running many replications at once.
+
+    The engine's ``simulate_many`` if it has one (the fast engine works on many
+    replications per call), else ``simulate`` in turn.
+    """
+    module = _module(name)
+    if hasattr(module, "simulate_many"):
+        return module.simulate_many
+    return lambda scenario, realizations: [module.simulate(scenario, r) for r in realizations]

@@ -26,6 +26,7 @@ technician of every order in its own process code; everything else is derived by
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from collections.abc import Generator
 from functools import partial
@@ -54,6 +55,21 @@ class _AfterAll(simpy.Event):
         self._ok = True
         self._value = None
         env.schedule(self, LATE)
+
+
+def _at(env: simpy.Environment, time: float) -> simpy.Timeout:
+    """A timeout that fires at exactly ``time`` (env.now == time afterwards, bit for bit).
+
+    SimPy schedules by delay, and now + (time − now) could round an ulp away from
+    ``time``; two technicians due at 08:00 would then not meet at 08:00.
+    """
+    now = env.now
+    delay = time - now
+    while now + delay < time:
+        delay = math.nextafter(delay, math.inf)
+    while now + delay > time:
+        delay = math.nextafter(delay, -math.inf)
+    return env.timeout(delay)
 
 
 class _Fifo:
@@ -167,8 +183,7 @@ class PrepressFloor:
         """While someone waits, keep one wake-up pending at the next arrival."""
         if not self.alarm and self.offer and self.admitted < len(self.arrival):
             self.alarm = True
-            delay = self.arrival[self.admitted] - self.env.now
-            self.env.timeout(delay).callbacks.append(self._ring)
+            _at(self.env, self.arrival[self.admitted]).callbacks.append(self._ring)
 
     def _ring(self, _event: simpy.Event) -> None:
         self.alarm = False
@@ -204,9 +219,9 @@ class PrepressFloor:
             if begin >= self.horizon:
                 return
             if begin > env.now:
-                yield env.timeout(begin - env.now)
+                yield _at(env, begin)
             if end < self.horizon and end > env.now:
-                env.timeout(end - env.now).callbacks.append(partial(self._end_shift, tech))
+                _at(env, end).callbacks.append(partial(self._end_shift, tech))
             since = env.now
             while env.now < end:
                 order = None

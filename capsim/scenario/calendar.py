@@ -32,10 +32,15 @@ def free_weeks(blackouts: Sequence[tuple[int, int]], year: int) -> list[bool]:
     return free
 
 
-def fits(free: Sequence[bool], taken: Sequence[bool], start: int, length: int) -> bool:
-    """Whether a block of ``length`` weeks can start at week ``start``."""
-    end = start + length
-    return end <= len(free) and all(free[start:end]) and not any(taken[start:end])
+def open_starts(free: Sequence[bool], taken: Sequence[bool], length: int) -> list[int]:
+    """The weeks where a block of ``length`` weeks can start, in order.
+
+    Every week of the block must be free of blackouts, not yet taken, and inside the year.
+    """
+    run = [0] * (len(free) + 1)  # run[w]: consecutive open weeks from w on
+    for week in range(len(free) - 1, -1, -1):
+        run[week] = run[week + 1] + 1 if free[week] and not taken[week] else 0
+    return [week for week in range(len(free)) if run[week] >= length]
 
 
 def first_fit(free: Sequence[bool], blocks: Sequence[int]) -> list[int] | None:
@@ -46,9 +51,9 @@ def first_fit(free: Sequence[bool], blocks: Sequence[int]) -> list[int] | None:
     taken = [False] * len(free)
     starts = []
     for length in blocks:
-        start = next((s for s in range(len(free)) if fits(free, taken, s, length)), None)
-        if start is None:
+        options = open_starts(free, taken, length)
+        if not options:
             return None
-        taken[start:start + length] = [True] * length
-        starts.append(start)
+        taken[options[0]:options[0] + length] = [True] * length
+        starts.append(options[0])
     return starts

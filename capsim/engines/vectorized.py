@@ -1,0 +1,150 @@
+"""The fast engine: the FIFO dynamics as a recursion, vectorised across replications.
+
+Under FIFO, orders start in arrival order, and the SimPy model's rule makes each
+start a function of the technicians' state alone. With ``free`` the time each
+technician finished its last order and g(t) the first moment at or after t when it
+is on duty (inside one of its duty intervals, back-to-back shifts merged):
+
+    can_i  = g_i(max(a_k, free_i))          when technician i could start order k
+    s_k    = min_i can_i                      order k starts then (if before the horizon)
+    winner = among i with can_i = s_k, the smallest (available since, index), where
+             available since = max(free_i, start of the duty interval holding s_k)
+    free_winner = s_k + w_k                   it works on, past its shift end if need be
+
+This is exactly the reference engine's rule (:mod:`capsim.engines.simpy_model`), so
+both give the same start and finish for every order of a realization. One step per
+order handles all replications at once: the state is an array of replications ×
+technicians, and g is a pointer per technician into its duty intervals that only
+moves forward. Covers FIFO dispatch (every other feature: arrivals, surges, batches,
+classes, shifts, days off, absences, outbreaks, stress events, overtime).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from capsim.attendance import duty_intervals, is_present
+from capsim.engines import _kernel
+from capsim.records import Records, build_records
+from capsim.sampling import Realization
+from capsim.scenario import Scenario
+
+
+def unsupported(scenario: Scenario) -> str | None:
+    """The fast engine covers FIFO dispatch only."""
+    if scenario.dispatch != "fifo":
+        return f"dispatch = {scenario.dispatch!r} (the fast engine covers FIFO dispatch only)"
+    return None
+
+
+def _duty_table(realizations: Sequence[Realization]) -> tuple[np.ndarray, np.ndarray]:
+    """Duty intervals as arrays (replication, technician, interval), padded with +inf.
+
+    At least one padding column, so that a pointer never runs off the end.
+    """
+    lists = [[duty_intervals(real.shift_start[t], real.shift_end[t], present[t])
+              for t in range(real.roster)]
+             for real, present in ((r, is_present(r.status)) for r in realizations)]
+    width = 1 + max((len(d) for per in lists for d in per), default=0)
+    roster = realizations[0].roster
+    begin = np.full((len(realizations), roster, width), np.inf)
+    end = np.full((len(realizations), roster, width), np.inf)
+    for r, per in enumerate(lists):
+        for t, intervals in enumerate(per):
+            if intervals:
+                begin[r, t, :len(intervals)], end[r, t, :len(intervals)] = zip(
+                    *intervals, strict=True)
+    return begin, end
+
+
+def _recursion(arrival: np.ndarray, work: np.ndarray, offsets: np.ndarray, begin: np.ndarray,
+               end: np.ndarray, horizon: float, *, compiled: bool = True
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, finish (NaN where not by the horizon) and technician (-1) of every order.
+
+    Orders of all replications are concatenated: replication r's are
+    ``[offsets[r], offsets[r + 1])``. Uses the compiled loop of
+    :mod:`capsim.engines._kernel` when numba is available (and ``compiled``), else the
+    numpy steps below: the same numbers bit for bit.
+    """
+    start = np.full(arrival.size, np.nan)
+    finish = np.full(arrival.size, np.nan)
+    technician = np.full(arrival.size, -1, dtype=np.int32)
+    if begin.shape[1] == 0 or arrival.size == 0:
+        return start, finish, technician
+    kernel = _kernel.compiled() if compiled else None
+    if kernel is not None:
+        kernel(arrival, work, offsets, begin, end, horizon, start, finish, technician)
+        return start, finish, technician
+    counts = np.diff(offsets)
+    rows = np.repeat(np.arange(counts.size), counts)
+    columns = np.arange(arrival.size) - np.repeat(offsets[:-1], counts)
+    shape = (counts.size, int(counts.max()))
+    padded_arrival, padded_work = np.full(shape, np.inf), np.zeros(shape)
+    padded_arrival[rows, columns], padded_work[rows, columns] = arrival, work
+    out = (np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, -1, dtype=np.int32))
+    _numpy_steps(padded_arrival, padded_work, begin, end, horizon, *out)
+    return out[0][rows, columns], out[1][rows, columns], out[2][rows, columns]
+
+
+def _numpy_steps(arrival: np.ndarray, work: np.ndarray, begin: np.ndarray, end: np.ndarray,
+                 horizon: float, start: np.ndarray, finish: np.ndarray,
+                 technician: np.ndarray) -> None:
+    """The recursion as one numpy step per order, across all replications at once."""
+    reps, orders = arrival.shape
+    roster, width = begin.shape[1], begin.shape[2]
+    flat_begin, flat_end = begin.reshape(-1), end.reshape(-1)
+    base = (np.arange(reps * roster) * width).reshape(reps, roster)
+    pointer = np.zeros((reps, roster), dtype=np.int64)
+    free = np.full((reps, roster), -np.inf)
+    rows = np.arange(reps)
+    for k in range(orders):
+        a = arrival[:, k]
+        active = a < horizon
+        if not active.any():
+            break
+        t = np.maximum(a[:, None], free)
+        t[~active] = -np.inf  # finished replications: keep their pointers still
+        index = base + pointer
+        behind = flat_end[index] <= t
+        while behind.any():
+            pointer += behind
+            index = base + pointer
+            behind = flat_end[index] <= t
+        opens = flat_begin[index]
+        can = np.maximum(t, opens)
+        s = can.min(axis=1)
+        ties = can == s[:, None]
+        since = np.where(ties, np.maximum(free, opens), np.inf)
+        winner = np.argmax(ties & (since == since.min(axis=1)[:, None]), axis=1)
+        started = active & (s < horizon)
+        if not started.any():
+            continue
+        done = s + work[:, k]
+        start[started, k] = s[started]
+        technician[started, k] = winner[started]
+        free[rows[started], winner[started]] = done[started]
+        ended = started & (done < horizon)
+        finish[ended, k] = done[ended]
+
+
+def simulate_many(scenario: Scenario, realizations: Sequence[Realization]) -> list[Records]:
+    """Run several replications at once; the Records of each, in the order given."""
+    if not realizations:
+        return []
+    begin, end = _duty_table(realizations)
+    offsets = np.concatenate([[0], np.cumsum([real.orders for real in realizations])])
+    start, finish, technician = _recursion(
+        np.concatenate([real.arrival for real in realizations]),
+        np.concatenate([real.work for real in realizations]), offsets, begin, end,
+        scenario.horizon_hours)
+    return [build_records(scenario, real, *(x[offsets[r]:offsets[r + 1]]
+                                            for x in (start, finish, technician)))
+            for r, real in enumerate(realizations)]
+
+
+def simulate(scenario: Scenario, realization: Realization) -> Records:
+    """Run one replication (the engine contract); prefer :func:`simulate_many`."""
+    return simulate_many(scenario, [realization])[0]

@@ -1,0 +1,110 @@
+"""The fast engine against the SimPy reference: the same start and finish for every order.
+
+Randomized scenarios (hypothesis) cover shifts, days off, absences, outbreaks, stress
+absences, surges, batch drops and overtime, with whole-hour shift starts, batches and
+fixed work contents so that simultaneous events (ties) are common. The compiled and the
+numpy recursions must agree bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from capsim import engines
+from capsim.engines import simpy_model, vectorized
+from capsim.engines._kernel import compiled
+from capsim.metrics import summarize
+from capsim.sampling import sample
+from tests.conftest import scenario
+
+
+@st.composite
+def operations(draw):
+    days = draw(st.integers(2, 5))
+    fixed = draw(st.booleans())
+    work = ({"distribution": "fixed", "mean_minutes": float(draw(st.sampled_from([30, 60, 90])))}
+            if fixed else {"distribution": "lognormal", "cv": draw(st.floats(0.3, 1.5)),
+                           "mean_minutes": draw(st.floats(10, 120))})
+    shifts = [{"start_hour": draw(st.integers(0, 23)), "length_hours": draw(st.integers(2, 14)),
+               "days_per_week": draw(st.integers(4, 7)), "share": 1.0}]
+    if draw(st.booleans()):
+        shifts[0]["share"] = 0.5
+        shifts.append({"start_hour": draw(st.integers(0, 23)),
+                       "length_hours": draw(st.integers(2, 14)), "share": 0.5})
+    roster = draw(st.integers(1, 7))
+    data = {
+        "name": "random", "horizon_days": days, "warmup_days": draw(st.integers(0, 1)),
+        "demand": {"rate_per_hour": draw(st.floats(0.2, 8.0)),
+                   "surges": [{"start_hour": 24.0, "end_hour": 30.0,
+                               "multiplier": draw(st.floats(0.5, 3.0))}],
+                   "batches": [{"at_hour": float(draw(st.integers(0, 24 * days - 1))),
+                                "orders": draw(st.integers(1, 25))}]},
+        "work": {**work, "promise_hours": draw(st.floats(1.0, 30.0))},
+        "workforce": ({"roster": roster, "always_on": True} if draw(st.booleans())
+                      else {"roster": roster, "shifts": shifts}),
+        "absence": {"daily_rate": draw(st.floats(0.0, 0.3)),
+                    "last_minute_share": draw(st.floats(0.0, 1.0)),
+                    "cover_probability": draw(st.floats(0.0, 1.0)),
+                    "outbreaks": [{"start_day": 1, "share": draw(st.floats(0.1, 1.0)),
+                                   "duration_days": 1}]},
+        "stress": [{"name": "flu", "kind": "absence", "start_day": 1, "days": 1,
+                    "technicians": 1, "enabled": draw(st.booleans())}],
+    }
+    return scenario(data)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=operations(), replication=st.integers(0, 1000))
+def test_the_engines_agree_order_by_order(s, replication):
+    real = sample(s, replication, 11)
+    reference = simpy_model.simulate(s, real)
+    fast = vectorized.simulate(s, real)
+    np.testing.assert_array_equal(np.isnan(reference.start), np.isnan(fast.start))
+    np.testing.assert_allclose(fast.start, reference.start, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(np.isnan(reference.finish), np.isnan(fast.finish))
+    np.testing.assert_allclose(fast.finish, reference.finish, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(fast.technician, reference.technician)
+    a, b = summarize(reference, 0).kpis, summarize(fast, 0).kpis
+    assert a.keys() == b.keys()
+    for name in a:
+        assert a[name] == pytest.approx(b[name], rel=1e-12, abs=1e-12, nan_ok=True), name
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=operations())
+def test_compiled_and_numpy_recursions_are_identical(s):
+    assert compiled() is not None, "numba is part of the dev extra: the compiled path must run"
+    reals = [sample(s, r, 5) for r in range(4)]
+    begin, end = vectorized._duty_table(reals)
+    offsets = np.concatenate([[0], np.cumsum([r.orders for r in reals])])
+    args = (np.concatenate([r.arrival for r in reals]), np.concatenate([r.work for r in reals]),
+            offsets, begin, end, s.horizon_hours)
+    one = vectorized._recursion(*args, compiled=True)
+    two = vectorized._recursion(*args, compiled=False)
+    for x, y in zip(one, two, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_many_at_once_equals_one_by_one(shifts_data):
+    s = scenario(shifts_data)
+    reals = [sample(s, r, 3) for r in range(5)]
+    together = vectorized.simulate_many(s, reals)
+    for real, record in zip(reals, together, strict=True):
+        alone = vectorized.simulate(s, real)
+        np.testing.assert_array_equal(alone.start, record.start)
+        np.testing.assert_array_equal(alone.finish, record.finish)
+
+
+def test_auto_picks_the_fast_engine_when_it_can(shifts_data):
+    from tests.conftest import merge
+
+    assert engines.resolve("auto", scenario(shifts_data)) == "fast"
+    edd = scenario(merge(shifts_data, {"dispatch": "edd"}))
+    assert engines.resolve("auto", edd) == "simpy"
+    from capsim.errors import CapsimError
+
+    with pytest.raises(CapsimError, match="dispatch = 'edd'"):
+        engines.resolve("fast", edd)
