@@ -85,7 +85,7 @@ def test_run_json_has_the_contract_keys(tiny, capsys):
     assert {"scenario", "seed", "replications", "engine", "capsim_version", "partial",
             "kpis", "p_target_met", "on_hand_histogram"} <= set(data)
     assert data["scenario"] == "tiny"
-    assert data["engine"] == "simpy"
+    assert data["engine"] == "fast"  # auto picks the fast engine for FIFO scenarios
     assert set(data["kpis"]) == set(KPI_NAMES)
     for kpi in data["kpis"].values():
         assert set(kpi) == {"mean", "ci_low", "ci_high", "ci_level"}
@@ -94,7 +94,7 @@ def test_run_json_has_the_contract_keys(tiny, capsys):
 def test_run_table_is_readable(tiny, capsys):
     assert main(["run", str(tiny), "-r", "2", "--workers", "1"]) == 0
     out = capsys.readouterr().out
-    assert "tiny: 2 replications, seed 0, engine simpy" in out
+    assert "tiny: 2 replications, seed 0, engine fast" in out
     assert "on_time_rate" in out
     assert "95 % CI" in out
 
