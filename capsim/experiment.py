@@ -24,7 +24,7 @@ from typing import Self
 
 from capsim import engines
 from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, ProcessPool, cpu_count
-from capsim.metrics import KPI_NAMES, ReplicationSummary, summarize
+from capsim.metrics import KPI_NAMES, ReplicationSummary, summarize_many
 from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample_many
 from capsim.scenario import Scenario
@@ -38,6 +38,8 @@ POOL_THRESHOLD_SECONDS = 3.0
 TASK_SECONDS = 0.5
 #: Most replications in one task (bounds the memory of a vectorised batch).
 TASK_LIMIT = 64
+#: Replications timed together to estimate the cost of the rest.
+PROBE = 4
 
 
 def replicate_many(scenario: Scenario, seed: int, indices: list[int],
@@ -47,8 +49,7 @@ def replicate_many(scenario: Scenario, seed: int, indices: list[int],
     Engines that can (the fast one) simulate all of them in one call.
     """
     realizations = sample_many(scenario, indices, seed)
-    records = engines.get_many(engine)(scenario, realizations)
-    return [summarize(rec, r) for rec, r in zip(records, indices, strict=True)]
+    return summarize_many(engines.get_many(engine)(scenario, realizations), indices)
 
 
 def replicate(scenario: Scenario, seed: int, replication: int,
@@ -159,13 +160,17 @@ class Runner:
         Each is kept as it completes, so an interruption loses only those in flight.
         """
         todo = [r for r in indices if r not in done]
-        seconds_each = 0.0
-        for r in todo[:2]:  # the first pays one-off costs (imports, compiling); time the second
-            began = time.perf_counter()
-            done[r] = replicate(scenario, seed, r, engine)
-            seconds_each = time.perf_counter() - began
-            notify(len(done), total)
-        rest = todo[2:]
+        if not todo:
+            return
+        done[todo[0]] = replicate(scenario, seed, todo[0], engine)  # pays one-off costs
+        notify(len(done), total)
+        probe = todo[1:1 + PROBE]  # timed as a batch, the way the rest will run
+        began = time.perf_counter()
+        for summary in replicate_many(scenario, seed, probe, engine):
+            done[summary.replication] = summary
+        seconds_each = (time.perf_counter() - began) / max(len(probe), 1)
+        notify(len(done), total)
+        rest = todo[1 + PROBE:]
         if not rest:
             return
         executor = self._executor_for(len(rest), seconds_each)

@@ -1,4 +1,4 @@
-"""Records -> KPIs, hourly series and daily table of one replication (pure functions).
+"""Records -> KPIs, hourly series and daily table, replication by replication (pure functions).
 
 Definitions (the KPI names are part of capsim's public contract):
 
@@ -19,16 +19,24 @@ A KPI with nothing to measure (no counted orders, say) is NaN.
 Hourly series are instantaneous at each whole hour t = 0, 1, ..., horizon − 1:
 ``wip`` (arrived, not finished), ``queue`` (arrived, not started), ``busy``
 (started, not finished) and ``on_hand`` (technicians on a present shift at t).
+
+The reductions work on a batch of replications of one scenario at once (orders
+concatenated, technician-day tables stacked), but every number of a replication is
+computed from that replication's data alone: results never depend on which
+replications share a batch (or on the executor that formed it).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from capsim.attendance import Status, is_present
 from capsim.records import Records
+from capsim.segments import count_until, per_segment, segment_percentiles
 
 KPI_NAMES: tuple[str, ...] = (
     "on_time_rate",
@@ -92,124 +100,167 @@ class ReplicationSummary:
     daily: dict[str, np.ndarray]
 
 
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if values.size else float("nan")
 
+class _Batch:
+    """Records of several replications of one scenario, side by side.
 
-def _order_kpis(r: Records) -> dict[str, float]:
-    counted = (r.arrival >= r.warmup) & (r.due <= r.horizon)
-    on_time = r.finish[counted] <= r.due[counted]  # NaN (unfinished) compares False
-    done = counted & ~np.isnan(r.finish)
-    lead = r.finish[done] - r.arrival[done]
-    started = counted & ~np.isnan(r.start)
-    waited = ~(r.start[counted] <= r.arrival[counted])  # never started counts as waited
-    percentiles = (np.percentile(lead, LEAD_TIME_PERCENTILES) if lead.size
-                   else np.full(len(LEAD_TIME_PERCENTILES), np.nan))
-    in_window = r.arrival >= r.warmup
-    completed = int(np.count_nonzero(in_window & ~np.isnan(r.finish)))
-    return {
-        "on_time_rate": _mean(on_time),
-        "lead_time_mean_hours": _mean(lead),
-        **{f"lead_time_p{p}_hours": float(v)
-           for p, v in zip(LEAD_TIME_PERCENTILES, percentiles, strict=True)},
-        "wait_mean_hours": _mean(r.start[started] - r.arrival[started]),
-        "wait_positive_share": _mean(waited),
-        "orders_arrived": float(np.count_nonzero(in_window)),
-        "orders_completed": float(completed),
-        "orders_unfinished": float(np.count_nonzero(in_window) - completed),
-    }
-
-
-def _staff_kpis(r: Records) -> dict[str, float]:
-    first_day = round(r.warmup / 24.0)
-    present = is_present(r.status)[:, first_day:]
-    hours = np.minimum(r.shift_end, r.horizon) - r.shift_start
-    scheduled_hours = float(np.sum(np.where(present, hours[:, first_day:], 0.0)))
-    on_hand = present.sum(axis=0)
-    busy = float(r.busy_hours[:, first_day:].sum())
-    return {
-        "utilization": busy / scheduled_hours if scheduled_hours > 0 else float("nan"),
-        "overtime_hours": float(r.overtime_hours[:, first_day:].sum()),
-        "on_hand_mean": _mean(on_hand),
-        "on_hand_std": float(on_hand.std()) if on_hand.size else float("nan"),
-        "on_hand_min": float(on_hand.min()) if on_hand.size else float("nan"),
-    }
-
-
-def _sorted_or_inf(times: np.ndarray) -> np.ndarray:
-    # timsort: start and finish times are sorted or nearly so
-    return np.sort(np.where(np.isnan(times), np.inf, times), kind="stable")
-
-
-def peak_wip(r: Records) -> float:
-    """The most orders in-house (arrived, not finished) at any time in the window.
-
-    WIP rises only at arrivals, so the peak is at the warm-up's end or just after
-    an arrival (a batch counted whole).
+    Orders are concatenated (``rep`` says whose); technician-day tables are stacked
+    along a first axis.
     """
-    finish = _sorted_or_inf(r.finish)
-    moments = np.concatenate([[r.warmup], r.arrival[r.arrival >= r.warmup]])
-    wip = (np.searchsorted(r.arrival, moments, side="right")
-           - np.searchsorted(finish, moments, side="right"))
-    return float(wip.max())
+
+    def __init__(self, records: Sequence[Records]):
+        first = records[0]
+        self.count, self.horizon, self.warmup = len(records), first.horizon, first.warmup
+        self.hours, self.days = int(np.floor(first.horizon)), first.days
+        sizes = [r.arrival.size for r in records]
+        self.rep = np.repeat(np.arange(self.count), sizes)
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)])
+        for name in ("arrival", "due", "start", "finish"):
+            setattr(self, name, np.concatenate([getattr(r, name) for r in records]))
+        for name in ("status", "shift_start", "shift_end", "busy_hours", "overtime_hours"):
+            setattr(self, name, np.stack([getattr(r, name) for r in records]))
+
+    def per(self, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Per replication: how many orders satisfy ``mask`` (or the sum of ``weights``)."""
+        return per_segment(self.rep, mask, self.count, weights)
 
 
-def hourly_series(r: Records) -> dict[str, np.ndarray]:
-    """WIP, queue, busy and on-hand technicians at each whole hour."""
-    hours = np.arange(int(np.floor(r.horizon)), dtype=float)
+def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(bottom > 0, top / bottom, np.nan)
 
-    def count(times: np.ndarray) -> np.ndarray:
-        return np.searchsorted(times, hours, side="right")
 
-    arrived, started, finished = count(r.arrival), count(_sorted_or_inf(r.start)), count(
-        _sorted_or_inf(r.finish))
-    present = is_present(r.status)
-    on_duty = count(np.sort(r.shift_start[present])) - count(np.sort(r.shift_end[present]))
-    series = {
-        "wip": arrived - finished,
-        "queue": arrived - started,
-        "on_hand": on_duty,
-        "busy": started - finished,
+def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
+    counted = (b.arrival >= b.warmup) & (b.due <= b.horizon)
+    done = counted & ~np.isnan(b.finish)
+    started = counted & ~np.isnan(b.start)
+    lead = b.finish - b.arrival
+    with np.errstate(invalid="ignore"):
+        on_time = counted & (b.finish <= b.due)  # NaN (unfinished) compares False
+        waited = counted & ~(b.start <= b.arrival)  # never started counts as waited
+    in_window = b.arrival >= b.warmup
+    arrived, completed = b.per(in_window), b.per(in_window & ~np.isnan(b.finish))
+    n_counted, n_done = b.per(counted), b.per(done)
+    percentiles = segment_percentiles(lead[done], b.rep[done], b.count, LEAD_TIME_PERCENTILES)
+    return {
+        "on_time_rate": _ratio(b.per(on_time), n_counted),
+        "lead_time_mean_hours": _ratio(b.per(done, lead), n_done),
+        **{f"lead_time_p{p}_hours": percentiles[:, i]
+           for i, p in enumerate(LEAD_TIME_PERCENTILES)},
+        "wait_mean_hours": _ratio(b.per(started, b.start - b.arrival), b.per(started)),
+        "wait_positive_share": _ratio(b.per(waited), n_counted),
+        "orders_arrived": arrived,
+        "orders_completed": completed,
+        "orders_unfinished": arrived - completed,
     }
+
+
+def _staff_kpis(b: _Batch) -> dict[str, np.ndarray]:
+    first_day = round(b.warmup / 24.0)
+    present = is_present(b.status)[:, :, first_day:]
+    hours = (np.minimum(b.shift_end, b.horizon) - b.shift_start)[:, :, first_day:]
+    scheduled = np.where(present, hours, 0.0).sum(axis=(1, 2))
+    on_hand = present.sum(axis=1)
+    empty = on_hand.shape[1] == 0
+    nan = np.full(b.count, np.nan)
+    return {
+        "utilization": _ratio(b.busy_hours[:, :, first_day:].sum(axis=(1, 2)), scheduled),
+        "overtime_hours": b.overtime_hours[:, :, first_day:].sum(axis=(1, 2)),
+        "on_hand_mean": nan if empty else on_hand.mean(axis=1),
+        "on_hand_std": nan if empty else on_hand.std(axis=1),
+        "on_hand_min": nan if empty else on_hand.min(axis=1).astype(float),
+    }
+
+
+def _peak_wip(b: _Batch) -> np.ndarray:
+    """The most orders in-house at any time in the window, per replication.
+
+    WIP rises only at arrivals, so the peak is at the warm-up's end or just after an
+    arrival (a batch counted whole): #arrived by then − #finished by then.
+    """
+    peak = np.zeros(b.count)
+    for r, (low, high) in enumerate(itertools.pairwise(b.offsets)):
+        arrival, finish = b.arrival[low:high], b.finish[low:high]
+        finish = np.sort(finish[~np.isnan(finish)], kind="stable")
+        moments = np.concatenate([[b.warmup], arrival[arrival >= b.warmup]])
+        wip = (np.searchsorted(arrival, moments, side="right")
+               - np.searchsorted(finish, moments, side="right"))
+        peak[r] = wip.max()
+    return peak
+
+
+def _hourly(b: _Batch) -> dict[str, np.ndarray]:
+    def count(times: np.ndarray, rep: np.ndarray = b.rep) -> np.ndarray:
+        return count_until(times, rep, b.count, b.hours)
+
+    arrived, started, finished = count(b.arrival), count(b.start), count(b.finish)
+    present = is_present(b.status)
+    rep = np.broadcast_to(np.arange(b.count)[:, None, None], present.shape)[present]
+    on_duty = count(b.shift_start[present], rep) - count(b.shift_end[present], rep)
+    series = {"wip": arrived - finished, "queue": arrived - started, "on_hand": on_duty,
+              "busy": started - finished}
     return {name: series[name].astype(np.int32) for name in SERIES_NAMES}
 
 
-def _per_day(times: np.ndarray, days: int, weights: np.ndarray | None = None) -> np.ndarray:
-    index = np.floor(times / 24.0).astype(np.int64)
-    keep = (index >= 0) & (index < days)
-    return np.bincount(index[keep], weights=None if weights is None else weights[keep],
-                       minlength=days).astype(float)
+def _daily(b: _Batch) -> dict[str, np.ndarray]:
+    def cells(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each order's (replication, day) cell, and which orders fall in a day at all."""
+        index = np.floor(times / 24.0)
+        keep = (index >= 0) & (index < b.days)
+        return b.rep[keep] * b.days + index[keep].astype(np.int64), keep
 
+    def per_day(cell: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        counts = np.bincount(cell, weights, minlength=b.count * b.days)
+        return counts.reshape(b.count, b.days).astype(float)
 
-def daily_table(r: Records) -> dict[str, np.ndarray]:
-    """Per-day orders, on-time rate of orders due that day, staffing and absences."""
-    days = r.days
-    due_in = r.due <= r.horizon
-    due = _per_day(r.due[due_in], days)
-    on_time = _per_day(r.due[due_in], days, (r.finish[due_in] <= r.due[due_in]).astype(float))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(due > 0, on_time / due, np.nan)
+    due_cell, due_kept = cells(np.where(b.due <= b.horizon, b.due, np.nan))
+    with np.errstate(invalid="ignore"):
+        on_time = (b.finish <= b.due)[due_kept].astype(float)
+    due = per_day(due_cell)
     table = {
-        "orders_arrived": _per_day(r.arrival, days),
+        "orders_arrived": per_day(cells(b.arrival)[0]),
         "orders_due": due,
-        "on_time_rate": rate,
-        "scheduled": (r.status != Status.DAY_OFF).sum(axis=0).astype(float),
-        "on_hand": is_present(r.status).sum(axis=0).astype(float),
-        **{f"absent_{s.label}": (r.status == s).sum(axis=0).astype(float)
+        "on_time_rate": _ratio(per_day(due_cell, on_time), due),
+        "scheduled": (b.status != Status.DAY_OFF).sum(axis=1).astype(float),
+        "on_hand": is_present(b.status).sum(axis=1).astype(float),
+        **{f"absent_{s.label}": (b.status == s).sum(axis=1).astype(float)
            for s in ABSENCE_REASONS},
-        "covered": (r.status == Status.COVERED).sum(axis=0).astype(float),
-        "busy_hours": r.busy_hours.sum(axis=0),
-        "overtime_hours": r.overtime_hours.sum(axis=0),
+        "covered": (b.status == Status.COVERED).sum(axis=1).astype(float),
+        "busy_hours": b.busy_hours.sum(axis=1),
+        "overtime_hours": b.overtime_hours.sum(axis=1),
     }
     return {name: table[name] for name in DAILY_NAMES}
 
 
+def summarize_many(records: Sequence[Records], replications: Sequence[int]
+                   ) -> list[ReplicationSummary]:
+    """Reduce the Records of several replications of one scenario, one summary each.
+
+    Each summary is what an experiment keeps of its replication.
+    """
+    if not records:
+        return []
+    batch = _Batch(records)
+    kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch)}
+    hourly, daily = _hourly(batch), _daily(batch)
+    return [ReplicationSummary(
+        replication=replication,
+        kpis={name: float(kpis[name][i]) for name in KPI_NAMES},
+        hourly={name: hourly[name][i] for name in SERIES_NAMES},
+        daily={name: daily[name][i] for name in DAILY_NAMES},
+    ) for i, replication in enumerate(replications)]
+
+
 def summarize(records: Records, replication: int) -> ReplicationSummary:
     """Reduce one replication's Records to what an experiment keeps."""
-    kpis = {**_order_kpis(records), **_staff_kpis(records), "peak_wip": peak_wip(records)}
-    return ReplicationSummary(
-        replication=replication,
-        kpis={name: kpis[name] for name in KPI_NAMES},
-        hourly=hourly_series(records),
-        daily=daily_table(records),
-    )
+    return summarize_many([records], [replication])[0]
+
+
+def peak_wip(records: Records) -> float:
+    """The most orders in-house at any time in the window (one replication)."""
+    return float(_peak_wip(_Batch([records]))[0])
+
+
+def hourly_series(records: Records) -> dict[str, np.ndarray]:
+    """WIP, queue, busy and on-hand technicians at each whole hour (one replication)."""
+    return {name: series[0] for name, series in _hourly(_Batch([records])).items()}

@@ -192,11 +192,13 @@ def sample_many(scenario: Scenario, replications: list[int],
     if seed is None:
         seed = scenario.experiment.seed
     shifts = schedule(scenario, scenario.workforce.roster)
-    return [_sample(scenario, r, seed, shifts) for r in replications]
+    certain = scenario.demand.trace is None and scenario.demand.forecast_cv == 0
+    pieces = rate_pieces(scenario, 1.0) if certain else None  # the same every replication
+    return [_sample(scenario, r, seed, shifts, pieces) for r in replications]
 
 
 def _sample(scenario: Scenario, replication: int, seed: int,
-            shifts: tuple[np.ndarray, np.ndarray]) -> Realization:
+            shifts: tuple[np.ndarray, np.ndarray], known: RatePieces | None) -> Realization:
     multiplier = 1.0
     if scenario.demand.trace is not None:
         pieces = RatePieces(np.array([0.0, scenario.horizon_hours]), np.zeros(1))
@@ -204,7 +206,7 @@ def _sample(scenario: Scenario, replication: int, seed: int,
     else:
         multiplier = forecast_multiplier(scenario.demand.forecast_cv,
                                          stream(seed, replication, "forecast"))
-        pieces = rate_pieces(scenario, multiplier)
+        pieces = known if known is not None else rate_pieces(scenario, multiplier)
         base = _sampled(scenario, seed, replication, pieces)
     base, extra = _stress_demand(scenario, seed, replication, pieces, base)
     orders = _merge([base, *_batches(scenario, seed, replication), *extra])

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as st
+from scipy import special  # stdtrit and ndtri: the t and normal quantiles, without scipy.stats
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def t_interval(values: np.ndarray, level: float = 0.95,
     mean = float(x.mean())
     if n == 1:
         return Interval(mean, math.nan, math.nan, level, 1)
-    half = float(st.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n))
     low, high = bounds
     return Interval(mean, max(mean - half, low), min(mean + half, high), level, n)
 
@@ -74,7 +74,7 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> Interval:
     """Wilson score interval for a binomial proportion."""
     if n == 0:
         return Interval(math.nan, math.nan, math.nan, level, 0)
-    z = float(st.norm.ppf(0.5 + level / 2))
+    z = float(special.ndtri(0.5 + level / 2))
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)

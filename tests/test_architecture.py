@@ -32,6 +32,7 @@ LAYERS: list[set[str]] = [
     {"capsim.engines._kernel"},
     {"capsim.engines.simpy_model", "capsim.engines.vectorized"},
     {"capsim.engines"},
+    {"capsim.segments"},
     {"capsim.metrics"},
     {"capsim.stats", "capsim.executors"},
     {"capsim.results"},

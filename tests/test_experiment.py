@@ -130,7 +130,7 @@ def test_a_script_without_main_guard_gets_a_clear_error_not_a_hang(tmp_path):
     script.write_text(
         "import capsim\n"
         f"s = capsim.load_scenario({str(ROOT / 'experiments' / 'stutterfly.toml')!r})\n"
-        "capsim.run(s, replications=4, workers=2)\n")
+        "capsim.run(s, replications=20, workers=2)\n")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode != 0
