@@ -8,6 +8,8 @@ simulation and results all count ("whole process"); ratios are against (a).
     (b) Ciw on the same model (pip install "capsim[bench]")
     (c) capsim with its SimPy engine
     (d) capsim with its fast engine (numba's compiled loop when installed)
+    (e) the same with numba switched off (CAPSIM_NO_NUMBA=1): numpy steps vectorised
+        across replications, to show whether numba pays for its start-up
 
 Then the fast engine's recursion alone, in process; the default Stutterfly staffing
 curve (capsim size) with each engine; peak memory of every process; and the time to
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -121,10 +124,16 @@ def fill(code: str, reps: int, engine: str = "") -> str:
     return code
 
 
-def whole_process(code: str) -> tuple[float, dict]:
+def _environment(numba: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("CAPSIM_NO_NUMBA", None)
+    return env if numba else {**env, "CAPSIM_NO_NUMBA": "1"}
+
+
+def whole_process(code: str, numba: bool = True) -> tuple[float, dict]:
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, check=False)
+                          cwd=ROOT, check=False, env=_environment(numba))
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
@@ -142,7 +151,7 @@ def size(engine: str) -> tuple[float, dict]:
     """)
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, check=False)
+                          cwd=ROOT, check=False, env=_environment(True))
     seconds = time.perf_counter() - began
     lines = done.stdout.strip().splitlines()
     answer = json.loads("\n".join(lines[:-1]))
@@ -160,11 +169,12 @@ def main() -> None:
     rows = [("(a) plain SimPy M/M/c (reference)", fill(PLAIN, reps)),
             ("(b) Ciw", fill(CIW, reps)),
             ("(c) capsim, SimPy engine", fill(CAPSIM, reps, "simpy")),
-            ("(d) capsim, fast engine", fill(CAPSIM, reps, "fast"))]
+            ("(d) capsim, fast engine", fill(CAPSIM, reps, "fast")),
+            ("(e) capsim, fast engine without numba", fill(CAPSIM, reps, "fast"))]
     reference = None
     for label, code in rows:
         try:
-            seconds, out = whole_process(code)
+            seconds, out = whole_process(code, numba=not label.startswith("(e)"))
         except RuntimeError as exc:
             print(f"{label:<40} not run: {str(exc).strip().splitlines()[-1]}")
             continue
@@ -177,9 +187,9 @@ def main() -> None:
     print(f"{'    fast engine recursion alone':<40}{alone['seconds']:8.2f} s {rate:>12,.0f} "
           f"customers/s {rate / (reference or rate):8.1f}x")
     print("\nStutterfly staffing curve: capsim size experiments/stutterfly.toml\n")
-    for engine in ("fast",) if quick else ("simpy", "fast"):
+    for engine in ["fast"] if quick else ["simpy", "fast"]:
         seconds, out = size(engine)
-        print(f"engine {engine:<6}{seconds:8.1f} s   recommended {out['recommended']}, "
+        print(f"engine {engine:<17}{seconds:8.1f} s   recommended {out['recommended']}, "
               f"{len(out['evaluations'])} rosters, peak {out['peak_mb']:6.0f} MB")
     began = time.perf_counter()
     subprocess.run([sys.executable, "-X", "importtime", "-c", "import capsim"],

@@ -108,3 +108,10 @@ def test_auto_picks_the_fast_engine_when_it_can(shifts_data):
 
     with pytest.raises(CapsimError, match="dispatch = 'edd'"):
         engines.resolve("fast", edd)
+
+
+def test_auto_passes_over_the_fast_engine_without_numba(shifts_data, monkeypatch):
+    """Without the compiled loop, small batches run faster on SimPy: auto picks it."""
+    monkeypatch.setenv("CAPSIM_NO_NUMBA", "1")
+    assert engines.resolve("auto", scenario(shifts_data)) == "simpy"
+    assert engines.resolve("fast", scenario(shifts_data)) == "fast"  # still on request

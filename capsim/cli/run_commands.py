@@ -28,8 +28,8 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=bounded(int, 1), help="processes (default: all "
                         "cores when the run is long enough to gain from them)")
     parser.add_argument("--engine", default="auto",
-                        help="auto (default: fast when the scenario allows, else simpy), "
-                        "simpy or fast")
+                        help="auto (default: fast for FIFO scenarios when numba is "
+                        "installed, else simpy), simpy or fast")
     parser.add_argument("--executor", default="processes", choices=["processes", "dask"],
                         help="where replications run (dask needs: pip install 'capsim[dask]')")
     parser.add_argument("--scheduler", metavar="ADDRESS",

@@ -2,9 +2,10 @@
 
 Each engine lives in its own module with two functions: ``simulate(scenario,
 realization)`` and ``unsupported(scenario)``, which returns None when the
-engine can run the scenario and otherwise the name of the feature it lacks.
-Engines are imported on first use. ``auto`` picks the first engine in
-:data:`PREFERENCE` that supports the scenario.
+engine can run the scenario and otherwise the name of the feature it lacks; it may
+also have ``preferred()``, False when ``auto`` should pass it over (the fast engine
+without numba). Engines are imported on first use. ``auto`` picks the first engine
+in :data:`PREFERENCE` that supports the scenario and is preferred.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def resolve(name: str, scenario: Scenario) -> str:
     """
     if name == "auto":
         for candidate in PREFERENCE:
-            if _module(candidate).unsupported(scenario) is None:
+            module = _module(candidate)
+            if (module.unsupported(scenario) is None
+                    and getattr(module, "preferred", lambda: True)()):
                 return candidate
         raise CapsimError("no engine supports this scenario")
     if name not in ENGINES:

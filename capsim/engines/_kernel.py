@@ -10,6 +10,7 @@ results bit for bit.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import warnings
 from collections.abc import Callable
@@ -64,6 +65,14 @@ def _compile() -> Callable[..., None] | None:
     except ImportError:
         return None
     return numba.njit(cache=True, nogil=True)(_loop)
+
+
+def available() -> bool:
+    """Whether :func:`compiled` would give the compiled loop (numba installed, not off).
+
+    Cheap: looks numba up without importing it.
+    """
+    return not os.environ.get("CAPSIM_NO_NUMBA") and importlib.util.find_spec("numba") is not None
 
 
 def compiled() -> Callable[..., None] | None:
