@@ -16,6 +16,13 @@ Definitions (the KPI names are part of capsim's public contract):
   ``orders_completed`` or ``orders_unfinished`` at the horizon.
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
+``lead_time_counts`` is the distribution of the counted orders' lead time against
+their promise, x = lead time / (due − arrival): bin i of the first
+:data:`LEAD_TIME_BINS_PER_PROMISE` × :data:`LEAD_TIME_PROMISES` holds
+i ≤ x·LEAD_TIME_BINS_PER_PROMISE < i + 1, the last bin everything later (unfinished
+orders included), except that an order finished exactly at its due time (x = 1) is
+on time and counts in the bin just below the promise: the cumulative share at the
+promise is exactly ``on_time_rate``.
 Hourly series are instantaneous at each whole hour t = 0, 1, ..., horizon − 1:
 ``wip`` (arrived, not finished), ``queue`` (arrived, not started), ``busy``
 (started, not finished) and ``on_hand`` (technicians on a present shift at t).
@@ -76,6 +83,8 @@ DAILY_NAMES: tuple[str, ...] = (
     "busy_hours", "overtime_hours",
 )
 LEAD_TIME_PERCENTILES = (50, 90, 95, 99)
+LEAD_TIME_BINS_PER_PROMISE = 48
+LEAD_TIME_PROMISES = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,12 +101,15 @@ class ReplicationSummary:
         One int32 array per name in :data:`SERIES_NAMES`, one value per hour.
     daily : dict of str to numpy.ndarray
         One float array per name in :data:`DAILY_NAMES`, one value per day.
+    lead_time_counts : numpy.ndarray
+        Counted orders per lead-time bin (see the module docstring), int64.
     """
 
     replication: int
     kpis: dict[str, float]
     hourly: dict[str, np.ndarray]
     daily: dict[str, np.ndarray]
+    lead_time_counts: np.ndarray
 
 
 
@@ -153,6 +165,20 @@ def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
         "orders_completed": completed,
         "orders_unfinished": arrived - completed,
     }
+
+
+def _lead_time_counts(b: _Batch) -> np.ndarray:
+    """Counted orders per bin of lead time / promise, replications × bins."""
+    per, last = LEAD_TIME_BINS_PER_PROMISE, LEAD_TIME_BINS_PER_PROMISE * LEAD_TIME_PROMISES
+    counted = (b.arrival >= b.warmup) & (b.due <= b.horizon)
+    with np.errstate(invalid="ignore"):
+        share = (b.finish - b.arrival) / (b.due - b.arrival)
+        on_time = b.finish <= b.due
+    raw = np.nan_to_num(np.floor(share * per), nan=last, posinf=last)
+    # the order's verdict decides its side of the promise, whatever the rounding
+    index = np.where(on_time, np.clip(raw, 0, per - 1), np.clip(raw, per, last)).astype(np.int64)
+    cells = b.rep[counted] * (last + 1) + index[counted]
+    return np.bincount(cells, minlength=b.count * (last + 1)).reshape(b.count, last + 1)
 
 
 def _staff_kpis(b: _Batch) -> dict[str, np.ndarray]:
@@ -242,12 +268,13 @@ def summarize_many(records: Sequence[Records], replications: Sequence[int]
         return []
     batch = _Batch(records)
     kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch)}
-    hourly, daily = _hourly(batch), _daily(batch)
+    hourly, daily, lead = _hourly(batch), _daily(batch), _lead_time_counts(batch)
     return [ReplicationSummary(
         replication=replication,
         kpis={name: float(kpis[name][i]) for name in KPI_NAMES},
         hourly={name: hourly[name][i] for name in SERIES_NAMES},
         daily={name: daily[name][i] for name in DAILY_NAMES},
+        lead_time_counts=lead[i],
     ) for i, replication in enumerate(replications)]
 
 

@@ -114,6 +114,18 @@ class RunResult:
         """A daily quantity, replications × days."""
         return np.array([s.daily[name] for s in self.summaries])
 
+    def lead_time_cdf(self) -> np.ndarray:
+        """Per replication, the cumulative share of counted orders by lead-time bin.
+
+        Replications × bins; bin i ends at (i + 1) / LEAD_TIME_BINS_PER_PROMISE
+        promises (:mod:`capsim.metrics`), so column ``LEAD_TIME_BINS_PER_PROMISE − 1``
+        is each replication's on-time rate. NaN where nothing was counted.
+        """
+        counts = np.array([s.lead_time_counts for s in self.summaries], dtype=float)
+        total = counts.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, np.cumsum(counts, axis=1) / total, np.nan)
+
     @property
     def on_hand_histogram(self) -> dict[int, float]:
         """Share of replication-days (after warm-up) with each number of technicians on hand."""

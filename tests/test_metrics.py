@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from capsim.attendance import Status
-from capsim.metrics import KPI_NAMES, hourly_series, peak_wip, summarize
+from capsim.metrics import (
+    KPI_NAMES,
+    LEAD_TIME_BINS_PER_PROMISE,
+    LEAD_TIME_PROMISES,
+    hourly_series,
+    peak_wip,
+    summarize,
+)
 from capsim.records import Records
 
 NAN = np.nan
@@ -83,3 +90,63 @@ def test_nothing_to_measure_is_nan(records):
     assert np.isnan(k["lead_time_p99_hours"])
     assert k["orders_arrived"] == 0
     assert k["peak_wip"] == 0
+
+
+def test_lead_time_counts_by_hand(records):
+    """Counted orders 1-4, promise 5 h: lead/promise 0.8, 1.4, 0.2 and unfinished."""
+    counts = summarize(records, 0).lead_time_counts
+    assert counts.size == LEAD_TIME_BINS_PER_PROMISE * LEAD_TIME_PROMISES + 1
+    expected = np.zeros(counts.size, np.int64)
+    for share in (0.8, 1.4, 0.2):  # bin i holds shares in [i/48, (i+1)/48)
+        expected[int(share * LEAD_TIME_BINS_PER_PROMISE)] += 1
+    expected[-1] += 1  # order 4 never finished
+    np.testing.assert_array_equal(counts, expected)
+
+
+def test_lead_time_counts_split_at_the_promise_like_on_time_rate(records):
+    """Finished exactly at the due time: on time, at or below the promise; one float
+    later: late, above it. The cumulative share at the promise is the on-time rate."""
+    due = 25.1 + 0.3
+    edge = Records(**{**records.__dict__,
+                      "arrival": np.array([25.1, 25.1, 26.0]),
+                      "due": np.array([due, due, 30.0]),
+                      "finish": np.array([due, np.nextafter(due, np.inf), 26.0]),
+                      "start": np.array([25.1, 25.1, 26.0]),
+                      "order_class": np.zeros(3, np.int16), "work": np.ones(3),
+                      "technician": np.zeros(3, np.int32)})
+    summary = summarize(edge, 0)
+    counts = summary.lead_time_counts
+    at_promise = counts[:LEAD_TIME_BINS_PER_PROMISE].sum()
+    assert at_promise / counts.sum() == summary.kpis["on_time_rate"] == 2 / 3
+    assert counts[0] == 1  # a zero lead time is in the first bin
+    assert counts[LEAD_TIME_BINS_PER_PROMISE - 1] == 1  # at the due time: on time
+    assert counts[LEAD_TIME_BINS_PER_PROMISE] == 1  # a float later: late
+
+
+def test_lead_time_counts_against_a_histogram_of_a_simulated_season(shifts_data):
+    """Two classes with different promises, a tight roster: the counts are the
+    histogram of lead time / promise (late or unfinished beyond 4 promises in the last
+    bin), and the cumulative share at the promise is the on-time rate, exactly."""
+    from capsim.engines import simpy_model
+    from capsim.results import RunResult
+    from capsim.sampling import sample
+    from tests.conftest import merge, scenario
+
+    data = merge(shifts_data, {"classes": [
+        {"name": "rush", "share": 0.3, "promise_hours": 4.0},
+        {"name": "standard", "share": 0.7}], "workforce": {"roster": 16}})
+    s = scenario(data)
+    records = simpy_model.simulate(s, sample(s, 0, seed=11))
+    summary = summarize(records, 0)
+    counted = (records.arrival >= records.warmup) & (records.due <= records.horizon)
+    share = ((records.finish - records.arrival) / (records.due - records.arrival))[counted]
+    edges = np.arange(LEAD_TIME_BINS_PER_PROMISE * LEAD_TIME_PROMISES + 1)
+    histogram, _ = np.histogram(share[~np.isnan(share)], edges / LEAD_TIME_BINS_PER_PROMISE)
+    beyond = np.isnan(share).sum() + (share > LEAD_TIME_PROMISES).sum()
+    assert beyond > 0  # both sides of the promise exercised
+    assert 0.2 < summary.kpis["on_time_rate"] < 0.98
+    np.testing.assert_array_equal(summary.lead_time_counts, [*histogram, beyond])
+    result = RunResult(s, 11, 1, "simpy", (summary,))
+    cdf = result.lead_time_cdf()
+    assert cdf[0, LEAD_TIME_BINS_PER_PROMISE - 1] == summary.kpis["on_time_rate"]
+    assert cdf[0, -1] == 1.0

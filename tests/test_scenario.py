@@ -12,10 +12,11 @@ from capsim.scenario import (
     load_scenario,
     parse_override,
     scenario_dict,
+    scenario_toml,
     validate,
     with_overrides,
 )
-from tests.conftest import STUTTERFLY, mmc_data
+from tests.conftest import STUTTERFLY, merge, mmc_data
 
 
 def test_default_scenario_loads_with_its_calibration():
@@ -34,6 +35,38 @@ def test_resolved_scenario_round_trips():
     again = validate(scenario_dict(s), base_dir=s.base_dir)
     assert scenario_dict(again) == scenario_dict(s)
     assert json.loads(json.dumps(scenario_dict(s)))["workforce"]["roster"] == 10
+
+
+def test_written_toml_loads_back_to_the_same_scenario(tmp_path, shifts_data):
+    """Every default written out, None left out, awkward strings escaped."""
+    odd = merge(shifts_data, {"name": 'quote " backslash \\ tab\t é', "description": "a\nb",
+                              "stress": [{"name": "flu", "kind": "absence", "start_day": 9,
+                                          "days": 3, "share": 0.5}]})
+    for s in (load_scenario(STUTTERFLY), validate(odd), validate(mmc_data(2.0, 1.0, 3, 4.0))):
+        path = tmp_path / "written.toml"
+        path.write_text(scenario_toml(s, header="line one\nline two"), encoding="utf-8")
+        assert path.read_text(encoding="utf-8").startswith("# line one\n# line two\n")
+        assert scenario_dict(load_scenario(path)) == scenario_dict(s)
+
+
+def test_written_toml_points_at_copied_data_files(tmp_path):
+    (tmp_path / "trace.csv").write_text("arrival_hour\n1.5\n")
+    (tmp_path / "touch.csv").write_text("minutes\n2\n4\n")
+    data = merge(mmc_data(0.0, 1.0, 2, 4.0), {"demand": {"trace": {"file": "trace.csv"}},
+                                               "work": {"distribution": "empirical",
+                                                        "file": "touch.csv"}})
+    del data["work"]["mean_minutes"]
+    s = validate(data, base_dir=tmp_path)
+    elsewhere = tmp_path / "copy"
+    (elsewhere / "inputs").mkdir(parents=True)
+    for name in ("trace.csv", "touch.csv"):
+        (elsewhere / "inputs" / name).write_text((tmp_path / name).read_text())
+    text = scenario_toml(s, files={"trace.csv": "inputs/trace.csv",
+                                   "touch.csv": "inputs/touch.csv"})
+    (elsewhere / "scenario.toml").write_text(text)
+    again = load_scenario(elsewhere / "scenario.toml")
+    assert again.demand.trace.data.arrival_hour.tolist() == [1.5]
+    assert again.work.empirical_minutes.tolist() == [2.0, 4.0]
 
 
 def test_single_class_defaults_come_from_work():

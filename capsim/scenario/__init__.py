@@ -3,6 +3,7 @@
 A :class:`Scenario` is frozen and typed; load one with :func:`load_scenario`.
 """
 
+from capsim.scenario.dump import scenario_toml
 from capsim.scenario.load import (
     apply_overrides,
     json_schema,
@@ -51,6 +52,7 @@ __all__ = [
     "load_scenario",
     "parse_override",
     "scenario_dict",
+    "scenario_toml",
     "validate",
     "with_overrides",
 ]

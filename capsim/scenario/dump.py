@@ -1,0 +1,94 @@
+"""Writing a resolved scenario back as a TOML scenario file.
+
+``load_scenario(path_of(scenario_toml(s)))`` gives back a scenario equal to ``s``
+(tests check the round trip). Every default is written out, so the file says
+everything the run assumed. TOML has no null: a field that is None (unset, its
+default) is left out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from capsim.scenario.load import scenario_dict
+from capsim.scenario.models import Scenario
+
+
+def scenario_toml(scenario: Scenario, header: str = "",
+                  files: dict[str, str] | None = None) -> str:
+    """The scenario as TOML, every default filled in.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        What to write.
+    header : str
+        Comment lines to put first (each prefixed with ``#``).
+    files : dict of str to str, optional
+        Data-file paths to write instead of the ones in the scenario (``file`` fields,
+        keyed by their value), for a copy of the scenario that lives elsewhere.
+    """
+    data = _replace_files(scenario_dict(scenario), files or {})
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    lines += _table(data, [])
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def _replace_files(value: Any, files: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: files.get(v, v) if k == "file" and isinstance(v, str)
+                else _replace_files(v, files) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_files(v, files) for v in value]
+    return value
+
+
+def _is_tables(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _table(data: dict[str, Any], path: list[str]) -> list[str]:
+    """A table's own keys first, then its sub-tables, then its arrays of tables."""
+    plain = {k: v for k, v in data.items()
+             if v is not None and not isinstance(v, dict) and not _is_tables(v)}
+    lines = [f"{_key(k)} = {_value(v)}" for k, v in plain.items()]
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines += ["", f"[{_dotted([*path, key])}]", *_table(value, [*path, key])]
+    for key, value in data.items():
+        if _is_tables(value):
+            for entry in value:
+                lines += ["", f"[[{_dotted([*path, key])}]]", *_table(entry, [*path, key])]
+    return lines
+
+
+def _dotted(path: list[str]) -> str:
+    return ".".join(_key(k) for k in path)
+
+
+def _key(key: str) -> str:
+    bare = key.replace("_", "").replace("-", "").isalnum() and key.isascii()
+    return key if bare else json.dumps(key)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()
+                                if v is not None) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
