@@ -54,7 +54,7 @@ def test_run_writes_every_file_with_its_columns(tmp_path, capsys):
     assert main(argv) == 0
     assert "wrote" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == [
-        "daily.csv", "replications.csv", "summary.json", "timeseries.csv"]
+        "daily.csv", "lead_time.csv", "replications.csv", "summary.json", "timeseries.csv"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["command"] == ["capsim", *argv]
     assert summary["seed"] == 5
@@ -73,6 +73,12 @@ def test_run_writes_every_file_with_its_columns(tmp_path, capsys):
     assert header[:3] == ["day", "weekday", "warmup"]
     assert len(rows) == 56
     assert {f"{name}_mean" for name in DAILY_NAMES} <= set(header)
+    header, rows = read_csv(out / "lead_time.csv")
+    assert header == ["promises", "hours", "share_mean", "share_p10", "share_p50", "share_p90"]
+    at_promise = next(r for r in rows if float(r[0]) == 1.0)
+    assert float(at_promise[1]) == 24.0  # every Stutterfly class promises 24 h
+    assert float(at_promise[2]) == pytest.approx(summary["kpis"]["on_time_rate"]["mean"],
+                                                 rel=1e-12)
     # the summary's mean is the mean of the replication rows
     _, rows = read_csv(out / "replications.csv")
     on_time = [float(r[1]) for r in rows]

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from capsim._version import __version__
-from capsim.metrics import DAILY_NAMES, KPI_NAMES, SERIES_NAMES
+from capsim.metrics import DAILY_NAMES, KPI_NAMES, LEAD_TIME_BINS_PER_PROMISE, SERIES_NAMES
 from capsim.output.common import csv_text, json_ready, json_text, write_files
 from capsim.results import RunResult
 from capsim.scenario import WEEKDAY_NAMES, scenario_dict
@@ -78,17 +78,38 @@ def daily_csv(result: RunResult) -> str:
     return csv_text(header, rows)
 
 
+def lead_time_csv(result: RunResult) -> str:
+    """Cumulative share of counted orders by lead time, across replications.
+
+    Mean and p10/p50/p90 at each bin's upper end (in promises, and in hours when every
+    order class has the same promise). At 1 promise the mean is the mean on-time rate;
+    what the last row leaves short of 1 finished later or not at all.
+    """
+    cdf = result.lead_time_cdf()[:, :-1]
+    promises = {c.promise_hours for c in result.scenario.order_classes}
+    hours = promises.pop() if len(promises) == 1 else math.nan
+    mean = _nanmean(cdf)
+    quantiles = (np.nanpercentile(cdf, QUANTILES, axis=0) if np.isfinite(cdf).any()
+                 else np.full((len(QUANTILES), cdf.shape[1]), np.nan))
+    rows = [[(i + 1) / LEAD_TIME_BINS_PER_PROMISE, (i + 1) / LEAD_TIME_BINS_PER_PROMISE * hours,
+             float(mean[i]), *(float(q[i]) for q in quantiles)] for i in range(cdf.shape[1])]
+    return csv_text(["promises", "hours", "share_mean", *(f"share_p{q}" for q in QUANTILES)],
+                    rows)
+
+
+def detail_files(result: RunResult) -> dict[str, str]:
+    """The hourly series, daily table and lead-time distribution of a run, as CSV."""
+    return {"timeseries.csv": timeseries_csv(result), "daily.csv": daily_csv(result),
+            "lead_time.csv": lead_time_csv(result)}
+
+
 def write_run(result: RunResult, out: Path, command: Sequence[str]) -> list[Path]:
-    """Write summary.json, replications.csv, timeseries.csv and daily.csv into ``out``.
+    """Write summary.json, replications.csv and the detail files into ``out``.
 
     ``summary.json`` also holds the resolved scenario (every default filled in)
     and the command line, so the run can be repeated exactly.
     """
-    files = {
-        "replications.csv": replications_csv(result),
-        "timeseries.csv": timeseries_csv(result),
-        "daily.csv": daily_csv(result),
-    }
+    files = {"replications.csv": replications_csv(result), **detail_files(result)}
     document = {**summary(result), "command": list(command),
                 "resolved_scenario": scenario_dict(result.scenario),
                 "files": sorted([*files, "summary.json"])}

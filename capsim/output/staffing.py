@@ -10,6 +10,7 @@ from typing import Any
 from capsim._version import __version__
 from capsim.metrics import KPI_NAMES
 from capsim.output.common import csv_text, json_ready, json_text, percent, write_files
+from capsim.output.run import detail_files
 from capsim.results import SMALLER_IS_BETTER
 from capsim.scenario import scenario_dict
 from capsim.staffing import SHARE_KPIS, SizeResult
@@ -19,6 +20,16 @@ def _kpis(result: SizeResult, roster: int) -> dict[str, Any]:
     run = result.evaluations[roster]
     return {**{name: run.kpis[name].as_dict() for name in KPI_NAMES},
             "p_target_met": run.share_meeting(result.kpi, result.target).as_dict()}
+
+
+def detail_roster(result: SizeResult) -> int | None:
+    """The roster whose series and distributions are written.
+
+    The recommended one or, when none meets the target, the largest evaluated.
+    """
+    if result.recommended is not None:
+        return result.recommended
+    return max(result.evaluations, default=None)
 
 
 def size_summary(result: SizeResult) -> dict[str, Any]:
@@ -43,7 +54,9 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
         "rough_cut": {"roster": cut.roster, "lower_bound": cut.lower_bound,
                       "on_hand": cut.on_hand, "peak_day": cut.peak_day,
                       "peak_day_orders": cut.peak_day_orders,
-                      "assumptions": list(cut.assumptions)},
+                      "scheduled_share": cut.scheduled_share, "presence": cut.presence,
+                      "confidence": cut.confidence, "assumptions": list(cut.assumptions)},
+        "detail_roster": detail_roster(result),
         "evaluations": list(result.evaluations),
         "replications": result.replications,
         "max_replications": result.max_replications,
@@ -72,10 +85,16 @@ def curve_csv(result: SizeResult) -> str:
 
 
 def write_size(result: SizeResult, out: Path, command: Sequence[str]) -> list[Path]:
-    """Write summary.json (with the resolved scenario and command) and curve.csv."""
+    """Write summary.json (with the resolved scenario and command) and curve.csv.
+
+    Also the :func:`detail_roster`'s timeseries.csv, daily.csv and lead_time.csv.
+    """
     document = {**size_summary(result), "command": list(command),
                 "resolved_scenario": scenario_dict(result.scenario)}
-    return write_files(out, {"summary.json": json_text(document), "curve.csv": curve_csv(result)})
+    n = detail_roster(result)
+    details = detail_files(result.evaluations[n]) if n is not None else {}
+    return write_files(out, {"summary.json": json_text(document), "curve.csv": curve_csv(result),
+                             **details})
 
 
 def _value(kpi: str, value: float) -> str:
