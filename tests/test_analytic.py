@@ -258,3 +258,27 @@ def test_offered_load_of_a_step_and_of_steady_state():
     steady = offered_load_from_rate(np.array([0.0, 500.0]), np.array([6.0]), dist,
                                     np.array([499.0]))
     assert steady[0] == pytest.approx(6.0 * 1.5, rel=1e-9)
+
+
+def test_expected_on_hand_per_day_against_the_simulation(shifts_data):
+    """Scheduled technicians × presence_on(day) is the expected number on hand each day:
+    daily absence net of cover, vacation weeks (one-week blocks, where the share is
+    exact), and random outbreaks, frequent enough here that they overlap (they start on
+    day 0, so their share builds up over the first days). Checked day by day over 28
+    days at 4.5 standard errors (28 comparisons: a false alarm has chance < 2e-4) and
+    over the whole season at 4 standard errors, 600 seasons, a fixed seed."""
+    from capsim.analytic.rough_cut import presence_on
+    from capsim.experiment import run
+    from tests.conftest import merge, scenario
+
+    s = scenario(merge(shifts_data, {"absence": {"vacation": {"block_weeks": 1}, "outbreaks": [
+        {"rate_per_30_days": 6.0, "share": 0.5, "duration_days": 3,
+         "duration_distribution": "geometric"}]}}))  # about a quarter of the team home
+    result = run(s, replications=600, seed=8, workers=1, progress=False)
+    scheduled, on_hand = result.daily("scheduled"), result.daily("on_hand")
+    assert np.ptp(scheduled, axis=0).max() == 0  # the schedule is the same every season
+    expected = scheduled[0] * np.array([presence_on(s, d) for d in range(s.horizon_days)])
+    error = on_hand.std(axis=0, ddof=1) / math.sqrt(on_hand.shape[0])
+    assert np.all(np.abs(on_hand.mean(axis=0) - expected) <= 4.5 * np.maximum(error, 1e-12))
+    season = (on_hand - expected).mean(axis=1)
+    assert abs(season.mean()) <= 4 * season.std(ddof=1) / math.sqrt(season.size)

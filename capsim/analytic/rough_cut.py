@@ -102,6 +102,12 @@ def scheduled_share(scenario: Scenario) -> float:
 
 
 def _vacation_share(scenario: Scenario, day: int) -> float:
+    """Chance that a technician is on vacation on ``day``: weeks a year / free weeks.
+
+    Exact for one-week blocks (each free week is equally likely). Longer blocks must
+    fit inside the year and between blackouts, so weeks at those edges are less likely
+    and the others a little more: an approximation there.
+    """
     vacation = scenario.absence.vacation
     if vacation.weeks_per_year == 0:
         return 0.0
@@ -111,14 +117,29 @@ def _vacation_share(scenario: Scenario, day: int) -> float:
 
 
 def _outbreak_share(scenario: Scenario, day: int) -> float:
-    """Expected share of technicians home with an outbreak illness on ``day``."""
-    share = 0.0
+    """Chance that a technician is home with an outbreak illness on ``day``.
+
+    Each outbreak strikes each technician independently with its ``share``. Random
+    outbreaks start as a Poisson process on days 0, 1, ... (none before the season),
+    and one that started k days ago still keeps its victims home with probability
+    P(duration > k): the outbreaks holding a technician on ``day`` are Poisson with
+    mean m = rate/30 · share · Σ_{k<=day} P(duration > k), which grows to
+    rate/30 · share · E[duration]; the chance of none is exp(−m). A dated outbreak
+    adds a factor (1 − share) while it lasts.
+    """
+    spared, mean = 1.0, 0.0
     for o in scenario.absence.outbreaks:
         if o.start_day is not None:
-            share += o.share if o.start_day <= day < o.start_day + o.duration_days else 0.0
-        else:
-            share += (o.rate_per_30_days or 0.0) / 30.0 * o.share * o.duration_days
-    return min(share, 1.0)
+            if o.start_day <= day < o.start_day + o.duration_days:
+                spared *= 1.0 - o.share
+            continue
+        if o.duration_distribution == "fixed":
+            lasting = min(int(o.duration_days), day + 1)  # days 0..day, then gone
+        else:  # geometric on 1, 2, ... with mean duration_days: P(D > k) = q^k
+            q = 1.0 - 1.0 / o.duration_days
+            lasting = (1.0 - q ** (day + 1)) * o.duration_days
+        mean += (o.rate_per_30_days or 0.0) / 30.0 * o.share * lasting
+    return 1.0 - spared * math.exp(-mean)
 
 
 def presence_on(scenario: Scenario, day: int) -> float:
