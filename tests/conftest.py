@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,18 @@ from capsim.scenario import Scenario, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 STUTTERFLY = ROOT / "experiments" / "stutterfly.toml"
+
+
+def start_capsim(*args: str, **kwargs: Any) -> subprocess.Popen:
+    """``python -m capsim ARGS`` as a child that Ctrl-C (SIGINT) reaches.
+
+    A shell's background job ignores SIGINT, and a child inherits that; Python then never
+    installs its handler. The child gets the default back, as in a terminal.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", "capsim", *args], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
 
 
 def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 from capsim import __version__
 from capsim.cli import main
 from capsim.metrics import DAILY_NAMES, KPI_NAMES, SERIES_NAMES
-from tests.conftest import ROOT, STUTTERFLY
+from tests.conftest import ROOT, STUTTERFLY, start_capsim
 
 SMALL = """
 name = "tiny"
@@ -124,9 +124,8 @@ def test_ctrl_c_keeps_completed_replications(tiny, tmp_path, workers):
     """A real SIGINT, as from Ctrl-C: exit 130, and the completed replications are written,
     marked partial, with nothing half-written left behind."""
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "capsim", "run", str(tiny), "--workers", workers, "--out",
-         str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = start_capsim("run", str(tiny), "--workers", workers, "--out", str(out),
+                           cwd=ROOT)
     time.sleep(6.0)  # imports, worker start-up, then replications of a few ms each
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)

@@ -11,7 +11,7 @@ from capsim import staffing
 from capsim.cli import main
 from capsim.experiment import Runner
 from capsim.staffing import size_staff
-from tests.conftest import mmc_data, scenario
+from tests.conftest import mmc_data, scenario, start_capsim
 from tests.theory import mmc_sojourn_cdf
 
 # The exact on-time probability stays this far from the target at the answer and one
@@ -184,18 +184,13 @@ def test_ctrl_c_during_size_writes_what_it_has(tmp_path):
     replications of 30 days) and the search needs six, so a signal after 12 s lands
     mid-search with at least one evaluation done."""
     import signal
-    import subprocess
-    import sys
     import time
 
     path = tmp_path / "s.toml"
     path.write_text(SMALL.replace("horizon_days = 8", "horizon_days = 30"))
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "capsim", "size", str(path), "--target", "0.9", "-r", "200",
-         "--workers", "1", "--engine", "simpy", "--out", str(out)], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True)
+    process = start_capsim("size", str(path), "--target", "0.9", "-r", "200", "--workers",
+                           "1", "--engine", "simpy", "--out", str(out))
     time.sleep(12.0)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
