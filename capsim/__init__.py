@@ -5,7 +5,7 @@ what confidence, and what breaks it? capsim answers with a SimPy model of the
 operation driven by Monte Carlo experiments.
 
 The public API: :func:`load_scenario`, :func:`run`, :func:`size_staff`,
-:func:`sweep`, :func:`stress_test`, and the modules :mod:`capsim.scenario` and
+:func:`sweep`, :func:`stress_test`, :func:`report`, and the modules :mod:`capsim.scenario` and
 :mod:`capsim.analytic`. Heavy modules are imported on first use, so that
 ``import capsim`` stays fast.
 """
@@ -18,15 +18,16 @@ from capsim._version import __version__
 
 if TYPE_CHECKING:
     from capsim.experiment import run
+    from capsim.reporting import ReportResult, report
     from capsim.results import RunResult
     from capsim.scenario import Scenario, load_scenario
     from capsim.staffing import SizeResult, size_staff
     from capsim.stress import StressReport, stress_test
     from capsim.sweep import SweepResult, sweep
 
-__all__ = ["RunResult", "Scenario", "SizeResult", "StressReport", "SweepResult",
-           "__version__", "analytic", "load_scenario", "run", "size_staff", "stress_test",
-           "sweep"]
+__all__ = ["ReportResult", "RunResult", "Scenario", "SizeResult", "StressReport",
+           "SweepResult", "__version__", "analytic", "load_scenario", "report", "run",
+           "size_staff", "stress_test", "sweep"]
 
 _LAZY = {
     "load_scenario": "capsim.scenario",
@@ -39,6 +40,8 @@ _LAZY = {
     "SweepResult": "capsim.sweep",
     "stress_test": "capsim.stress",
     "StressReport": "capsim.stress",
+    "report": "capsim.reporting",
+    "ReportResult": "capsim.reporting",
 }
 
 

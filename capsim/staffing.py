@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -198,6 +198,7 @@ def size_staff(
     scheduler: str | None = None,
     ci_level: float = 0.95,
     progress: bool | Progress | None = None,
+    also: Sequence[int] = (),
 ) -> SizeResult:
     """Find the smallest roster meeting a target (see the module docstring).
 
@@ -219,6 +220,9 @@ def size_staff(
     max_replications : int, optional
         Above ``replications``: add replications to a roster (doubling) until its
         verdict is clear at ``ci_level``, up to this many.
+    also : sequence of int
+        Rosters to evaluate besides those the search needs (a report adds the rule of
+        thumb's), on the same seeds.
 
     Returns
     -------
@@ -272,6 +276,8 @@ def size_staff(
                 for roster in range(max(minimum, recommended - 3),
                                     min(high, recommended + 2) + 1):
                     search.passes(roster)
+            for roster in also:
+                search.passes(roster)
         except KeyboardInterrupt:
             interrupted = True
     result = SizeResult(

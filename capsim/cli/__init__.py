@@ -15,7 +15,13 @@ import traceback
 from collections.abc import Sequence
 
 from capsim._version import __version__
-from capsim.cli import analytic_commands, run_commands, staffing_commands, verify_command
+from capsim.cli import (
+    analytic_commands,
+    report_command,
+    run_commands,
+    staffing_commands,
+    verify_command,
+)
 from capsim.errors import CapsimError
 
 EXIT_INPUT = 2
@@ -34,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     staffing_commands.register(commands)
     analytic_commands.register(commands)
     verify_command.register(commands)
+    report_command.register(commands)
     return parser
 
 

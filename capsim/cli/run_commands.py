@@ -14,8 +14,8 @@ from capsim.errors import CapsimError
 EXIT_INTERRUPTED = 130
 
 
-def add_simulation_options(parser: argparse.ArgumentParser) -> None:
-    """Options of every command that simulates."""
+def add_simulation_options(parser: argparse.ArgumentParser, out_help: str | None = None) -> None:
+    """Options of every command that simulates (``out_help`` makes ``--out`` required)."""
     parser.add_argument("scenario", type=Path, help="scenario file (TOML)")
     parser.add_argument("--replications", "-r", type=bounded(int, 1),
                         help="Monte Carlo replications (default: the scenario's "
@@ -24,7 +24,8 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
                         help="root seed (default: the scenario's experiment.seed)")
     add_overrides(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="write result files into DIR")
+    parser.add_argument("--out", type=Path, metavar="DIR", required=out_help is not None,
+                        help=out_help or "write result files into DIR")
     parser.add_argument("--workers", type=bounded(int, 1), help="processes (default: all "
                         "cores when the run is long enough to gain from them)")
     parser.add_argument("--engine", default="auto",

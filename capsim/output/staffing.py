@@ -70,14 +70,14 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
 
 
 def curve_csv(result: SizeResult) -> str:
-    """Every evaluated roster: verdict, each KPI's mean and interval, P(target met)."""
-    header = ["roster", "meets"]
+    """Every evaluated roster: verdict, replications, KPI means and intervals, P(met)."""
+    header = ["roster", "meets", "replications"]
     for name in (*KPI_NAMES, "p_target_met"):
         header += [f"{name}_mean", f"{name}_ci_low", f"{name}_ci_high"]
     rows = []
     for n in sorted(result.evaluations):
         kpis = _kpis(result, n)
-        row: list[Any] = [n, int(result.verdict(n))]
+        row: list[Any] = [n, int(result.verdict(n)), result.evaluations[n].replications]
         for name in (*KPI_NAMES, "p_target_met"):
             row += [kpis[name]["mean"], kpis[name]["ci_low"], kpis[name]["ci_high"]]
         rows.append(row)

@@ -1,0 +1,170 @@
+"""The data behind a report: written once as files, then read back for every number.
+
+A report's ``data/`` folder holds what ``capsim size --out`` writes (``summary.json``,
+``curve.csv``, and the recommended roster's ``timeseries.csv``, ``daily.csv`` and
+``lead_time.csv``), ``on_hand_expected.csv`` (the analytic expectation of technicians
+on hand per day), and, when the scenario has stress events, ``stress/`` with what
+``capsim stress --out`` writes (``summary.json``, ``stress.csv``). Figures, tables and
+sentences are made from a :class:`Bundle` read from those files only, so every number
+a report shows can be found in its data.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from capsim.analytic.rough_cut import presence_on
+from capsim.errors import CapsimError
+from capsim.output.common import csv_text, write_files
+from capsim.output.staffing import detail_roster, write_size
+from capsim.scenario import Scenario
+from capsim.staffing import SizeResult
+
+#: Files every data folder has (the detail files exist when a roster was evaluated).
+REQUIRED = ("summary.json", "curve.csv")
+DETAILS = ("timeseries.csv", "daily.csv", "lead_time.csv", "on_hand_expected.csv")
+STRESS = "stress"
+
+
+class Table:
+    """A CSV file as columns: numbers as float arrays (empty cells NaN), else text."""
+
+    def __init__(self, header: Sequence[str], rows: Sequence[Sequence[str]], source: str):
+        self.source = source
+        self.columns: dict[str, np.ndarray] = {}
+        for i, name in enumerate(header):
+            cells = [row[i] for row in rows]
+            try:
+                self.columns[name] = np.array([float(c) if c != "" else math.nan
+                                               for c in cells])
+            except ValueError:
+                self.columns[name] = np.array(cells, dtype=object)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.columns:
+            raise CapsimError(f"{self.source}: no column {name!r}")
+        return self.columns[name]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), ()))
+
+    def row(self, column: str, value: float) -> dict[str, Any] | None:
+        """The first row whose ``column`` equals ``value`` (None if there is none)."""
+        where = np.flatnonzero(self[column] == value)
+        if where.size == 0:
+            return None
+        return {name: values[where[0]] for name, values in self.columns.items()}
+
+
+def read_table(path: Path) -> Table:
+    """Read a CSV file written by capsim."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        raise CapsimError(f"{path}: empty file, expected a header row")
+    return Table(rows[0], rows[1:], str(path))
+
+
+@dataclass(frozen=True, eq=False)
+class Bundle:
+    """Everything a report shows, as read from its data folder."""
+
+    directory: Path
+    scenario: Scenario
+    summary: dict[str, Any]
+    curve: Table
+    timeseries: Table | None
+    daily: Table | None
+    lead_time: Table | None
+    expected: Table | None
+    stress: dict[str, Any] | None
+    stress_table: Table | None
+
+    @property
+    def roster(self) -> int | None:
+        """The roster the series and distributions describe (the recommended one)."""
+        return self.summary.get("detail_roster")
+
+    @property
+    def ci_level(self) -> float:
+        """The confidence level of every interval."""
+        curve = self.summary["curve"]
+        return curve[0]["kpis"]["on_time_rate"]["ci_level"] if curve else 0.95
+
+    def at(self, roster: int) -> dict[str, Any] | None:
+        """The curve row of an evaluated roster (None if it was not evaluated)."""
+        return self.curve.row("roster", roster)
+
+
+def expected_on_hand_csv(scenario: Scenario, daily_scheduled: np.ndarray) -> str:
+    """Per day: scheduled technicians, the chance a scheduled one works, their product."""
+    rows = []
+    for day, scheduled in enumerate(daily_scheduled):
+        presence = presence_on(scenario, day)
+        rows.append([day, float(scheduled), presence, float(scheduled) * presence])
+    return csv_text(["day", "scheduled", "presence", "expected_on_hand"], rows)
+
+
+def write_data(directory: Path, size: SizeResult, command: Sequence[str]) -> None:
+    """Write a report's data folder from a fresh staffing search."""
+    write_size(size, directory, command)
+    roster = detail_roster(size)
+    if roster is not None:
+        scheduled = size.evaluations[roster].daily("scheduled").mean(axis=0)
+        write_files(directory, {"on_hand_expected.csv":
+                                expected_on_hand_csv(size.scenario, scheduled)})
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a file capsim wrote (a clear error if it is not one)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CapsimError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise CapsimError(f"{path}: expected a JSON object")
+    return data
+
+
+def find_data(directory: Path) -> Path:
+    """The data folder in ``directory``.
+
+    A report's ``data/``, or ``directory`` itself when it holds what ``capsim size
+    --out`` writes.
+    """
+    for candidate in (directory / "data", directory):
+        if all((candidate / name).is_file() for name in REQUIRED):
+            return candidate
+    raise CapsimError(f"--from {directory}: no staffing results there (expected "
+                      f"{' and '.join(REQUIRED)}, as written by capsim size --out or "
+                      "capsim report)")
+
+
+def load_bundle(directory: Path, scenario: Scenario) -> Bundle:
+    """Read a data folder (see the module docstring)."""
+    summary = read_json(directory / "summary.json")
+    if "recommended" not in summary or "curve" not in summary:
+        raise CapsimError(f"{directory / 'summary.json'}: not the summary of a staffing "
+                          "search (capsim size)")
+
+    def optional(name: str) -> Table | None:
+        path = directory / name
+        return read_table(path) if path.is_file() else None
+
+    stress_dir = directory / STRESS
+    has_stress = (stress_dir / "summary.json").is_file()
+    return Bundle(
+        directory=directory, scenario=scenario, summary=summary,
+        curve=read_table(directory / "curve.csv"), timeseries=optional("timeseries.csv"),
+        daily=optional("daily.csv"), lead_time=optional("lead_time.csv"),
+        expected=optional("on_hand_expected.csv"),
+        stress=read_json(stress_dir / "summary.json") if has_stress else None,
+        stress_table=read_table(stress_dir / "stress.csv") if has_stress else None)

@@ -1,0 +1,163 @@
+"""The executive summary: the answer in plain words, each number a :class:`Fact`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from capsim.analytic.staffing import RuleOfThumb
+from capsim.reporting.blocks import (
+    Block,
+    Fact,
+    Heading,
+    Paragraph,
+    Strong,
+    Text,
+    text,
+)
+from capsim.reporting.bundle import Bundle
+
+
+class Facts:
+    """Facts from a bundle's files, each with its source."""
+
+    def __init__(self, b: Bundle):
+        self.b = b
+
+    def summary(self, path: str, fmt: str, strong: bool = False) -> Fact:
+        """From summary.json, at a dotted path (``on_hand_at_peak.mean``)."""
+        return Fact(_at(self.b.summary, path), fmt, f"summary.json:{path}", strong)
+
+    def curve(self, roster: int, column: str, fmt: str) -> Fact:
+        """From curve.csv, the row of one roster."""
+        row = self.b.at(roster)
+        return Fact(None if row is None else row[column], fmt,
+                    f"curve.csv:roster={roster}:{column}")
+
+    def stress(self, path: str, fmt: str) -> Fact:
+        """From stress/summary.json."""
+        assert self.b.stress is not None
+        return Fact(_at(self.b.stress, path), fmt, f"stress/summary.json:{path}")
+
+
+def _at(data: Any, path: str) -> Any:
+    for key in path.split("."):
+        data = data[int(key)] if isinstance(data, list) else data[key]
+    return data
+
+
+def _interval(f: Facts, roster: int, kpi: str, fmt: str) -> Text:
+    level = round(100 * f.b.ci_level)
+    return text(f.curve(roster, f"{kpi}_mean", fmt), f" ({level} % confidence interval ",
+                f.curve(roster, f"{kpi}_ci_low", fmt), " to ",
+                f.curve(roster, f"{kpi}_ci_high", fmt), ")")
+
+
+def _answer(f: Facts) -> list[Block]:
+    s = f.b.summary
+    n = s["recommended"]
+    peak = s["on_hand_at_peak"]
+    lead = Paragraph(text(Strong("Roster"), " ", f.summary("recommended", "int", strong=True),
+                          " ", Strong("technicians."), " With ",
+                          f.summary("recommended", "int"), " on the roster, ",
+                          f.summary("on_hand_at_peak.mean", "num1"),
+                          " are at work on average on the busiest day (day ",
+                          f.summary("on_hand_at_peak.day", "int"), ", about ",
+                          f.summary("rough_cut.peak_day_orders", "num0"),
+                          " orders expected), and at least ",
+                          f.summary("on_hand_at_peak.p10", "int"),
+                          " in 9 seasons out of 10."))
+    assert peak is not None
+    target = f.summary("target", "pct0")
+    if s["criterion"] == "mean":
+        confidence = text("Over ", f.curve(n, "replications", "int"),
+                          " simulated seasons, on-time delivery averages ",
+                          *_interval(f, n, "on_time_rate", "pct1"),
+                          " against the ", target, " target; ",
+                          f.curve(n, "p_target_met_mean", "pct0"),
+                          " of the seasons meet the target on their own.")
+    else:
+        confidence = text("The target of ", target, " on time is met in ",
+                          *_interval(f, n, "p_target_met", "pct0"),
+                          " of simulated seasons, at least the required ",
+                          f.summary("confidence", "pct0"), " (on the interval's lower "
+                          "bound); on-time delivery averages ",
+                          f.curve(n, "on_time_rate_mean", "pct1"), ".")
+    return [lead, Paragraph(confidence)]
+
+
+def _not_met(f: Facts) -> list[Block]:
+    best = f.b.roster
+    if f.b.summary.get("partial"):
+        return [Paragraph(text(Strong("No recommendation yet:"), " the search was stopped "
+                               "before it found the smallest roster meeting the target. The "
+                               "largest roster evaluated so far, ",
+                               f.summary("detail_roster", "int"), " technicians, reaches ",
+                               *_interval(f, best, "on_time_rate", "pct1"), " on time."))]
+    return [Paragraph(text(Strong("No roster evaluated meets the target."), " The largest "
+                           "evaluated, ", f.summary("detail_roster", "int"),
+                           " technicians, reaches ",
+                           *_interval(f, best, "on_time_rate", "pct1"),
+                           " on time. Raise --max, or revisit the target or the "
+                           "promise."))]
+
+
+def _rule_of_thumb(f: Facts) -> Paragraph:
+    s = f.b.summary
+    rule = s["rule_of_thumb"]
+    per = RuleOfThumb().orders_in_house_per_technician
+    parts: list[Any] = [f"The rule of thumb, one technician per {per:g} orders in-house, "
+                        "says ", f.summary("rule_of_thumb", "int"), " for the busiest day. "]
+    if f.b.at(rule) is not None:
+        parts += ["With ", f.curve(rule, "roster", "int"), " on the roster, on-time delivery "
+                  "averages only ", f.curve(rule, "on_time_rate_mean", "pct1"), " and ",
+                  f.curve(rule, "p_target_met_mean", "pct0"),
+                  " of the seasons meet the target. "]
+    parts += ["The rule counts heads, not people at work: technicians are scheduled on ",
+              f.summary("rough_cut.scheduled_share", "pct0"), " of days and at work on ",
+              f.summary("rough_cut.presence", "pct0"), " of those on the busiest day "
+              "(absence net of cover, vacation, illness). And orders do not arrive evenly: "
+              "they peak within the day and the week and surge for holidays and "
+              "promotions, while each must be done within its promise, so capacity has to "
+              "cover the peaks rather than the average."]
+    return Paragraph(text(*parts))
+
+
+def _worst_stress(f: Facts) -> Paragraph | None:
+    stress = f.b.stress
+    if not stress or not stress["events"]:
+        return None
+    during = [e["on_time_during"]["mean"] for e in stress["events"]]
+    worst = min(range(len(during)), key=lambda i: (during[i] is None, during[i]))
+    path = f"events.{worst}"
+    event = stress["events"][worst]
+    backlog = event["backlog"]
+    cleared = (text(" The extra backlog is cleared ", f.stress(f"{path}.backlog.median_hours",
+                                                               "num0"),
+                    " hours after it ends (median season).")
+               if backlog["median_hours"] is not None else
+               text(" The extra backlog is not cleared by the end of the season."))
+    return Paragraph(text("What breaks the plan: of the stress tests at ",
+                          f.stress("roster", "int"), " technicians, the hardest is ",
+                          Strong(event["name"]), f" ({event['description']}): on-time "
+                          "delivery of the orders due during it falls to ",
+                          f.stress(f"{path}.on_time_during.mean", "pct1"), " from ",
+                          f.stress(f"{path}.baseline_on_time_during.mean", "pct1"),
+                          ".", *cleared))
+
+
+def executive_summary(b: Bundle) -> list[Block]:
+    """Section 1: the recommendation, its confidence, the rule of thumb, the worst stress."""
+    f = Facts(b)
+    blocks: list[Block] = [Heading(2, "1. Executive summary", "summary")]
+    if b.summary.get("partial"):
+        blocks.append(Paragraph(text(Strong("Partial results:"), " the run was interrupted; "
+                                     "what completed is shown.")))
+    if b.summary["recommended"] is not None:
+        blocks += _answer(f)
+    elif b.roster is not None:
+        blocks += _not_met(f)
+    blocks.append(_rule_of_thumb(f))
+    worst = _worst_stress(f)
+    if worst is not None:
+        blocks.append(worst)
+    return blocks
