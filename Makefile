@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python >= 3.11 and make:
-#   make demo   the Stutterfly staffing answer on the default scenario (creates .venv first)
+#   make demo   the Stutterfly staffing report on the default scenario (creates .venv first)
 #   make test   the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/capsim size experiments/stutterfly.toml --out reports/stutterfly
+	$(BIN)/capsim report experiments/stutterfly.toml --out reports/stutterfly
 
 test: $(STAMP)
 	$(BIN)/ruff check .
