@@ -24,6 +24,7 @@ from capsim.reporting.figures import FIGURES
 from capsim.scenario import load_scenario
 from capsim.staffing import size_staff
 from tests import browser
+from tests.conftest import ROOT
 
 SMALL = """
 name = "small lab"
@@ -370,14 +371,16 @@ def test_size_staff_evaluates_the_extra_rosters_on_the_same_seeds(scenario_file)
                 == result.kpis["on_time_rate"].mean)
 
 
-def test_the_page_renders_in_a_real_browser_without_errors(built, tmp_path):
+def test_the_page_renders_in_a_real_browser_without_errors(built):
     binary = browser.find_chromium()
     if binary is None:
         if os.environ.get("CAPSIM_REQUIRE_CHROMIUM"):
             pytest.fail("CAPSIM_REQUIRE_CHROMIUM is set but no chromium was found")
         pytest.skip("no Chromium on this machine (apt-get install chromium; CI installs it)")
     seen = browser.render(binary, built / "index.html")
-    shot = Path(os.environ.get("CAPSIM_SCREENSHOT_DIR", tmp_path)) / "report-small.png"
+    # Kept for inspection under reports/ (git-ignored), or where the variable says.
+    folder = os.environ.get("CAPSIM_SCREENSHOT_DIR", ROOT / "reports" / "screenshots")
+    shot = Path(folder) / "report-small.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     shot.write_bytes(seen.screenshot)
     print(f"screenshot: {shot}")
