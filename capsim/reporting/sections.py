@@ -28,26 +28,22 @@ DESCRIBE_CRITERION = {
 }
 
 
-def _cell(*parts: Any) -> Text:
-    return text(*parts)
-
-
 def _curve_table(f: Facts) -> Table:
     rows = []
     for roster in f.b.curve["roster"].astype(int).tolist():
         mark = " (recommended)" if roster == f.b.summary["recommended"] else ""
         rows.append((
-            _cell(f.curve(roster, "roster", "int"), mark),
-            _cell(f.curve(roster, "on_time_rate_mean", "pct1"), " [",
+            text(f.curve(roster, "roster", "int"), mark),
+            text(f.curve(roster, "on_time_rate_mean", "pct1"), " [",
                   f.curve(roster, "on_time_rate_ci_low", "pct1"), ", ",
                   f.curve(roster, "on_time_rate_ci_high", "pct1"), "]"),
-            _cell(f.curve(roster, "p_target_met_mean", "pct0"), " [",
+            text(f.curve(roster, "p_target_met_mean", "pct0"), " [",
                   f.curve(roster, "p_target_met_ci_low", "pct0"), ", ",
                   f.curve(roster, "p_target_met_ci_high", "pct0"), "]"),
-            _cell(f.curve(roster, "on_hand_mean_mean", "num1")),
-            _cell(f.curve(roster, "utilization_mean", "pct1")),
-            _cell(f.curve(roster, "overtime_hours_mean", "num0")),
-            _cell(f.curve(roster, "replications", "int"))))
+            text(f.curve(roster, "on_hand_mean_mean", "num1")),
+            text(f.curve(roster, "utilization_mean", "pct1")),
+            text(f.curve(roster, "overtime_hours_mean", "num0")),
+            text(f.curve(roster, "replications", "int"))))
     level = round(100 * f.b.ci_level)
     return Table(("Roster", f"On time, mean [{level} % CI]", "Seasons meeting the target",
                   "On hand per day", "Utilization", "Overtime (h)", "Seasons"),
@@ -133,13 +129,13 @@ def _stress(f: Facts) -> list[Block]:
     for i, event in enumerate(b.stress["events"]):
         p = f"events.{i}"
         rows.append((
-            _cell(event["name"]), _cell(event["description"]),
-            _cell(f.stress(f"{p}.on_time_during.mean", "pct1"), " (",
+            text(event["name"]), text(event["description"]),
+            text(f.stress(f"{p}.on_time_during.mean", "pct1"), " (",
                   f.stress(f"{p}.baseline_on_time_during.mean", "pct1"), ")"),
-            _cell(f.stress(f"{p}.on_time_after.mean", "pct1"), " (",
+            text(f.stress(f"{p}.on_time_after.mean", "pct1"), " (",
                   f.stress(f"{p}.baseline_on_time_after.mean", "pct1"), ")"),
-            _cell(f.stress(f"{p}.season_on_time.mean", "pct1")),
-            _cell(f.stress(f"{p}.backlog.median_hours", "num0"), " / ",
+            text(f.stress(f"{p}.season_on_time.mean", "pct1")),
+            text(f.stress(f"{p}.backlog.median_hours", "num0"), " / ",
                   f.stress(f"{p}.backlog.p90_hours", "num0"), " h (",
                   f.stress(f"{p}.backlog.share_cleared", "pct0"), " of seasons)")))
     blocks.append(Table(("Event", "What happens", "On time during (without)",
@@ -154,10 +150,10 @@ def _analytic(f: Facts) -> list[Block]:
     s = f.b.summary
 
     def row(label: str, key: str, roster: int | None) -> tuple[Text, ...]:
-        simulated = (_cell(f.curve(roster, "on_time_rate_mean", "pct1"))
+        simulated = (text(f.curve(roster, "on_time_rate_mean", "pct1"))
                      if roster is not None and f.b.at(roster) is not None
-                     else _cell("not simulated"))
-        return (_cell(label), _cell(f.summary(key, "int")), simulated)
+                     else text("not simulated"))
+        return (text(label), text(f.summary(key, "int")), simulated)
 
     rows = [row("Rule of thumb (1 per 100 orders in-house)", "rule_of_thumb",
                 s["rule_of_thumb"]),
@@ -174,7 +170,7 @@ def _analytic(f: Facts) -> list[Block]:
         Table(("Method", "Roster", "Simulated on-time rate at that roster"), tuple(rows),
               (False, True, True)),
         Paragraph(text("The rough cut's figures:")),
-        Bullets(tuple(_cell(a) for a in s["rough_cut"]["assumptions"])),
+        Bullets(tuple(text(a) for a in s["rough_cut"]["assumptions"])),
     ]
 
 
@@ -222,7 +218,7 @@ def _scalar(value: Any) -> str:
 
 
 def _assumptions(f: Facts) -> list[Block]:
-    rows = tuple((_cell(Code(path)), _cell(value))
+    rows = tuple((text(Code(path)), text(value))
                  for path, value in _flatten(f.b.summary["resolved_scenario"]))
     return [
         Heading(2, "10. Assumptions: every input", "assumptions"),
