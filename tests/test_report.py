@@ -371,13 +371,19 @@ def test_size_staff_evaluates_the_extra_rosters_on_the_same_seeds(scenario_file)
                 == result.kpis["on_time_rate"].mean)
 
 
-def test_the_page_renders_in_a_real_browser_without_errors(built):
+@pytest.fixture
+def chromium() -> str:
+    """The browser binary; skipped with its reason where there is none, failed in CI."""
     binary = browser.find_chromium()
     if binary is None:
         if os.environ.get("CAPSIM_REQUIRE_CHROMIUM"):
             pytest.fail("CAPSIM_REQUIRE_CHROMIUM is set but no chromium was found")
         pytest.skip("no Chromium on this machine (apt-get install chromium; CI installs it)")
-    seen = browser.render(binary, built / "index.html")
+    return binary
+
+
+def test_the_page_renders_in_a_real_browser_without_errors(built, chromium):
+    seen = browser.render(chromium, built / "index.html")
     # Kept for inspection under reports/ (git-ignored), or where the variable says.
     folder = os.environ.get("CAPSIM_SCREENSHOT_DIR", ROOT / "reports" / "screenshots")
     shot = Path(folder) / "report-small.png"
@@ -392,17 +398,12 @@ def test_the_page_renders_in_a_real_browser_without_errors(built):
     assert seen.height > 3000
 
 
-def test_the_browser_check_does_see_a_broken_page(tmp_path):
+def test_the_browser_check_does_see_a_broken_page(tmp_path, chromium):
     """The test above can fail: a missing image and a console error are both caught."""
-    binary = browser.find_chromium()
-    if binary is None:
-        if os.environ.get("CAPSIM_REQUIRE_CHROMIUM"):
-            pytest.fail("CAPSIM_REQUIRE_CHROMIUM is set but no chromium was found")
-        pytest.skip("no Chromium on this machine (apt-get install chromium; CI installs it)")
     page = tmp_path / "broken.html"
     page.write_text('<!doctype html><img src="missing.png" alt="x">'
                     '<script>console.error("boom")</script>')
-    seen = browser.render(binary, page)
+    seen = browser.render(chromium, page)
     assert any("boom" in e for e in seen.errors), seen.errors
     assert any("missing.png" in e or "ERR_FILE_NOT_FOUND" in e for e in seen.errors)
     assert seen.images[0]["naturalWidth"] == 0
