@@ -8,6 +8,7 @@ import pytest
 
 from capsim.cli import main
 from capsim.scenario import (
+    data_files,
     json_schema,
     load_scenario,
     parse_override,
@@ -57,6 +58,7 @@ def test_written_toml_points_at_copied_data_files(tmp_path):
                                                         "file": "touch.csv"}})
     del data["work"]["mean_minutes"]
     s = validate(data, base_dir=tmp_path)
+    assert data_files(s) == ["trace.csv", "touch.csv"]  # each once, however often named
     elsewhere = tmp_path / "copy"
     (elsewhere / "inputs").mkdir(parents=True)
     for name in ("trace.csv", "touch.csv"):

@@ -39,7 +39,13 @@ from capsim.reporting.figures import draw_all
 from capsim.reporting.render import to_html, to_markdown
 from capsim.reporting.sections import document, reproduce_command, title
 from capsim.reporting.summary import executive_summary
-from capsim.scenario import Scenario, scenario_dict, scenario_toml, with_overrides
+from capsim.scenario import (
+    Scenario,
+    data_files,
+    scenario_dict,
+    scenario_toml,
+    with_overrides,
+)
 from capsim.staffing import size_staff
 from capsim.stress import stress_test
 
@@ -119,23 +125,10 @@ def _copy_data(source: Path, target: Path) -> None:
 
 def _data_files(scenario: Scenario, work: Path) -> dict[str, str]:
     """Copy the data files the scenario names into ``inputs/``; their new paths."""
-    named: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "file" and isinstance(item, str):
-                    named.append(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(scenario_dict(scenario))
+    named = data_files(scenario)
     files = {}
     base = scenario.base_dir or Path.cwd()
-    for i, name in enumerate(dict.fromkeys(named)):
+    for i, name in enumerate(named):
         copy = f"inputs/{i}-{Path(name).name}" if len(named) > 1 else f"inputs/{Path(name).name}"
         (work / "inputs").mkdir(exist_ok=True)
         shutil.copy2(base / name, work / copy)

@@ -3,7 +3,7 @@
 A :class:`Scenario` is frozen and typed; load one with :func:`load_scenario`.
 """
 
-from capsim.scenario.dump import scenario_toml
+from capsim.scenario.dump import data_files, scenario_toml
 from capsim.scenario.load import (
     apply_overrides,
     json_schema,
@@ -48,6 +48,7 @@ __all__ = [
     "Work",
     "Workforce",
     "apply_overrides",
+    "data_files",
     "json_schema",
     "load_scenario",
     "parse_override",

@@ -36,12 +36,27 @@ def scenario_toml(scenario: Scenario, header: str = "",
     return "\n".join(lines).strip("\n") + "\n"
 
 
-def _replace_files(value: Any, files: dict[str, str]) -> Any:
+def data_files(scenario: Scenario) -> list[str]:
+    """The data files a scenario names (its ``file`` fields), each once, in order."""
+    named: list[str] = []
+    _replace_files(scenario_dict(scenario), {}, named)
+    return list(dict.fromkeys(named))
+
+
+def _replace_files(value: Any, files: dict[str, str], seen: list[str] | None = None) -> Any:
+    """``value`` with each ``file`` field mapped through ``files`` (noting it in ``seen``)."""
     if isinstance(value, dict):
-        return {k: files.get(v, v) if k == "file" and isinstance(v, str)
-                else _replace_files(v, files) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            if k == "file" and isinstance(v, str):
+                out[k] = files.get(v, v)
+                if seen is not None:
+                    seen.append(v)
+            else:
+                out[k] = _replace_files(v, files, seen)
+        return out
     if isinstance(value, list):
-        return [_replace_files(v, files) for v in value]
+        return [_replace_files(v, files, seen) for v in value]
     return value
 
 
