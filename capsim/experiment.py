@@ -28,7 +28,7 @@ from capsim.metrics import KPI_NAMES, ReplicationSummary, summarize_many
 from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample_many
 from capsim.scenario import Scenario
-from capsim.stats import t_interval
+from capsim.stats import mean_interval, needed_replications, skewness
 
 Progress = Callable[[int, int], None]
 #: With ``workers=None``, work expected to take longer than this many seconds in one
@@ -240,10 +240,12 @@ class StopRule:
 
 
 def precision_rule(kpi: str, half_width: float, level: float) -> StopRule:
-    """Enough once the t half-width of ``kpi`` is at most ``half_width``.
+    """Enough once the interval of ``kpi`` reaches at most ``half_width`` from its mean.
 
-    Next total: the estimate n·(h/H)² of what reaching H takes from half-width h,
-    at least 10 % more than n.
+    The interval is the one results report (:func:`capsim.stats.mean_interval`, before
+    clipping to the KPI's range), and it must also be reliable: enough replications
+    for the values' skewness. Next total: the estimate n·(h/H)² of what reaching H
+    takes from reach h, at least what the skewness needs, and 10 % more than n.
     """
     if kpi not in KPI_NAMES:
         raise ValueError(f"unknown KPI {kpi!r}; allowed: {', '.join(KPI_NAMES)}")
@@ -251,13 +253,15 @@ def precision_rule(kpi: str, half_width: float, level: float) -> StopRule:
         raise ValueError(f"precision must be > 0, got {half_width}")
 
     def more(summaries: list[ReplicationSummary]) -> int | None:
-        interval = t_interval([s.kpis[kpi] for s in summaries], level)  # unclipped width
+        values = [s.kpis[kpi] for s in summaries]
+        interval = mean_interval(values, level)  # unclipped
         n = len(summaries)
-        if interval.n >= 2 and interval.half_width <= half_width:
+        if interval.n >= 2 and interval.reliable and interval.reach <= half_width:
             return None
-        if interval.n < 2 or not math.isfinite(interval.half_width):
+        if interval.n < 2 or not math.isfinite(interval.reach):
             return 2 * n
-        return max(math.ceil(n * (interval.half_width / half_width) ** 2), math.ceil(1.1 * n))
+        wanted = math.ceil(n * (interval.reach / half_width) ** 2)
+        return max(wanted, needed_replications(skewness(values)), math.ceil(1.1 * n))
 
     return StopRule("precision", more, (kpi, half_width))
 

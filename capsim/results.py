@@ -15,7 +15,7 @@ import numpy as np
 
 from capsim.metrics import KPI_NAMES, KPI_RANGES, ReplicationSummary
 from capsim.scenario import Scenario
-from capsim.stats import Interval, t_interval, wilson_interval
+from capsim.stats import Interval, mean_interval, wilson_interval
 
 StoppedBy = Literal["replications", "precision", "decided", "max_replications", "interrupted"]
 #: KPIs for which smaller is better: a target on them is an upper bound.
@@ -73,7 +73,7 @@ class RunResult:
     kpis: dict[str, Interval] = field(init=False)
 
     def __post_init__(self) -> None:
-        kpis = {name: t_interval(self.column(name), self.ci_level, KPI_RANGES[name])
+        kpis = {name: mean_interval(self.column(name), self.ci_level, KPI_RANGES[name])
                 for name in KPI_NAMES}
         object.__setattr__(self, "kpis", kpis)
 

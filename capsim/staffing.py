@@ -39,7 +39,7 @@ from capsim.experiment import Progress, Runner, StopRule, progress_callback
 from capsim.metrics import ReplicationSummary
 from capsim.results import SMALLER_IS_BETTER, RunResult, meets
 from capsim.scenario import Scenario, with_overrides
-from capsim.stats import t_interval, wilson_interval
+from capsim.stats import mean_interval, wilson_interval
 
 Criterion = Literal["mean", "chance"]
 #: KPIs a roster can be sized on (each improves as technicians are added).
@@ -99,8 +99,9 @@ def decision_rule(criterion: Criterion, kpi: str, target: float, confidence: flo
     def more(summaries: list[ReplicationSummary]) -> int | None:
         values = np.array([s.kpis[kpi] for s in summaries], dtype=float)
         if criterion == "mean":
-            interval = t_interval(values, level)
-            undecided = interval.n < 2 or interval.ci_low <= target <= interval.ci_high
+            interval = mean_interval(values, level)
+            undecided = (interval.n < 2 or not interval.reliable
+                         or interval.ci_low <= target <= interval.ci_high)
         else:
             met = meets(kpi, values, target)
             interval = wilson_interval(int(met.sum()), met.size, level)

@@ -1,11 +1,37 @@
 """Confidence intervals over replications.
 
-- Means: Student t intervals, mean ± t(1 − α/2, R − 1) · s / √R, where the
-  replications are independent by construction (separate seeds).
-- Shares of replications (e.g. the chance that a season meets its target):
-  Wilson score intervals, which stay inside [0, 1] and behave at 0 % and 100 %.
+- **Means of KPIs**: Hall's (1992) skewness-corrected Student t interval. The
+  replications are independent by construction (separate seeds), but their KPIs
+  are often skewed: a season's on-time rate is usually near 100 % and sometimes,
+  when an outbreak meets the peak, far below it. The plain t interval then sits too
+  high (it covered the true mean of Stutterfly's on-time rate in 69 % of 20-replication
+  runs and 90 % of 100-replication runs). Hall's transformation removes the
+  skewness of the studentised mean to second order, and reduces to the t interval
+  for symmetric data. With n values of mean m, standard deviation s (n − 1 divisor)
+  and skewness g = m₃ / m₂^{3/2} (moment estimator),
 
-NaN values (a KPI with nothing to measure in a replication) are left out.
+      a = g / (3 √n),   b = g / (6 √n),   G(t) = t + a t² + a² t³ / 3 + b,
+      interval = [m − G⁻¹(q) s / √n,  m − G⁻¹(−q) s / √n],
+      G⁻¹(y) = (∛(1 + 3a (y − b)) − 1) / a,
+
+  q the Student t quantile with n − 1 degrees of freedom. G is increasing, so the
+  interval always exists and contains m. It is deterministic and costs O(n): the
+  same replications give the same interval in any process. ``experiments/
+  coverage_study.py`` compares it with the t interval and the BCa bootstrap on
+  simulated KPIs (the README quotes its table).
+- **When no interval can hold its level.** A KPI dominated by rare bad seasons
+  cannot be pinned down by a few replications: 20 seasons miss all the bad ones
+  often enough that no interval computed from them covers 95 % of the time. An
+  interval is marked *reliable* once n >= max(:data:`MIN_RELIABLE`, 2.5 g²): in the
+  coverage study every interval meeting that rule covered 93–97.5 % (a skewness-
+  corrected form of Cochran's n > 25 g² for the plain t interval).
+- **Shares of replications** (the chance that a season meets its target): Wilson
+  score intervals, which stay inside [0, 1] and behave at 0 % and 100 %.
+
+Every interval is finished by :func:`_finish`, the one place where it is clipped to
+the range its quantity lives in and made to contain its estimate (a rounding error
+must never put an estimate outside its own interval). NaN values (a KPI with
+nothing to measure in a replication) are left out.
 """
 
 from __future__ import annotations
@@ -15,6 +41,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import special  # stdtrit and ndtri: the t and normal quantiles, without scipy.stats
+
+#: Fewest values for an interval of a mean to count as reliable whatever their skewness.
+MIN_RELIABLE = 50
+#: Values needed per unit of squared skewness (see the module docstring).
+SKEWNESS_FACTOR = 2.5
+
+Bounds = tuple[float, float]
+UNBOUNDED: Bounds = (-math.inf, math.inf)
 
 
 @dataclass(frozen=True)
@@ -26,11 +60,15 @@ class Interval:
     mean : float
         The estimate (NaN when there were no values).
     ci_low, ci_high : float
-        The interval's bounds (NaN when it cannot be computed, e.g. from one value).
+        The interval's bounds (NaN when it cannot be computed, e.g. from one value);
+        ``ci_low <= mean <= ci_high`` whenever they are numbers.
     ci_level : float
         Its confidence level, e.g. 0.95.
     n : int
         How many values it rests on.
+    reliable : bool
+        Whether n is enough for the interval to hold its level given the values'
+        skewness (always True for Wilson intervals; see the module docstring).
     """
 
     mean: float
@@ -38,11 +76,17 @@ class Interval:
     ci_high: float
     ci_level: float
     n: int
+    reliable: bool = True
 
     @property
     def half_width(self) -> float:
         """Half the interval's width."""
         return (self.ci_high - self.ci_low) / 2
+
+    @property
+    def reach(self) -> float:
+        """How far the interval reaches from the estimate: the larger of its two sides."""
+        return max(self.mean - self.ci_low, self.ci_high - self.mean)
 
     def as_dict(self) -> dict[str, float]:
         """The contract's form: mean, ci_low, ci_high, ci_level."""
@@ -50,32 +94,110 @@ class Interval:
                 "ci_level": self.ci_level}
 
 
-def t_interval(values: np.ndarray, level: float = 0.95,
-               bounds: tuple[float, float] = (-math.inf, math.inf)) -> Interval:
+def _finish(mean: float, low: float, high: float, level: float, n: int,
+            bounds: Bounds = UNBOUNDED, reliable: bool = True) -> Interval:
+    """Clip an interval to ``bounds`` and make it contain ``mean``: the one place for both.
+
+    Clipping to the range the quantity lives in cannot exclude its true value.
+    """
+    lowest, highest = bounds
+    if not math.isnan(low):
+        low = min(max(low, lowest), mean)
+    if not math.isnan(high):
+        high = max(min(high, highest), mean)
+    return Interval(mean, low, high, level, n, reliable)
+
+
+def _values(values: np.ndarray) -> np.ndarray:
+    x = np.asarray(values, dtype=float)
+    return x[~np.isnan(x)]
+
+
+def t_interval(values: np.ndarray, level: float = 0.95, bounds: Bounds = UNBOUNDED) -> Interval:
     """Student t confidence interval for the mean of independent values.
 
-    ``bounds`` is the range the quantity lives in (e.g. [0, 1] for a share); the
-    interval is clipped to it, which cannot exclude the true mean.
+    The textbook interval, kept for comparison (it undercovers on skewed values);
+    KPIs use :func:`mean_interval`.
     """
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
+    x = _values(values)
     n = x.size
     if n == 0:
-        return Interval(math.nan, math.nan, math.nan, level, 0)
+        return Interval(math.nan, math.nan, math.nan, level, 0, False)
     mean = float(x.mean())
     if n == 1:
-        return Interval(mean, math.nan, math.nan, level, 1)
+        return Interval(mean, math.nan, math.nan, level, 1, False)
     half = float(special.stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n))
-    low, high = bounds
-    return Interval(mean, max(mean - half, low), min(mean + half, high), level, n)
+    return _finish(mean, mean - half, mean + half, level, n, bounds)
+
+
+def skewness(values: np.ndarray) -> float:
+    """The moment estimator of skewness, m₃ / m₂^{3/2} (0 for constant values)."""
+    x = _values(values)
+    if x.size < 2:
+        return 0.0
+    d = x - x.mean()
+    m2 = float(np.mean(d * d))
+    return 0.0 if m2 == 0 else float(np.mean(d**3) / m2**1.5)
+
+
+def needed_replications(g: float) -> int:
+    """Values needed for a mean interval to hold its level at skewness ``g``."""
+    return max(MIN_RELIABLE, math.ceil(SKEWNESS_FACTOR * g * g))
+
+
+def _hall_inverse(y: float, a: float, b: float) -> float:
+    """G⁻¹(y) for G(t) = t + a t² + a² t³ / 3 + b = ((1 + a t)³ − 1) / (3a) + b."""
+    if abs(a) < 1e-12:
+        return y - b
+    return (math.cbrt(1.0 + 3.0 * a * (y - b)) - 1.0) / a
+
+
+def mean_interval(values: np.ndarray, level: float = 0.95,
+                  bounds: Bounds = UNBOUNDED) -> Interval:
+    """Hall's skewness-corrected t interval for the mean (see the module docstring).
+
+    Parameters
+    ----------
+    values : array
+        Independent values (NaN left out).
+    level : float
+        Confidence level.
+    bounds : (float, float)
+        The range the quantity lives in (e.g. [0, 1] for a share); the interval is
+        clipped to it, which cannot exclude the true mean.
+    """
+    x = _values(values)
+    n = x.size
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, level, 0, False)
+    mean = float(x.mean())
+    if n == 1:
+        return Interval(mean, math.nan, math.nan, level, 1, False)
+    s = float(x.std(ddof=1))
+    g = skewness(x)
+    reliable = n >= needed_replications(g)
+    if s == 0:
+        return _finish(mean, mean, mean, level, n, bounds, reliable)
+    q = float(special.stdtrit(n - 1, 0.5 + level / 2))
+    a, b = g / (3 * math.sqrt(n)), g / (6 * math.sqrt(n))
+    se = s / math.sqrt(n)
+    low = mean - _hall_inverse(q, a, b) * se
+    high = mean - _hall_inverse(-q, a, b) * se
+    return _finish(mean, low, high, level, n, bounds, reliable)
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> Interval:
-    """Wilson score interval for a binomial proportion."""
+    """Wilson score interval for a binomial proportion.
+
+    At 0 or n successes the interval reaches 0 or 1 exactly (the formula does in exact
+    arithmetic; in floating point it can stop an ulp short, outside its estimate).
+    """
     if n == 0:
         return Interval(math.nan, math.nan, math.nan, level, 0)
     z = float(special.ndtri(0.5 + level / 2))
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), level, n)
+    low = 0.0 if successes == 0 else centre - half
+    high = 1.0 if successes == n else centre + half
+    return _finish(p, low, high, level, n, (0.0, 1.0))

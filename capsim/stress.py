@@ -25,7 +25,7 @@ from capsim.errors import CapsimError
 from capsim.experiment import Progress, Runner, progress_callback
 from capsim.results import RunResult
 from capsim.scenario import Scenario, StressEvent, with_overrides
-from capsim.stats import Interval, t_interval
+from capsim.stats import Interval, mean_interval
 
 AFTER_DAYS = 7
 
@@ -73,7 +73,7 @@ class StressOutcome:
         during, after = self._windows()
         days = during if which == "during" else after
         result = self.baseline if baseline else self.result
-        return t_interval(window_on_time(result, *days), result.ci_level, (0.0, 1.0))
+        return mean_interval(window_on_time(result, *days), result.ci_level, (0.0, 1.0))
 
     @property
     def clear_hours(self) -> np.ndarray:

@@ -28,3 +28,13 @@ def test_script_runs_and_saves_its_figure(script, tmp_path):
     assert f"figure: {figures[0]}" in done.stdout
     # every script explains its idea to a student before any code
     assert len((script.read_text().split('"""')[1]).split()) > 80
+
+
+def test_the_coverage_study_runs():
+    """The README's table of interval coverage comes from this script (full run)."""
+    done = subprocess.run([sys.executable, str(ROOT / "experiments" / "coverage_study.py"),
+                           "--quick"], capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| population | KPI | skewness | n | t | BCa | capsim (Hall)")
+    assert len(rows) == 1 + 2 * 4 * 2  # header + populations x KPIs x sizes

@@ -57,8 +57,9 @@ def test_size_finds_the_exact_minimal_servers(lam, promise, target, days, monkey
 
 
 def test_the_curve_is_monotone_replication_by_replication():
-    """Common random numbers with FIFO: every replication's on-time rate rises with the
-    roster, not just the mean."""
+    """One always-on FIFO pool with no absence: there, under common random numbers, no
+    order starts later with more technicians (see tests/test_engine.py), so every
+    replication's on-time rate rises with the roster, not just the mean."""
     s = scenario(mmc_data(9.0, 1.0, 1, 3.0, horizon_days=10, warmup_days=2))
     result = size_staff(s, 0.9, replications=12, seed=3, progress=False)
     rosters = sorted(result.evaluations)

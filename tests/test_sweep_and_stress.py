@@ -53,7 +53,9 @@ def test_bad_vary(text, message):
 
 def test_every_point_runs_on_the_same_seeds(shifts_data):
     """Varying a label leaves the numbers bit-identical; varying the roster keeps the orders
-    and, under FIFO, never lowers any replication's on-time rate."""
+    (common random numbers). It need not raise every
+    replication's on-time rate: with shifts, an extra technician changes who takes which
+    order (tests/test_engine.py shows a case where that makes an order late)."""
     base = scenario(shifts_data)
     result = sweep(base, [parse_vary('description="a","b"')], replications=3, seed=2,
                    workers=1, progress=False)
@@ -63,7 +65,8 @@ def test_every_point_runs_on_the_same_seeds(shifts_data):
                    workers=1, progress=False)
     small, large = result.results
     assert np.array_equal(small.column("orders_arrived"), large.column("orders_arrived"))
-    assert np.all(large.column("on_time_rate") >= small.column("on_time_rate"))
+    for a, b in zip(small.summaries, large.summaries, strict=True):
+        assert np.array_equal(a.daily["orders_arrived"], b.daily["orders_arrived"])
 
 
 def toml_text(data, prefix=""):
