@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from capsim.attendance import Status, duty_intervals, is_present
 from capsim.engines.simpy_model import simulate
 from capsim.engines.vectorized import simulate as fast_simulate
-from capsim.experiment import replicate
 from capsim.metrics import summarize
 from capsim.sampling import sample
 from tests.conftest import merge, mmc_data, scenario

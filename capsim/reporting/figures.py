@@ -77,7 +77,10 @@ def _mark_rosters(ax: object, b: Bundle) -> None:
 
 def _with_band(ax: object, x: np.ndarray, mean: np.ndarray, low: np.ndarray,
                high: np.ndarray, label: str) -> None:
-    ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o-", color=PALETTE["blue"],
+    # an interval holds its estimate, but a file may say otherwise (rounding, an older
+    # capsim): never draw a negative error bar, and leave a missing one out
+    below, above = np.fmax(mean - low, 0.0), np.fmax(high - mean, 0.0)
+    ax.errorbar(x, mean, yerr=[below, above], fmt="o-", color=PALETTE["blue"],
                 ecolor=PALETTE["blue"], capsize=4, label=label)
 
 
