@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from capsim.attendance import Status, duty_intervals, is_present
-from capsim.engines.simpy_model import simulate
+from capsim.engines.simpy_model import Environment, _at, simulate
 from capsim.engines.vectorized import simulate as fast_simulate
 from capsim.metrics import summarize
 from capsim.sampling import sample
@@ -40,6 +40,34 @@ def realize(s, arrival, work=None, order_class=None, status=None):
             order_class, np.int16),
         status=base.status if status is None else np.asarray(status, np.int8),
     )
+
+
+def test_events_fire_at_exactly_the_time_asked_for():
+    """now + (t − now) is often an ulp away from t, and for about one pair in eight no
+    delay reaches t at all (now = 29.116763271591715, t = 115.52): such a shift started
+    early and its technician took an order before a colleague starting at the same moment."""
+    rng = np.random.default_rng(1)
+    for now in [29.116763271591715, *rng.uniform(0, 115, 300)]:
+        env = Environment()
+        env.run(until=float(now))
+        _at(env, 115.52)
+        env.run()  # to the last event: the timeout
+        assert env.now == 115.52, now
+
+
+def test_two_technicians_starting_together_at_a_fractional_hour_tie_to_the_lowest_index():
+    """Shifts 4:31.2-11:49.2. Both finish an order in overtime, technician 1 at
+    12.006531162234106 h, from where no delay reaches the next start (28.52 h) exactly:
+    its shift used to begin at 28.519999999999996, alone, and it took the waiting order.
+    Both start at 28.52 exactly, and the tie goes to technician 0."""
+    data = mmc_data(0.0, 1.0, 2, 48.0, horizon_days=3, warmup_days=0, workforce={
+        "always_on": False, "shifts": [{"start_hour": 4.52, "length_hours": 7.3}]})
+    s = scenario(data)
+    real = realize(s, [11.4, 11.5, 20.0], work=[1.5, 0.5065311622341062, 1.0])
+    for engine in (simulate, fast_simulate):
+        r = engine(s, real)
+        np.testing.assert_array_equal(r.technician, [0, 1, 0])
+        assert r.start[2] == 28.52
 
 
 def test_shift_trace_with_overtime_and_nothing_new_off_shift():

@@ -2,7 +2,8 @@
 
 Randomized scenarios (hypothesis) cover shifts, days off, absences, outbreaks, stress
 absences, surges, batch drops and overtime, with whole-hour shift starts, batches and
-fixed work contents so that simultaneous events (ties) are common. The compiled and the
+fixed work contents so that simultaneous events (ties) are common, and shifts at
+fractional hours (which SimPy could not reach exactly by a delay). The compiled and the
 numpy recursions must agree bit for bit.
 """
 
@@ -28,12 +29,15 @@ def operations(draw):
     work = ({"distribution": "fixed", "mean_minutes": float(draw(st.sampled_from([30, 60, 90])))}
             if fixed else {"distribution": "lognormal", "cv": draw(st.floats(0.3, 1.5)),
                            "mean_minutes": draw(st.floats(10, 120))})
-    shifts = [{"start_hour": draw(st.integers(0, 23)), "length_hours": draw(st.integers(2, 14)),
+    # whole hours make ties common; hundredths of an hour are not dyadic, so a shift's
+    # start cannot be reached exactly by adding a delay to most earlier times
+    hour = st.one_of(st.integers(0, 23), st.integers(0, 2399).map(lambda h: h / 100))
+    length = st.one_of(st.integers(2, 14), st.integers(200, 1400).map(lambda h: h / 100))
+    shifts = [{"start_hour": draw(hour), "length_hours": draw(length),
                "days_per_week": draw(st.integers(4, 7)), "share": 1.0}]
     if draw(st.booleans()):
         shifts[0]["share"] = 0.5
-        shifts.append({"start_hour": draw(st.integers(0, 23)),
-                       "length_hours": draw(st.integers(2, 14)), "share": 0.5})
+        shifts.append({"start_hour": draw(hour), "length_hours": draw(length), "share": 0.5})
     roster = draw(st.integers(1, 7))
     data = {
         "name": "random", "horizon_days": days, "warmup_days": draw(st.integers(0, 1)),

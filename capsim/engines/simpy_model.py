@@ -26,7 +26,6 @@ technician of every order in its own process code; everything else is derived by
 from __future__ import annotations
 
 import heapq
-import math
 from collections import deque
 from collections.abc import Generator
 from functools import partial
@@ -57,19 +56,39 @@ class _AfterAll(simpy.Event):
         env.schedule(self, LATE)
 
 
-def _at(env: simpy.Environment, time: float) -> simpy.Timeout:
-    """A timeout that fires at exactly ``time`` (env.now == time afterwards, bit for bit).
+class Environment(simpy.Environment):
+    """SimPy's environment, with events that fire at an exact time.
 
-    SimPy schedules by delay, and now + (time − now) could round an ulp away from
-    ``time``; two technicians due at 08:00 would then not meet at 08:00.
+    SimPy schedules by delay, at ``now + delay``; for many pairs of floats no delay
+    lands exactly on a given time (now = 29.116763271591715 cannot reach 115.52: the
+    nearest sums are an ulp either side), so a shift starting at 115.52 h fired at
+    115.51999999999998 and its technician took an order before a colleague starting at
+    the same moment. Events made by :func:`_at` carry their time, and this environment
+    puts them on SimPy's event queue at that time. Subclassing the environment and its
+    ``schedule`` is SimPy's own extension point (``RealtimeEnvironment`` does the same);
+    ``tests/test_engine.py`` pins the behaviour.
     """
-    now = env.now
-    delay = time - now
-    while now + delay < time:
-        delay = math.nextafter(delay, math.inf)
-    while now + delay > time:
-        delay = math.nextafter(delay, -math.inf)
-    return env.timeout(delay)
+
+    def schedule(self, event: simpy.Event, priority: int = 1, delay: float = 0) -> None:
+        """Schedule ``event``: at its ``at`` time if it has one, else after ``delay``."""
+        at = getattr(event, "at", None)
+        if at is None:
+            super().schedule(event, priority, delay)
+        else:
+            heapq.heappush(self._queue, (at, priority, next(self._eid), event))
+
+
+class _At(simpy.Timeout):
+    """A timeout that fires at exactly ``at`` (env.now == at afterwards, bit for bit)."""
+
+    def __init__(self, env: simpy.Environment, at: float):
+        self.at = at
+        super().__init__(env, max(at - env.now, 0.0))
+
+
+def _at(env: simpy.Environment, time: float) -> simpy.Timeout:
+    """A timeout that fires at exactly ``time`` (see :class:`Environment`)."""
+    return _At(env, time)
 
 
 class _Fifo:
@@ -119,13 +138,16 @@ class PrepressFloor:
 
     Parameters
     ----------
-    env : simpy.Environment
-        The environment to run in.
+    env : Environment
+        The environment to run in (this module's, so that shifts start on time).
     scenario, realization
         What to simulate.
     """
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, realization: Realization):
+    def __init__(self, env: Environment, scenario: Scenario, realization: Realization):
+        if not isinstance(env, Environment):
+            raise TypeError("PrepressFloor needs capsim.engines.simpy_model.Environment, "
+                            "which fires events at exact times")
         self.env = env
         self.horizon = scenario.horizon_hours
         self.queue = _queue(scenario, realization)
@@ -252,7 +274,7 @@ def unsupported(scenario: Scenario) -> str | None:
 
 def simulate(scenario: Scenario, realization: Realization) -> Records:
     """Run one replication in SimPy and return its Records."""
-    env = simpy.Environment()
+    env = Environment()
     floor = PrepressFloor(env, scenario, realization)
     env.run(until=scenario.horizon_hours)
     return floor.records(scenario, realization)
