@@ -23,9 +23,12 @@ i ≤ x·LEAD_TIME_BINS_PER_PROMISE < i + 1, the last bin everything later (unfi
 orders included), except that an order finished exactly at its due time (x = 1) is
 on time and counts in the bin just below the promise: the cumulative share at the
 promise is exactly ``on_time_rate``.
-Hourly series are instantaneous at each whole hour t = 0, 1, ..., horizon − 1:
+Hourly series are time averages over each hour [h, h + 1), h = 0, 1, ..., horizon − 1:
 ``wip`` (arrived, not finished), ``queue`` (arrived, not started), ``busy``
-(started, not finished) and ``on_hand`` (technicians on a present shift at t).
+(started, not finished) and ``on_hand`` (technicians on a present shift). Averages,
+not values at the whole hour: shifts change on the hour, and a queue that starts
+draining at 06:00 would be seen at its peak every morning (Stutterfly's WIP read 0.49 %
+high that way); the averages add up to the time orders spent in-house (Little's law).
 
 The reductions work on a batch of replications of one scenario at once (orders
 concatenated, technician-day tables stacked), but every number of a replication is
@@ -43,7 +46,7 @@ import numpy as np
 
 from capsim.attendance import Status, is_present
 from capsim.records import Records
-from capsim.segments import count_until, per_segment, segment_percentiles
+from capsim.segments import per_segment, segment_percentiles, time_average_until
 
 KPI_NAMES: tuple[str, ...] = (
     "on_time_rate",
@@ -98,7 +101,7 @@ class ReplicationSummary:
     kpis : dict of str to float
         One value per name in :data:`KPI_NAMES`.
     hourly : dict of str to numpy.ndarray
-        One int32 array per name in :data:`SERIES_NAMES`, one value per hour.
+        One float array per name in :data:`SERIES_NAMES`, the average over each hour.
     daily : dict of str to numpy.ndarray
         One float array per name in :data:`DAILY_NAMES`, one value per day.
     lead_time_counts : numpy.ndarray
@@ -217,7 +220,7 @@ def _peak_wip(b: _Batch) -> np.ndarray:
 
 def _hourly(b: _Batch) -> dict[str, np.ndarray]:
     def count(times: np.ndarray, rep: np.ndarray = b.rep) -> np.ndarray:
-        return count_until(times, rep, b.count, b.hours)
+        return time_average_until(times, rep, b.count, b.hours)
 
     arrived, started, finished = count(b.arrival), count(b.start), count(b.finish)
     present = is_present(b.status)
@@ -225,7 +228,7 @@ def _hourly(b: _Batch) -> dict[str, np.ndarray]:
     on_duty = count(b.shift_start[present], rep) - count(b.shift_end[present], rep)
     series = {"wip": arrived - finished, "queue": arrived - started, "on_hand": on_duty,
               "busy": started - finished}
-    return {name: series[name].astype(np.int32) for name in SERIES_NAMES}
+    return {name: series[name] for name in SERIES_NAMES}
 
 
 def _daily(b: _Batch) -> dict[str, np.ndarray]:
@@ -289,5 +292,5 @@ def peak_wip(records: Records) -> float:
 
 
 def hourly_series(records: Records) -> dict[str, np.ndarray]:
-    """WIP, queue, busy and on-hand technicians at each whole hour (one replication)."""
+    """WIP, queue, busy and on-hand technicians averaged over each hour (one replication)."""
     return {name: series[0] for name, series in _hourly(_Batch([records])).items()}

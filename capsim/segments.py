@@ -31,6 +31,26 @@ def count_until(times: np.ndarray, segment: np.ndarray, count: int, hours: int) 
     return np.cumsum(cells.reshape(count, hours + 1)[:, :hours], axis=1)
 
 
+def time_average_until(times: np.ndarray, segment: np.ndarray, count: int,
+                       hours: int) -> np.ndarray:
+    """For each segment and hour h: the average over [h, h + 1) of #{times t <= s}.
+
+    A time t inside (h, h + 1) counts for the share h + 1 − t of hour h and fully
+    from hour h + 1 on; the difference of two such averages (arrivals minus finishes)
+    is the time-average of what lies between them. NaN never counts.
+    """
+    full = count_until(times, segment, count, hours)
+    valid = ~np.isnan(times)
+    t = times[valid]
+    ceiling = np.ceil(t)
+    share = ceiling - t  # in [0, 1): the part of the hour ceil(t) − 1 after t
+    hour = ceiling - 1
+    inside = (share > 0) & (hour >= 0) & (hour < hours)
+    cells = segment[valid][inside] * hours + hour[inside].astype(np.int64)
+    partial = np.bincount(cells, share[inside], minlength=count * hours)
+    return full + partial.reshape(count, hours)
+
+
 def segment_percentiles(values: np.ndarray, segment: np.ndarray, count: int,
                         percentiles: Sequence[float]) -> np.ndarray:
     """Percentiles of each segment, as ``np.percentile`` gives them; NaN for an empty one.
