@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
 from capsim.cli import main
 from capsim.errors import CapsimError
+from capsim.output.stress import format_stress, stress_summary
 from capsim.scenario import StressEvent
-from capsim.stress import clear_hours, stress_test, window_on_time
+from capsim.stress import Clearing, StressOutcome, clear_hours, stress_test, window_on_time
 from capsim.sweep import Vary, _literal, grid, parse_vary, sweep
 from tests.conftest import merge, scenario
 
@@ -181,3 +183,27 @@ def test_ctrl_c_during_a_sweep_keeps_the_completed_points(shifts_data):
                    replications=3, seed=1, workers=1, progress=interrupt_in_the_second_point)
     assert result.partial
     assert [r is not None for r in result.results] == [True, False, False]
+
+
+def test_the_backlog_median_counts_the_seasons_that_never_clear():
+    """19 of 20 seasons never clear: the median season does not clear by the horizon (it
+    was printed as the one season's 111 h). Quantiles are empirical over all seasons."""
+    hours = np.array([111.0] + [np.nan] * 19)
+    c = Clearing.of(hours)
+    assert (c.share_cleared, c.median_hours, c.p90_hours) == (0.05, math.inf, math.inf)
+    c = Clearing.of(np.array([10.0, 20.0, 30.0, np.nan]))
+    assert (c.median_hours, c.p90_hours) == (20.0, math.inf)
+    c = Clearing.of(np.array([10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0]))
+    assert (c.median_hours, c.p90_hours) == (50.0, 90.0)
+
+
+def test_the_stress_table_says_not_by_the_horizon(shifts_data, monkeypatch):
+    data = merge(shifts_data, {"stress": [
+        {"name": "outage", "kind": "closure", "start_day": 10, "days": 3}]})
+    report = stress_test(scenario(data), replications=2, seed=1, workers=1, progress=False)
+    monkeypatch.setattr(StressOutcome, "clearing",
+                        property(lambda self: Clearing(0.05, 111.0, math.inf)))
+    assert format_stress(report).splitlines()[-3].endswith(
+        "111 h / not by the horizon (5 % cleared)")
+    row = stress_summary(report)["events"][0]["backlog"]
+    assert row == {"share_cleared": 0.05, "median_hours": 111.0, "p90_hours": None}

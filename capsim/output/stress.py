@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from capsim._version import __version__
 from capsim.output.common import csv_text, json_ready, json_text, percent, write_files
@@ -15,11 +14,15 @@ from capsim.stress import AFTER_DAYS, StressOutcome, StressReport
 
 
 def _clearing(outcome: StressOutcome) -> dict[str, Any]:
-    hours = outcome.clear_hours
-    cleared = hours[~np.isnan(hours)]
-    return {"share_cleared": float(cleared.size / hours.size) if hours.size else float("nan"),
-            "median_hours": float(np.median(cleared)) if cleared.size else float("nan"),
-            "p90_hours": float(np.percentile(cleared, 90)) if cleared.size else float("nan")}
+    """The backlog's clearing; a quantile not reached by the horizon is null (JSON, CSV)."""
+    c = outcome.clearing
+    return {"share_cleared": c.share_cleared,
+            "median_hours": c.median_hours if math.isfinite(c.median_hours) else None,
+            "p90_hours": c.p90_hours if math.isfinite(c.p90_hours) else None}
+
+
+def _hours(value: float | None) -> str:
+    return "not by the horizon" if value is None else f"{value:.0f} h"
 
 
 def _row(outcome: StressOutcome) -> dict[str, Any]:
@@ -92,7 +95,7 @@ def format_stress(report: StressReport) -> str:
         c = _clearing(o)
         during, after = o.on_time("during"), o.on_time("after")
         season = _change(o.result.kpis["on_time_rate"].mean, base.kpis["on_time_rate"].mean)
-        cleared = (f"{c['median_hours']:.0f} h / {c['p90_hours']:.0f} h "
+        cleared = (f"{_hours(c['median_hours'])} / {_hours(c['p90_hours'])} "
                    f"({percent(c['share_cleared'], 0)} cleared)"
                    if c["share_cleared"] > 0 else "not by the horizon")
         lines.append(f"{label:<{width}}"

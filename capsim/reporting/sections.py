@@ -135,9 +135,7 @@ def _stress(f: Facts) -> list[Block]:
             text(f.stress(f"{p}.on_time_after.mean", "pct1"), " (",
                   f.stress(f"{p}.baseline_on_time_after.mean", "pct1"), ")"),
             text(f.stress(f"{p}.season_on_time.mean", "pct1")),
-            text(f.stress(f"{p}.backlog.median_hours", "num0"), " / ",
-                  f.stress(f"{p}.backlog.p90_hours", "num0"), " h (",
-                  f.stress(f"{p}.backlog.share_cleared", "pct0"), " of seasons)")))
+            text(*_cleared(f, p, event["backlog"]))))
     blocks.append(Table(("Event", "What happens", "On time during (without)",
                          "Next days (without)", "Season on time", "Cleared: median / p90"),
                         tuple(rows), (False, False, True, True, True, True)))
@@ -298,3 +296,13 @@ def title(b: Bundle) -> str:
     """The report's title."""
     return f"Staffing report: {b.scenario.name}"
 
+
+def _cleared(f: Facts, p: str, backlog: dict[str, Any]) -> list[Any]:
+    """Median / p90 hours to clear ("not by the horizon" for a quantile never reached)."""
+    parts: list[Any] = []
+    for key, after in (("median_hours", " / "), ("p90_hours", "")):
+        if backlog[key] is None:
+            parts.append("not by the horizon" + after)
+        else:
+            parts += [f.stress(f"{p}.backlog.{key}", "num0"), " h" + after]
+    return [*parts, " (", f.stress(f"{p}.backlog.share_cleared", "pct0"), " of seasons)"]
