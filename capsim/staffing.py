@@ -34,11 +34,11 @@ from typing import Literal
 
 import numpy as np
 
-from capsim.analytic import RoughCut, rough_cut
+from capsim.analytic import RoughCut, reach, rough_cut
 from capsim.experiment import Progress, Runner, StopRule, progress_callback
 from capsim.metrics import ReplicationSummary
 from capsim.results import SMALLER_IS_BETTER, RunResult, meets
-from capsim.scenario import Scenario, with_overrides
+from capsim.scenario import Scenario, scenario_dict, validate, with_overrides
 from capsim.stats import mean_interval, wilson_interval
 
 Criterion = Literal["mean", "chance"]
@@ -177,8 +177,41 @@ class _Search:
             return good
 
 
-def _with_roster(scenario: Scenario, roster: int) -> Scenario:
-    return with_overrides(scenario, [f"workforce.roster={roster}"])
+def counts_only(scenario: Scenario) -> bool:
+    """Whether every shift pattern is given by a ``count`` (a fixed plan, no shares)."""
+    shifts = scenario.workforce.shifts
+    return bool(shifts) and all(s.count is not None for s in shifts)
+
+
+def with_roster(scenario: Scenario, roster: int) -> Scenario:
+    """The scenario with ``roster`` technicians, as the staffing search varies it.
+
+    A plan whose patterns are all given by ``count`` fixes the roster; to size it, the
+    counts become shares in proportion (patterns with a count of 0 drop out) and the
+    roster is apportioned by them, as for any shared plan (:func:`capsim.attendance.
+    assign_patterns`: prefix-stable, so common random numbers hold across rosters). At
+    the plan's own total the counts per pattern are the plan's, though which technician
+    works which pattern can differ from a run of the file itself.
+    """
+    if not counts_only(scenario):
+        return with_overrides(scenario, [f"workforce.roster={roster}"])
+    data = scenario_dict(scenario)
+    shifts = [s for s in data["workforce"]["shifts"] if s["count"]]
+    total = sum(s["count"] for s in shifts)
+    for shift in shifts:
+        shift["share"], shift["count"] = shift.pop("count") / total, None
+    data["workforce"].update(roster=roster, shifts=shifts)
+    return validate(data, source=scenario.source, base_dir=scenario.base_dir)
+
+
+def _plan_note(scenario: Scenario) -> str | None:
+    """Say how a count-only plan was sized (None for a plan with shares)."""
+    if not counts_only(scenario):
+        return None
+    parts = " + ".join(f"{s.count} {s.name or f'pattern {i}'}"
+                       for i, s in enumerate(scenario.workforce.shifts))
+    return (f"every shift pattern is given by count ({parts}): rosters were sized by scaling "
+            "the counts in proportion")
 
 
 def size_staff(
@@ -257,7 +290,7 @@ def size_staff(
             total = max_replications if adaptive else replications
             notify, close = progress_callback(progress, total, f"rep (roster {roster})")
             try:
-                result = runner.run(_with_roster(scenario, roster), replications, seed,
+                result = runner.run(with_roster(scenario, roster), replications, seed,
                                     engine=engine, ci_level=ci_level, progress=notify,
                                     rule=rule, max_replications=max_replications)
             finally:
@@ -305,7 +338,33 @@ def _with_notes(result: SizeResult) -> SizeResult:
         if not meets(result.kpi, bound, result.target):
             notes.append(f"the mean meets the target but its confidence bound ({bound:.4g}) "
                          "does not: more replications would settle it")
-    if result.recommended is None and not result.partial:
-        top = max(rosters) if rosters else None
-        notes.append(f"no roster up to {top} meets the target")
+    if result.recommended is None and not result.partial and rosters:
+        notes += _why_not_met(result)
+    plan = _plan_note(result.scenario)
+    if plan is not None:
+        notes.append(plan)
     return SizeResult(**{**result.__dict__, "notes": tuple(notes)})
+
+
+def _why_not_met(result: SizeResult) -> list[str]:
+    """Which target was missed, the best value reached, and the likely cause."""
+    kpi, target = result.kpi, result.target
+    means = {n: result.evaluations[n].kpis[kpi].mean for n in result.evaluations}
+    pick = min if kpi in SMALLER_IS_BETTER else max
+    best = pick(means, key=lambda n: (means[n], -n))
+    relation = "<=" if kpi in SMALLER_IS_BETTER else ">="
+    share = kpi in SHARE_KPIS
+    shown = (lambda v: f"{100 * v:.2f} %") if share else (lambda v: f"{v:.4g}")
+    value = (f"P(a season has {kpi} {relation} {shown(target)}) >= {result.confidence:g}"
+             if result.criterion == "chance" else f"mean {kpi} {relation} {shown(target)}")
+    notes = [f"no roster up to {max(means)} meets {value}: the best mean is "
+             f"{shown(means[best])}, at roster {best}"]
+    if kpi == "on_time_rate":
+        bound = reach(result.scenario)
+        if bound.on_time_rate < target:
+            days = ", ".join(bound.worst_days()[:3])
+            notes.append(f"likely cause: at most {100 * bound.on_time_rate:.1f} % of orders can "
+                         "be on time with any roster, because the rest arrive when no shift "
+                         f"runs before their promise runs out (mostly on {days}); add a "
+                         "shift then, or lengthen the promise")
+    return notes

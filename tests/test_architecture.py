@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"capsim.analytic.erlang", "capsim.analytic.erlang_a"},
     {"capsim.analytic.staffing"},
     {"capsim.analytic.offered_load"},
-    {"capsim.analytic.rough_cut"},
+    {"capsim.analytic.rough_cut", "capsim.analytic.reach"},
     {"capsim.analytic"},
     {"capsim.attendance"},
     {"capsim.sampling"},

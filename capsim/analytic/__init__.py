@@ -8,6 +8,7 @@
 - :mod:`~capsim.analytic.offered_load`: the offered load m(t) of time-varying demand and
   the staffing it implies.
 - :mod:`~capsim.analytic.rough_cut`: a rough-cut roster for a whole scenario.
+- :mod:`~capsim.analytic.reach`: the best on-time rate the shift patterns allow.
 
 Every function is stable up to 10,000 servers and loads of 10,000 Erlangs; an
 overloaded queue (ρ >= 1) gives infinite waits, never a negative or finite one.
@@ -16,6 +17,7 @@ overloaded queue (ρ >= 1) gives infinite waits, never a negative or finite one.
 from capsim.analytic.erlang import MMc, erlang_b, erlang_c, min_servers
 from capsim.analytic.erlang_a import ErlangA
 from capsim.analytic.offered_load import mol_staffing, offered_load, psa_staffing
+from capsim.analytic.reach import Reach, reach
 from capsim.analytic.rough_cut import RoughCut, rough_cut
 from capsim.analytic.staffing import (
     RuleOfThumb,
@@ -31,6 +33,7 @@ from capsim.analytic.staffing import (
 __all__ = [
     "ErlangA",
     "MMc",
+    "Reach",
     "RoughCut",
     "RuleOfThumb",
     "SquareRootStaffing",
@@ -45,6 +48,7 @@ __all__ = [
     "offered_load",
     "presence_probability",
     "psa_staffing",
+    "reach",
     "rough_cut",
     "sqrt_staffing",
 ]
