@@ -289,7 +289,7 @@ def test_bad_out_is_refused_before_any_simulation(scenario_file, tmp_path, capsy
     (foreign / "holiday.jpg").write_text("not a report")
     cases = [(a_file, "exists and is not a directory"),
              (a_file / "report", "cannot write there"),
-             (foreign, "not empty and holds no capsim report")]
+             (foreign, "not empty and not written by capsim")]
     for out, complaint in cases:
         assert main(["report", str(scenario_file), "--out", str(out)]) == 2
         err = capsys.readouterr().err
@@ -369,6 +369,69 @@ def test_size_staff_evaluates_the_extra_rosters_on_the_same_seeds(scenario_file)
     for roster, result in plain.evaluations.items():
         assert (more.evaluations[roster].kpis["on_time_rate"].mean
                 == result.kpis["on_time_rate"].mean)
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def test_the_same_report_again_gives_the_same_files_but_timing_json(built, scenario_file):
+    """The README's "byte for byte": every file but timing.json, figures and pages too."""
+    before = files_of(built)
+    assert {"data/timing.json", "data/stress/timing.json", ".capsim-output"} <= set(before)
+    assert b"elapsed_seconds" not in before["data/summary.json"]
+    assert b"elapsed_seconds" not in before["data/stress/summary.json"]
+    # The same command again, into the same folder (capsim's own: replaced whole).
+    assert main(["report", str(scenario_file), "--out", str(built), "--workers", "1"]) == 0
+    after = files_of(built)
+    timing = {"data/timing.json", "data/stress/timing.json"}
+    assert set(after) == set(before)
+    assert {n: b for n, b in after.items() if n not in timing} == {
+        n: b for n, b in before.items() if n not in timing}
+    assert [p.name for p in built.parent.iterdir()] == ["small"]
+    marker = json.loads(after[".capsim-output"])
+    assert marker["kind"] == "report"
+    assert marker["files"] == sorted(n for n in after if n != ".capsim-output")
+
+
+def test_a_users_folder_that_looks_like_a_report_is_not_replaced(scenario_file, tmp_path,
+                                                                 capsys):
+    out = tmp_path / "mine"
+    (out / "data").mkdir(parents=True)
+    for name, text in {"index.html": "<p>my page</p>", "report.md": "# mine",
+                       "photo.jpg": "a photo", "data/customers.csv": "name\nAda\n"}.items():
+        (out / name).write_text(text)
+    before = files_of(out)
+    assert main(["report", str(scenario_file), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "not empty and not written by capsim" in err
+    assert files_of(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+
+
+def test_a_report_a_user_added_files_to_is_not_replaced(built, scenario_file, tmp_path,
+                                                        capsys):
+    out = tmp_path / "small"
+    shutil.copytree(built, out)
+    (out / "data" / "notes.txt").write_text("mine")
+    before = files_of(out)
+    assert main(["report", str(scenario_file), "--from", str(built), "--out", str(out)]) == 2
+    assert "capsim did not write (data/notes.txt)" in capsys.readouterr().err
+    assert files_of(out) == before
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077], ids=oct)
+def test_the_report_folder_follows_the_umask(built, scenario_file, tmp_path, umask):
+    out = tmp_path / "report"
+    old = os.umask(umask)
+    try:
+        report(load_scenario(scenario_file), out, from_dir=built)
+    finally:
+        os.umask(old)
+    for path in [out, *out.rglob("*")]:
+        expected = (0o777 if path.is_dir() else 0o666) & ~umask
+        assert path.stat().st_mode & 0o777 == expected, path
 
 
 @pytest.fixture

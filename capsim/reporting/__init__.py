@@ -9,21 +9,21 @@ A report is a folder::
     scenario.toml       the scenario as simulated, every default written out
     inputs/             copies of the data files the scenario names, if any
     command.txt         the command that rebuilds the report from this folder
+    .capsim-output      capsim's marker: the folder is capsim's, and what it wrote
 
 The staffing search (plus the rule of thumb's roster, for comparison) and the
 scenario's stress tests run first, at the recommended roster; or their results are
 taken from a folder written earlier (``from_dir``). The data are written, read back,
-and everything shown is made from what was read. The folder is assembled under a
-temporary name beside ``out`` and renamed into place at the end: an interrupted or
-failed report leaves nothing half-written, and a previous report at ``out`` is
-replaced whole.
+and everything shown is made from what was read. The folder is built beside ``out``
+and swapped in whole at the end (:mod:`capsim.output.folder`): an interrupted or
+failed report leaves nothing half-written, and ``out`` is replaced only if capsim
+wrote it.
 """
 
 from __future__ import annotations
 
 import shlex
 import shutil
-import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +31,8 @@ from typing import Any
 
 from capsim.analytic import rough_cut
 from capsim.errors import CapsimError
-from capsim.output.common import atomic_write
-from capsim.output.stress import write_stress
+from capsim.output.folder import Workspace
+from capsim.output.stress import stress_files
 from capsim.reporting import bundle as data
 from capsim.reporting.blocks import Paragraph, plain
 from capsim.reporting.figures import draw_all
@@ -49,8 +49,6 @@ from capsim.scenario import (
 from capsim.staffing import size_staff
 from capsim.stress import stress_test
 
-MARKERS = ("index.html", "report.md", "data")
-
 
 @dataclass(frozen=True)
 class ReportResult:
@@ -65,32 +63,6 @@ class ReportResult:
     def index(self) -> Path:
         """The HTML page."""
         return self.path / "index.html"
-
-
-def _workspace(out: Path) -> Path:
-    """Check ``out`` and make the temporary folder beside it (before any simulation)."""
-    if out.exists() and not out.is_dir():
-        raise CapsimError(f"--out {out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not all((out / m).exists() for m in MARKERS):
-        raise CapsimError(f"--out {out}: a directory that is not empty and holds no capsim "
-                          "report; give a new or empty directory (capsim replaces only its "
-                          "own reports)")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    except OSError as exc:
-        raise CapsimError(f"--out {out}: cannot write there ({exc.strerror})") from None
-
-
-def _install(work: Path, out: Path) -> None:
-    """Move the finished folder into place, replacing a previous report whole."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-        out.rename(old / "report")
-    work.rename(out)
-    if old is not None:
-        shutil.rmtree(old)
 
 
 def _check_reuse(scenario: Scenario, summary: dict[str, Any], source: Path,
@@ -114,26 +86,30 @@ def _check_reuse(scenario: Scenario, summary: dict[str, Any], source: Path,
                           f"not {summary['kpi']}")
 
 
-def _copy_data(source: Path, target: Path) -> None:
-    target.mkdir()
-    for name in (*data.REQUIRED, *data.DETAILS):
-        if (source / name).is_file():
-            shutil.copy2(source / name, target / name)
+def _copy_data(scenario: Scenario, source: Path, work: Workspace) -> None:
+    """Copy results written earlier into the data folder (files that follow the umask)."""
+    names = [*data.REQUIRED, *data.DETAILS]
     if (source / data.STRESS / "summary.json").is_file():
-        shutil.copytree(source / data.STRESS, target / data.STRESS)
+        names += [f"{data.STRESS}/{name}" for name in data.STRESS_FILES]
+    for name in names:
+        if (source / name).is_file():
+            (work.path / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source / name, work.path / "data" / name)
+    _expected_on_hand(scenario, work)
 
 
-def _data_files(scenario: Scenario, work: Path) -> dict[str, str]:
-    """Copy the data files the scenario names into ``inputs/``; their new paths."""
+def _inputs(scenario: Scenario) -> dict[str, str]:
+    """Where the copies of the data files the scenario names go in the report."""
     named = data_files(scenario)
-    files = {}
+    return {name: f"inputs/{i}-{Path(name).name}" if len(named) > 1 else
+            f"inputs/{Path(name).name}" for i, name in enumerate(named)}
+
+
+def _copy_inputs(scenario: Scenario, copies: dict[str, str], work: Workspace) -> None:
     base = scenario.base_dir or Path.cwd()
-    for i, name in enumerate(named):
-        copy = f"inputs/{i}-{Path(name).name}" if len(named) > 1 else f"inputs/{Path(name).name}"
-        (work / "inputs").mkdir(exist_ok=True)
-        shutil.copy2(base / name, work / copy)
-        files[name] = copy
-    return files
+    for name, copy in copies.items():
+        (work.path / copy).parent.mkdir(exist_ok=True)
+        shutil.copyfile(base / name, work.path / copy)
 
 
 def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None = None,
@@ -150,7 +126,7 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     scenario : Scenario
         The operation (its ``[[stress]]`` events are the stress tests).
     out : path
-        The report folder: new, empty, or a previous report (replaced).
+        The report folder: new, empty, or one capsim wrote (replaced whole).
     from_dir : path, optional
         Reuse results written earlier: a report's folder or what ``capsim size --out``
         wrote (stress tests from its ``stress/`` if there, else run). They must come
@@ -168,13 +144,17 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     -------
     ReportResult
         ``partial`` when Ctrl-C stopped the simulation: the report shows what completed.
+
+    Raises
+    ------
+    CapsimError
+        If ``out`` is a file, a folder capsim did not write (or holding files it did
+        not write), or not writable; checked before anything runs.
     """
     out = Path(out)
-    work = _workspace(out)
     options = {"workers": workers, "engine": engine, "executor": executor,
                "scheduler": scheduler, "ci_level": ci_level, "progress": progress}
-    folder = work / "data"
-    try:
+    with Workspace(out, "report") as work:  # refuses a bad --out before any simulation
         if from_dir is not None:
             source = data.find_data(Path(from_dir))
             summary = data.read_json(source / "summary.json")
@@ -185,8 +165,7 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
                 "confidence": confidence if summary.get("criterion") == "chance" else None,
                 "seed": seed, "replications": replications,
                 "max_replications": max_replications})
-            _copy_data(source, folder)
-            _expected_on_hand(scenario, folder)
+            _copy_data(scenario, source, work)
         else:
             size = size_staff(scenario, target, criterion=criterion or "mean",
                               confidence=0.9 if confidence is None else confidence,
@@ -194,34 +173,39 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
                               seed=seed, maximum=maximum,
                               also=[rough_cut(scenario).rule_of_thumb], **options)
             argv = command or ["capsim", "report", str(scenario.source), "--out", str(out)]
-            data.write_data(folder, size, argv)
-            summary = data.read_json(folder / "summary.json")
-        partial = bool(summary["partial"]) or _stress(scenario, summary, folder, options)
-        return _render(scenario, folder, work, out, partial)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+            work.write(data.size_data(size, argv), "data")
+            summary = data.read_json(work.path / "data" / "summary.json")
+        partial = bool(summary["partial"])
+        if _needs_stress(scenario, summary, work.path / "data"):
+            partial = _stress(scenario, summary, work, options)
+        result = _render(scenario, work, out, partial)
+        work.commit()
+    return result
 
 
-def _expected_on_hand(scenario: Scenario, folder: Path) -> None:
+def _expected_on_hand(scenario: Scenario, work: Workspace) -> None:
     """Results from capsim size --out lack the analytic on-hand expectation: add it."""
+    folder = work.path / "data"
     if (folder / "daily.csv").is_file() and not (folder / "on_hand_expected.csv").is_file():
         scheduled = data.read_table(folder / "daily.csv")["scheduled_mean"]
-        atomic_write(folder / "on_hand_expected.csv",
-                     data.expected_on_hand_csv(scenario, scheduled))
+        work.write({"on_hand_expected.csv": data.expected_on_hand_csv(scenario, scheduled)},
+                   "data")
 
 
-def _stress(scenario: Scenario, summary: dict[str, Any], folder: Path,
+def _needs_stress(scenario: Scenario, summary: dict[str, Any], folder: Path) -> bool:
+    """Stress tests to run: the scenario has some, a roster was recommended, none done."""
+    done = (folder / data.STRESS / "summary.json").is_file()
+    return (bool(scenario.stress) and summary["recommended"] is not None
+            and not summary["partial"] and not done)
+
+
+def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
             options: dict[str, Any]) -> bool:
-    """Run the stress tests at the recommended roster unless done; True if interrupted."""
-    roster = summary["recommended"]
-    if (not scenario.stress or roster is None or summary["partial"]
-            or (folder / data.STRESS / "summary.json").is_file()):
-        return False
-    at = with_overrides(scenario, [f"workforce.roster={roster}"])
+    """Run the stress tests at the recommended roster and write them; True if interrupted."""
+    at = with_overrides(scenario, [f"workforce.roster={summary['recommended']}"])
     result = stress_test(at, replications=summary["replications"], seed=summary["seed"],
                          **options)
-    write_stress(result, folder / data.STRESS, summary.get("command", []))
+    work.write(stress_files(result, summary.get("command", [])), f"data/{data.STRESS}")
     return result.partial
 
 
@@ -231,25 +215,26 @@ def _wrap(words: str) -> str:
                          88).replace("\u00a0", " ")
 
 
-def _render(scenario: Scenario, folder: Path, work: Path, out: Path,
-            partial: bool) -> ReportResult:
-    b = data.load_bundle(folder, scenario)
-    drawn = {d.name: d for d in draw_all(b, work / "figures")}
+def _render(scenario: Scenario, work: Workspace, out: Path, partial: bool) -> ReportResult:
+    b = data.load_bundle(work.path / "data", scenario)
+    drawn = {d.name: d for d in draw_all(b)}
     blocks = document(b)
     s = b.summary
     subtitle = (f"{scenario.description + ' · ' if scenario.description else ''}"
                 f"target {s['target'] * 100:g} % on time · seed {s['seed']} · "
                 f"capsim {s['capsim_version']}" + (" · PARTIAL RESULTS" if partial else ""))
-    files = _data_files(scenario, work)
+    copies = _inputs(scenario)
     header = (f"{scenario.name}: the scenario as simulated for this report, every default "
               "written out.\nRebuild the report: " + shlex.join(reproduce_command(s)))
-    texts = {"index.html": to_html(title(b), subtitle, blocks, drawn),
-             "report.md": to_markdown(title(b), subtitle, blocks, drawn),
-             "scenario.toml": scenario_toml(scenario, header, files),
-             "command.txt": shlex.join(reproduce_command(s)) + "\n"}
-    for name, content in texts.items():
-        atomic_write(work / name, content)
-    _install(work, out)
+    files: dict[str, str | bytes] = {
+        "index.html": to_html(title(b), subtitle, blocks, drawn),
+        "report.md": to_markdown(title(b), subtitle, blocks, drawn),
+        "scenario.toml": scenario_toml(scenario, header, copies),
+        "command.txt": shlex.join(reproduce_command(s)) + "\n"}
+    for d in drawn.values():
+        files |= {f"figures/{d.name}.png": d.png, f"figures/{d.name}.svg": d.svg}
+    work.write(files)
+    _copy_inputs(scenario, copies, work)
     words = "\n\n".join(_wrap(plain(block.parts)) for block in executive_summary(b)
                          if isinstance(block, Paragraph))
     return ReportResult(out, s["recommended"], partial, f"{title(b)}\n\n{words}")
