@@ -15,9 +15,14 @@ The staffing search (plus the rule of thumb's roster, for comparison) and the
 scenario's stress tests run first, at the recommended roster; or their results are
 taken from a folder written earlier (``from_dir``). The data are written, read back,
 and everything shown is made from what was read. The folder is built beside ``out``
-and swapped in whole at the end (:mod:`capsim.output.folder`): an interrupted or
-failed report leaves nothing half-written, and ``out`` is replaced only if capsim
-wrote it.
+and swapped in whole at the end (:mod:`capsim.output.folder`): a failed report
+leaves nothing half-written, and ``out`` is replaced only if capsim wrote it.
+
+Ctrl-C during the search gives a report of the rosters evaluated. After the search,
+it stops what is computing (the stress tests keep the events that completed; the
+figures not yet drawn are left out) and the report of what completed is written,
+marked partial. A Ctrl-C while files are written lets the writing finish; a second
+one abandons the report (``out`` is then left as it was).
 """
 
 from __future__ import annotations
@@ -25,17 +30,17 @@ from __future__ import annotations
 import shlex
 import shutil
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from capsim.analytic import rough_cut
 from capsim.errors import CapsimError
-from capsim.output.folder import Workspace
+from capsim.output.folder import Workspace, finish_despite_ctrl_c
 from capsim.output.stress import stress_files
 from capsim.reporting import bundle as data
 from capsim.reporting.blocks import Paragraph, plain
-from capsim.reporting.figures import draw_all
+from capsim.reporting.figures import Drawn, available, draw
 from capsim.reporting.render import to_html, to_markdown
 from capsim.reporting.sections import document, reproduce_command, title
 from capsim.reporting.summary import executive_summary
@@ -47,7 +52,7 @@ from capsim.scenario import (
     with_overrides,
 )
 from capsim.staffing import size_staff
-from capsim.stress import stress_test
+from capsim.stress import StressReport, stress_test
 
 
 @dataclass(frozen=True)
@@ -143,13 +148,16 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     Returns
     -------
     ReportResult
-        ``partial`` when Ctrl-C stopped the simulation: the report shows what completed.
+        ``partial`` when Ctrl-C stopped the search, the stress tests or the figures:
+        the report shows what completed (see the module docstring).
 
     Raises
     ------
     CapsimError
         If ``out`` is a file, a folder capsim did not write (or holding files it did
         not write), or not writable; checked before anything runs.
+    KeyboardInterrupt
+        After the report was written whole, if Ctrl-C came while it was written.
     """
     out = Path(out)
     options = {"workers": workers, "engine": engine, "executor": executor,
@@ -165,7 +173,7 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
                 "confidence": confidence if summary.get("criterion") == "chance" else None,
                 "seed": seed, "replications": replications,
                 "max_replications": max_replications})
-            _copy_data(scenario, source, work)
+            _, stopped = finish_despite_ctrl_c(lambda: _copy_data(scenario, source, work))
         else:
             size = size_staff(scenario, target, criterion=criterion or "mean",
                               confidence=0.9 if confidence is None else confidence,
@@ -173,13 +181,19 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
                               seed=seed, maximum=maximum,
                               also=[rough_cut(scenario).rule_of_thumb], **options)
             argv = command or ["capsim", "report", str(scenario.source), "--out", str(out)]
-            work.write(data.size_data(size, argv), "data")
+            _, stopped = finish_despite_ctrl_c(
+                lambda: work.write(data.size_data(size, argv), "data"))
             summary = data.read_json(work.path / "data" / "summary.json")
-        partial = bool(summary["partial"])
+        missing: list[str] = []
         if _needs_stress(scenario, summary, work.path / "data"):
-            partial = _stress(scenario, summary, work, options)
-        result = _render(scenario, work, out, partial)
+            written, stopped = ((False, True) if stopped else
+                                _stress(scenario, summary, work, options))
+            if not written:
+                missing.append("the stress tests")
+        result, interrupted = _render(scenario, work, out, stopped, missing)
         work.commit()
+    if interrupted:  # while the last files were written: they were, and the report is whole
+        raise KeyboardInterrupt
     return result
 
 
@@ -192,21 +206,35 @@ def _expected_on_hand(scenario: Scenario, work: Workspace) -> None:
                    "data")
 
 
+def _stress_partial(folder: Path) -> bool:
+    path = folder / data.STRESS / "summary.json"
+    return path.is_file() and bool(data.read_json(path).get("partial"))
+
+
 def _needs_stress(scenario: Scenario, summary: dict[str, Any], folder: Path) -> bool:
     """Stress tests to run: the scenario has some, a roster was recommended, none done."""
-    done = (folder / data.STRESS / "summary.json").is_file()
+    done = (folder / data.STRESS / "summary.json").is_file() and not _stress_partial(folder)
     return (bool(scenario.stress) and summary["recommended"] is not None
             and not summary["partial"] and not done)
 
 
 def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
-            options: dict[str, Any]) -> bool:
-    """Run the stress tests at the recommended roster and write them; True if interrupted."""
+            options: dict[str, Any]) -> tuple[bool, bool]:
+    """Run the stress tests at the recommended roster and write them.
+
+    Returns whether they were written and whether Ctrl-C came. A Ctrl-C inside the
+    runs leaves the events that completed, written and marked partial; one that escapes
+    ``stress_test`` (while its workers start, say) leaves nothing to write.
+    """
     at = with_overrides(scenario, [f"workforce.roster={summary['recommended']}"])
-    result = stress_test(at, replications=summary["replications"], seed=summary["seed"],
-                         **options)
-    work.write(stress_files(result, summary.get("command", [])), f"data/{data.STRESS}")
-    return result.partial
+    try:
+        result: StressReport = stress_test(at, replications=summary["replications"],
+                                           seed=summary["seed"], **options)
+    except KeyboardInterrupt:
+        return False, True
+    _, again = finish_despite_ctrl_c(lambda: work.write(
+        stress_files(result, summary.get("command", [])), f"data/{data.STRESS}"))
+    return True, again or result.partial
 
 
 def _wrap(words: str) -> str:
@@ -215,26 +243,47 @@ def _wrap(words: str) -> str:
                          88).replace("\u00a0", " ")
 
 
-def _render(scenario: Scenario, work: Workspace, out: Path, partial: bool) -> ReportResult:
+def _draw(b: data.Bundle, stopped: bool) -> dict[str, Drawn]:
+    """The figures, one by one; none after a Ctrl-C (those drawn are kept)."""
+    drawn: dict[str, Drawn] = {}
+    if not stopped:
+        try:
+            for name in available(b):
+                drawn[name] = draw(b, name)
+        except KeyboardInterrupt:
+            pass
+    return drawn
+
+
+def _render(scenario: Scenario, work: Workspace, out: Path, stopped: bool,
+            missing: list[str]) -> tuple[ReportResult, bool]:
+    """Draw, render and write the pages; the result, and whether Ctrl-C came while writing."""
     b = data.load_bundle(work.path / "data", scenario)
-    drawn = {d.name: d for d in draw_all(b)}
+    drawn = _draw(b, stopped)
+    not_drawn = frozenset(available(b)) - set(drawn)
+    b = replace(b, missing=(*missing, *(["the figures"] if not_drawn else [])))
     blocks = document(b)
     s = b.summary
     subtitle = (f"{scenario.description + ' · ' if scenario.description else ''}"
                 f"target {s['target'] * 100:g} % on time · seed {s['seed']} · "
-                f"capsim {s['capsim_version']}" + (" · PARTIAL RESULTS" if partial else ""))
+                f"capsim {s['capsim_version']}" + (" · PARTIAL RESULTS" if b.partial else ""))
     copies = _inputs(scenario)
     header = (f"{scenario.name}: the scenario as simulated for this report, every default "
               "written out.\nRebuild the report: " + shlex.join(reproduce_command(s)))
-    files: dict[str, str | bytes] = {
-        "index.html": to_html(title(b), subtitle, blocks, drawn),
-        "report.md": to_markdown(title(b), subtitle, blocks, drawn),
-        "scenario.toml": scenario_toml(scenario, header, copies),
-        "command.txt": shlex.join(reproduce_command(s)) + "\n"}
-    for d in drawn.values():
-        files |= {f"figures/{d.name}.png": d.png, f"figures/{d.name}.svg": d.svg}
-    work.write(files)
-    _copy_inputs(scenario, copies, work)
+
+    def write() -> None:
+        files: dict[str, str | bytes] = {
+            "index.html": to_html(title(b), subtitle, blocks, drawn, not_drawn),
+            "report.md": to_markdown(title(b), subtitle, blocks, drawn, not_drawn),
+            "scenario.toml": scenario_toml(scenario, header, copies),
+            "command.txt": shlex.join(reproduce_command(s)) + "\n"}
+        for d in drawn.values():
+            files |= {f"figures/{d.name}.png": d.png, f"figures/{d.name}.svg": d.svg}
+        work.write(files)
+        _copy_inputs(scenario, copies, work)
+
+    _, interrupted = finish_despite_ctrl_c(write)
     words = "\n\n".join(_wrap(plain(block.parts)) for block in executive_summary(b)
                          if isinstance(block, Paragraph))
-    return ReportResult(out, s["recommended"], partial, f"{title(b)}\n\n{words}")
+    result = ReportResult(out, s["recommended"], b.partial, f"{title(b)}\n\n{words}")
+    return result, interrupted

@@ -16,7 +16,7 @@ import csv
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,14 @@ class Bundle:
     expected: Table | None
     stress: dict[str, Any] | None
     stress_table: Table | None
+    #: What a Ctrl-C after the search left undone ("the stress tests", "the figures").
+    missing: tuple[str, ...] = field(default=())
+
+    @property
+    def partial(self) -> bool:
+        """Whether anything was cut short: the search, the stress tests, or what follows."""
+        return (bool(self.summary.get("partial")) or bool(self.missing)
+                or bool(self.stress is not None and self.stress.get("partial")))
 
     @property
     def roster(self) -> int | None:
