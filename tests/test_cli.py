@@ -54,8 +54,16 @@ def test_run_writes_every_file_with_its_columns(tmp_path, capsys):
     assert main(argv) == 0
     assert "wrote" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == [
-        "daily.csv", "lead_time.csv", "replications.csv", "summary.json", "timeseries.csv"]
+        ".capsim-output", "daily.csv", "lead_time.csv", "replications.csv", "summary.json",
+        "timeseries.csv", "timing.json"]
     summary = json.loads((out / "summary.json").read_text())
+    assert summary["files"] == sorted(p.name for p in out.iterdir() if p.name[0] != ".")
+    marker = json.loads((out / ".capsim-output").read_text())
+    assert marker == {"written_by": "capsim", "kind": "run", "capsim_version": __version__,
+                      "files": summary["files"]}
+    # Timings only in timing.json: the other files are the same on every run.
+    assert "elapsed_seconds" not in summary
+    assert json.loads((out / "timing.json").read_text())["elapsed_seconds"] > 0
     assert summary["command"] == ["capsim", *argv]
     assert summary["seed"] == 5
     assert summary["replications"] == 3

@@ -289,7 +289,7 @@ def test_bad_out_is_refused_before_any_simulation(scenario_file, tmp_path, capsy
     (foreign / "holiday.jpg").write_text("not a report")
     cases = [(a_file, "exists and is not a directory"),
              (a_file / "report", "cannot write there"),
-             (foreign, "not empty and holds no capsim report")]
+             (foreign, "not empty and not written by capsim")]
     for out, complaint in cases:
         assert main(["report", str(scenario_file), "--out", str(out)]) == 2
         err = capsys.readouterr().err
@@ -358,6 +358,8 @@ def test_ctrl_c_gives_a_report_of_what_completed_marked_partial(scenario_file, t
     assert "No recommendation yet" in markdown
     assert json.loads((result.path / "data/summary.json").read_text())["partial"] is True
     assert not (result.path / "data" / "stress").exists()
+    assert ("The stress tests were not run: the staffing search was interrupted before it "
+            "recommended a roster.") in markdown
 
 
 def test_size_staff_evaluates_the_extra_rosters_on_the_same_seeds(scenario_file):
@@ -369,6 +371,193 @@ def test_size_staff_evaluates_the_extra_rosters_on_the_same_seeds(scenario_file)
     for roster, result in plain.evaluations.items():
         assert (more.evaluations[roster].kpis["on_time_rate"].mean
                 == result.kpis["on_time_rate"].mean)
+
+
+@pytest.fixture(scope="module")
+def sized(scenario_file, tmp_path_factory) -> Path:
+    """What capsim size --out writes: a report --from it runs the stress tests."""
+    out = tmp_path_factory.mktemp("sized") / "sized"
+    assert main(["size", str(scenario_file), "--workers", "1", "--out", str(out)]) == 0
+    return out
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def test_the_same_report_again_gives_the_same_files_but_timing_json(built, scenario_file):
+    """The README's "byte for byte": every file but timing.json, figures and pages too."""
+    before = files_of(built)
+    assert {"data/timing.json", "data/stress/timing.json", ".capsim-output"} <= set(before)
+    assert b"elapsed_seconds" not in before["data/summary.json"]
+    assert b"elapsed_seconds" not in before["data/stress/summary.json"]
+    # The same command again, into the same folder (capsim's own: replaced whole).
+    assert main(["report", str(scenario_file), "--out", str(built), "--workers", "1"]) == 0
+    after = files_of(built)
+    timing = {"data/timing.json", "data/stress/timing.json"}
+    assert set(after) == set(before)
+    assert {n: b for n, b in after.items() if n not in timing} == {
+        n: b for n, b in before.items() if n not in timing}
+    assert [p.name for p in built.parent.iterdir()] == ["small"]
+    marker = json.loads(after[".capsim-output"])
+    assert marker["kind"] == "report"
+    assert marker["files"] == sorted(n for n in after if n != ".capsim-output")
+
+
+def test_a_users_folder_that_looks_like_a_report_is_not_replaced(scenario_file, tmp_path,
+                                                                 capsys):
+    out = tmp_path / "mine"
+    (out / "data").mkdir(parents=True)
+    for name, text in {"index.html": "<p>my page</p>", "report.md": "# mine",
+                       "photo.jpg": "a photo", "data/customers.csv": "name\nAda\n"}.items():
+        (out / name).write_text(text)
+    before = files_of(out)
+    assert main(["report", str(scenario_file), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "not empty and not written by capsim" in err
+    assert files_of(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+
+
+def test_a_report_a_user_added_files_to_is_not_replaced(built, scenario_file, tmp_path,
+                                                        capsys):
+    out = tmp_path / "small"
+    shutil.copytree(built, out)
+    (out / "data" / "notes.txt").write_text("mine")
+    before = files_of(out)
+    assert main(["report", str(scenario_file), "--from", str(built), "--out", str(out)]) == 2
+    assert "capsim did not write (data/notes.txt)" in capsys.readouterr().err
+    assert files_of(out) == before
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077], ids=oct)
+def test_the_report_folder_follows_the_umask(built, scenario_file, tmp_path, umask):
+    out = tmp_path / "report"
+    old = os.umask(umask)
+    try:
+        report(load_scenario(scenario_file), out, from_dir=built)
+    finally:
+        os.umask(old)
+    for path in [out, *out.rglob("*")]:
+        expected = (0o777 if path.is_dir() else 0o666) & ~umask
+        assert path.stat().st_mode & 0o777 == expected, path
+
+
+def interrupt(calls: list, at: int, real=None):
+    """A stand-in that raises KeyboardInterrupt at its ``at``-th call (else calls ``real``)."""
+    def stand_in(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == at:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    return stand_in
+
+
+NOT_DRAWN = "(not drawn: the run was interrupted)"
+
+
+def test_ctrl_c_in_the_stress_tests_keeps_the_search(scenario_file, sized, tmp_path,
+                                                     monkeypatch, capsys):
+    monkeypatch.setattr("capsim.reporting.stress_test", interrupt([], 1))
+    out = tmp_path / "report"
+    assert main(["report", str(scenario_file), "--from", str(sized), "--out", str(out)]) == 130
+    assert "marked partial" in capsys.readouterr().err
+    assert (out / "data" / "curve.csv").read_bytes() == (sized / "curve.csv").read_bytes()
+    assert not (out / "data" / "stress").exists()
+    markdown = (out / "report.md").read_text()
+    assert "**Partial results:**" in markdown
+    assert "Not done: the stress tests and the figures." in markdown
+    assert "The stress tests were not run: the run was interrupted first." in markdown
+    assert markdown.count(NOT_DRAWN) == len(FIGURES) - 1  # no data for the stress figure
+    assert not (out / "figures").exists()
+
+
+def test_ctrl_c_after_some_stress_events_keeps_them(scenario_file, sized, tmp_path):
+    calls = []
+
+    def interrupt_in_the_second_event(done, total):  # baseline, flu, then outage
+        calls.append(done)
+        if calls.count(1) == 3:
+            raise KeyboardInterrupt
+
+    s = load_scenario(scenario_file)
+    result = report(s, tmp_path / "report", from_dir=sized, workers=1,
+                    progress=interrupt_in_the_second_event)
+    assert result.partial
+    stress = json.loads((result.path / "data/stress/summary.json").read_text())
+    assert stress["partial"] is True
+    assert [e["name"] for e in stress["events"]] == ["flu"]
+    markdown = (result.path / "report.md").read_text()
+    assert "Not done: some of the stress tests and the figures." in markdown
+    assert "Interrupted: the events not shown were not run." in markdown
+    # As the report says, --from this folder completes it without a new search.
+    again = report(s, tmp_path / "again", from_dir=result.path, workers=1)
+    assert not again.partial
+    stress = json.loads((again.path / "data/stress/summary.json").read_text())
+    assert [e["name"] for e in stress["events"]] == ["flu", "outage"]
+    assert (again.path / "data/curve.csv").read_bytes() == (sized / "curve.csv").read_bytes()
+
+
+def test_ctrl_c_while_the_search_is_written_keeps_it(built, scenario_file, tmp_path,
+                                                     monkeypatch):
+    from capsim.reporting import bundle
+
+    monkeypatch.setattr(bundle, "size_files", interrupt([], 1, bundle.size_files))
+    result = report(load_scenario(scenario_file), tmp_path / "report", workers=1)
+    assert result.partial
+    assert result.recommended == json.loads((built / "data/summary.json").read_text())[
+        "recommended"]
+    for name in ("curve.csv", "timeseries.csv", "daily.csv", "lead_time.csv",
+                 "on_hand_expected.csv"):
+        assert (result.path / "data" / name).read_bytes() == (built / "data" / name
+                                                               ).read_bytes(), name
+    markdown = (result.path / "report.md").read_text()
+    assert "Not done: the stress tests and the figures." in markdown
+
+
+def test_ctrl_c_in_the_figures_keeps_those_drawn(built, scenario_file, tmp_path,
+                                                 monkeypatch):
+    from capsim.reporting import figures
+
+    monkeypatch.setattr("capsim.reporting.draw", interrupt([], 3, figures.draw))
+    result = report(load_scenario(scenario_file), tmp_path / "report", from_dir=built)
+    assert result.partial
+    drawn = sorted(p.name for p in (result.path / "figures").iterdir())
+    assert drawn == sorted(f"{name}.{ext}" for name in list(FIGURES)[:2]
+                           for ext in ("png", "svg"))
+    markdown = (result.path / "report.md").read_text()
+    assert "Not done: the figures." in markdown
+    assert markdown.count(NOT_DRAWN) == len(FIGURES) - 2
+    page = Page((result.path / "index.html").read_text())
+    assert len(page.images) == 2
+
+
+def test_ctrl_c_while_the_pages_are_written_finishes_them_then_stops(built, scenario_file,
+                                                                     tmp_path, monkeypatch):
+    from capsim.reporting import render
+
+    monkeypatch.setattr("capsim.reporting.to_markdown", interrupt([], 1, render.to_markdown))
+    out = tmp_path / "report"
+    with pytest.raises(KeyboardInterrupt):
+        report(load_scenario(scenario_file), out, from_dir=built)
+    for name in ("index.html", "report.md", "command.txt", "data/curve.csv"):
+        assert (out / name).read_bytes() == (built / name).read_bytes(), name
+
+
+def test_a_second_ctrl_c_abandons_the_report_and_keeps_the_previous_one(
+        built, scenario_file, tmp_path, monkeypatch):
+    out = tmp_path / "small"
+    shutil.copytree(built, out)
+    before = files_of(out)
+    def every_time(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("capsim.reporting.to_html", every_time)
+    with pytest.raises(KeyboardInterrupt):
+        report(load_scenario(scenario_file), out, from_dir=built)
+    assert files_of(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["small"]
 
 
 @pytest.fixture

@@ -150,7 +150,8 @@ def test_size_cli_json_and_files(capsys, tmp_path):
     assert {"on_time_rate", "p_target_met", "utilization"} <= set(first["kpis"])
     assert set(first["kpis"]["on_time_rate"]) == {"mean", "ci_low", "ci_high", "ci_level"}
     assert sorted(p.name for p in out.iterdir()) == [
-        "curve.csv", "daily.csv", "lead_time.csv", "summary.json", "timeseries.csv"]
+        ".capsim-output", "curve.csv", "daily.csv", "lead_time.csv", "summary.json",
+        "timeseries.csv", "timing.json"]
     assert json.loads((out / "summary.json").read_text())["detail_roster"] == 11
     assert main(["size", str(path), "--target", "0.9"]) == 0
     table = capsys.readouterr().out

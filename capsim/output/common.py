@@ -1,8 +1,9 @@
-"""Shared by every rendering: JSON-safe values, atomic files, CSV text, number formats.
+"""Shared by every rendering: JSON-safe values, CSV and JSON text, number formats.
 
-Files are written to a temporary name in the target directory and renamed, so a
-reader never sees a half-written file. NaN becomes ``null`` in JSON and an empty
-cell in CSV.
+NaN becomes ``null`` in JSON and an empty cell in CSV. Files are written only through
+:mod:`capsim.output.folder` (a whole folder at a time, built aside and swapped in).
+Timings go to ``timing.json`` (:func:`timing_text`), never into the other files, so
+that the same scenario and seed give the same files byte for byte.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ import csv
 import io
 import json
 import math
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from capsim.errors import CapsimError
+TIMING = "timing.json"
 
 
 def json_ready(value: Any) -> Any:
@@ -34,16 +33,6 @@ def json_ready(value: Any) -> Any:
     return value
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def csv_text(header: Sequence[str], rows: list[list[Any]]) -> str:
     """CSV with a header row; NaN as an empty cell."""
     buffer = io.StringIO()
@@ -54,33 +43,21 @@ def csv_text(header: Sequence[str], rows: list[list[Any]]) -> str:
     return buffer.getvalue()
 
 
-def prepare_out_dir(out: Path) -> Path:
-    """Create the output directory (or accept an existing one); a clear error otherwise."""
-    if out.exists() and not out.is_dir():
-        raise CapsimError(f"--out {out}: exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CapsimError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
-    if not os.access(out, os.W_OK):
-        raise CapsimError(f"--out {out}: directory is not writable")
-    return out
-
-
-def write_files(out: Path, files: dict[str, str]) -> list[Path]:
-    """Write each named text into ``out`` atomically; return the paths."""
-    out = prepare_out_dir(out)
-    for name, text in files.items():
-        atomic_write(out / name, text)
-    return [out / name for name in files]
-
-
 def json_text(document: dict[str, Any]) -> str:
     """Indented, strict JSON (NaN and infinities as null)."""
     return json.dumps(json_ready(document), indent=2, allow_nan=False) + "\n"
 
 
+def reproducible(document: dict[str, Any]) -> dict[str, Any]:
+    """A summary for a file: without ``elapsed_seconds`` (that goes to ``timing.json``)."""
+    return {k: v for k, v in document.items() if k != "elapsed_seconds"}
+
+
+def timing_text(seconds: float) -> str:
+    """The contents of ``timing.json``: how long the computation took."""
+    return json_text({"elapsed_seconds": round(seconds, 3)})
+
+
 def percent(value: float, digits: int = 2) -> str:
     """A share as a percentage, '-' when undefined."""
     return "-" if value is None or math.isnan(value) else f"{100 * value:.{digits}f} %"
-

@@ -11,7 +11,15 @@ import numpy as np
 
 from capsim._version import __version__
 from capsim.metrics import DAILY_NAMES, KPI_NAMES, LEAD_TIME_BINS_PER_PROMISE, SERIES_NAMES
-from capsim.output.common import csv_text, json_ready, json_text, write_files
+from capsim.output.common import (
+    TIMING,
+    csv_text,
+    json_ready,
+    json_text,
+    reproducible,
+    timing_text,
+)
+from capsim.output.folder import write_folder
 from capsim.results import RunResult
 from capsim.scenario import WEEKDAY_NAMES, scenario_dict
 
@@ -103,17 +111,24 @@ def detail_files(result: RunResult) -> dict[str, str]:
             "lead_time.csv": lead_time_csv(result)}
 
 
-def write_run(result: RunResult, out: Path, command: Sequence[str]) -> list[Path]:
-    """Write summary.json, replications.csv and the detail files into ``out``.
+def run_files(result: RunResult, command: Sequence[str]) -> dict[str, str]:
+    """summary.json, replications.csv, the detail files and timing.json, as text.
 
     ``summary.json`` also holds the resolved scenario (every default filled in)
-    and the command line, so the run can be repeated exactly.
+    and the command line, so the run can be repeated exactly; how long it took is
+    in ``timing.json`` only.
     """
-    files = {"replications.csv": replications_csv(result), **detail_files(result)}
-    document = {**summary(result), "command": list(command),
+    files = {"replications.csv": replications_csv(result), **detail_files(result),
+             TIMING: timing_text(result.elapsed_seconds)}
+    document = {**reproducible(summary(result)), "command": list(command),
                 "resolved_scenario": scenario_dict(result.scenario),
                 "files": sorted([*files, "summary.json"])}
-    return write_files(out, {"summary.json": json_text(document), **files})
+    return {"summary.json": json_text(document), **files}
+
+
+def write_run(result: RunResult, out: Path, command: Sequence[str]) -> list[Path]:
+    """Write :func:`run_files` as the folder ``out`` (see :mod:`capsim.output.folder`)."""
+    return write_folder(out, "run", lambda: run_files(result, command))
 
 
 def _fmt(value: float, kpi: str) -> str:

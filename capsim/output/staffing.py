@@ -9,7 +9,16 @@ from typing import Any
 
 from capsim._version import __version__
 from capsim.metrics import KPI_NAMES
-from capsim.output.common import csv_text, json_ready, json_text, percent, write_files
+from capsim.output.common import (
+    TIMING,
+    csv_text,
+    json_ready,
+    json_text,
+    percent,
+    reproducible,
+    timing_text,
+)
+from capsim.output.folder import write_folder
 from capsim.output.run import detail_files
 from capsim.results import SMALLER_IS_BETTER
 from capsim.scenario import scenario_dict
@@ -84,17 +93,22 @@ def curve_csv(result: SizeResult) -> str:
     return csv_text(header, rows)
 
 
-def write_size(result: SizeResult, out: Path, command: Sequence[str]) -> list[Path]:
-    """Write summary.json (with the resolved scenario and command) and curve.csv.
+def size_files(result: SizeResult, command: Sequence[str]) -> dict[str, str]:
+    """summary.json (with the resolved scenario and command), curve.csv, timing.json.
 
     Also the :func:`detail_roster`'s timeseries.csv, daily.csv and lead_time.csv.
     """
-    document = {**size_summary(result), "command": list(command),
+    document = {**reproducible(size_summary(result)), "command": list(command),
                 "resolved_scenario": scenario_dict(result.scenario)}
     n = detail_roster(result)
     details = detail_files(result.evaluations[n]) if n is not None else {}
-    return write_files(out, {"summary.json": json_text(document), "curve.csv": curve_csv(result),
-                             **details})
+    return {"summary.json": json_text(document), "curve.csv": curve_csv(result), **details,
+            TIMING: timing_text(result.elapsed_seconds)}
+
+
+def write_size(result: SizeResult, out: Path, command: Sequence[str]) -> list[Path]:
+    """Write :func:`size_files` as the folder ``out`` (see :mod:`capsim.output.folder`)."""
+    return write_folder(out, "size", lambda: size_files(result, command))
 
 
 def _value(kpi: str, value: float) -> str:

@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from capsim._version import __version__
-from capsim.output.common import csv_text, json_ready, json_text, percent, write_files
+from capsim.output.common import (
+    TIMING,
+    csv_text,
+    json_ready,
+    json_text,
+    percent,
+    reproducible,
+    timing_text,
+)
+from capsim.output.folder import write_folder
 from capsim.scenario import scenario_dict
 from capsim.stress import AFTER_DAYS, StressOutcome, StressReport
 
@@ -67,12 +76,17 @@ def stress_csv(report: StressReport) -> str:
     return csv_text(header, rows)
 
 
-def write_stress(report: StressReport, out: Path, command: Sequence[str]) -> list[Path]:
-    """Write summary.json (with the resolved scenario and command) and stress.csv."""
-    document = {**stress_summary(report), "command": list(command),
+def stress_files(report: StressReport, command: Sequence[str]) -> dict[str, str]:
+    """summary.json (with the resolved scenario and command), stress.csv, timing.json."""
+    document = {**reproducible(stress_summary(report)), "command": list(command),
                 "resolved_scenario": scenario_dict(report.scenario)}
-    return write_files(out, {"summary.json": json_text(document),
-                             "stress.csv": stress_csv(report)})
+    return {"summary.json": json_text(document), "stress.csv": stress_csv(report),
+            TIMING: timing_text(report.elapsed_seconds)}
+
+
+def write_stress(report: StressReport, out: Path, command: Sequence[str]) -> list[Path]:
+    """Write :func:`stress_files` as the folder ``out`` (see :mod:`capsim.output.folder`)."""
+    return write_folder(out, "stress", lambda: stress_files(report, command))
 
 
 def _change(now: float, before: float) -> str:

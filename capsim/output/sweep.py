@@ -8,7 +8,16 @@ from typing import Any
 
 from capsim._version import __version__
 from capsim.metrics import KPI_NAMES
-from capsim.output.common import csv_text, json_ready, json_text, percent, write_files
+from capsim.output.common import (
+    TIMING,
+    csv_text,
+    json_ready,
+    json_text,
+    percent,
+    reproducible,
+    timing_text,
+)
+from capsim.output.folder import write_folder
 from capsim.scenario import scenario_dict
 from capsim.sweep import SweepResult
 
@@ -45,11 +54,17 @@ def sweep_csv(result: SweepResult) -> str:
     return csv_text(header, rows)
 
 
-def write_sweep(result: SweepResult, out: Path, command: Sequence[str]) -> list[Path]:
-    """Write summary.json (with the resolved base scenario and command) and sweep.csv."""
-    document = {**sweep_summary(result), "command": list(command),
+def sweep_files(result: SweepResult, command: Sequence[str]) -> dict[str, str]:
+    """summary.json (with the resolved base scenario and command), sweep.csv, timing.json."""
+    document = {**reproducible(sweep_summary(result)), "command": list(command),
                 "resolved_scenario": scenario_dict(result.scenario)}
-    return write_files(out, {"summary.json": json_text(document), "sweep.csv": sweep_csv(result)})
+    return {"summary.json": json_text(document), "sweep.csv": sweep_csv(result),
+            TIMING: timing_text(result.elapsed_seconds)}
+
+
+def write_sweep(result: SweepResult, out: Path, command: Sequence[str]) -> list[Path]:
+    """Write :func:`sweep_files` as the folder ``out`` (see :mod:`capsim.output.folder`)."""
+    return write_folder(out, "sweep", lambda: sweep_files(result, command))
 
 
 def format_sweep(result: SweepResult) -> str:

@@ -9,33 +9,38 @@ A report is a folder::
     scenario.toml       the scenario as simulated, every default written out
     inputs/             copies of the data files the scenario names, if any
     command.txt         the command that rebuilds the report from this folder
+    .capsim-output      capsim's marker: the folder is capsim's, and what it wrote
 
 The staffing search (plus the rule of thumb's roster, for comparison) and the
 scenario's stress tests run first, at the recommended roster; or their results are
 taken from a folder written earlier (``from_dir``). The data are written, read back,
-and everything shown is made from what was read. The folder is assembled under a
-temporary name beside ``out`` and renamed into place at the end: an interrupted or
-failed report leaves nothing half-written, and a previous report at ``out`` is
-replaced whole.
+and everything shown is made from what was read. The folder is built beside ``out``
+and swapped in whole at the end (:mod:`capsim.output.folder`): a failed report
+leaves nothing half-written, and ``out`` is replaced only if capsim wrote it.
+
+Ctrl-C during the search gives a report of the rosters evaluated. After the search,
+it stops what is computing (the stress tests keep the events that completed; the
+figures not yet drawn are left out) and the report of what completed is written,
+marked partial. A Ctrl-C while files are written lets the writing finish; a second
+one abandons the report (``out`` is then left as it was).
 """
 
 from __future__ import annotations
 
 import shlex
 import shutil
-import tempfile
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from capsim.analytic import rough_cut
 from capsim.errors import CapsimError
-from capsim.output.common import atomic_write
-from capsim.output.stress import write_stress
+from capsim.output.folder import Workspace, finish_despite_ctrl_c
+from capsim.output.stress import stress_files
 from capsim.reporting import bundle as data
 from capsim.reporting.blocks import Paragraph, plain
-from capsim.reporting.figures import draw_all
+from capsim.reporting.figures import Drawn, available, draw
 from capsim.reporting.render import to_html, to_markdown
 from capsim.reporting.sections import document, reproduce_command, title
 from capsim.reporting.summary import executive_summary
@@ -47,9 +52,7 @@ from capsim.scenario import (
     with_overrides,
 )
 from capsim.staffing import size_staff
-from capsim.stress import stress_test
-
-MARKERS = ("index.html", "report.md", "data")
+from capsim.stress import StressReport, stress_test
 
 
 @dataclass(frozen=True)
@@ -65,32 +68,6 @@ class ReportResult:
     def index(self) -> Path:
         """The HTML page."""
         return self.path / "index.html"
-
-
-def _workspace(out: Path) -> Path:
-    """Check ``out`` and make the temporary folder beside it (before any simulation)."""
-    if out.exists() and not out.is_dir():
-        raise CapsimError(f"--out {out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not all((out / m).exists() for m in MARKERS):
-        raise CapsimError(f"--out {out}: a directory that is not empty and holds no capsim "
-                          "report; give a new or empty directory (capsim replaces only its "
-                          "own reports)")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    except OSError as exc:
-        raise CapsimError(f"--out {out}: cannot write there ({exc.strerror})") from None
-
-
-def _install(work: Path, out: Path) -> None:
-    """Move the finished folder into place, replacing a previous report whole."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-        out.rename(old / "report")
-    work.rename(out)
-    if old is not None:
-        shutil.rmtree(old)
 
 
 def _check_reuse(scenario: Scenario, summary: dict[str, Any], source: Path,
@@ -114,26 +91,30 @@ def _check_reuse(scenario: Scenario, summary: dict[str, Any], source: Path,
                           f"not {summary['kpi']}")
 
 
-def _copy_data(source: Path, target: Path) -> None:
-    target.mkdir()
-    for name in (*data.REQUIRED, *data.DETAILS):
-        if (source / name).is_file():
-            shutil.copy2(source / name, target / name)
+def _copy_data(scenario: Scenario, source: Path, work: Workspace) -> None:
+    """Copy results written earlier into the data folder (files that follow the umask)."""
+    names = [*data.REQUIRED, *data.DETAILS]
     if (source / data.STRESS / "summary.json").is_file():
-        shutil.copytree(source / data.STRESS, target / data.STRESS)
+        names += [f"{data.STRESS}/{name}" for name in data.STRESS_FILES]
+    for name in names:
+        if (source / name).is_file():
+            (work.path / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source / name, work.path / "data" / name)
+    _expected_on_hand(scenario, work)
 
 
-def _data_files(scenario: Scenario, work: Path) -> dict[str, str]:
-    """Copy the data files the scenario names into ``inputs/``; their new paths."""
+def _inputs(scenario: Scenario) -> dict[str, str]:
+    """Where the copies of the data files the scenario names go in the report."""
     named = data_files(scenario)
-    files = {}
+    return {name: f"inputs/{i}-{Path(name).name}" if len(named) > 1 else
+            f"inputs/{Path(name).name}" for i, name in enumerate(named)}
+
+
+def _copy_inputs(scenario: Scenario, copies: dict[str, str], work: Workspace) -> None:
     base = scenario.base_dir or Path.cwd()
-    for i, name in enumerate(named):
-        copy = f"inputs/{i}-{Path(name).name}" if len(named) > 1 else f"inputs/{Path(name).name}"
-        (work / "inputs").mkdir(exist_ok=True)
-        shutil.copy2(base / name, work / copy)
-        files[name] = copy
-    return files
+    for name, copy in copies.items():
+        (work.path / copy).parent.mkdir(exist_ok=True)
+        shutil.copyfile(base / name, work.path / copy)
 
 
 def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None = None,
@@ -150,7 +131,7 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     scenario : Scenario
         The operation (its ``[[stress]]`` events are the stress tests).
     out : path
-        The report folder: new, empty, or a previous report (replaced).
+        The report folder: new, empty, or one capsim wrote (replaced whole).
     from_dir : path, optional
         Reuse results written earlier: a report's folder or what ``capsim size --out``
         wrote (stress tests from its ``stress/`` if there, else run). They must come
@@ -167,14 +148,21 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     Returns
     -------
     ReportResult
-        ``partial`` when Ctrl-C stopped the simulation: the report shows what completed.
+        ``partial`` when Ctrl-C stopped the search, the stress tests or the figures:
+        the report shows what completed (see the module docstring).
+
+    Raises
+    ------
+    CapsimError
+        If ``out`` is a file, a folder capsim did not write (or holding files it did
+        not write), or not writable; checked before anything runs.
+    KeyboardInterrupt
+        After the report was written whole, if Ctrl-C came while it was written.
     """
     out = Path(out)
-    work = _workspace(out)
     options = {"workers": workers, "engine": engine, "executor": executor,
                "scheduler": scheduler, "ci_level": ci_level, "progress": progress}
-    folder = work / "data"
-    try:
+    with Workspace(out, "report") as work:  # refuses a bad --out before any simulation
         if from_dir is not None:
             source = data.find_data(Path(from_dir))
             summary = data.read_json(source / "summary.json")
@@ -185,8 +173,7 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
                 "confidence": confidence if summary.get("criterion") == "chance" else None,
                 "seed": seed, "replications": replications,
                 "max_replications": max_replications})
-            _copy_data(source, folder)
-            _expected_on_hand(scenario, folder)
+            _, stopped = finish_despite_ctrl_c(lambda: _copy_data(scenario, source, work))
         else:
             size = size_staff(scenario, target, criterion=criterion or "mean",
                               confidence=0.9 if confidence is None else confidence,
@@ -194,35 +181,60 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
                               seed=seed, maximum=maximum,
                               also=[rough_cut(scenario).rule_of_thumb], **options)
             argv = command or ["capsim", "report", str(scenario.source), "--out", str(out)]
-            data.write_data(folder, size, argv)
-            summary = data.read_json(folder / "summary.json")
-        partial = bool(summary["partial"]) or _stress(scenario, summary, folder, options)
-        return _render(scenario, folder, work, out, partial)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+            _, stopped = finish_despite_ctrl_c(
+                lambda: work.write(data.size_data(size, argv), "data"))
+            summary = data.read_json(work.path / "data" / "summary.json")
+        missing: list[str] = []
+        if _needs_stress(scenario, summary, work.path / "data"):
+            written, stopped = ((False, True) if stopped else
+                                _stress(scenario, summary, work, options))
+            if not written:
+                missing.append("the stress tests")
+        result, interrupted = _render(scenario, work, out, stopped, missing)
+        work.commit()
+    if interrupted:  # while the last files were written: they were, and the report is whole
+        raise KeyboardInterrupt
+    return result
 
 
-def _expected_on_hand(scenario: Scenario, folder: Path) -> None:
+def _expected_on_hand(scenario: Scenario, work: Workspace) -> None:
     """Results from capsim size --out lack the analytic on-hand expectation: add it."""
+    folder = work.path / "data"
     if (folder / "daily.csv").is_file() and not (folder / "on_hand_expected.csv").is_file():
         scheduled = data.read_table(folder / "daily.csv")["scheduled_mean"]
-        atomic_write(folder / "on_hand_expected.csv",
-                     data.expected_on_hand_csv(scenario, scheduled))
+        work.write({"on_hand_expected.csv": data.expected_on_hand_csv(scenario, scheduled)},
+                   "data")
 
 
-def _stress(scenario: Scenario, summary: dict[str, Any], folder: Path,
-            options: dict[str, Any]) -> bool:
-    """Run the stress tests at the recommended roster unless done; True if interrupted."""
-    roster = summary["recommended"]
-    if (not scenario.stress or roster is None or summary["partial"]
-            or (folder / data.STRESS / "summary.json").is_file()):
-        return False
-    at = with_overrides(scenario, [f"workforce.roster={roster}"])
-    result = stress_test(at, replications=summary["replications"], seed=summary["seed"],
-                         **options)
-    write_stress(result, folder / data.STRESS, summary.get("command", []))
-    return result.partial
+def _stress_partial(folder: Path) -> bool:
+    path = folder / data.STRESS / "summary.json"
+    return path.is_file() and bool(data.read_json(path).get("partial"))
+
+
+def _needs_stress(scenario: Scenario, summary: dict[str, Any], folder: Path) -> bool:
+    """Stress tests to run: the scenario has some, a roster was recommended, none done."""
+    done = (folder / data.STRESS / "summary.json").is_file() and not _stress_partial(folder)
+    return (bool(scenario.stress) and summary["recommended"] is not None
+            and not summary["partial"] and not done)
+
+
+def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
+            options: dict[str, Any]) -> tuple[bool, bool]:
+    """Run the stress tests at the recommended roster and write them.
+
+    Returns whether they were written and whether Ctrl-C came. A Ctrl-C inside the
+    runs leaves the events that completed, written and marked partial; one that escapes
+    ``stress_test`` (while its workers start, say) leaves nothing to write.
+    """
+    at = with_overrides(scenario, [f"workforce.roster={summary['recommended']}"])
+    try:
+        result: StressReport = stress_test(at, replications=summary["replications"],
+                                           seed=summary["seed"], **options)
+    except KeyboardInterrupt:
+        return False, True
+    _, again = finish_despite_ctrl_c(lambda: work.write(
+        stress_files(result, summary.get("command", [])), f"data/{data.STRESS}"))
+    return True, again or result.partial
 
 
 def _wrap(words: str) -> str:
@@ -231,25 +243,47 @@ def _wrap(words: str) -> str:
                          88).replace("\u00a0", " ")
 
 
-def _render(scenario: Scenario, folder: Path, work: Path, out: Path,
-            partial: bool) -> ReportResult:
-    b = data.load_bundle(folder, scenario)
-    drawn = {d.name: d for d in draw_all(b, work / "figures")}
+def _draw(b: data.Bundle, stopped: bool) -> dict[str, Drawn]:
+    """The figures, one by one; none after a Ctrl-C (those drawn are kept)."""
+    drawn: dict[str, Drawn] = {}
+    if not stopped:
+        try:
+            for name in available(b):
+                drawn[name] = draw(b, name)
+        except KeyboardInterrupt:
+            pass
+    return drawn
+
+
+def _render(scenario: Scenario, work: Workspace, out: Path, stopped: bool,
+            missing: list[str]) -> tuple[ReportResult, bool]:
+    """Draw, render and write the pages; the result, and whether Ctrl-C came while writing."""
+    b = data.load_bundle(work.path / "data", scenario)
+    drawn = _draw(b, stopped)
+    not_drawn = frozenset(available(b)) - set(drawn)
+    b = replace(b, missing=(*missing, *(["the figures"] if not_drawn else [])))
     blocks = document(b)
     s = b.summary
     subtitle = (f"{scenario.description + ' · ' if scenario.description else ''}"
                 f"target {s['target'] * 100:g} % on time · seed {s['seed']} · "
-                f"capsim {s['capsim_version']}" + (" · PARTIAL RESULTS" if partial else ""))
-    files = _data_files(scenario, work)
+                f"capsim {s['capsim_version']}" + (" · PARTIAL RESULTS" if b.partial else ""))
+    copies = _inputs(scenario)
     header = (f"{scenario.name}: the scenario as simulated for this report, every default "
               "written out.\nRebuild the report: " + shlex.join(reproduce_command(s)))
-    texts = {"index.html": to_html(title(b), subtitle, blocks, drawn),
-             "report.md": to_markdown(title(b), subtitle, blocks, drawn),
-             "scenario.toml": scenario_toml(scenario, header, files),
-             "command.txt": shlex.join(reproduce_command(s)) + "\n"}
-    for name, content in texts.items():
-        atomic_write(work / name, content)
-    _install(work, out)
+
+    def write() -> None:
+        files: dict[str, str | bytes] = {
+            "index.html": to_html(title(b), subtitle, blocks, drawn, not_drawn),
+            "report.md": to_markdown(title(b), subtitle, blocks, drawn, not_drawn),
+            "scenario.toml": scenario_toml(scenario, header, copies),
+            "command.txt": shlex.join(reproduce_command(s)) + "\n"}
+        for d in drawn.values():
+            files |= {f"figures/{d.name}.png": d.png, f"figures/{d.name}.svg": d.svg}
+        work.write(files)
+        _copy_inputs(scenario, copies, work)
+
+    _, interrupted = finish_despite_ctrl_c(write)
     words = "\n\n".join(_wrap(plain(block.parts)) for block in executive_summary(b)
                          if isinstance(block, Paragraph))
-    return ReportResult(out, s["recommended"], partial, f"{title(b)}\n\n{words}")
+    result = ReportResult(out, s["recommended"], b.partial, f"{title(b)}\n\n{words}")
+    return result, interrupted

@@ -2,11 +2,12 @@
 
 A report's ``data/`` folder holds what ``capsim size --out`` writes (``summary.json``,
 ``curve.csv``, and the recommended roster's ``timeseries.csv``, ``daily.csv`` and
-``lead_time.csv``), ``on_hand_expected.csv`` (the analytic expectation of technicians
-on hand per day), and, when the scenario has stress events, ``stress/`` with what
-``capsim stress --out`` writes (``summary.json``, ``stress.csv``). Figures, tables and
-sentences are made from a :class:`Bundle` read from those files only, so every number
-a report shows can be found in its data.
+``lead_time.csv``; how long the search took in ``timing.json``),
+``on_hand_expected.csv`` (the analytic expectation of technicians on hand per day),
+and, when the scenario has stress events, ``stress/`` with what ``capsim stress
+--out`` writes (``summary.json``, ``stress.csv``, ``timing.json``). Figures, tables
+and sentences are made from a :class:`Bundle` read from those files only, so every
+number a report shows can be found in its data.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import csv
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +24,16 @@ import numpy as np
 
 from capsim.analytic.rough_cut import presence_on
 from capsim.errors import CapsimError
-from capsim.output.common import csv_text, write_files
-from capsim.output.staffing import detail_roster, write_size
+from capsim.output.common import TIMING, csv_text
+from capsim.output.staffing import detail_roster, size_files
 from capsim.scenario import Scenario
 from capsim.staffing import SizeResult
 
 #: Files every data folder has (the detail files exist when a roster was evaluated).
 REQUIRED = ("summary.json", "curve.csv")
-DETAILS = ("timeseries.csv", "daily.csv", "lead_time.csv", "on_hand_expected.csv")
+DETAILS = ("timeseries.csv", "daily.csv", "lead_time.csv", "on_hand_expected.csv", TIMING)
 STRESS = "stress"
+STRESS_FILES = ("summary.json", "stress.csv", TIMING)
 
 
 class Table:
@@ -87,6 +89,14 @@ class Bundle:
     expected: Table | None
     stress: dict[str, Any] | None
     stress_table: Table | None
+    #: What a Ctrl-C after the search left undone ("the stress tests", "the figures").
+    missing: tuple[str, ...] = field(default=())
+
+    @property
+    def partial(self) -> bool:
+        """Whether anything was cut short: the search, the stress tests, or what follows."""
+        return (bool(self.summary.get("partial")) or bool(self.missing)
+                or bool(self.stress is not None and self.stress.get("partial")))
 
     @property
     def roster(self) -> int | None:
@@ -113,14 +123,14 @@ def expected_on_hand_csv(scenario: Scenario, daily_scheduled: np.ndarray) -> str
     return csv_text(["day", "scheduled", "presence", "expected_on_hand"], rows)
 
 
-def write_data(directory: Path, size: SizeResult, command: Sequence[str]) -> None:
-    """Write a report's data folder from a fresh staffing search."""
-    write_size(size, directory, command)
+def size_data(size: SizeResult, command: Sequence[str]) -> dict[str, str]:
+    """The files of a report's data folder from a fresh staffing search, as text."""
+    files = size_files(size, command)
     roster = detail_roster(size)
     if roster is not None:
         scheduled = size.evaluations[roster].daily("scheduled").mean(axis=0)
-        write_files(directory, {"on_hand_expected.csv":
-                                expected_on_hand_csv(size.scenario, scheduled)})
+        files["on_hand_expected.csv"] = expected_on_hand_csv(size.scenario, scheduled)
+    return files
 
 
 def read_json(path: Path) -> dict[str, Any]:

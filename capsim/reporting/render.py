@@ -83,7 +83,13 @@ def _table_html(table: Table) -> str:
             f"<tbody>\n{rows}</tbody></table></div>")
 
 
-def _block_html(block: Block, figures: dict[str, Drawn]) -> str:
+def _absent(name: str, not_drawn: frozenset[str]) -> str:
+    """Why a figure is not there."""
+    return ("not drawn: the run was interrupted" if name in not_drawn
+            else "no data for this figure")
+
+
+def _block_html(block: Block, figures: dict[str, Drawn], not_drawn: frozenset[str]) -> str:
     if isinstance(block, Heading):
         return f'<h{block.level} id="{block.anchor}">{html.escape(block.title)}</h{block.level}>'
     if isinstance(block, Paragraph):
@@ -98,7 +104,8 @@ def _block_html(block: Block, figures: dict[str, Drawn]) -> str:
     if isinstance(block, Figure):
         drawn = figures.get(block.name)
         if drawn is None:
-            return f"<p><em>{html.escape(block.caption)} (no data for this figure)</em></p>"
+            return (f"<p><em>{html.escape(block.caption)} "
+                    f"({_absent(block.name, not_drawn)})</em></p>")
         data = base64.b64encode(drawn.png).decode("ascii")
         width, height = _png_size(drawn.png)
         return (f'<figure id="figure-{block.name}"><img src="data:image/png;base64,{data}" '
@@ -112,11 +119,12 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-def to_html(title: str, subtitle: str, blocks: list[Block], figures: dict[str, Drawn]) -> str:
-    """One self-contained page."""
+def to_html(title: str, subtitle: str, blocks: list[Block], figures: dict[str, Drawn],
+            not_drawn: frozenset[str] = frozenset()) -> str:
+    """One self-contained page (``not_drawn``: figures a Ctrl-C left out)."""
     toc = "".join(f'<li><a href="#{b.anchor}">{html.escape(b.title.split(". ", 1)[-1])}</a></li>'
                   for b in blocks if isinstance(b, Heading) and b.level == 2)
-    body = "\n".join(_block_html(b, figures) for b in blocks)
+    body = "\n".join(_block_html(b, figures, not_drawn) for b in blocks)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
@@ -146,7 +154,7 @@ def _escape_md(text: str) -> str:
     return text
 
 
-def _block_md(block: Block, figures: dict[str, Drawn]) -> str:
+def _block_md(block: Block, figures: dict[str, Drawn], not_drawn: frozenset[str]) -> str:
     if isinstance(block, Heading):
         return f"{'#' * block.level} {block.title}"
     if isinstance(block, Paragraph):
@@ -165,16 +173,16 @@ def _block_md(block: Block, figures: dict[str, Drawn]) -> str:
     if isinstance(block, Figure):
         drawn = figures.get(block.name)
         if drawn is None:
-            return f"*{_escape_md(block.caption)} (no data for this figure)*"
+            return f"*{_escape_md(block.caption)} ({_absent(block.name, not_drawn)})*"
         return (f"![{_escape_md(drawn.alt)}](figures/{block.name}.png)\n\n"
                 f"*{_escape_md(block.caption)}* ([SVG](figures/{block.name}.svg))")
     raise TypeError(f"unknown block {block!r}")
 
 
-def to_markdown(title: str, subtitle: str, blocks: list[Block],
-                figures: dict[str, Drawn]) -> str:
+def to_markdown(title: str, subtitle: str, blocks: list[Block], figures: dict[str, Drawn],
+                not_drawn: frozenset[str] = frozenset()) -> str:
     """The report as GitHub-flavoured Markdown, figures as files."""
     parts = [f"# {_escape_md(title)}", _escape_md(subtitle)]
-    parts += [_block_md(b, figures) for b in blocks]
+    parts += [_block_md(b, figures, not_drawn) for b in blocks]
     return "\n\n".join(parts) + "\n"
 

@@ -115,8 +115,7 @@ def _stress(f: Facts) -> list[Block]:
     blocks: list[Block] = [Heading(2, "8. Stress tests: what breaks the plan", "stress")]
     b = f.b
     if b.stress is None:
-        return [*blocks, Paragraph(text("The scenario defines no stress events ([[stress]] "
-                                        "in the scenario file), so none were run."))]
+        return [*blocks, Paragraph(text(_no_stress(b)))]
     blocks.append(Paragraph(text(
         "Each event runs on the same simulated seasons as the baseline without it, at ",
         f.stress("roster", "int"), " technicians and ", f.stress("replications", "int"),
@@ -141,7 +140,23 @@ def _stress(f: Facts) -> list[Block]:
                         tuple(rows), (False, False, True, True, True, True)))
     blocks.append(Paragraph(text("Without any event the season's on-time rate is ",
                                  f.stress("baseline.season_on_time.mean", "pct1"), ".")))
+    if b.stress.get("partial"):
+        blocks.append(Paragraph(text("Interrupted: the events not shown were not run.")))
     return blocks
+
+
+def _no_stress(b: Bundle) -> str:
+    """Why a report has no stress tests."""
+    if not b.scenario.stress:
+        return ("The scenario defines no stress events ([[stress]] in the scenario file), "
+                "so none were run.")
+    if "the stress tests" in b.missing:
+        return "The stress tests were not run: the run was interrupted first."
+    if b.summary.get("partial"):
+        return ("The stress tests were not run: the staffing search was interrupted before "
+                "it recommended a roster.")
+    return ("The stress tests were not run: they run at the recommended roster, and no "
+            "roster evaluated meets the target.")
 
 
 def _analytic(f: Facts) -> list[Block]:

@@ -7,6 +7,7 @@ from typing import Any
 from capsim.analytic.staffing import RuleOfThumb
 from capsim.reporting.blocks import (
     Block,
+    Code,
     Fact,
     Heading,
     Paragraph,
@@ -145,13 +146,27 @@ def _worst_stress(f: Facts) -> Paragraph | None:
                           ".", *cleared))
 
 
+def _partial(b: Bundle) -> Paragraph:
+    """What a Ctrl-C cut short, and how to complete it."""
+    words = text(Strong("Partial results:"), " the run was interrupted; what completed is "
+                 "shown.")
+    undone = [*b.missing]
+    if b.stress is not None and b.stress.get("partial"):
+        undone.insert(0, "some of the stress tests")
+    if undone:
+        words += text(f" Not done: {' and '.join(undone)}.")
+    if not b.summary.get("partial"):
+        words += text(" ", Code("capsim report --from"), " this folder completes it without "
+                      "repeating the staffing search.")
+    return Paragraph(words)
+
+
 def executive_summary(b: Bundle) -> list[Block]:
     """Section 1: the recommendation, its confidence, the rule of thumb, the worst stress."""
     f = Facts(b)
     blocks: list[Block] = [Heading(2, "1. Executive summary", "summary")]
-    if b.summary.get("partial"):
-        blocks.append(Paragraph(text(Strong("Partial results:"), " the run was interrupted; "
-                                     "what completed is shown.")))
+    if b.partial:
+        blocks.append(_partial(b))
     if b.summary["recommended"] is not None:
         blocks += _answer(f)
     elif b.roster is not None:
