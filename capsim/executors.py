@@ -174,9 +174,12 @@ class DaskCluster(_Closing):
         self._cluster: Any = None
         try:
             if address is None:
+                # No fixed port: the scheduler's HTTP endpoint starts even without a
+                # dashboard, on 8787 unless given another address (":0": a free one)
                 self._cluster = distributed.LocalCluster(
                     n_workers=workers or cpu_count(), threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None)
+                    host="127.0.0.1", scheduler_port=0, dashboard_address="127.0.0.1:0",
+                    scheduler_kwargs={"dashboard": False})
                 address = self._cluster.scheduler_address
             self._client = distributed.Client(address, timeout="20s")
         except OSError as exc:
