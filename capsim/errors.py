@@ -3,7 +3,8 @@
 This module owns the exception types and their wording. Every error a user can
 cause (a bad scenario file, a bad ``--set``, a bad argument) is a
 :class:`CapsimError`; the CLI prints it as one message and exits with status 2.
-Anything else reaching the CLI is a bug in capsim.
+Anything else reaching the CLI, a plain ``ValueError`` included, is a bug in capsim:
+the CLI calls it an internal error (exit status 1, the traceback with ``--debug``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ from dataclasses import dataclass
 
 class CapsimError(Exception):
     """An error caused by the user's input; the CLI prints it and exits with status 2."""
+
+
+class ArgumentError(CapsimError, ValueError):
+    """A bad argument to a capsim function, e.g. ``replications=0`` or an unknown KPI.
+
+    Also a ``ValueError``, so that code calling the Python API can catch it as one.
+    """
 
 
 @dataclass(frozen=True)

@@ -11,24 +11,35 @@ parent, the same behaviour on every platform, and no ``fork()`` of a process tha
 already runs threads (numpy's BLAS starts some). Like every spawn-based pool it
 re-imports the calling script in each worker, so a script that calls
 :func:`capsim.run` must do so under ``if __name__ == "__main__":``; without the
-guard the workers cannot start and capsim says so instead of hanging. Workers
-ignore Ctrl-C: the parent decides what to keep.
+guard the workers cannot start and capsim says so instead of hanging.
+
+Stopping: workers ignore Ctrl-C (the parent decides what to keep). When the parent
+stops early (Ctrl-C, SIGTERM, or any exception while results are awaited), it does
+not wait for the tasks in flight: it cancels those not started and terminates the
+workers, so they do not hold on to the CPUs or to the output pipes they share with
+it. A worker whose parent dies (even by SIGKILL) exits at once: a thread in each
+worker waits on :func:`multiprocessing.parent_process`'s sentinel.
 
 Dask (``pip install "capsim[dask]"``): ``DaskCluster(address)`` connects to a
-running scheduler; without an address it starts a local cluster on loopback.
+running scheduler; without an address it starts a local cluster on loopback, every
+port (scheduler, workers, the scheduler's HTTP endpoint) chosen free by the system.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, Self, TypeVar
 
-from capsim.errors import CapsimError
+from capsim import interrupts
+from capsim.errors import ArgumentError, CapsimError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,8 +88,24 @@ class InProcess(_Closing):
             yield fn(task)
 
 
-def _ignore_sigint() -> None:
+#: Seconds a terminated worker is given to exit before it is killed.
+TERMINATE_SECONDS = 5.0
+
+
+def _exit_with_parent() -> None:
+    """Exit this worker the moment its parent process ends."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    multiprocessing.connection.wait([parent.sentinel])
+    os._exit(1)
+
+
+def _start_worker() -> None:
+    """Initializer of each local worker: ignore Ctrl-C, die with the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, name="capsim-parent-watch",
+                     daemon=True).start()
 
 
 def _first_done(running: set[Any]) -> set[Any]:
@@ -87,12 +114,14 @@ def _first_done(running: set[Any]) -> set[Any]:
 
 def _bounded(submit: Callable[[T], Any], tasks: Iterable[T], in_flight: int,
              first_done: Callable[[set[Any]], set[Any]] = _first_done,
-             broken: type[BaseException] | tuple[()] = ()) -> Generator[R, None, None]:
+             broken: type[BaseException] | tuple[()] = (),
+             abandon: Callable[[], None] = lambda: None) -> Generator[R, None, None]:
     """Keep at most ``in_flight`` tasks submitted; yield results as they complete.
 
     ``first_done`` waits until at least one of the running futures is done and
-    returns those that are. If the consumer stops early, tasks not yet started are
-    cancelled.
+    returns those that are. If the consumer stops early (or an exception, Ctrl-C
+    included, ends the wait), tasks not yet started are cancelled and ``abandon`` is
+    called to stop those running.
     """
     pending: Iterator[T] = iter(tasks)
     running: set[Any] = set()
@@ -112,10 +141,20 @@ def _bounded(submit: Callable[[T], Any], tasks: Iterable[T], in_flight: int,
                 yield future.result()
             refill()
     except broken:
+        if interrupts.requested() is not None:  # the workers got the signal too
+            raise KeyboardInterrupt from None
         raise CapsimError(GUARD_HINT) from None
     finally:
         for future in running:
             future.cancel()
+        if any(not future.done() for future in running):
+            abandon()
+
+
+def _signal_all(processes: list[Any], how: str) -> None:
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError, ValueError):  # gone, or closed
+            getattr(process, how)()
 
 
 class ProcessPool(_Closing):
@@ -129,7 +168,7 @@ class ProcessPool(_Closing):
 
     def __init__(self, workers: int):
         if workers < 1:
-            raise ValueError(f"workers must be >= 1, got {workers}")
+            raise ArgumentError(f"workers must be >= 1, got {workers}")
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
 
@@ -141,10 +180,26 @@ class ProcessPool(_Closing):
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_sigint)
+                initializer=_start_worker)
         pool = self._pool
         return _bounded(lambda task: pool.submit(fn, task), tasks, 2 * self.workers,
-                        broken=BrokenProcessPool)
+                        broken=BrokenProcessPool, abandon=self.terminate)
+
+    def terminate(self) -> None:
+        """Stop the workers now, without waiting for their tasks; the next use starts anew.
+
+        Python 3.14 has ``ProcessPoolExecutor.terminate_workers()``; before it, this does
+        the same through the executor's ``_processes`` (its processes by pid).
+        """
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)  # its manager thread reaps them
+        _signal_all(processes, "terminate")
+        exited = multiprocessing.connection.wait([p.sentinel for p in processes],
+                                                 TERMINATE_SECONDS)
+        _signal_all([p for p in processes if p.sentinel not in exited], "kill")
 
     def close(self) -> None:
         """Stop the workers (tasks already running finish first)."""
@@ -174,9 +229,12 @@ class DaskCluster(_Closing):
         self._cluster: Any = None
         try:
             if address is None:
+                # No fixed port: the scheduler's HTTP endpoint starts even without a
+                # dashboard, on 8787 unless given another address (":0": a free one)
                 self._cluster = distributed.LocalCluster(
                     n_workers=workers or cpu_count(), threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None)
+                    host="127.0.0.1", scheduler_port=0, dashboard_address="127.0.0.1:0",
+                    scheduler_kwargs={"dashboard": False})
                 address = self._cluster.scheduler_address
             self._client = distributed.Client(address, timeout="20s")
         except OSError as exc:

@@ -9,7 +9,10 @@ the executor or the number of workers.
 A :class:`Runner` owns one executor for its whole life, so that a staffing search
 evaluating many rosters starts its workers once. Runs can be sequential: add
 replications in batches until the confidence half-width of a KPI is small enough.
-Ctrl-C stops a run and keeps the completed replications, marked ``interrupted``.
+Ctrl-C (and, under :func:`capsim.interrupts.handling_signals`, SIGTERM) stops a run
+and keeps the completed replications, marked ``interrupted``; with a stop already
+requested, a run returns at once with none. The workers stop without finishing their
+tasks (see :mod:`capsim.executors`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Self
 
-from capsim import engines
+from capsim import engines, interrupts
+from capsim.errors import ArgumentError
 from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, ProcessPool, cpu_count
 from capsim.metrics import KPI_NAMES, ReplicationSummary, summarize_many
 from capsim.results import RunResult, StoppedBy
@@ -31,6 +35,11 @@ from capsim.scenario import Scenario
 from capsim.stats import mean_interval, needed_replications, skewness
 
 Progress = Callable[[int, int], None]
+#: What a ``progress`` argument may be besides a callable (see :func:`progress_callback`).
+PROGRESS_CHOICES = (None, True, False, "auto", "bar", "lines", "none")
+ProgressOption = bool | str | Progress | None
+#: Seconds between two progress lines (``progress="lines"``).
+LINE_SECONDS = 1.0
 #: With ``workers=None``, work expected to take longer than this many seconds in one
 #: process goes to a process pool.
 POOL_THRESHOLD_SECONDS = 3.0
@@ -77,21 +86,60 @@ def _chunks(indices: list[int], workers: int, seconds_each: float) -> list[list[
     return [indices[i:i + size] for i in range(0, len(indices), size)]
 
 
-def progress_callback(progress: bool | Progress | None, total: int, unit: str = "rep"
-                      ) -> tuple[Progress, Callable[[], None]]:
+class _Lines:
+    """Progress as lines on stderr, for a log or a pipe.
+
+    The first update at once, then one per :data:`LINE_SECONDS` at most, and the last
+    state on close.
+    """
+
+    def __init__(self, label: str, total: int):
+        self.head = f"capsim: {label}: " if label else "capsim: "
+        self.total, self.done, self.shown, self.last = total, 0, -1, -math.inf
+
+    def update(self, done: int, _total: int) -> None:
+        self.done = done
+        if time.monotonic() - self.last >= LINE_SECONDS:
+            self._show()
+
+    def _show(self) -> None:
+        self.shown, self.last = self.done, time.monotonic()
+        print(f"{self.head}{self.done} of {self.total} replications", file=sys.stderr,
+              flush=True)
+
+    def close(self) -> None:
+        if self.done != self.shown:
+            self._show()
+
+
+def progress_callback(progress: ProgressOption, total: int, unit: str = "rep", *,
+                      label: str = "") -> tuple[Progress, Callable[[], None]]:
     """Turn a ``progress`` argument into a callback and a closer.
 
-    None shows a bar on stderr when it is a terminal; True always; False never; a
-    callable is called as ``progress(done, total)``.
+    ``"auto"`` or None shows a bar on stderr when it is a terminal; ``"bar"`` or True
+    always; ``"lines"`` prints ``capsim: LABEL: DONE of TOTAL replications`` lines
+    (the first at once, then at most one a second, and the last); ``"none"`` or False
+    nothing; a callable is called as ``progress(done, total)``. ``label`` says what is
+    being run (e.g. which roster, and how far the whole search is).
     """
     if callable(progress):
         return progress, lambda: None
-    show = sys.stderr.isatty() if progress is None else progress
-    if not show:
+    if progress not in PROGRESS_CHOICES:
+        raise ArgumentError(f"progress must be a callable or one of "
+                            f"{', '.join(map(repr, PROGRESS_CHOICES))}, got {progress!r}")
+    mode = progress if isinstance(progress, str) else {None: "auto", True: "bar"}.get(
+        progress, "none")
+    if mode == "auto":
+        mode = "bar" if sys.stderr.isatty() else "none"
+    if mode == "none":
         return (lambda done, total: None), lambda: None
+    if mode == "lines":
+        lines = _Lines(label, total)
+        return lines.update, lines.close
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+    bar = tqdm(total=total, unit=unit, desc=label or None, file=sys.stderr,
+               dynamic_ncols=True, leave=False)
 
     def update(done: int, _total: int) -> None:
         bar.update(done - bar.n)
@@ -120,9 +168,9 @@ class Runner:
     def __init__(self, *, workers: int | None = None, executor: str = "processes",
                  scheduler: str | None = None, planned_runs: int = 1):
         if workers is not None and workers < 1:
-            raise ValueError(f"workers must be >= 1, got {workers}")
+            raise ArgumentError(f"workers must be >= 1, got {workers}")
         if executor not in EXECUTORS:
-            raise ValueError(f"unknown executor {executor!r}; allowed: {', '.join(EXECUTORS)}")
+            raise ArgumentError(f"unknown executor {executor!r}; allowed: {', '.join(EXECUTORS)}")
         self._workers, self._kind, self._scheduler = workers, executor, scheduler
         self._planned = max(1, planned_runs)
         self._executor: Executor | None = None
@@ -182,38 +230,44 @@ class Runner:
                     done[summary.replication] = summary
                 notify(len(done), total)
 
+    def _batches(self, scenario: Scenario, seed: int, engine: str, replications: int,
+                 limit: int, rule: StopRule | None, done: dict[int, ReplicationSummary],
+                 notify: Progress) -> StoppedBy:
+        """Run batches into ``done`` until the rule (if any) is satisfied; say why it ended."""
+        target = replications
+        while True:
+            self.replicate(scenario, seed, list(range(target)), engine, done, notify, limit)
+            if rule is None:
+                return "replications"
+            wanted = rule.more([done[r] for r in sorted(done)])
+            if wanted is None:
+                return rule.name
+            if target >= limit:
+                return "max_replications"
+            target = min(limit, max(wanted, target + 1))
+
     def run(self, scenario: Scenario, replications: int | None = None, seed: int | None = None,
             *, engine: str = "auto", ci_level: float = 0.95,
-            progress: bool | Progress | None = None, rule: StopRule | None = None,
+            progress: ProgressOption = None, rule: StopRule | None = None,
             max_replications: int | None = None) -> RunResult:
         """Run a Monte Carlo experiment (see :func:`run`); with a ``rule``, sequentially."""
         replications = scenario.experiment.replications if replications is None else replications
         seed = scenario.experiment.seed if seed is None else seed
         if replications < 1:
-            raise ValueError(f"replications must be >= 1, got {replications}")
+            raise ArgumentError(f"replications must be >= 1, got {replications}")
         limit = replications if rule is None else (max_replications or 10 * replications)
         if limit < replications:
-            raise ValueError(f"max_replications ({limit}) is below replications ({replications})")
+            raise ArgumentError(f"max_replications ({limit}) is below replications "
+                                f"({replications})")
         engine_name = engines.resolve(engine, scenario)
         began = time.perf_counter()
         done: dict[int, ReplicationSummary] = {}
         notify, close = progress_callback(progress, limit)
         stopped: StoppedBy = "replications"
         try:
-            target = replications
-            while True:
-                self.replicate(scenario, seed, list(range(target)), engine_name, done, notify,
-                               limit)
-                if rule is None:
-                    break
-                wanted = rule.more([done[r] for r in sorted(done)])
-                if wanted is None:
-                    stopped = rule.name
-                    break
-                if target >= limit:
-                    stopped = "max_replications"
-                    break
-                target = min(limit, max(wanted, target + 1))
+            with interrupts.interruptible():  # a stop request already pending ends it here
+                stopped = self._batches(scenario, seed, engine_name, replications, limit,
+                                        rule, done, notify)
         except KeyboardInterrupt:
             stopped = "interrupted"
         finally:
@@ -248,9 +302,9 @@ def precision_rule(kpi: str, half_width: float, level: float) -> StopRule:
     takes from reach h, at least what the skewness needs, and 10 % more than n.
     """
     if kpi not in KPI_NAMES:
-        raise ValueError(f"unknown KPI {kpi!r}; allowed: {', '.join(KPI_NAMES)}")
+        raise ArgumentError(f"unknown KPI {kpi!r}; allowed: {', '.join(KPI_NAMES)}")
     if not half_width > 0:
-        raise ValueError(f"precision must be > 0, got {half_width}")
+        raise ArgumentError(f"precision must be > 0, got {half_width}")
 
     def more(summaries: list[ReplicationSummary]) -> int | None:
         values = [s.kpis[kpi] for s in summaries]
@@ -274,7 +328,7 @@ def run(
     workers: int | None = None,
     engine: str = "auto",
     ci_level: float = 0.95,
-    progress: bool | Progress | None = None,
+    progress: ProgressOption = None,
     precision: float | None = None,
     kpi: str = "on_time_rate",
     max_replications: int | None = None,
@@ -298,9 +352,11 @@ def run(
         ``auto`` (default) or an engine name (see :mod:`capsim.engines`).
     ci_level : float
         Confidence level of the intervals.
-    progress : bool or callable, optional
-        Show a progress bar on stderr (default: when stderr is a terminal), or call
-        ``progress(done, total)`` after each replication.
+    progress : str, bool or callable, optional
+        ``"auto"`` (default, also None): a bar on stderr when it is a terminal;
+        ``"bar"`` (True); ``"lines"``, progress lines on stderr for logs; ``"none"``
+        (False); or a callable, called as ``progress(done, total)`` as replications
+        complete.
     precision : float, optional
         Add replications in batches until the confidence half-width of ``kpi`` is at
         most this, or ``max_replications`` have run; ``stopped_by`` says which.
@@ -314,8 +370,9 @@ def run(
     Returns
     -------
     RunResult
-        ``partial`` is True if Ctrl-C stopped the run early; the completed
-        replications are kept.
+        ``partial`` is True if Ctrl-C stopped the run early (or SIGTERM, inside
+        :func:`capsim.interrupts.handling_signals`); the completed replications are
+        kept.
     """
     rule = None if precision is None else precision_rule(kpi, precision, ci_level)
     with Runner(workers=workers, executor=executor, scheduler=scheduler) as runner:

@@ -35,7 +35,8 @@ from typing import Literal
 import numpy as np
 
 from capsim.analytic import RoughCut, reach, rough_cut
-from capsim.experiment import Progress, Runner, StopRule, progress_callback
+from capsim.errors import ArgumentError
+from capsim.experiment import ProgressOption, Runner, StopRule, progress_callback
 from capsim.metrics import ReplicationSummary
 from capsim.results import SMALLER_IS_BETTER, RunResult, meets
 from capsim.scenario import Scenario, scenario_dict, validate, with_overrides
@@ -122,21 +123,21 @@ def judge(result: RunResult, criterion: Criterion, kpi: str, target: float,
 
 def check_request(kpi: str, target: float, criterion: str, confidence: float | None,
                   minimum: int, maximum: int | None) -> None:
-    """Raise ValueError for a request that makes no sense."""
+    """Raise ArgumentError (a ValueError) for a request that makes no sense."""
     if kpi not in SIZABLE:
-        raise ValueError(f"cannot size on {kpi!r}; allowed: {', '.join(SIZABLE)}")
+        raise ArgumentError(f"cannot size on {kpi!r}; allowed: {', '.join(SIZABLE)}")
     if kpi in SHARE_KPIS and not 0 < target < 1:
-        raise ValueError(f"target for {kpi} must be in (0, 1), got {target}")
+        raise ArgumentError(f"target for {kpi} must be in (0, 1), got {target}")
     if kpi not in SHARE_KPIS and not target > 0:
-        raise ValueError(f"target for {kpi} must be > 0, got {target}")
+        raise ArgumentError(f"target for {kpi} must be > 0, got {target}")
     if criterion not in ("mean", "chance"):
-        raise ValueError(f"unknown criterion {criterion!r}; allowed: mean, chance")
+        raise ArgumentError(f"unknown criterion {criterion!r}; allowed: mean, chance")
     if criterion == "chance" and (confidence is None or not 0 < confidence < 1):
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        raise ArgumentError(f"confidence must be in (0, 1), got {confidence}")
     if minimum < 1:
-        raise ValueError(f"the smallest roster must be >= 1, got {minimum}")
+        raise ArgumentError(f"the smallest roster must be >= 1, got {minimum}")
     if maximum is not None and maximum < minimum:
-        raise ValueError(f"min ({minimum}) is greater than max ({maximum})")
+        raise ArgumentError(f"min ({minimum}) is greater than max ({maximum})")
 
 
 class _Search:
@@ -175,6 +176,37 @@ class _Search:
                 good, fail = fail, max(self.low - 1, fail - max(1, math.ceil(fail / 4)))
                 continue
             return good
+
+
+def _plan(search: _Search, minimum: int, high: int, cut: RoughCut,
+          also: Sequence[int]) -> int | None:
+    """The whole search: the answer, then the curve around it, then ``also``."""
+    recommended = search.smallest_passing(max(minimum, cut.lower_bound) - 1,
+                                          min(max(cut.roster, minimum), high))
+    if recommended is not None:
+        for roster in range(max(minimum, recommended - 3), min(high, recommended + 2) + 1):
+            search.passes(roster)
+    for roster in also:
+        search.passes(roster)
+    return recommended
+
+
+def _expected_evaluations(search: _Search, plan: Callable[[_Search], object],
+                          guess: int) -> int:
+    """How many evaluations the whole search will take, as far as can be told now.
+
+    A dry run of the plan on the verdicts known so far, taking as the answer the
+    smallest roster known to pass, else ``guess`` (the rough cut) or the roster above
+    the largest known to fail if that is higher: exact when that is the answer, about
+    right otherwise (bisection takes about as many steps either way).
+    """
+    passing = [r for r, ok in search.verdicts.items() if ok]
+    failing = [r for r, ok in search.verdicts.items() if not ok]
+    answer = min(passing) if passing else max([guess, *(r + 1 for r in failing)])
+    dry = _Search(lambda roster: roster >= answer, search.low, search.high)
+    dry.verdicts = dict(search.verdicts)
+    plan(dry)
+    return len(dry.verdicts)
 
 
 def counts_only(scenario: Scenario) -> bool:
@@ -231,7 +263,7 @@ def size_staff(
     executor: str = "processes",
     scheduler: str | None = None,
     ci_level: float = 0.95,
-    progress: bool | Progress | None = None,
+    progress: ProgressOption = None,
     also: Sequence[int] = (),
 ) -> SizeResult:
     """Find the smallest roster meeting a target (see the module docstring).
@@ -272,8 +304,8 @@ def size_staff(
     replications = scenario.experiment.replications if replications is None else replications
     seed = scenario.experiment.seed if seed is None else seed
     if max_replications is not None and max_replications < replications:
-        raise ValueError(f"max_replications ({max_replications}) is below replications "
-                         f"({replications})")
+        raise ArgumentError(f"max_replications ({max_replications}) is below replications "
+                            f"({replications})")
     adaptive = max_replications is not None and max_replications > replications
     rule = decision_rule(criterion, kpi, target, confidence, ci_level) if adaptive else None
     cut = rough_cut(scenario, target=target if kpi == "on_time_rate" else None)
@@ -285,10 +317,17 @@ def size_staff(
     with Runner(workers=workers, executor=executor, scheduler=scheduler,
                 planned_runs=6) as runner:  # a search evaluates about six rosters
 
+        guess = min(max(cut.roster, minimum), high)
+
+        def plan(search: _Search) -> int | None:
+            return _plan(search, minimum, high, cut, also)
+
         def evaluate(roster: int) -> bool:
             nonlocal interrupted
             total = max_replications if adaptive else replications
-            notify, close = progress_callback(progress, total, f"rep (roster {roster})")
+            label = (f"roster {roster} ({len(evaluations) + 1} of about "
+                     f"{_expected_evaluations(search, plan, guess)})")
+            notify, close = progress_callback(progress, total, label=label)
             try:
                 result = runner.run(with_roster(scenario, roster), replications, seed,
                                     engine=engine, ci_level=ci_level, progress=notify,
@@ -304,14 +343,7 @@ def size_staff(
         search = _Search(evaluate, minimum, high)
         recommended = None
         try:
-            recommended = search.smallest_passing(max(minimum, cut.lower_bound) - 1,
-                                                  min(max(cut.roster, minimum), high))
-            if recommended is not None:
-                for roster in range(max(minimum, recommended - 3),
-                                    min(high, recommended + 2) + 1):
-                    search.passes(roster)
-            for roster in also:
-                search.passes(roster)
+            recommended = plan(search)
         except KeyboardInterrupt:
             interrupted = True
     result = SizeResult(

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from capsim.errors import CapsimError
-from capsim.experiment import Progress, Runner, progress_callback
+from capsim.experiment import ProgressOption, Runner, progress_callback
 from capsim.results import RunResult
 from capsim.scenario import Scenario, StressEvent, with_overrides
 from capsim.stats import Interval, mean_interval
@@ -133,7 +133,7 @@ class StressReport:
 def stress_test(scenario: Scenario, *, replications: int | None = None, seed: int | None = None,
                 workers: int | None = None, engine: str = "auto", executor: str = "processes",
                 scheduler: str | None = None, ci_level: float = 0.95,
-                progress: bool | Progress | None = None) -> StressReport:
+                progress: ProgressOption = None) -> StressReport:
     """Run the baseline and each stress event of the scenario on the same replications.
 
     Raises
@@ -155,20 +155,23 @@ def stress_test(scenario: Scenario, *, replications: int | None = None, seed: in
     with Runner(workers=workers, executor=executor, scheduler=scheduler,
                 planned_runs=1 + len(scenario.stress)) as runner:
 
-        def evaluate(variant: Scenario, label: str) -> RunResult:
-            notify, close = progress_callback(progress, replications, f"rep ({label})")
+        def evaluate(variant: Scenario, label: str, number: int) -> RunResult:
+            count = f"{number} of {1 + len(scenario.stress)}"
+            notify, close = progress_callback(progress, replications,
+                                              label=f"stress test: {label} ({count})")
             try:
                 return runner.run(variant, replications, seed, engine=engine,
                                   ci_level=ci_level, progress=notify)
             finally:
                 close()
 
-        baseline = evaluate(plain, "baseline")
+        baseline = evaluate(plain, "baseline", 1)
         partial = baseline.partial
         for i, event in enumerate(scenario.stress):
             if partial:
                 break
-            result = evaluate(with_overrides(plain, [f"stress[{i}].enabled=true"]), event.name)
+            result = evaluate(with_overrides(plain, [f"stress[{i}].enabled=true"]), event.name,
+                              i + 2)
             if result.partial:
                 partial = True
                 break

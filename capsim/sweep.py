@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from capsim.errors import CapsimError
-from capsim.experiment import Progress, Runner, progress_callback
+from capsim.experiment import ProgressOption, Runner, progress_callback
 from capsim.results import RunResult
 from capsim.scenario import Scenario, with_overrides
 from capsim.scenario.load import format_path, parse_path
@@ -145,7 +145,7 @@ class SweepResult:
 def sweep(scenario: Scenario, varies: Sequence[Vary], *, replications: int | None = None,
           seed: int | None = None, workers: int | None = None, engine: str = "auto",
           executor: str = "processes", scheduler: str | None = None, ci_level: float = 0.95,
-          progress: bool | Progress | None = None) -> SweepResult:
+          progress: ProgressOption = None) -> SweepResult:
     """Run the scenario at every grid point, on the same seeds.
 
     Every point is validated before the first runs. Ctrl-C stops the sweep and keeps
@@ -162,8 +162,8 @@ def sweep(scenario: Scenario, varies: Sequence[Vary], *, replications: int | Non
     with Runner(workers=workers, executor=executor, scheduler=scheduler,
                 planned_runs=len(points)) as runner:
         for index, (overrides, point) in enumerate(zip(points, scenarios, strict=True)):
-            label = ", ".join(overrides)
-            notify, close = progress_callback(progress, replications, f"rep ({label})")
+            label = f"point {index + 1} of {len(points)} ({', '.join(overrides)})"
+            notify, close = progress_callback(progress, replications, label=label)
             try:
                 result = runner.run(point, replications, seed, engine=engine,
                                     ci_level=ci_level, progress=notify)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
+import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from capsim import __version__
-from capsim.cli import main
+from capsim.cli import build_parser, main
 from capsim.metrics import DAILY_NAMES, KPI_NAMES, SERIES_NAMES
-from tests.conftest import ROOT, STUTTERFLY, start_capsim
+from tests.conftest import ROOT, STUTTERFLY
+from tests.processes import Child
 
 SMALL = """
 name = "tiny"
@@ -32,6 +34,9 @@ always_on = true
 [experiment]
 replications = 100000
 """
+
+
+README = (ROOT / "README.md").read_text()
 
 
 @pytest.fixture
@@ -130,19 +135,130 @@ def test_python_m_capsim(tiny):
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ctrl_c_keeps_completed_replications(tiny, tmp_path, workers):
     """A real SIGINT, as from Ctrl-C: exit 130, and the completed replications are written,
-    marked partial, with nothing half-written left behind."""
+    marked partial, with nothing half-written left behind. The signal goes once the child
+    says that replications beyond the first five (which run in the parent) are done."""
     out = tmp_path / "out"
-    process = start_capsim("run", str(tiny), "--workers", workers, "--out", str(out),
-                           cwd=ROOT)
-    time.sleep(6.0)  # imports, worker start-up, then replications of a few ms each
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
-    assert "interrupted: kept" in stderr
-    assert "Traceback" not in stderr
+    child = Child("run", str(tiny), "--workers", workers, "--progress", "lines", "--out",
+                  str(out))
+    try:
+        child.wait_for(r"capsim: ([6-9]|\d\d+) of 100000 replications")
+        child.signal(signal.SIGINT)
+        assert child.finish() == 130, child.stderr
+    finally:
+        child.close()
+    assert "interrupted: kept" in child.stderr
+    assert "Traceback" not in child.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["partial"] is True
-    assert 0 < summary["replications"] < summary["replications_requested"] == 100000
+    assert 5 < summary["replications"] < summary["replications_requested"] == 100000
     _, rows = read_csv(out / "replications.csv")
     assert len(rows) == summary["replications"]
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def _parsers(parser, path=("capsim",)):
+    """Every parser under ``parser`` (itself first), with the words that reach it."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, (*path, name))
+
+
+def _options(parser) -> set[str]:
+    return {o for a in parser._actions for o in a.option_strings if o.startswith("--")}
+
+
+def _command(name):
+    return dict(_parsers(build_parser()))[("capsim", name)]
+
+
+def test_every_command_has_a_description_and_every_argument_a_help_text():
+    missing = []
+    for path, parser in _parsers(build_parser()):
+        where = " ".join(path)
+        if not parser.description:
+            missing.append(f"{where}: no description")
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                summaries = {a.dest: a.help for a in action._choices_actions}
+                missing += [f"{where} {n}: no summary" for n in action.choices
+                            if not summaries.get(n)]
+            elif not action.help:
+                missing.append(f"{where} {'/'.join(action.option_strings) or action.dest}: "
+                               "no help")
+    assert not missing, missing
+
+
+def _readme_commands() -> dict[str, str]:
+    """The README's list of commands: each command's line(s), comments dropped."""
+    section = README.split("## Running experiments", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands: dict[str, str] = {}
+    name = ""
+    for line in block.splitlines():
+        text = line.split("#", 1)[0]
+        if text.startswith("capsim "):
+            name = text.split()[1]
+            commands[name] = text
+        elif text.strip() and name:
+            commands[name] += " " + text
+    return commands
+
+
+def test_the_readme_shows_each_command_with_the_options_it_takes():
+    """Nothing promised that a command rejects (report took none of size's --kpi, --min),
+    and every option of a simulating command's own in its line."""
+    commands = _readme_commands()
+    common = _options(_command("stress"))  # stress has only the options all share
+    for name, text in commands.items():
+        shown = set(re.findall(r"--[\w-]+", text))
+        taken = _options(_command(name))
+        assert shown <= taken, (name, shown - taken)
+        assert "options]" not in text, (name, text)
+        if common <= taken:
+            assert taken - common <= shown, (name, taken - common - shown)
+
+
+def test_the_readme_lists_the_options_every_simulating_command_takes():
+    sentence = README.split("Every command that simulates also takes", 1)[1].split("\n\n")[0]
+    assert _options(_command("stress")) - {"--help"} <= set(re.findall(r"--[\w-]+", sentence))
+
+
+def test_a_value_error_from_a_bug_is_an_internal_error_not_bad_input(tiny, monkeypatch,
+                                                                      capsys):
+    """Only capsim's own errors about the input are bad input (exit 2); a ValueError is a
+    bug: exit 1, and --debug shows where it came from."""
+    def broken(*args, **kwargs):
+        raise ValueError("'yerr' must not contain negative values")
+
+    import capsim.reporting  # before size_staff is replaced: it imports it
+
+    for target, argv in [("capsim.experiment.run", ["run", str(tiny)]),
+                         ("capsim.staffing.size_staff", ["size", str(tiny)]),
+                         ("capsim.reporting.report", ["report", str(tiny), "--out", "x"])]:
+        with monkeypatch.context() as patch:
+            patch.setattr(target, broken)
+            assert main(argv) == 1
+            err = capsys.readouterr().err
+            assert "internal error: ValueError: 'yerr' must not contain negative values" in err
+            assert "please report it" in err
+            with pytest.raises(ValueError, match="yerr"):
+                main([*argv, "--debug"])
+    assert capsim.reporting.size_staff is not broken
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["run", "--precision", "0.01", "--kpi", "on_time"], "unknown KPI 'on_time'"),
+    (["run", "-r", "5", "--precision", "0.01", "--max-replications", "2"],
+     "max_replications (2) is below replications (5)"),
+    (["size", "--kpi", "utilization"], "cannot size on 'utilization'"),
+    (["report", "--out", "{out}", "-r", "5", "--max-replications", "2"],
+     "max_replications (2) is below replications (5)"),
+])
+def test_bad_search_settings_are_bad_input(tiny, tmp_path, capsys, argv, fragment):
+    argv = [a.replace("{out}", str(tmp_path / "r")) for a in argv]
+    assert main([argv[0], str(tiny), *argv[1:], "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import socket
 
 import numpy as np
 import pytest
@@ -167,8 +168,22 @@ def test_a_runner_keeps_its_workers_across_runs(small):
     _same(a, run(small, 6, 3, workers=1, progress=False))
 
 
-def test_dask_gives_the_same_numbers(small):
-    """A Dask LocalCluster on loopback against local processes and this process."""
+@pytest.fixture
+def port_8787_taken():
+    """Dask's default dashboard port, held (by this socket, or already by someone else)."""
+    held = socket.socket()
+    try:
+        held.bind(("127.0.0.1", 8787))
+        held.listen()
+    except OSError:  # in use already: taken either way
+        pass
+    yield
+    held.close()
+
+
+def test_dask_gives_the_same_numbers(small, port_8787_taken):
+    """A Dask LocalCluster on loopback against local processes and this process; no fixed
+    port, so it starts while 8787 is taken (a warning there would fail the test)."""
     dask = run(small, replications=6, seed=8, executor="dask", workers=2, progress=False)
     local = run(small, replications=6, seed=8, workers=2, progress=False)
     here = run(small, replications=6, seed=8, workers=1, progress=False)

@@ -11,7 +11,8 @@ from capsim import staffing
 from capsim.cli import main
 from capsim.experiment import Runner
 from capsim.staffing import size_staff
-from tests.conftest import mmc_data, scenario, start_capsim
+from tests.conftest import mmc_data, scenario
+from tests.processes import Child
 from tests.theory import mmc_sojourn_cdf
 
 # The exact on-time probability stays this far from the target at the answer and one
@@ -182,21 +183,22 @@ def test_check_request_is_where_the_rules_live():
 
 def test_ctrl_c_during_size_writes_what_it_has(tmp_path):
     """A real SIGINT through the CLI: exit 130, summary.json written and marked partial,
-    with the completed evaluations in curve.csv. One roster here takes about 4 s (200
-    replications of 30 days) and the search needs six, so a signal after 12 s lands
-    mid-search with at least one evaluation done."""
+    with the completed evaluations in curve.csv. A roster here takes seconds (200
+    replications of 30 days) and the search needs six; the signal goes as soon as the
+    child says the first roster is done, so it lands mid-search whatever the load."""
     import signal
-    import time
 
     path = tmp_path / "s.toml"
     path.write_text(SMALL.replace("horizon_days = 8", "horizon_days = 30"))
     out = tmp_path / "out"
-    process = start_capsim("size", str(path), "--target", "0.9", "-r", "200", "--workers",
-                           "1", "--engine", "simpy", "--out", str(out))
-    time.sleep(12.0)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    child = Child("size", str(path), "--target", "0.9", "-r", "200", "--workers", "1",
+                  "--engine", "simpy", "--progress", "lines", "--out", str(out))
+    try:
+        child.wait_for(r"roster \d+ \(1 of about \d+\): 200 of 200 replications")
+        child.signal(signal.SIGINT)
+        assert child.finish() == 130, child.stderr
+    finally:
+        child.close()
     data = json.loads((out / "summary.json").read_text())
     assert data["partial"] is True
     assert data["recommended"] is None

@@ -19,15 +19,17 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from capsim.errors import ArgumentError
+
 Metric = Literal["delay-prob", "service-level", "on-time", "mean-wait"]
 METRICS: tuple[str, ...] = ("delay-prob", "service-level", "on-time", "mean-wait")
 
 
 def _check(servers: int, load: float) -> None:
     if not isinstance(servers, int) or isinstance(servers, bool) or servers < 0:
-        raise ValueError(f"servers must be a whole number >= 0, got {servers!r}")
+        raise ArgumentError(f"servers must be a whole number >= 0, got {servers!r}")
     if not math.isfinite(load) or load < 0:
-        raise ValueError(f"offered load must be a finite number >= 0, got {load!r}")
+        raise ArgumentError(f"offered load must be a finite number >= 0, got {load!r}")
 
 
 def erlang_b(servers: int, load: float) -> float:
@@ -115,9 +117,9 @@ class MMc:
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.arrival_rate) or self.arrival_rate < 0:
-            raise ValueError(f"arrival rate must be >= 0, got {self.arrival_rate!r}")
+            raise ArgumentError(f"arrival rate must be >= 0, got {self.arrival_rate!r}")
         if not math.isfinite(self.service_rate) or self.service_rate <= 0:
-            raise ValueError(f"service rate must be > 0, got {self.service_rate!r}")
+            raise ArgumentError(f"service rate must be > 0, got {self.service_rate!r}")
         _check(self.servers, self.load)
 
     @property
@@ -200,20 +202,20 @@ def _metric_value(metric: Metric, c: int, lam: float, mu: float, delay: float,
 
 def _check_target(metric: str, target: float, within: float | None, mu: float) -> None:
     if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; allowed: {', '.join(METRICS)}")
+        raise ArgumentError(f"unknown metric {metric!r}; allowed: {', '.join(METRICS)}")
     if metric == "mean-wait":
         if not target > 0:
-            raise ValueError(f"a mean-wait target must be > 0 hours, got {target}")
+            raise ArgumentError(f"a mean-wait target must be > 0 hours, got {target}")
         return
     if not 0 < target < 1:
-        raise ValueError(f"a {metric} target must be in (0, 1), got {target}")
+        raise ArgumentError(f"a {metric} target must be in (0, 1), got {target}")
     if metric in ("service-level", "on-time") and (within is None or not within >= 0):
-        raise ValueError(f"metric {metric!r} needs within >= 0 (hours), got {within}")
+        raise ArgumentError(f"metric {metric!r} needs within >= 0 (hours), got {within}")
     if metric == "on-time":
         assert within is not None
         reach = -math.expm1(-mu * within)  # P(S <= within): no number of servers does better
         if reach <= target:
-            raise ValueError(f"on-time target {target} is out of reach: the work alone takes "
+            raise ArgumentError(f"on-time target {target} is out of reach: the work alone takes "
                              f"longer than {within} h for {1 - reach:.3%} of orders")
 
 
@@ -228,14 +230,15 @@ def min_servers(arrival_rate: float, service_rate: float, target: float,
 
     Raises
     ------
-    ValueError
+    capsim.errors.ArgumentError
         If the target is not a valid one for the metric or cannot be reached
-        (on-time: P(S <= within) is the best any number of servers can do).
+        (on-time: P(S <= within) is the best any number of servers can do); a
+        ValueError too.
     """
     if not math.isfinite(arrival_rate) or arrival_rate < 0:
-        raise ValueError(f"arrival rate must be >= 0, got {arrival_rate!r}")
+        raise ArgumentError(f"arrival rate must be >= 0, got {arrival_rate!r}")
     if not math.isfinite(service_rate) or service_rate <= 0:
-        raise ValueError(f"service rate must be > 0, got {service_rate!r}")
+        raise ArgumentError(f"service rate must be > 0, got {service_rate!r}")
     _check_target(metric, target, within, service_rate)
     if arrival_rate == 0:
         return 0

@@ -22,6 +22,8 @@ from scipy.sparse import diags
 from scipy.sparse.linalg import expm_multiply
 from scipy.special import logsumexp
 
+from capsim.errors import ArgumentError
+
 
 @dataclass(frozen=True, eq=False)
 class ErlangA:
@@ -46,13 +48,13 @@ class ErlangA:
         for name in ("arrival_rate", "service_rate", "patience_rate"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {value!r}")
+                raise ArgumentError(f"{name.replace('_', ' ')} must be >= 0, got {value!r}")
         if self.service_rate == 0:
-            raise ValueError("service rate must be > 0")
+            raise ArgumentError("service rate must be > 0")
         if not isinstance(self.servers, int) or self.servers < 1:
-            raise ValueError(f"servers must be a whole number >= 1, got {self.servers!r}")
+            raise ArgumentError(f"servers must be a whole number >= 1, got {self.servers!r}")
         if self.patience_rate == 0 and self.arrival_rate >= self.servers * self.service_rate:
-            raise ValueError("without abandonment (patience rate 0) the queue needs "
+            raise ArgumentError("without abandonment (patience rate 0) the queue needs "
                              "λ < cμ; it grows without bound")
         object.__setattr__(self, "distribution", self._stationary())
 
@@ -124,7 +126,7 @@ class ErlangA:
         solved with a matrix exponential (scipy's expm_multiply).
         """
         if t < 0:
-            raise ValueError(f"t must be >= 0, got {t}")
+            raise ArgumentError(f"t must be >= 0, got {t}")
         queued = self._queued
         immediate = 1.0 - float(queued.sum())
         if queued.size == 0 or t == 0:

@@ -36,6 +36,7 @@ from capsim.analytic.offered_load import offered_load, peak
 from capsim.analytic.staffing import RuleOfThumb, absence_buffer, presence_probability
 from capsim.demand import rate_pieces
 from capsim.distributions import work_distribution
+from capsim.errors import ArgumentError
 from capsim.scenario import Scenario
 from capsim.scenario.calendar import free_weeks
 
@@ -169,7 +170,7 @@ def rough_cut(scenario: Scenario, confidence: float = 0.9,
         On-time target; default the scenario's.
     """
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        raise ArgumentError(f"confidence must be in (0, 1), got {confidence}")
     target = scenario.targets.on_time_rate if target is None else target
     z = float(stats.norm.ppf(min(target, 1 - 1e-9)))
     first = scenario.warmup_days

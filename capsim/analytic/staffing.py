@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from scipy import optimize, special, stats
 
 from capsim.analytic.erlang import min_servers
+from capsim.errors import ArgumentError
 
 
 def halfin_whitt_delay(beta: float) -> float:
@@ -34,7 +35,7 @@ def halfin_whitt_delay(beta: float) -> float:
 def halfin_whitt_beta(delay_probability: float) -> float:
     """The β for which the Halfin–Whitt delay probability equals the target (0 < target < 1)."""
     if not 0 < delay_probability < 1:
-        raise ValueError(f"delay probability must be in (0, 1), got {delay_probability}")
+        raise ArgumentError(f"delay probability must be in (0, 1), got {delay_probability}")
     return float(optimize.brentq(lambda b: halfin_whitt_delay(b) - delay_probability,
                                  1e-12, 50.0, xtol=1e-14))
 
@@ -58,7 +59,7 @@ class SquareRootStaffing:
 def sqrt_staffing(load: float, delay_probability: float) -> SquareRootStaffing:
     """C = ceil(a + β√a) with β from the Halfin–Whitt formula, and the exact Erlang C answer."""
     if not math.isfinite(load) or load < 0:
-        raise ValueError(f"load must be a finite number >= 0, got {load}")
+        raise ArgumentError(f"load must be a finite number >= 0, got {load}")
     beta = halfin_whitt_beta(delay_probability)
     servers = math.ceil(load + beta * math.sqrt(load) - 1e-12)
     exact = min_servers(load, 1.0, delay_probability, "delay-prob")
@@ -100,13 +101,13 @@ def absence_buffer(needed: int, presence: float, confidence: float,
         seven-day operation).
     """
     if not isinstance(needed, int) or needed < 0:
-        raise ValueError(f"needed must be a whole number >= 0, got {needed!r}")
+        raise ArgumentError(f"needed must be a whole number >= 0, got {needed!r}")
     if not 0 < presence <= 1:
-        raise ValueError(f"presence must be in (0, 1], got {presence}")
+        raise ArgumentError(f"presence must be in (0, 1], got {presence}")
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        raise ArgumentError(f"confidence must be in (0, 1), got {confidence}")
     if not 0 < scheduled_share <= 1:
-        raise ValueError(f"scheduled share must be in (0, 1], got {scheduled_share}")
+        raise ArgumentError(f"scheduled share must be in (0, 1], got {scheduled_share}")
     if needed == 0:
         return 0
     roster = math.ceil(needed / scheduled_share - 1e-9)
@@ -124,7 +125,7 @@ def littles_law(*, wip: float | None = None, throughput: float | None = None,
     given = {"wip": wip, "throughput": throughput, "lead_time": lead_time}
     missing = [k for k, v in given.items() if v is None]
     if len(missing) != 1:
-        raise ValueError("give exactly two of wip, throughput and lead_time")
+        raise ArgumentError("give exactly two of wip, throughput and lead_time")
     if wip is None:
         return throughput * lead_time  # type: ignore[operator]
     if throughput is None:

@@ -1,19 +1,26 @@
 """The ``capsim`` command line: a thin layer over the Python API.
 
 ``main(argv) -> int`` never raises for bad input: a :class:`CapsimError`
-(bad scenario, bad ``--set``, bad ``--out``) or a bad argument prints one
-message and returns 2; Ctrl-C returns 130 after saving what completed. With
-``--debug``, errors show their traceback.
+(bad scenario, bad ``--set``, bad ``--out``, an argument out of range) or a bad
+argument prints one message and returns 2. Anything else is a bug in capsim: one
+line that says so and returns 1 (with ``--debug``, the traceback).
+
+The commands that simulate (run, size, sweep, stress, report) treat SIGTERM like
+Ctrl-C (see :mod:`capsim.interrupts`): they keep and write what completed, marked
+partial, and return 128 + the signal (130 for Ctrl-C, 143 for SIGTERM), also when the
+signal came after the computing was done (the files are then complete).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
 
+from capsim import interrupts
 from capsim._version import __version__
 from capsim.cli import (
     analytic_commands,
@@ -24,6 +31,7 @@ from capsim.cli import (
 )
 from capsim.errors import CapsimError
 
+EXIT_INTERNAL = 1
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a tool cut off by `head`
@@ -53,6 +61,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a bad argument (argparse printed it)
         return int(exc.code or 0)
     args.argv = argv
+    if not getattr(args, "keeps_partial", False):
+        return _dispatch(args)
+    with interrupts.handling_signals():
+        status = _dispatch(args)
+        signum = interrupts.requested()
+        if signum is None or status in (EXIT_INPUT, EXIT_INTERNAL):
+            return status
+        if status not in (EXIT_INTERRUPTED, interrupts.exit_status()):
+            print(f"capsim: {signal.Signals(signum).name} came once the results were "
+                  "complete: they are all there", file=sys.stderr)
+        return interrupts.exit_status()
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return args.handler(args)
     except CapsimError as exc:
@@ -60,9 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"capsim: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second signal, or Ctrl-C in a command without partial results
         print("capsim: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return interrupts.exit_status()
     except BrokenPipeError:  # e.g. `capsim run ... | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
@@ -71,4 +93,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"capsim: internal error: {type(exc).__name__}: {exc} (run again with --debug "
               "for the traceback, and please report it)", file=sys.stderr)
-        return 1
+        return EXIT_INTERNAL

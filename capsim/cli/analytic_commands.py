@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from capsim.cli.args import COUNT, NON_NEGATIVE, POSITIVE, PROBABILITY, add_debug, add_overrides
-from capsim.errors import CapsimError
 
 
 def _number(value: float) -> str:
@@ -42,7 +41,8 @@ def _queue_options(parser: argparse.ArgumentParser, servers: bool = True) -> Non
     parser.add_argument("--service-rate", type=POSITIVE, required=True, metavar="M",
                         help="services per hour per server")
     if servers:
-        parser.add_argument("--servers", type=COUNT, required=True, metavar="C")
+        parser.add_argument("--servers", type=COUNT, required=True, metavar="C",
+                            help="number of servers (technicians)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_debug(parser)
 
@@ -87,10 +87,7 @@ def _erlang_c(args: argparse.Namespace) -> int:
 def _erlang_a(args: argparse.Namespace) -> int:
     from capsim.analytic import ErlangA
 
-    try:
-        q = ErlangA(args.arrival_rate, args.service_rate, args.servers, args.patience_rate)
-    except ValueError as exc:
-        raise CapsimError(str(exc)) from None
+    q = ErlangA(args.arrival_rate, args.service_rate, args.servers, args.patience_rate)
     rows: list[tuple[str, Any]] = [
         ("P(wait > 0)", q.delay_probability), ("P(abandon)", q.abandon_probability),
         ("mean wait (h)", q.mean_wait), ("mean queue length", q.mean_queue)]
@@ -109,11 +106,8 @@ def _min_servers(args: argparse.Namespace) -> int:
     from capsim.analytic import MMc, min_servers
     from capsim.analytic.erlang import _metric_value
 
-    try:
-        c = min_servers(args.arrival_rate, args.service_rate, args.target, args.metric,
-                        args.within)
-    except ValueError as exc:
-        raise CapsimError(str(exc)) from None
+    c = min_servers(args.arrival_rate, args.service_rate, args.target, args.metric,
+                    args.within)
 
     def value(servers: int) -> float:
         q = MMc(args.arrival_rate, args.service_rate, servers)
@@ -207,56 +201,102 @@ def _quick(args: argparse.Namespace) -> int:
     return 0
 
 
+def _formula(sub: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=summary, description=description)
+
+
+def _json_and_debug(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_debug(parser)
+
+
+def _with_scenario(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    add_overrides(parser)
+    _json_and_debug(parser)
+
+
 def register(commands: Any) -> None:
     """Add ``analytic`` (with its subcommands) and ``quick``."""
-    analytic = commands.add_parser("analytic", help="closed-form queueing and staffing")
+    analytic = commands.add_parser(
+        "analytic", help="closed-form queueing and staffing",
+        description="Closed-form queueing and staffing results, no simulation. Rates are "
+        "per hour, times in hours; FORMULA --help says what each takes.")
     sub = analytic.add_subparsers(dest="formula", required=True, metavar="FORMULA")
-    p = sub.add_parser("erlang-b", help="M/M/c/c blocking")
+    p = _formula(sub, "erlang-b", "M/M/c/c blocking",
+                 "Erlang B: the chance that an arriving order finds all C servers busy and "
+                 "is lost (no queue), and the load they carry.")
     _queue_options(p)
     p.set_defaults(handler=_erlang_b)
-    p = sub.add_parser("erlang-c", help="M/M/c waits, service level and lead time")
+    p = _formula(sub, "erlang-c", "M/M/c waits, service level and lead time",
+                 "Erlang C: the M/M/c queue's chance of waiting, mean wait, queue length "
+                 "and lead time; with --within, the chance of waiting or of a lead time no "
+                 "longer than T.")
     _queue_options(p)
     p.add_argument("--within", type=NON_NEGATIVE, metavar="T", help="threshold in hours")
     p.set_defaults(handler=_erlang_c)
-    p = sub.add_parser("erlang-a", help="M/M/c+M with abandonment")
+    p = _formula(sub, "erlang-a", "M/M/c+M with abandonment",
+                 "Erlang A: the M/M/c queue whose waiting orders abandon at rate THETA each "
+                 "(exponential patience): chance of waiting, of abandoning, mean wait.")
     _queue_options(p)
-    p.add_argument("--patience-rate", type=NON_NEGATIVE, required=True, metavar="THETA")
+    p.add_argument("--patience-rate", type=NON_NEGATIVE, required=True, metavar="THETA",
+                   help="abandonments per hour per waiting order (1 / mean patience in "
+                   "hours)")
     p.add_argument("--within", type=NON_NEGATIVE, metavar="T", help="threshold in hours")
     p.set_defaults(handler=_erlang_a)
-    p = sub.add_parser("min-servers", help="the fewest M/M/c servers meeting a target")
+    p = _formula(sub, "min-servers", "the fewest M/M/c servers meeting a target",
+                 "The smallest number of M/M/c servers meeting a target on the chance of "
+                 "waiting, the service level, the on-time share or the mean wait.")
     _queue_options(p, servers=False)
-    p.add_argument("--target", type=POSITIVE, required=True)
+    p.add_argument("--target", type=POSITIVE, required=True,
+                   help="the target: a probability for delay-prob (at most), service-level "
+                   "and on-time (at least); hours for mean-wait (at most)")
     p.add_argument("--metric", default="delay-prob",
-                   choices=["delay-prob", "service-level", "on-time", "mean-wait"])
-    p.add_argument("--within", type=NON_NEGATIVE, metavar="T", help="threshold in hours")
+                   choices=["delay-prob", "service-level", "on-time", "mean-wait"],
+                   help="P(wait > 0) (default), P(wait <= T), P(lead time <= T) or the "
+                   "mean wait")
+    p.add_argument("--within", type=NON_NEGATIVE, metavar="T", help="threshold in hours "
+                   "(service-level, on-time)")
     p.set_defaults(handler=_min_servers)
-    p = sub.add_parser("sqrt-staffing", help="c = a + beta*sqrt(a) against exact Erlang C")
+    p = _formula(sub, "sqrt-staffing", "c = a + beta*sqrt(a) against exact Erlang C",
+                 "Square-root (Halfin-Whitt) staffing for an offered load, beside the exact "
+                 "Erlang C minimum.")
     p.add_argument("--load", type=NON_NEGATIVE, required=True, help="offered load, Erlangs")
-    p.add_argument("--delay-prob", type=PROBABILITY, required=True)
-    p.add_argument("--json", action="store_true")
-    add_debug(p)
+    p.add_argument("--delay-prob", type=PROBABILITY, required=True, metavar="P",
+                   help="the most P(wait > 0) allowed")
+    _json_and_debug(p)
     p.set_defaults(handler=_sqrt_staffing)
-    p = sub.add_parser("absence-buffer", help="roster so that enough are present")
-    p.add_argument("--needed", type=COUNT, required=True, metavar="K")
-    p.add_argument("--presence", type=PROBABILITY, required=True, metavar="P")
-    p.add_argument("--confidence", type=PROBABILITY, required=True, metavar="ALPHA")
+    p = _formula(sub, "absence-buffer", "roster so that enough are present",
+                 "The smallest roster with at least K technicians on hand with probability "
+                 "ALPHA, each scheduled and present independently (binomial).")
+    p.add_argument("--needed", type=COUNT, required=True, metavar="K",
+                   help="technicians needed on hand")
+    p.add_argument("--presence", type=PROBABILITY, required=True, metavar="P",
+                   help="chance that a scheduled technician is present (1 - absence rate)")
+    p.add_argument("--confidence", type=PROBABILITY, required=True, metavar="ALPHA",
+                   help="the chance of having at least K on hand")
     p.add_argument("--scheduled-share", type=PROBABILITY, default=1.0,
                    help="share of the roster scheduled on a day (5/7 = 0.714...)")
-    p.add_argument("--json", action="store_true")
-    add_debug(p)
+    _json_and_debug(p)
     p.set_defaults(handler=_absence_buffer)
-    for name, handler, text in [("offered-load", _offered_load, "m(t) hour by hour"),
-                                ("quick", _quick, "rough-cut roster (no simulation)")]:
-        parent = sub if name == "offered-load" else commands
-        p = parent.add_parser(name, help=text)
-        p.add_argument("scenario", type=Path)
-        add_overrides(p)
-        p.add_argument("--json", action="store_true")
-        add_debug(p)
-        p.set_defaults(handler=handler)
-        if name == "offered-load":
-            p.add_argument("--delay-prob", type=PROBABILITY, default=0.05)
-        else:
-            p.add_argument("--confidence", type=PROBABILITY, default=0.9)
-            p.add_argument("--target", type=PROBABILITY, help="on-time target (default: the "
-                           "scenario's)")
+    p = _formula(sub, "offered-load", "m(t) hour by hour",
+                 "The offered load m(t) of the scenario's demand (the M_t/G/inf queue), "
+                 "hour by hour, and the servers the modified-offered-load (MOL) and "
+                 "pointwise-stationary (PSA) rules staff for it.")
+    _with_scenario(p)
+    p.add_argument("--delay-prob", type=PROBABILITY, default=0.05, metavar="P",
+                   help="the most P(wait > 0) the staffing rules allow (default 0.05)")
+    p.set_defaults(handler=_offered_load)
+    p = commands.add_parser(
+        "quick", help="rough-cut roster (no simulation)",
+        description="The analytic rough cut of the roster, in milliseconds and without "
+        "simulating: the technicians needed on hand at the peak (with a safety buffer), "
+        "inflated for days off, vacation and absence; with the lower bound below which no "
+        "roster keeps up, and the rule of thumb. The simulation (capsim size) refines it.")
+    _with_scenario(p)
+    p.add_argument("--confidence", type=PROBABILITY, default=0.9,
+                   help="chance of having enough technicians on hand on the busiest day "
+                   "(default 0.9)")
+    p.add_argument("--target", type=PROBABILITY, help="on-time target (default: the "
+                   "scenario's)")
+    p.set_defaults(handler=_quick)

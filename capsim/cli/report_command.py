@@ -3,7 +3,9 @@
 Exit status: 0 with a recommendation; 2 for bad input (including an ``--out`` that is
 a file, a foreign non-empty folder or unwritable, and ``--from`` results that do not
 match); 3 when no roster meets the target (the report says so); 130 when Ctrl-C
-stopped the simulation (the report shows what completed, marked partial).
+stopped it, 143 for SIGTERM: the report shows what completed, marked partial (a stop
+during the stress tests keeps the search; one while the report is being written lets
+it finish).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import Any
 from capsim.cli.args import POSITIVE, PROBABILITY, bounded
 from capsim.cli.run_commands import EXIT_INTERRUPTED, add_simulation_options
 from capsim.cli.staffing_commands import EXIT_NOT_MET
-from capsim.errors import CapsimError
 
 
 def register(commands: Any) -> None:
@@ -29,7 +30,9 @@ def register(commands: Any) -> None:
         "(self-contained), report.md, figures, data, scenario.toml and the command that "
         "rebuilds it.")
     add_simulation_options(report, out_help="the report folder (new, empty, or a previous "
-                           "report, which is replaced), e.g. reports/stutterfly")
+                           "report, which is replaced), e.g. reports/stutterfly",
+                           json_help="print where the report is and its recommendation as "
+                           "JSON instead of the executive summary")
     report.add_argument("--target", type=POSITIVE, help="on-time target (default: the "
                         "scenario's targets.on_time_rate)")
     report.add_argument("--criterion", choices=["mean", "chance"],
@@ -53,17 +56,13 @@ def _report(args: argparse.Namespace) -> int:
     from capsim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
-    try:
-        result = report(scenario, args.out, from_dir=args.from_dir, target=args.target,
-                        criterion=args.criterion, confidence=args.confidence,
-                        replications=args.replications,
-                        max_replications=args.max_replications, seed=args.seed,
-                        maximum=args.maximum,
-                        workers=args.workers, engine=args.engine, executor=args.executor,
-                        scheduler=args.scheduler, ci_level=args.ci_level,
-                        command=["capsim", *args.argv])
-    except ValueError as exc:  # a search setting out of range (see size_staff)
-        raise CapsimError(str(exc)) from None
+    result = report(scenario, args.out, from_dir=args.from_dir, target=args.target,
+                    criterion=args.criterion, confidence=args.confidence,
+                    replications=args.replications, max_replications=args.max_replications,
+                    seed=args.seed, maximum=args.maximum, workers=args.workers,
+                    engine=args.engine, executor=args.executor, scheduler=args.scheduler,
+                    ci_level=args.ci_level, progress=args.progress,
+                    command=["capsim", *args.argv])
     if args.json:
         print(json.dumps({"report": str(result.path), "index": str(result.index),
                           "recommended": result.recommended, "partial": result.partial},

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from capsim.cli.args import POSITIVE, PROBABILITY, add_debug, add_overrides, bounded
-from capsim.errors import CapsimError
 
 EXIT_INTERRUPTED = 130
 
 
-def add_simulation_options(parser: argparse.ArgumentParser, out_help: str | None = None) -> None:
+def add_simulation_options(parser: argparse.ArgumentParser, out_help: str | None = None,
+                           json_help: str = "print JSON instead of a table") -> None:
     """Options of every command that simulates (``out_help`` makes ``--out`` required)."""
     parser.add_argument("scenario", type=Path, help="scenario file (TOML)")
     parser.add_argument("--replications", "-r", type=bounded(int, 1),
@@ -23,7 +23,7 @@ def add_simulation_options(parser: argparse.ArgumentParser, out_help: str | None
     parser.add_argument("--seed", type=bounded(int, 0),
                         help="root seed (default: the scenario's experiment.seed)")
     add_overrides(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--json", action="store_true", help=json_help)
     parser.add_argument("--out", type=Path, metavar="DIR", required=out_help is not None,
                         help=out_help or "write result files into DIR")
     parser.add_argument("--workers", type=bounded(int, 1), help="processes (default: all "
@@ -37,14 +37,20 @@ def add_simulation_options(parser: argparse.ArgumentParser, out_help: str | None
                         help="Dask scheduler address (default: a local cluster)")
     parser.add_argument("--ci-level", type=PROBABILITY, default=0.95,
                         help="confidence level of intervals (default 0.95)")
+    parser.add_argument("--progress", choices=["auto", "bar", "lines", "none"],
+                        default="auto", help="progress on stderr: auto (default: a bar when "
+                        "stderr is a terminal, else nothing), bar, lines (one line a second "
+                        "at most, for logs) or none")
     add_debug(parser)
+    # Ctrl-C and SIGTERM keep what completed (capsim.interrupts)
+    parser.set_defaults(keeps_partial=True)
 
 
 def runner_options(args: argparse.Namespace) -> dict[str, Any]:
     """The simulation options every simulating command passes on."""
     return {"replications": args.replications, "seed": args.seed, "workers": args.workers,
             "engine": args.engine, "executor": args.executor, "scheduler": args.scheduler,
-            "ci_level": args.ci_level}
+            "ci_level": args.ci_level, "progress": args.progress}
 
 
 def register(commands: Any) -> None:
@@ -60,13 +66,20 @@ def register(commands: Any) -> None:
                      help="cap for --precision (default: 10 x --replications)")
     run.set_defaults(handler=_run)
 
-    validate = commands.add_parser("validate", help="check a scenario file without running it")
-    validate.add_argument("scenario", type=Path)
+    validate = commands.add_parser(
+        "validate", help="check a scenario file without running it",
+        description="Read and validate a scenario file (with any --set overrides) and say "
+        "what it describes; exit status 2 with every problem found, each naming the "
+        "field, the value and what is allowed.")
+    validate.add_argument("scenario", type=Path, help="scenario file (TOML)")
     add_overrides(validate)
     add_debug(validate)
     validate.set_defaults(handler=_validate)
 
-    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of scenario files",
+        description="Print the JSON Schema of scenario files, for completion and checking "
+        "in editors that read one for TOML files.")
     add_debug(schema)
     schema.set_defaults(handler=_schema)
 
@@ -79,11 +92,8 @@ def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     if args.out is not None:
         prepare_out_dir(args.out)
-    try:
-        result = run(scenario, precision=args.precision, kpi=args.kpi,
-                     max_replications=args.max_replications, **runner_options(args))
-    except ValueError as exc:
-        raise CapsimError(str(exc)) from None
+    result = run(scenario, precision=args.precision, kpi=args.kpi,
+                 max_replications=args.max_replications, **runner_options(args))
     if result.replications == 0:
         print("capsim: interrupted before any replication completed; nothing written",
               file=sys.stderr)

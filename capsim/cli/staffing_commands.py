@@ -1,8 +1,8 @@
 """``capsim size``, ``capsim sweep`` and ``capsim stress``: staffing answers and what-ifs.
 
 Exit status: 0 with an answer; 2 for bad input; 3 when no roster up to ``--max``
-meets the target (``size``); 130 when Ctrl-C stopped it (what completed is printed
-and written, marked partial).
+meets the target (``size``); 130 when Ctrl-C stopped it, 143 for SIGTERM (what
+completed is printed and written, marked partial; see :mod:`capsim.cli`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 
 from capsim.cli.args import POSITIVE, PROBABILITY, bounded
 from capsim.cli.run_commands import EXIT_INTERRUPTED, add_simulation_options, runner_options
-from capsim.errors import CapsimError
 
 EXIT_NOT_MET = 3
 
@@ -34,8 +33,10 @@ def register(commands: Any) -> None:
     size.add_argument("--confidence", type=PROBABILITY, default=0.9,
                       help="for --criterion chance (default 0.9)")
     size.add_argument("--kpi", default="on_time_rate", help="the KPI to size on")
-    size.add_argument("--min", dest="minimum", type=bounded(int, 1), default=1)
-    size.add_argument("--max", dest="maximum", type=bounded(int, 1))
+    size.add_argument("--min", dest="minimum", type=bounded(int, 1), default=1, metavar="N",
+                      help="the smallest roster to consider (default 1)")
+    size.add_argument("--max", dest="maximum", type=bounded(int, 1), metavar="N",
+                      help="the largest roster to try (default: 4 x the rough cut)")
     size.add_argument("--max-replications", type=bounded(int, 1), metavar="N",
                       help="add replications (doubling, same seeds) to a roster whose verdict "
                       "is still open, up to N")
@@ -81,13 +82,10 @@ def _size(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     if args.out is not None:
         prepare_out_dir(args.out)
-    try:
-        result = size_staff(scenario, args.target, criterion=args.criterion,
-                            confidence=args.confidence, kpi=args.kpi, minimum=args.minimum,
-                            maximum=args.maximum, max_replications=args.max_replications,
-                            **runner_options(args))
-    except ValueError as exc:
-        raise CapsimError(str(exc)) from None
+    result = size_staff(scenario, args.target, criterion=args.criterion,
+                        confidence=args.confidence, kpi=args.kpi, minimum=args.minimum,
+                        maximum=args.maximum, max_replications=args.max_replications,
+                        **runner_options(args))
     status = _finish(args, size_summary(result), format_size(result),
                      lambda out, cmd: write_size(result, out, cmd), result.partial)
     return EXIT_NOT_MET if status == 0 and result.recommended is None else status

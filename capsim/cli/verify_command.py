@@ -20,9 +20,11 @@ def register(commands: Any) -> None:
         "hand) and compare with the exact results; exit status 1 if any check is off by "
         "more than 4 standard errors.")
     p.add_argument("--quick", action="store_true", help="fewer replications (under 30 s)")
-    p.add_argument("--seed", type=bounded(int, 0), default=1)
-    p.add_argument("--workers", type=bounded(int, 1))
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--seed", type=bounded(int, 0), default=1,
+                   help="root seed of the simulations (default 1)")
+    p.add_argument("--workers", type=bounded(int, 1), help="processes (default: all cores "
+                   "when the runs are long enough to gain from them)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_debug(p)
     p.set_defaults(handler=_verify)
 
