@@ -285,10 +285,10 @@ def test_ctrl_c_while_sweep_writes_its_files_leaves_them_whole(tiny, tmp_path, m
 def test_ctrl_c_while_the_report_draws_its_figures_leaves_it_whole(search, tmp_path,
                                                                   monkeypatch):
     out = tmp_path / "report"
-    seen = _signal_while(monkeypatch, "capsim.reporting.draw_all")
+    seen = _signal_while(monkeypatch, "capsim.reporting._draw")
     assert main(["report", str(search), "--out", str(out), "--target", "0.9", "-r", "8",
                  "--workers", "1"]) == 130
-    assert seen == ["draw_all"]
+    assert seen == ["_draw"]
     assert (out / "index.html").is_file()
     assert "PARTIAL" not in (out / "index.html").read_text()
 
@@ -297,7 +297,7 @@ def test_ctrl_c_while_the_search_results_are_written_skips_the_stress_tests(
         search, tmp_path, monkeypatch):
     """Writing is not cut short; the stress tests that would follow do not start."""
     out = tmp_path / "report"
-    _signal_while(monkeypatch, "capsim.reporting.bundle.write_data")
+    _signal_while(monkeypatch, "capsim.reporting.bundle.size_data")
     assert main(["report", str(search), "--out", str(out), "--target", "0.9", "-r", "8",
                  "--workers", "1"]) == 130
     assert summary(out / "data")["partial"] is False

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from capsim import interrupts
 from capsim.analytic import rough_cut
 from capsim.errors import CapsimError
 from capsim.output.folder import Workspace, finish_despite_ctrl_c
@@ -184,6 +185,9 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
             _, stopped = finish_despite_ctrl_c(
                 lambda: work.write(data.size_data(size, argv), "data"))
             summary = data.read_json(work.path / "data" / "summary.json")
+        # under the CLI a signal after the search is only recorded (capsim.interrupts):
+        # what is in hand finishes, and nothing new starts
+        stopped = stopped or interrupts.requested() is not None
         missing: list[str] = []
         if _needs_stress(scenario, summary, work.path / "data"):
             written, stopped = ((False, True) if stopped else
@@ -234,7 +238,7 @@ def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
         return False, True
     _, again = finish_despite_ctrl_c(lambda: work.write(
         stress_files(result, summary.get("command", [])), f"data/{data.STRESS}"))
-    return True, again or result.partial
+    return True, again or result.partial or interrupts.requested() is not None
 
 
 def _wrap(words: str) -> str:
