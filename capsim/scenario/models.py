@@ -16,14 +16,14 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, PrivateAttr, model_validator
 
 from capsim.scenario.base import WEEKDAY_NAMES, FieldError, SchemaModel, Weekday
-from capsim.scenario.orders import Batch, Demand, OrderClass, Surge, Trace, Work
+from capsim.scenario.orders import Batch, ClassWork, Demand, OrderClass, Surge, Trace, Work
 from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
 
 __all__ = [
-    "WEEKDAY_NAMES", "Absence", "Batch", "Demand", "Experiment", "FieldError", "OrderClass",
-    "Outbreak", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace", "Vacation",
-    "Window", "Work", "Workforce",
+    "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Demand", "Experiment", "FieldError",
+    "OrderClass", "Outbreak", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace",
+    "Vacation", "Window", "Work", "Workforce",
 ]
 
 
@@ -136,19 +136,28 @@ class Scenario(SchemaModel):
 
     @property
     def order_classes(self) -> tuple[OrderClass, ...]:
-        """The order classes with every default filled in (work, promise)."""
+        """The order classes with every default filled in (work, promise).
+
+        A class's promise is the first one given of: its ``promise_hours``, its own
+        ``work.promise_hours``, ``[work].promise_hours`` (which defaults to 24 hours).
+        """
         if not self.classes:
             # model_construct: the parts are validated already (and a data file is not re-read)
             return (OrderClass.model_construct(name="default", share=1.0, priority=0,
                                                promise_hours=self.work.promise_hours,
                                                work=self.work),)
         return tuple(
-            c.model_copy(update={
-                "work": c.work or self.work,
-                "promise_hours": c.promise_hours or (c.work or self.work).promise_hours,
-            })
+            c.model_copy(update={"work": c.work or self.work, "promise_hours": self._promise(c)})
             for c in self.classes
         )
+
+    def _promise(self, order_class: OrderClass) -> float:
+        """A class's promise: its own, else its work table's, else ``[work]``'s (24 h)."""
+        own = order_class.work.promise_hours if order_class.work is not None else None
+        for hours in (order_class.promise_hours, own):
+            if hours is not None:
+                return hours
+        return self.work.promise_hours
 
     @property
     def class_names(self) -> tuple[str, ...]:

@@ -114,6 +114,8 @@ class Demand(SchemaModel):
 # --------------------------------------------------------------------------- work
 
 Distribution = Literal["fixed", "exponential", "lognormal", "gamma", "empirical"]
+#: The promise of a scenario that states none.
+DEFAULT_PROMISE_HOURS = 24.0
 
 
 class Work(SchemaModel):
@@ -132,7 +134,8 @@ class Work(SchemaModel):
     )
     column: str | None = Field(None, description="Column of `file`; default: the first.")
     promise_hours: Positive = Field(
-        24.0, description="Due time = arrival + promise_hours (classes may override)."
+        DEFAULT_PROMISE_HOURS, description="Due time = arrival + promise_hours (classes may "
+        "override)."
     )
     _minutes: Any = PrivateAttr(default=None)
 
@@ -176,11 +179,32 @@ class Work(SchemaModel):
         return self._minutes
 
 
+class ClassWork(Work):
+    """A class's own work table: as ``[work]``, but its promise is inherited when not given.
+
+    None (the default, left out of written files) means "inherit": a round trip
+    through ``scenario_toml`` or ``--set`` keeps it, so that an override of
+    ``[work].promise_hours`` still reaches the class.
+    """
+
+    promise_hours: Positive | None = Field(
+        None, description="Default: the class's promise_hours, else [work].promise_hours."
+    )
+
+
 class OrderClass(SchemaModel):
-    """A class of orders with its own share, work content, promise and priority."""
+    """A class of orders with its own share, work content, promise and priority.
+
+    The promise of a class is the first one given of: its ``promise_hours``; its own
+    ``work.promise_hours``; the scenario's ``[work].promise_hours``; 24 hours
+    (:attr:`Scenario.order_classes` resolves it).
+    """
 
     name: str = Field(min_length=1)
     share: Annotated[float, Field(gt=0, le=1)] = Field(description="Share of sampled arrivals.")
-    promise_hours: Positive | None = Field(None, description="Default: work.promise_hours.")
+    promise_hours: Positive | None = Field(
+        None, description="Default: the class's own work.promise_hours, else "
+        "[work].promise_hours (24 unless given)."
+    )
     priority: int = Field(0, description="Smaller is served first under dispatch = 'priority'.")
-    work: Work | None = Field(None, description="Default: the scenario's [work].")
+    work: ClassWork | None = Field(None, description="Default: the scenario's [work].")
