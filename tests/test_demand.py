@@ -107,7 +107,7 @@ def test_batches_arrive_together_with_their_class():
     data = mmc_data(0.0, 1.0, 2, 4.0, classes=[
         {"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}],
         demand={"batches": [{"at_hour": 5.5, "orders": 40, "class": "b"},
-                            {"at_hour": 30, "orders": 7}, {"at_hour": 9e9, "orders": 3}]})
+                            {"at_hour": 30, "orders": 7}, {"at_hour": 5000, "orders": 3}]})
     real = sample(scenario(data), 0, seed=0)
     assert real.orders == 47  # the batch beyond the horizon never arrives
     assert np.all(real.arrival[:40] == 5.5)

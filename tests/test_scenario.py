@@ -40,7 +40,7 @@ def test_resolved_scenario_round_trips():
 
 def test_written_toml_loads_back_to_the_same_scenario(tmp_path, shifts_data):
     """Every default written out, None left out, awkward strings escaped."""
-    odd = merge(shifts_data, {"name": 'quote " backslash \\ tab\t é', "description": "a\nb",
+    odd = merge(shifts_data, {"name": 'quote " backslash \\ é', "description": "a\nb\ttab",
                               "stress": [{"name": "flu", "kind": "absence", "start_day": 9,
                                           "days": 3, "share": 0.5}]})
     for s in (load_scenario(STUTTERFLY), validate(odd), validate(mmc_data(2.0, 1.0, 3, 4.0))):

@@ -220,7 +220,13 @@ def scenario_dict(scenario: Scenario) -> dict[str, Any]:
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of scenario files (for editors and ``capsim schema``)."""
-    schema = Scenario.model_json_schema(by_alias=True)
+    """The JSON Schema (Draft 2020-12) of scenario files, for editors and ``capsim schema``.
+
+    It checks each value's type and range; rules that relate several fields (shares
+    summing to 1, a warm-up shorter than the horizon, ...) are checked by
+    :func:`validate` only.
+    """
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              **Scenario.model_json_schema(by_alias=True)}
     schema["title"] = "capsim scenario"
     return schema

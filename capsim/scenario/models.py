@@ -10,12 +10,29 @@ module validates values and their relations; it does not read TOML (see
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Literal, Self
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from capsim.scenario.base import WEEKDAY_NAMES, FieldError, SchemaModel, Weekday
+from capsim.scenario.base import (
+    MAX_CLASSES,
+    MAX_ENTRIES,
+    MAX_RATE_PER_HOUR,
+    MAX_REPLICATIONS,
+    MAX_SEED,
+    WEEKDAY_NAMES,
+    Days,
+    FieldError,
+    Int,
+    Name,
+    PositiveDays,
+    SchemaModel,
+    Share,
+    Text,
+    Weekday,
+)
 from capsim.scenario.orders import Batch, ClassWork, Demand, OrderClass, Surge, Trace, Work
 from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
@@ -27,31 +44,49 @@ __all__ = [
 ]
 
 
+def surge_peak(surges: Sequence[Surge]) -> float:
+    """The largest product of the multipliers of surges active at the same time (at least 1).
+
+    Windows are half-open, so a surge that ends where another starts does not overlap it.
+    """
+    events = sorted([(s.end_hour, -1, s.multiplier) for s in surges]
+                    + [(s.start_hour, 1, s.multiplier) for s in surges])
+    logs, zeros, best = 0.0, 0, 0.0
+    for _, step, multiplier in events:  # at equal times, ends (-1) come before starts
+        if multiplier == 0:
+            zeros += step
+        else:
+            logs += step * math.log(multiplier)
+        if zeros == 0:
+            best = max(best, logs)
+    return math.exp(min(best, 700.0))
+
+
 class Targets(SchemaModel):
     """What the operation must achieve."""
 
-    on_time_rate: Annotated[float, Field(gt=0, le=1)] = 0.95
+    on_time_rate: Share = 0.95
 
 
 class Experiment(SchemaModel):
     """Defaults for a Monte Carlo run of this scenario (the CLI may override them)."""
 
-    replications: int = Field(100, ge=1)
-    seed: int = Field(0, ge=0)
+    replications: Int = Field(100, ge=1, le=MAX_REPLICATIONS)
+    seed: Int = Field(0, ge=0, le=MAX_SEED)
 
 
 class Scenario(SchemaModel):
     """A complete description of an operation to simulate."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
-    horizon_days: int = Field(ge=1, description="Length of a replication in days.")
-    warmup_days: int = Field(0, ge=0, description="Days excluded from the KPIs.")
+    name: Name = Field(min_length=1)
+    description: Text = ""
+    horizon_days: PositiveDays = Field(description="Length of a replication in days.")
+    warmup_days: Days = Field(0, description="Days excluded from the KPIs.")
     start_weekday: Weekday = Field(0, description="Weekday of day 0 (0 = Monday).")
     demand: Demand
     work: Work = Work()
     classes: tuple[OrderClass, ...] = Field(
-        (), description="Order classes; default: one class from [work]."
+        (), max_length=MAX_CLASSES, description="Order classes; default: one class from [work]."
     )
     workforce: Workforce
     absence: Absence = Absence()
@@ -62,7 +97,8 @@ class Scenario(SchemaModel):
     targets: Targets = Targets()
     experiment: Experiment = Experiment()
     stress: tuple[StressEvent, ...] = Field(
-        (), description="Stress events (applied only when enabled; see capsim stress).")
+        (), max_length=MAX_ENTRIES,
+        description="Stress events (applied only when enabled; see capsim stress).")
     _source: str = PrivateAttr(default="<scenario>")
     _base_dir: Path | None = PrivateAttr(default=None)
 
@@ -94,6 +130,7 @@ class Scenario(SchemaModel):
             self.absence.vacation.check_fits(self.horizon_days)
         except FieldError as exc:
             raise FieldError(f"absence.vacation.{exc.field}", str(exc), exc.value) from None
+        self._check_peak_rate()
         if self.workforce.roster == 0 and self.has_demand:
             raise FieldError("workforce.roster", "no technician to serve the demand; allowed: "
                              ">= 1 when there is demand", 0)
@@ -117,6 +154,20 @@ class Scenario(SchemaModel):
             if unknown:
                 raise FieldError("demand.trace.file", f"unknown order class {unknown[0]!r} in "
                                  f"the trace; allowed: {known}", str(trace.file))
+
+    def _check_peak_rate(self) -> None:
+        d = self.demand
+        if d.rate_per_hour == 0:
+            return
+        surges = [s for s in d.surges if s.start_hour < self.horizon_hours]
+        spikes = [e.multiplier or 1.0 for e in self.stress if e.kind == "demand"]
+        peak = (d.rate_per_hour * max(d.hour_profile) * max(d.week_profile)
+                * surge_peak(surges) * max([1.0, *spikes]))
+        if peak > MAX_RATE_PER_HOUR:
+            raise FieldError("demand.rate_per_hour", f"with the profiles, overlapping surges "
+                             f"and demand stress events, the arrival rate reaches {peak:.3g} "
+                             f"orders per hour; allowed: at most {MAX_RATE_PER_HOUR:,.0f}",
+                             d.rate_per_hour)
 
     def _check_work(self) -> None:
         for i, order_class in enumerate(self.classes or [None]):
