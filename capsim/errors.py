@@ -15,6 +15,10 @@ class CapsimError(Exception):
     """An error caused by the user's input; the CLI prints it and exits with status 2."""
 
 
+class WorkloadError(CapsimError):
+    """A run too large for this machine, refused before anything is sampled."""
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     """One bad value: where it is, what it was, and what is allowed.

@@ -29,6 +29,7 @@ from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample_many
 from capsim.scenario import Scenario
 from capsim.stats import t_interval
+from capsim.workload import check_workload
 
 Progress = Callable[[int, int], None]
 #: With ``workers=None``, work expected to take longer than this many seconds in one
@@ -194,6 +195,7 @@ class Runner:
         limit = replications if rule is None else (max_replications or 10 * replications)
         if limit < replications:
             raise ValueError(f"max_replications ({limit}) is below replications ({replications})")
+        check_workload(scenario, limit, self._workers)  # refuses a run that cannot fit
         engine_name = engines.resolve(engine, scenario)
         began = time.perf_counter()
         done: dict[int, ReplicationSummary] = {}

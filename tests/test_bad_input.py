@@ -151,6 +151,12 @@ def test_bad_set(override, fragments):
     (["run", str(STUTTERFLY), "--workers", "two"], "'two' is not a whole number"),
     (["run", str(STUTTERFLY), "--engine", "warp"], "unknown engine 'warp'"),
     (["run", str(STUTTERFLY), "--ci-level", "1.5"], "allowed: > 0 and < 1"),
+    (["run", str(STUTTERFLY), "--replications", "1000000000"], "allowed: >= 1 and <= 1e+06"),
+    (["run", str(STUTTERFLY), "--max-replications", "5"], "--max-replications applies only "
+     "with --precision"),
+    (["run", str(STUTTERFLY), "--kpi", "peak_wip"], "--kpi applies only with --precision"),
+    (["run", str(STUTTERFLY), "--scheduler", "tcp://x:1"], "--scheduler applies only with "
+     "--executor dask"),
 ])
 def test_cli_exit_2_with_one_message(capsys, argv, fragment):
     assert main(argv) == 2
