@@ -109,9 +109,13 @@ def test_bad_empirical_csv(tmp_path, csv_text, fragments):
         assert fragment in message, message
 
 
-def test_unreadable_csv(tmp_path):
-    (tmp_path / "touch.csv").write_bytes(b"minutes\n\xff\xfe\x00\n")
-    assert "cannot read" in _empirical(tmp_path, None)
+@pytest.mark.parametrize(("content", "fragment"), [
+    (b"minutes\n\xff\xfe\x00\n", "is not a text file (it contains NUL bytes)"),
+    (b"minutes\n3\n\xe9t\xe9\n", "is not UTF-8 text (byte 0xe9 at offset 10)"),
+])
+def test_unreadable_csv(tmp_path, content, fragment):
+    (tmp_path / "touch.csv").write_bytes(content)
+    assert fragment in _empirical(tmp_path, None)
 
 
 @pytest.mark.parametrize(("csv_text", "fragments"), [

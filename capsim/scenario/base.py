@@ -153,6 +153,28 @@ class SchemaModel(BaseModel):
 
 
 def resolve_path(path: Path, info: ValidationInfo) -> Path:
-    """A data-file path relative to the scenario file (passed as validation context)."""
-    base = (info.context or {}).get("base_dir")
-    return path if path.is_absolute() or base is None else Path(base) / path
+    """A data-file path, relative to the scenario file's folder and confined to it.
+
+    The validation context gives ``base_dir`` (the folder; default: the current
+    directory) and ``allow_outside_files``. Unless that is true, an absolute path, a
+    ``..`` that leaves the folder, or a symbolic link that leads out of it is refused
+    (:class:`ValueError`): a scenario from elsewhere cannot make capsim read, quote or
+    copy into a report a file of yours outside its folder.
+    """
+    context = info.context or {}
+    base = Path(context.get("base_dir") or Path.cwd())
+    if context.get("allow_outside_files"):
+        return path if path.is_absolute() else base / path
+    allow = "set CAPSIM_ALLOW_OUTSIDE_FILES=1 to allow it"
+    if path.is_absolute():
+        raise ValueError(f"{path} is an absolute path; data files must lie in the scenario's "
+                         f"folder or below it, named relative to it ({allow})")
+    full = base / path
+    try:
+        inside = full.resolve().is_relative_to(base.resolve())
+    except (OSError, RuntimeError):  # a symbolic-link loop
+        inside = False
+    if not inside:
+        raise ValueError(f"{path} leads outside the scenario's folder {base} (through '..' or a "
+                         f"symbolic link); data files must lie in it or below it ({allow})")
+    return full

@@ -33,6 +33,7 @@ from capsim.scenario.base import (
     Text,
     Weekday,
 )
+from capsim.scenario.files import quote
 from capsim.scenario.orders import Batch, ClassWork, Demand, OrderClass, Surge, Trace, Work
 from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
@@ -101,6 +102,7 @@ class Scenario(SchemaModel):
         description="Stress events (applied only when enabled; see capsim stress).")
     _source: str = PrivateAttr(default="<scenario>")
     _base_dir: Path | None = PrivateAttr(default=None)
+    _allow_outside_files: bool = PrivateAttr(default=False)
 
     @property
     def source(self) -> str:
@@ -111,6 +113,11 @@ class Scenario(SchemaModel):
     def base_dir(self) -> Path | None:
         """The directory its data files are resolved against."""
         return self._base_dir
+
+    @property
+    def allow_outside_files(self) -> bool:
+        """Whether its data files may lie outside :attr:`base_dir` (kept for overrides)."""
+        return self._allow_outside_files
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -152,8 +159,9 @@ class Scenario(SchemaModel):
         if trace is not None and trace.data.order_class is not None:
             unknown = sorted(set(trace.data.order_class) - set(self.class_names))
             if unknown:
-                raise FieldError("demand.trace.file", f"unknown order class {unknown[0]!r} in "
-                                 f"the trace; allowed: {known}", str(trace.file))
+                raise FieldError("demand.trace.file", f"unknown order class "
+                                 f"{quote(unknown[0])} in the trace; allowed: {known}",
+                                 str(trace.file))
 
     def _check_peak_rate(self) -> None:
         d = self.demand
