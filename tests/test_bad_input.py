@@ -182,3 +182,24 @@ def test_cli_out_must_be_a_directory(tmp_path, capsys):
     assert main(["run", str(STUTTERFLY), "-r", "1", "--out", str(target)]) == 2
     assert "exists and is not a directory" in capsys.readouterr().err
     assert target.read_text() == "not a directory"
+
+
+@pytest.mark.parametrize(("vary", "fragment"), [
+    ("workforce.roster=1:1000000:0.000001", "spans 999,999,000,001 values; allowed: at most "
+     "1,000 grid points"),
+    ("demand.rate_per_hour=nan:5:1", "must be finite numbers"),
+    ("demand.rate_per_hour=1:inf:1", "must be finite numbers"),
+    ("demand.rate_per_hour=1:5:nan", "must be finite numbers"),
+])
+def test_sweep_spans_that_cannot_run(capsys, vary, fragment):
+    assert main(["sweep", str(STUTTERFLY), "--vary", vary]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_sweep_grid_too_large(capsys):
+    argv = ["sweep", str(STUTTERFLY), "--vary", "workforce.roster=1:100:1",
+            "--vary", "absence.daily_rate=0:0.2:0.01"]
+    assert main(argv) == 2
+    assert "the grid has 2,100 points; allowed: at most 1,000" in capsys.readouterr().err
