@@ -4,15 +4,51 @@ This module owns the exception types and their wording. Every error a user can
 cause (a bad scenario file, a bad ``--set``, a bad argument) is a
 :class:`CapsimError`; the CLI prints it as one message and exits with status 2.
 Anything else reaching the CLI is a bug in capsim.
+
+Input that capsim accepts but that probably does not say what was meant (an event
+after the horizon, say) gives a :class:`CapsimWarning` through Python's
+:mod:`warnings`, naming the file and the field; the CLI prints each one once on
+stderr as ``capsim: warning: ...`` (:func:`warnings_to_stderr`).
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TextIO
 
 
 class CapsimError(Exception):
     """An error caused by the user's input; the CLI prints it and exits with status 2."""
+
+
+class CapsimWarning(UserWarning):
+    """Input that is accepted but probably not what was meant; the message says why."""
+
+
+@contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Show every distinct :class:`CapsimWarning` once, as ``capsim: warning: ...`` on stderr.
+
+    Other warnings keep Python's own display. A staffing search validates its scenario
+    once per roster; the same warning is still shown once.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", CapsimWarning)
+        original = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: TextIO | None = None, line: str | None = None) -> None:
+            if issubclass(category, CapsimWarning):
+                print(f"capsim: warning: {message}", file=sys.stderr)
+            else:
+                original(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
 
 
 class WorkloadError(CapsimError):

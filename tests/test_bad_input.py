@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from capsim.cli import main
-from capsim.errors import ScenarioError
+from capsim.errors import CapsimWarning, ScenarioError
 from capsim.scenario import load_scenario, validate
 from tests.conftest import STUTTERFLY, merge, mmc_data
 
@@ -203,3 +203,51 @@ def test_sweep_grid_too_large(capsys):
             "--vary", "absence.daily_rate=0:0.2:0.01"]
     assert main(argv) == 2
     assert "the grid has 2,100 points; allowed: at most 1,000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("changes", "fragment"), [
+    ({"demand": {"surges": [{"start_hour": 1440, "end_hour": 1500, "multiplier": 2}]}},
+     "scenario.toml: demand.surges[0].start_hour: starts at hour 1440, after the horizon "
+     "(60 days, hour 1440); it never applies"),
+    ({"demand": {"batches": [{"at_hour": 2000, "orders": 5}]}},
+     "demand.batches[0].at_hour: arrives at hour 2000, after the horizon"),
+    ({"stress": [{"name": "late", "kind": "closure", "start_day": 60}]},
+     "stress[0].start_day: starts on day 60, after the horizon"),
+    ({"absence": {"outbreaks": [{"start_day": 99, "share": 0.5, "duration_days": 2}]}},
+     "absence.outbreaks[0].start_day: starts on day 99, after the horizon"),
+])
+def test_inputs_after_the_horizon_warn(changes, fragment):
+    with pytest.warns(CapsimWarning) as caught:
+        validate(merge(BASE, changes), source="scenario.toml")
+    assert len(caught) == 1
+    assert fragment in str(caught[0].message), str(caught[0].message)
+
+
+def test_trace_arrivals_after_the_horizon_warn(tmp_path):
+    (tmp_path / "trace.csv").write_text("arrival_hour\n1\n1439.9\n1440\n5000\n")
+    data = merge(BASE, {"demand": {"rate_per_hour": 0.0, "trace": {"file": "trace.csv"}}})
+    with pytest.warns(CapsimWarning, match=r"demand.trace.file: 2 of 4 arrivals fall at or "
+                      r"after the horizon \(60 days, hour 1440\); they are left out"):
+        validate(data, base_dir=tmp_path)
+
+
+def test_the_override_that_made_it_is_named():
+    with pytest.warns(CapsimWarning, match=r"stress\[0\].start_day \(from --set "
+                      r"stress\[0\].start_day=70\): starts on day 70"):
+        validate(merge(BASE, {"stress": [{"name": "s", "kind": "closure", "start_day": 1}]}),
+                 overrides=["stress[0].start_day=70"])
+
+
+def test_cli_prints_each_warning_once(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'name = "s"\nhorizon_days = 3\n[demand]\nrate_per_hour = 2.0\n'
+        '[[demand.batches]]\nat_hour = 100\norders = 5\n'
+        '[work]\nmean_minutes = 5.0\n[workforce]\nroster = 2\nalways_on = true\n')
+    assert main(["sweep", str(path), "--vary", "workforce.roster=1,2,3", "-r", "2",
+                 "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("capsim: warning: ") == 1, err
+    assert f"capsim: warning: {path}: demand.batches[0].at_hour: arrives at hour 100" in err
+    assert main(["validate", str(path)]) == 0  # and again in the next command
+    assert capsys.readouterr().err.count("capsim: warning: ") == 1

@@ -22,7 +22,7 @@ from capsim.cli import (
     staffing_commands,
     verify_command,
 )
-from capsim.errors import CapsimError
+from capsim.errors import CapsimError, warnings_to_stderr
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -54,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     args.argv = argv
     try:
-        return args.handler(args)
+        with warnings_to_stderr():
+            return args.handler(args)
     except CapsimError as exc:
         if args.debug:
             traceback.print_exc()

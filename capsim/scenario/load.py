@@ -12,13 +12,14 @@ import math
 import os
 import re
 import tomllib
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from capsim.errors import FieldProblem, ScenarioError
+from capsim.errors import CapsimWarning, FieldProblem, ScenarioError
 from capsim.scenario.describe import allowed_values, field_names
 from capsim.scenario.files import read_text
 from capsim.scenario.models import FieldError, Scenario
@@ -160,6 +161,9 @@ def validate(
 ) -> Scenario:
     """Validate raw scenario data (as read from TOML) into a :class:`Scenario`.
 
+    Inputs that can never take effect (see :meth:`Scenario.unused_inputs`) give a
+    :class:`~capsim.errors.CapsimWarning` naming the source and the field.
+
     Parameters
     ----------
     data : dict
@@ -190,6 +194,9 @@ def validate(
     scenario._base_dir = base_dir
     scenario._source = source
     scenario._allow_outside_files = outside
+    for field, why in scenario.unused_inputs():
+        warnings.warn(f"{source}: {_with_override(field, overrides, flag)}: {why}",
+                      CapsimWarning, stacklevel=1)
     return scenario
 
 

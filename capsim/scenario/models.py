@@ -187,6 +187,32 @@ class Scenario(SchemaModel):
                 where = f"classes[{i}].work" if own else "work"
                 raise FieldError(f"{where}.{exc.field}", str(exc), exc.value) from None
 
+    def unused_inputs(self) -> list[tuple[str, str]]:
+        """Inputs that can never take effect, as (field, why): events after the horizon.
+
+        They are valid, so the loader warns about them rather than refusing them.
+        """
+        end, days = self.horizon_hours, self.horizon_days
+        after = f"after the horizon ({self.horizon_days} days, hour {end:g})"
+        notes = [(f"demand.surges[{i}].start_hour", f"starts at hour {s.start_hour:g}, {after}; "
+                  "it never applies") for i, s in enumerate(self.demand.surges)
+                 if s.start_hour >= end]
+        notes += [(f"demand.batches[{i}].at_hour", f"arrives at hour {b.at_hour:g}, {after}; "
+                   "its orders never arrive") for i, b in enumerate(self.demand.batches)
+                  if b.at_hour >= end]
+        notes += [(f"stress[{i}].start_day", f"starts on day {e.start_day}, {after}; it never "
+                   "applies") for i, e in enumerate(self.stress) if e.start_day >= days]
+        notes += [(f"absence.outbreaks[{i}].start_day", f"starts on day {o.start_day}, {after}; "
+                   "it never happens") for i, o in enumerate(self.absence.outbreaks)
+                  if o.start_day is not None and o.start_day >= days]
+        trace = self.demand.trace
+        if trace is not None:
+            late = int((trace.data.arrival_hour >= end).sum())
+            if late:
+                notes.append(("demand.trace.file", f"{late:,} of {trace.data.arrival_hour.size:,}"
+                              f" arrivals fall at or {after}; they are left out"))
+        return notes
+
     @property
     def has_demand(self) -> bool:
         """Whether any order can arrive."""
