@@ -13,12 +13,24 @@ stderr as ``capsim: warning: ...`` (:func:`warnings_to_stderr`).
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TextIO
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped as Python writes them, safe on a terminal.
+
+    Messages quote what users typed (a ``--set`` value, a file name); an escape
+    sequence in it must show as text, not act on the terminal.
+    """
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class CapsimError(Exception):
@@ -43,7 +55,7 @@ def warnings_to_stderr() -> Iterator[None]:
         def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                  file: TextIO | None = None, line: str | None = None) -> None:
             if issubclass(category, CapsimWarning):
-                print(f"capsim: warning: {message}", file=sys.stderr)
+                print(f"capsim: warning: {printable(str(message))}", file=sys.stderr)
             else:
                 original(message, category, filename, lineno, file, line)
 
@@ -107,7 +119,7 @@ class ScenarioError(CapsimError):
 
     def _message(self) -> str:
         if len(self.problems) == 1:
-            return f"{self.source}: {self.problems[0].render()}"
+            return printable(f"{self.source}: {self.problems[0].render()}")
         lines = [f"{self.source}: {len(self.problems)} problems"]
         lines += [f"  - {p.render()}" for p in self.problems]
-        return "\n".join(lines)
+        return "\n".join(printable(line) for line in lines)

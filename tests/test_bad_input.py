@@ -26,6 +26,9 @@ def problem(data, **kwargs) -> str:
     # wrong types
     ({"horizon_days": "ten"}, "horizon_days", ["'ten'", "a whole number >= 1"]),
     ({"workforce": {"always_on": "yes please"}}, "workforce.always_on", ["true or false"]),
+    ({"workforce": {"always_on": "yes"}}, "workforce.always_on", ["got 'yes'", "true or false"]),
+    ({"demand": {"rate_per_hour": True}}, "demand.rate_per_hour", ["got true", "a number >= 0"]),
+    ({"horizon_days": 60.0}, "horizon_days", ["got 60.0", "a whole number"]),
     # out of range
     ({"demand": {"rate_per_hour": -1.0}}, "demand.rate_per_hour", ["got -1.0", ">= 0"]),
     ({"absence": {"daily_rate": 1.5}}, "absence.daily_rate", ["got 1.5", ">= 0 and <= 1"]),
@@ -251,3 +254,14 @@ def test_cli_prints_each_warning_once(tmp_path, capsys):
     assert f"capsim: warning: {path}: demand.batches[0].at_hour: arrives at hour 100" in err
     assert main(["validate", str(path)]) == 0  # and again in the next command
     assert capsys.readouterr().err.count("capsim: warning: ") == 1
+
+
+def test_cli_messages_escape_control_characters(capsys, tmp_path):
+    """What the user typed is quoted in messages; an escape sequence must not reach the
+    terminal raw."""
+    assert main(["validate", str(STUTTERFLY), "--set", "name=\x1b[2Jgone"]) == 2
+    assert main(["validate", str(tmp_path / "a\x1b[31m.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "name (from --set name=\\x1b[2Jgone)" in err
+    assert "a\\x1b[31m.toml: file not found" in err

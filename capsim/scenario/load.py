@@ -210,7 +210,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     try:
         text = read_text(path, MAX_SCENARIO_BYTES, "scenario file")
     except ValueError as exc:
-        problem = str(exc).removeprefix(f"{path} ").removeprefix(f"{path}: ")
+        problem = str(exc).removeprefix(f"{path}: ").removeprefix(f"{path} ")
+        problem = problem.replace(f": {path}", "").replace(f" {path}", "")  # named once
         raise ScenarioError(str(path), [FieldProblem("", problem)]) from None
     try:
         data = tomllib.loads(text)
