@@ -57,7 +57,8 @@ def register(commands: Any) -> None:
     """Add run, validate and schema to the subcommand parser."""
     run = commands.add_parser("run", help="Monte Carlo run of a scenario",
                               description="Run replications of a scenario and report KPIs "
-                              "with confidence intervals.")
+                              "with confidence intervals. A run too large for this machine is "
+                              "refused before it starts (CAPSIM_ALLOW_LARGE_RUNS=1 allows it).")
     add_simulation_options(run)
     run.add_argument("--precision", type=POSITIVE, metavar="H",
                      help="add replications until the CI half-width of --kpi is at most H")
