@@ -5,11 +5,33 @@ cause (a bad scenario file, a bad ``--set``, a bad argument) is a
 :class:`CapsimError`; the CLI prints it as one message and exits with status 2.
 Anything else reaching the CLI, a plain ``ValueError`` included, is a bug in capsim:
 the CLI calls it an internal error (exit status 1, the traceback with ``--debug``).
+
+Input that capsim accepts but that probably does not say what was meant (an event
+after the horizon, say) gives a :class:`CapsimWarning` through Python's
+:mod:`warnings`, naming the file and the field; the CLI prints each one once on
+stderr as ``capsim: warning: ...`` (:func:`warnings_to_stderr`).
 """
 
 from __future__ import annotations
 
+import re
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TextIO
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped as Python writes them, safe on a terminal.
+
+    Messages quote what users typed (a ``--set`` value, a file name); an escape
+    sequence in it must show as text, not act on the terminal.
+    """
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class CapsimError(Exception):
@@ -21,6 +43,36 @@ class ArgumentError(CapsimError, ValueError):
 
     Also a ``ValueError``, so that code calling the Python API can catch it as one.
     """
+
+
+class CapsimWarning(UserWarning):
+    """Input that is accepted but probably not what was meant; the message says why."""
+
+
+@contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Show every distinct :class:`CapsimWarning` once, as ``capsim: warning: ...`` on stderr.
+
+    Other warnings keep Python's own display. A staffing search validates its scenario
+    once per roster; the same warning is still shown once.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", CapsimWarning)
+        original = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: TextIO | None = None, line: str | None = None) -> None:
+            if issubclass(category, CapsimWarning):
+                print(f"capsim: warning: {printable(str(message))}", file=sys.stderr)
+            else:
+                original(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
+class WorkloadError(CapsimError):
+    """A run too large for this machine, refused before anything is sampled."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +127,7 @@ class ScenarioError(CapsimError):
 
     def _message(self) -> str:
         if len(self.problems) == 1:
-            return f"{self.source}: {self.problems[0].render()}"
+            return printable(f"{self.source}: {self.problems[0].render()}")
         lines = [f"{self.source}: {len(self.problems)} problems"]
         lines += [f"  - {p.render()}" for p in self.problems]
-        return "\n".join(lines)
+        return "\n".join(printable(line) for line in lines)

@@ -33,6 +33,7 @@ from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample_many
 from capsim.scenario import Scenario
 from capsim.stats import mean_interval, needed_replications, skewness
+from capsim.workload import check_workload
 
 Progress = Callable[[int, int], None]
 #: What a ``progress`` argument may be besides a callable (see :func:`progress_callback`).
@@ -259,6 +260,7 @@ class Runner:
         if limit < replications:
             raise ArgumentError(f"max_replications ({limit}) is below replications "
                                 f"({replications})")
+        check_workload(scenario, limit, self._workers)  # refuses a run that cannot fit
         engine_name = engines.resolve(engine, scenario)
         began = time.perf_counter()
         done: dict[int, ReplicationSummary] = {}

@@ -2,7 +2,8 @@
 
 ``--vary PATH=V1,V2,...`` lists values (each read as a TOML literal, else as text);
 ``--vary PATH=START:STOP:STEP`` spans numbers from START to STOP inclusive (when STOP
-falls on the grid). Every grid point runs on the same replication seeds, so the
+falls on the grid); a grid has at most :data:`MAX_GRID_POINTS` points, and a span's
+numbers must be finite. Every grid point runs on the same replication seeds, so the
 differences between points are the changes' alone. Grid expansion is a pure function
 (:func:`grid`), checked before anything runs: a bad path or value fails at once.
 """
@@ -24,6 +25,8 @@ from capsim.scenario import Scenario, with_overrides
 from capsim.scenario.load import format_path, parse_path
 
 MAX_DIMENSIONS = 2
+#: Most points in a grid (each point is a whole Monte Carlo run).
+MAX_GRID_POINTS = 1000
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,15 @@ def _span(text: str, raw: str) -> tuple[Any, ...]:
     if len(numbers) != 3 or not all(isinstance(n, int | float) and not isinstance(n, bool)
                                     for n in numbers):
         raise CapsimError(f"--vary {raw}: expected START:STOP:STEP with three numbers")
+    if not all(math.isfinite(n) for n in numbers):
+        raise CapsimError(f"--vary {raw}: START, STOP and STEP must be finite numbers")
     start, stop, step = numbers
     if not step > 0 or stop < start:
         raise CapsimError(f"--vary {raw}: needs STEP > 0 and STOP >= START")
     count = math.floor((stop - start) / step + 1e-9) + 1
+    if count > MAX_GRID_POINTS:
+        raise CapsimError(f"--vary {raw}: spans {count:,} values; allowed: at most "
+                          f"{MAX_GRID_POINTS:,} grid points (use a larger STEP)")
     whole = all(isinstance(n, int) for n in numbers)
     return tuple(start + i * step if whole else round(start + i * step, 12)
                  for i in range(count))
@@ -119,6 +127,10 @@ def grid(varies: Sequence[Vary]) -> list[tuple[str, ...]]:
     paths = [v.path for v in varies]
     if len(set(paths)) != len(paths):
         raise CapsimError(f"--vary: a field is varied twice ({', '.join(paths)})")
+    size = math.prod(len(v.values) for v in varies)
+    if size > MAX_GRID_POINTS:
+        raise CapsimError(f"--vary: the grid has {size:,} points; allowed: at most "
+                          f"{MAX_GRID_POINTS:,} (fewer values, or a larger STEP)")
     return [tuple(v.override(x) for v, x in zip(varies, combo, strict=True))
             for combo in itertools.product(*(v.values for v in varies))]
 

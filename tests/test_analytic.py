@@ -282,3 +282,24 @@ def test_expected_on_hand_per_day_against_the_simulation(shifts_data):
     assert np.all(np.abs(on_hand.mean(axis=0) - expected) <= 4.5 * np.maximum(error, 1e-12))
     season = (on_hand - expected).mean(axis=1)
     assert abs(season.mean()) <= 4 * season.std(ddof=1) / math.sqrt(season.size)
+
+
+def test_offered_load_in_blocks_is_the_same(monkeypatch):
+    """m(t) is evaluated a block of times at a time, so that a long horizon with a long work
+    content cannot allocate a times × pieces array of many GiB; blocks change nothing but
+    rounding."""
+    import importlib
+
+    from capsim.scenario import validate
+    from tests.conftest import mmc_data
+
+    s = validate(mmc_data(4.0, 0.5, 3, 8.0, horizon_days=5, warmup_days=1, demand={
+        "rate_per_hour": 4.0, "batches": [{"at_hour": 7.5, "orders": 30}],
+        "surges": [{"start_hour": 20.5, "end_hour": 50, "multiplier": 2.0}]}))
+    module = importlib.import_module("capsim.analytic.offered_load")
+    times = np.arange(0.0, s.horizon_hours, 0.25)
+    whole = module.offered_load(s, times)
+    monkeypatch.setattr(module, "BAND_CELLS", 7)
+    assert len(module._blocks(times, 100)) == times.size  # one time per block
+    # the same terms; only the zero padding, and so the order of summation, differs
+    np.testing.assert_allclose(module.offered_load(s, times), whole, rtol=1e-13)

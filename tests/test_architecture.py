@@ -37,6 +37,7 @@ LAYERS: list[set[str]] = [
     {"capsim.metrics"},
     {"capsim.stats", "capsim.executors"},
     {"capsim.results"},
+    {"capsim.workload"},
     {"capsim.experiment"},
     {"capsim.staffing", "capsim.sweep", "capsim.stress", "capsim.verify"},
     {"capsim.output.common", "capsim.output.ownership"},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from capsim.cli import main
-from capsim.errors import ScenarioError
+from capsim.errors import CapsimWarning, ScenarioError
 from capsim.scenario import load_scenario, validate
 from tests.conftest import STUTTERFLY, merge, mmc_data
 
@@ -26,6 +26,9 @@ def problem(data, **kwargs) -> str:
     # wrong types
     ({"horizon_days": "ten"}, "horizon_days", ["'ten'", "a whole number >= 1"]),
     ({"workforce": {"always_on": "yes please"}}, "workforce.always_on", ["true or false"]),
+    ({"workforce": {"always_on": "yes"}}, "workforce.always_on", ["got 'yes'", "true or false"]),
+    ({"demand": {"rate_per_hour": True}}, "demand.rate_per_hour", ["got true", "a number >= 0"]),
+    ({"horizon_days": 60.0}, "horizon_days", ["got 60.0", "a whole number"]),
     # out of range
     ({"demand": {"rate_per_hour": -1.0}}, "demand.rate_per_hour", ["got -1.0", ">= 0"]),
     ({"absence": {"daily_rate": 1.5}}, "absence.daily_rate", ["got 1.5", ">= 0 and <= 1"]),
@@ -109,9 +112,13 @@ def test_bad_empirical_csv(tmp_path, csv_text, fragments):
         assert fragment in message, message
 
 
-def test_unreadable_csv(tmp_path):
-    (tmp_path / "touch.csv").write_bytes(b"minutes\n\xff\xfe\x00\n")
-    assert "cannot read" in _empirical(tmp_path, None)
+@pytest.mark.parametrize(("content", "fragment"), [
+    (b"minutes\n\xff\xfe\x00\n", "is not a text file (it contains NUL bytes)"),
+    (b"minutes\n3\n\xe9t\xe9\n", "is not UTF-8 text (byte 0xe9 at offset 10)"),
+])
+def test_unreadable_csv(tmp_path, content, fragment):
+    (tmp_path / "touch.csv").write_bytes(content)
+    assert fragment in _empirical(tmp_path, None)
 
 
 @pytest.mark.parametrize(("csv_text", "fragments"), [
@@ -151,6 +158,12 @@ def test_bad_set(override, fragments):
     (["run", str(STUTTERFLY), "--workers", "two"], "'two' is not a whole number"),
     (["run", str(STUTTERFLY), "--engine", "warp"], "unknown engine 'warp'"),
     (["run", str(STUTTERFLY), "--ci-level", "1.5"], "allowed: > 0 and < 1"),
+    (["run", str(STUTTERFLY), "--replications", "1000000000"], "allowed: >= 1 and <= 1e+06"),
+    (["run", str(STUTTERFLY), "--max-replications", "5"], "--max-replications applies only "
+     "with --precision"),
+    (["run", str(STUTTERFLY), "--kpi", "peak_wip"], "--kpi applies only with --precision"),
+    (["run", str(STUTTERFLY), "--scheduler", "tcp://x:1"], "--scheduler applies only with "
+     "--executor dask"),
 ])
 def test_cli_exit_2_with_one_message(capsys, argv, fragment):
     assert main(argv) == 2
@@ -172,3 +185,83 @@ def test_cli_out_must_be_a_directory(tmp_path, capsys):
     assert main(["run", str(STUTTERFLY), "-r", "1", "--out", str(target)]) == 2
     assert "exists and is not a directory" in capsys.readouterr().err
     assert target.read_text() == "not a directory"
+
+
+@pytest.mark.parametrize(("vary", "fragment"), [
+    ("workforce.roster=1:1000000:0.000001", "spans 999,999,000,001 values; allowed: at most "
+     "1,000 grid points"),
+    ("demand.rate_per_hour=nan:5:1", "must be finite numbers"),
+    ("demand.rate_per_hour=1:inf:1", "must be finite numbers"),
+    ("demand.rate_per_hour=1:5:nan", "must be finite numbers"),
+])
+def test_sweep_spans_that_cannot_run(capsys, vary, fragment):
+    assert main(["sweep", str(STUTTERFLY), "--vary", vary]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_sweep_grid_too_large(capsys):
+    argv = ["sweep", str(STUTTERFLY), "--vary", "workforce.roster=1:100:1",
+            "--vary", "absence.daily_rate=0:0.2:0.01"]
+    assert main(argv) == 2
+    assert "the grid has 2,100 points; allowed: at most 1,000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("changes", "fragment"), [
+    ({"demand": {"surges": [{"start_hour": 1440, "end_hour": 1500, "multiplier": 2}]}},
+     "scenario.toml: demand.surges[0].start_hour: starts at hour 1440, after the horizon "
+     "(60 days, hour 1440); it never applies"),
+    ({"demand": {"batches": [{"at_hour": 2000, "orders": 5}]}},
+     "demand.batches[0].at_hour: arrives at hour 2000, after the horizon"),
+    ({"stress": [{"name": "late", "kind": "closure", "start_day": 60}]},
+     "stress[0].start_day: starts on day 60, after the horizon"),
+    ({"absence": {"outbreaks": [{"start_day": 99, "share": 0.5, "duration_days": 2}]}},
+     "absence.outbreaks[0].start_day: starts on day 99, after the horizon"),
+])
+def test_inputs_after_the_horizon_warn(changes, fragment):
+    with pytest.warns(CapsimWarning) as caught:
+        validate(merge(BASE, changes), source="scenario.toml")
+    assert len(caught) == 1
+    assert fragment in str(caught[0].message), str(caught[0].message)
+
+
+def test_trace_arrivals_after_the_horizon_warn(tmp_path):
+    (tmp_path / "trace.csv").write_text("arrival_hour\n1\n1439.9\n1440\n5000\n")
+    data = merge(BASE, {"demand": {"rate_per_hour": 0.0, "trace": {"file": "trace.csv"}}})
+    with pytest.warns(CapsimWarning, match=r"demand.trace.file: 2 of 4 arrivals fall at or "
+                      r"after the horizon \(60 days, hour 1440\); they are left out"):
+        validate(data, base_dir=tmp_path)
+
+
+def test_the_override_that_made_it_is_named():
+    with pytest.warns(CapsimWarning, match=r"stress\[0\].start_day \(from --set "
+                      r"stress\[0\].start_day=70\): starts on day 70"):
+        validate(merge(BASE, {"stress": [{"name": "s", "kind": "closure", "start_day": 1}]}),
+                 overrides=["stress[0].start_day=70"])
+
+
+def test_cli_prints_each_warning_once(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'name = "s"\nhorizon_days = 3\n[demand]\nrate_per_hour = 2.0\n'
+        '[[demand.batches]]\nat_hour = 100\norders = 5\n'
+        '[work]\nmean_minutes = 5.0\n[workforce]\nroster = 2\nalways_on = true\n')
+    assert main(["sweep", str(path), "--vary", "workforce.roster=1,2,3", "-r", "2",
+                 "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("capsim: warning: ") == 1, err
+    assert f"capsim: warning: {path}: demand.batches[0].at_hour: arrives at hour 100" in err
+    assert main(["validate", str(path)]) == 0  # and again in the next command
+    assert capsys.readouterr().err.count("capsim: warning: ") == 1
+
+
+def test_cli_messages_escape_control_characters(capsys, tmp_path):
+    """What the user typed is quoted in messages; an escape sequence must not reach the
+    terminal raw."""
+    assert main(["validate", str(STUTTERFLY), "--set", "name=\x1b[2Jgone"]) == 2
+    assert main(["validate", str(tmp_path / "a\x1b[31m.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "name (from --set name=\\x1b[2Jgone)" in err
+    assert "a\\x1b[31m.toml: file not found" in err

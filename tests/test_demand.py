@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from capsim.demand import forecast_multiplier, rate_at, rate_pieces, sample_poisson
+from capsim.errors import CapsimWarning
 from capsim.sampling import sample
 from tests.conftest import merge, mmc_data, scenario
 
@@ -107,8 +108,9 @@ def test_batches_arrive_together_with_their_class():
     data = mmc_data(0.0, 1.0, 2, 4.0, classes=[
         {"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}],
         demand={"batches": [{"at_hour": 5.5, "orders": 40, "class": "b"},
-                            {"at_hour": 30, "orders": 7}, {"at_hour": 9e9, "orders": 3}]})
-    real = sample(scenario(data), 0, seed=0)
+                            {"at_hour": 30, "orders": 7}, {"at_hour": 5000, "orders": 3}]})
+    with pytest.warns(CapsimWarning, match="its orders never arrive"):
+        real = sample(scenario(data), 0, seed=0)
     assert real.orders == 47  # the batch beyond the horizon never arrives
     assert np.all(real.arrival[:40] == 5.5)
     assert np.all(real.order_class[:40] == 1)
@@ -121,7 +123,8 @@ def test_trace_replay(tmp_path):
     data = merge(mmc_data(0.0, 1.0, 2, 4.0, classes=[
         {"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}]),
         {"demand": {"trace": {"file": "trace.csv"}}})
-    real = sample(scenario(data, base_dir=tmp_path), 0)
+    with pytest.warns(CapsimWarning, match="1 of 3 arrivals fall at or after the horizon"):
+        real = sample(scenario(data, base_dir=tmp_path), 0)
     np.testing.assert_array_equal(real.arrival, [1.25, 3.5])  # 2000 h is past the horizon
     np.testing.assert_array_equal(real.order_class, [0, 1])
     np.testing.assert_allclose(real.work, [0.1, 0.2])

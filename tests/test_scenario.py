@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 
 import pytest
 
 from capsim.cli import main
+from capsim.errors import ScenarioError
 from capsim.scenario import (
     data_files,
     json_schema,
@@ -17,6 +20,7 @@ from capsim.scenario import (
     validate,
     with_overrides,
 )
+from capsim.scenario.dump import toml_document
 from tests.conftest import STUTTERFLY, merge, mmc_data
 
 
@@ -40,7 +44,7 @@ def test_resolved_scenario_round_trips():
 
 def test_written_toml_loads_back_to_the_same_scenario(tmp_path, shifts_data):
     """Every default written out, None left out, awkward strings escaped."""
-    odd = merge(shifts_data, {"name": 'quote " backslash \\ tab\t é', "description": "a\nb",
+    odd = merge(shifts_data, {"name": 'quote " backslash \\ é', "description": "a\nb\ttab",
                               "stress": [{"name": "flu", "kind": "absence", "start_day": 9,
                                           "days": 3, "share": 0.5}]})
     for s in (load_scenario(STUTTERFLY), validate(odd), validate(mmc_data(2.0, 1.0, 3, 4.0))):
@@ -145,3 +149,36 @@ def test_cli_validate_ok(capsys):
     out = capsys.readouterr().out
     assert "ok" in out
     assert "roster 15" in out
+
+
+CONTROLS = [chr(i) for i in [*range(0x20), 0x7F]]
+
+
+@pytest.mark.parametrize("char", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
+def test_names_refuse_control_characters(char):
+    """They reached the terminal raw and made the written scenario.toml unloadable."""
+    for changes in ({"name": f"a{char}b"},
+                    {"classes": [{"name": f"a{char}", "share": 1.0}]},
+                    {"demand": {"surges": [{"name": f"a{char}", "start_hour": 1,
+                                            "end_hour": 2, "multiplier": 2}]}},
+                    {"stress": [{"name": f"a{char}", "kind": "closure", "start_day": 1}]}):
+        with pytest.raises(ScenarioError, match="control character"):
+            validate(merge(mmc_data(1.0, 1.0, 2, 5.0), changes))
+
+
+@pytest.mark.parametrize("char", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
+def test_descriptions_allow_tabs_and_line_breaks_only(char):
+    data = mmc_data(1.0, 1.0, 2, 5.0, description=f"a{char}b")
+    if char in "\t\n":
+        assert validate(data).description == f"a{char}b"
+    else:
+        with pytest.raises(ScenarioError, match="control character"):
+            validate(data)
+
+
+def test_written_toml_escapes_every_control_character(tmp_path):
+    every = "".join(chr(i) for i in range(0xA0))
+    text = toml_document({"description": every, every: [every], "t": {"k": every}},
+                         header=f"made by {every}\nsecond line")
+    assert tomllib.loads(text) == {"description": every, every: [every], "t": {"k": every}}
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text)

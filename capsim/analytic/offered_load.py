@@ -38,6 +38,17 @@ def memory_hours(work: WorkDistribution, tolerance: float = 1e-12) -> float:
     return x / 60.0
 
 
+#: Cells of the times × intervals band evaluated at once (bounds the memory to ~100 MB
+#: whatever the horizon and the work content's memory).
+BAND_CELLS = 2**21
+
+
+def _blocks(times: np.ndarray, width: int) -> list[np.ndarray]:
+    """``times`` in blocks whose band, at most ``width`` intervals each, fits BAND_CELLS."""
+    size = max(1, BAND_CELLS // max(width, 1))
+    return [times[i:i + size] for i in range(0, times.size, size)] or [times]
+
+
 def _band(first: np.ndarray, last: np.ndarray, times: np.ndarray, memory: float
           ) -> tuple[np.ndarray, np.ndarray]:
     """For each time, the sorted intervals [first, last] that overlap [t − memory, t].
@@ -63,15 +74,19 @@ def offered_load_from_rate(edges: np.ndarray, rates: np.ndarray, work: WorkDistr
     λ·(E[S] − E[S]) = 0 up to a relative 1e-12.
     """
     times = np.asarray(times, dtype=float)
-    index, real = _band(edges[:-1], edges[1:], times, memory_hours(work))
+    memory = memory_hours(work)
 
     def limited_hours(x: np.ndarray) -> np.ndarray:
         return work.limited_mean(60.0 * np.maximum(x, 0.0)) / 60.0
 
-    since_start = times[:, None] - edges[:-1][index]
-    since_end = times[:, None] - edges[1:][index]
-    terms = (limited_hours(since_start) - limited_hours(since_end)) * rates[index]
-    return np.where(real, terms, 0.0).sum(axis=1)
+    def block(at: np.ndarray) -> np.ndarray:
+        index, real = _band(edges[:-1], edges[1:], at, memory)
+        since_start = at[:, None] - edges[:-1][index]
+        since_end = at[:, None] - edges[1:][index]
+        terms = (limited_hours(since_start) - limited_hours(since_end)) * rates[index]
+        return np.where(real, terms, 0.0).sum(axis=1)
+
+    return np.concatenate([block(at) for at in _blocks(times, edges.size - 1)])
 
 
 def _class_distributions(scenario: Scenario) -> list[tuple[float, WorkDistribution]]:
@@ -117,10 +132,16 @@ def _arrivals_in_service(arrivals: np.ndarray, work: WorkDistribution,
     unique, counts = np.unique(arrivals, return_counts=True)
     if unique.size == 0:
         return np.zeros(times.size)
-    index, real = _band(unique, unique, times, memory_hours(work))
-    elapsed = times[:, None] - unique[index]
-    alive = np.where(real & (elapsed >= 0), work.survival(60.0 * np.maximum(elapsed, 0.0)), 0.0)
-    return (alive * counts[index]).sum(axis=1)
+    memory = memory_hours(work)
+
+    def block(at: np.ndarray) -> np.ndarray:
+        index, real = _band(unique, unique, at, memory)
+        elapsed = at[:, None] - unique[index]
+        alive = np.where(real & (elapsed >= 0), work.survival(60.0 * np.maximum(elapsed, 0.0)),
+                         0.0)
+        return (alive * counts[index]).sum(axis=1)
+
+    return np.concatenate([block(at) for at in _blocks(times, unique.size)])
 
 
 def mol_staffing(load: np.ndarray, delay_probability: float) -> np.ndarray:

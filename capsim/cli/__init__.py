@@ -29,7 +29,7 @@ from capsim.cli import (
     staffing_commands,
     verify_command,
 )
-from capsim.errors import CapsimError
+from capsim.errors import CapsimError, warnings_to_stderr
 
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     try:
-        return args.handler(args)
+        with warnings_to_stderr():
+            return args.handler(args)
     except CapsimError as exc:
         if args.debug:
             traceback.print_exc()

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from capsim.cli.args import POSITIVE, PROBABILITY, add_debug, add_overrides, bounded
+from capsim.errors import CapsimError
+from capsim.scenario.base import MAX_REPLICATIONS, MAX_SEED
 
 EXIT_INTERRUPTED = 130
 
@@ -17,10 +19,10 @@ def add_simulation_options(parser: argparse.ArgumentParser, out_help: str | None
                            json_help: str = "print JSON instead of a table") -> None:
     """Options of every command that simulates (``out_help`` makes ``--out`` required)."""
     parser.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    parser.add_argument("--replications", "-r", type=bounded(int, 1),
+    parser.add_argument("--replications", "-r", type=bounded(int, 1, MAX_REPLICATIONS),
                         help="Monte Carlo replications (default: the scenario's "
                         "experiment.replications)")
-    parser.add_argument("--seed", type=bounded(int, 0),
+    parser.add_argument("--seed", type=bounded(int, 0, MAX_SEED),
                         help="root seed (default: the scenario's experiment.seed)")
     add_overrides(parser)
     parser.add_argument("--json", action="store_true", help=json_help)
@@ -47,7 +49,12 @@ def add_simulation_options(parser: argparse.ArgumentParser, out_help: str | None
 
 
 def runner_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The simulation options every simulating command passes on."""
+    """The simulation options every simulating command passes on.
+
+    Refuses ``--scheduler`` without ``--executor dask``, which would otherwise be ignored.
+    """
+    if args.scheduler is not None and args.executor != "dask":
+        raise CapsimError("--scheduler applies only with --executor dask (it would be ignored)")
     return {"replications": args.replications, "seed": args.seed, "workers": args.workers,
             "engine": args.engine, "executor": args.executor, "scheduler": args.scheduler,
             "ci_level": args.ci_level, "progress": args.progress}
@@ -57,12 +64,13 @@ def register(commands: Any) -> None:
     """Add run, validate and schema to the subcommand parser."""
     run = commands.add_parser("run", help="Monte Carlo run of a scenario",
                               description="Run replications of a scenario and report KPIs "
-                              "with confidence intervals.")
+                              "with confidence intervals. A run too large for this machine is "
+                              "refused before it starts (CAPSIM_ALLOW_LARGE_RUNS=1 allows it).")
     add_simulation_options(run)
     run.add_argument("--precision", type=POSITIVE, metavar="H",
                      help="add replications until the CI half-width of --kpi is at most H")
-    run.add_argument("--kpi", default="on_time_rate", help="the KPI --precision applies to")
-    run.add_argument("--max-replications", type=bounded(int, 1), metavar="N",
+    run.add_argument("--kpi", help="the KPI --precision applies to (default: on_time_rate)")
+    run.add_argument("--max-replications", type=bounded(int, 1, MAX_REPLICATIONS), metavar="N",
                      help="cap for --precision (default: 10 x --replications)")
     run.set_defaults(handler=_run)
 
@@ -84,16 +92,30 @@ def register(commands: Any) -> None:
     schema.set_defaults(handler=_schema)
 
 
+def _sequential_options(args: argparse.Namespace) -> None:
+    """Refuse --kpi and --max-replications without --precision: they would be ignored."""
+    for flag, value in (("--kpi", args.kpi), ("--max-replications", args.max_replications)):
+        if value is not None and args.precision is None:
+            raise CapsimError(f"{flag} applies only with --precision (it would be ignored)")
+
+
 def _run(args: argparse.Namespace) -> int:
     from capsim.experiment import run
     from capsim.output import format_table, prepare_out_dir, summary, write_run
     from capsim.scenario import load_scenario
+    from capsim.workload import check_workload
 
+    _sequential_options(args)
+    options = runner_options(args)
     scenario = load_scenario(args.scenario, args.overrides)
+    replications = args.replications or scenario.experiment.replications
+    sequential = args.max_replications or 10 * replications
+    check_workload(scenario, replications if args.precision is None else sequential,
+                   args.workers)  # before --out is created
     if args.out is not None:
         prepare_out_dir(args.out)
-    result = run(scenario, precision=args.precision, kpi=args.kpi,
-                 max_replications=args.max_replications, **runner_options(args))
+    result = run(scenario, precision=args.precision, kpi=args.kpi or "on_time_rate",
+                 max_replications=args.max_replications, **options)
     if result.replications == 0:
         print("capsim: interrupted before any replication completed; nothing written",
               file=sys.stderr)

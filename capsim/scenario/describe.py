@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator
+from pydantic import AfterValidator, BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
 from capsim.scenario.models import Scenario
@@ -83,13 +83,32 @@ def field_names(loc: Sequence[str | int]) -> list[str]:
     return [info.alias or key for key, info in node[0].model_fields.items()]
 
 
+def _number(value: float) -> str:
+    """A bound as people write it: 87,840 and 1,000,000, but 0.001."""
+    if float(value).is_integer() and abs(value) < 1e16:
+        return f"{int(value):,}"
+    return f"{value:g}"
+
+
 def _bounds(meta: list[Any]) -> list[str]:
     words = []
     for item in meta:
         for attr, sign in _BOUNDS:
             if getattr(item, attr, None) is not None:
-                words.append(f"{sign} {getattr(item, attr):g}")
+                words.append(f"{sign} {_number(getattr(item, attr))}")
     return words
+
+
+def _text(meta: list[Any]) -> str:
+    """What a text field accepts: its length, and whether it is one line."""
+    checks = {getattr(m.func, "__name__", "") for m in meta if isinstance(m, AfterValidator)}
+    high = next((m.max_length for m in meta if getattr(m, "max_length", None) is not None), None)
+    longest = f" of at most {high:,} characters" if high is not None else ""
+    if "_no_control" in checks:
+        return f"one line of text{longest}, without control characters"
+    if "_text" in checks:
+        return f"text{longest}, without control characters other than tabs and line breaks"
+    return f"text{longest}"
 
 
 def _length(meta: list[Any]) -> str:
@@ -117,6 +136,8 @@ def allowed_values(loc: Sequence[str | int]) -> str | None:
         return "a list" + _length(meta)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return "a table with fields " + ", ".join(field_names(loc))
+    if tp is str:
+        return _text(meta)
     words = _TYPE_WORDS.get(tp, getattr(tp, "__name__", str(tp)))
     bounds = _bounds(meta)
     return f"{words} {' and '.join(bounds)}" if bounds else words

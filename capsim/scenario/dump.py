@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from capsim.scenario.load import scenario_dict
 from capsim.scenario.models import Scenario
+
+# Characters TOML never allows raw in a basic string or a comment (tab aside; json.dumps
+# already escapes C0), plus the C1 controls, which terminals act on.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def scenario_toml(scenario: Scenario, header: str = "",
@@ -30,8 +35,17 @@ def scenario_toml(scenario: Scenario, header: str = "",
         Data-file paths to write instead of the ones in the scenario (``file`` fields,
         keyed by their value), for a copy of the scenario that lives elsewhere.
     """
-    data = _replace_files(scenario_dict(scenario), files or {})
-    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    return toml_document(_replace_files(scenario_dict(scenario), files or {}), header)
+
+
+def toml_document(data: dict[str, Any], header: str = "") -> str:
+    """Nested tables as a TOML document, with ``header`` as comment lines first.
+
+    Strings and keys are basic strings with every control character escaped (TOML
+    allows none raw but tab); control characters in the header are written as
+    TOML unicode escapes too, since a comment may hold none either.
+    """
+    lines = [f"# {_escape_controls(line)}".rstrip() for line in header.splitlines()]
     lines += _table(data, [])
     return "\n".join(lines).strip("\n") + "\n"
 
@@ -85,7 +99,16 @@ def _dotted(path: list[str]) -> str:
 
 def _key(key: str) -> str:
     bare = key.replace("_", "").replace("-", "").isalnum() and key.isascii()
-    return key if bare else json.dumps(key)
+    return key if bare else _string(key)
+
+
+def _escape_controls(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _string(text: str) -> str:
+    """A TOML basic string: JSON's escapes (a subset of TOML's), and DEL and C1 escaped too."""
+    return _escape_controls(json.dumps(text, ensure_ascii=False))
 
 
 def _value(value: Any) -> str:
@@ -100,7 +123,7 @@ def _value(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _string(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, dict):

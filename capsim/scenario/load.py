@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 import tomllib
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from capsim.errors import FieldProblem, ScenarioError
+from capsim.errors import CapsimWarning, FieldProblem, ScenarioError
 from capsim.scenario.describe import allowed_values, field_names
+from capsim.scenario.files import read_text
 from capsim.scenario.models import FieldError, Scenario
 
 PathPart = str | int
+ALLOW_OUTSIDE_ENV = "CAPSIM_ALLOW_OUTSIDE_FILES"
+#: Largest scenario file (bytes): real ones are a few kilobytes.
+MAX_SCENARIO_BYTES = 2**20
+#: Deepest nesting of tables and lists (a scenario needs six).
+MAX_DEPTH = 16
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 _PATH = re.compile(rf"{_NAME}(?:\.(?:{_NAME}|\d+)|\[\d+\])*")
 _PART = re.compile(rf"({_NAME})|(\d+)")
@@ -56,6 +64,9 @@ def parse_override(text: str, flag: str = "--set") -> tuple[list[PathPart], Any]
         value = tomllib.loads(f"v = {raw_value}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw_value
+    except RecursionError:
+        raise ScenarioError(f"{flag} {text}", [_too_deep()]) from None
+    _check_depth(value, f"{flag} {text}")
     return path, value
 
 
@@ -137,11 +148,21 @@ def _with_override(field: str, overrides: Sequence[str], flag: str) -> str:
     return field
 
 
+def outside_files_allowed(allow: bool | None = None) -> bool:
+    """``allow``, or when None whether ``CAPSIM_ALLOW_OUTSIDE_FILES`` is set (to 1)."""
+    if allow is not None:
+        return allow
+    return os.environ.get(ALLOW_OUTSIDE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
 def validate(
     data: dict[str, Any], *, source: str = "<scenario>", base_dir: Path | None = None,
-    overrides: Sequence[str] = (), flag: str = "--set",
+    overrides: Sequence[str] = (), flag: str = "--set", allow_outside_files: bool | None = None,
 ) -> Scenario:
     """Validate raw scenario data (as read from TOML) into a :class:`Scenario`.
+
+    Inputs that can never take effect (see :meth:`Scenario.unused_inputs`) give a
+    :class:`~capsim.errors.CapsimWarning` naming the source and the field.
 
     Parameters
     ----------
@@ -150,49 +171,89 @@ def validate(
     source : str
         How to name the scenario in error messages (usually its file).
     base_dir : Path, optional
-        Directory against which relative data-file paths are resolved.
+        Directory against which relative data-file paths are resolved (default: the
+        current directory). Data files must lie in it or below it.
     overrides : sequence of str
         ``PATH=VALUE`` overrides to apply first.
     flag : str
         The option the overrides came from, for messages (``--set``, ``--vary``).
+    allow_outside_files : bool, optional
+        Accept data files outside ``base_dir`` (absolute paths, ``..``, symbolic links
+        leading out). Default: only when the environment variable
+        ``CAPSIM_ALLOW_OUTSIDE_FILES=1`` is set.
     """
+    _check_depth(data, source)
     data = apply_overrides(data, overrides, flag)
+    outside = outside_files_allowed(allow_outside_files)
     try:
-        scenario = Scenario.model_validate(data, context={"base_dir": base_dir})
+        scenario = Scenario.model_validate(data, context={"base_dir": base_dir,
+                                                          "allow_outside_files": outside})
     except ValidationError as exc:
         problems = [_problem(e, overrides, flag) for e in exc.errors(include_url=False)]
         raise ScenarioError(source, problems) from None
     scenario._base_dir = base_dir
     scenario._source = source
+    scenario._allow_outside_files = outside
+    for field, why in scenario.unused_inputs():
+        warnings.warn(f"{source}: {_with_override(field, overrides, flag)}: {why}",
+                      CapsimWarning, stacklevel=1)
     return scenario
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file, turning every failure into a :class:`ScenarioError`."""
+    """Read a TOML file, turning every failure into a :class:`ScenarioError`.
+
+    The file must be UTF-8 text of at most :data:`MAX_SCENARIO_BYTES` bytes, nested at
+    most :data:`MAX_DEPTH` tables and lists deep.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), [FieldProblem("", "file not found")]) from None
-    except IsADirectoryError:
-        raise ScenarioError(str(path), [FieldProblem("", "is a directory, not a file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), [FieldProblem("", f"cannot read the file: {exc}")]) from None
+        text = read_text(path, MAX_SCENARIO_BYTES, "scenario file")
+    except ValueError as exc:
+        problem = str(exc).removeprefix(f"{path}: ").removeprefix(f"{path} ")
+        problem = problem.replace(f": {path}", "").replace(f" {path}", "")  # named once
+        raise ScenarioError(str(path), [FieldProblem("", problem)]) from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), [FieldProblem("", f"invalid TOML: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError(str(path), [_too_deep()]) from None
+    _check_depth(data, str(path))
+    return data
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+def _too_deep() -> FieldProblem:
+    return FieldProblem("", f"tables and lists are nested too deeply (at most {MAX_DEPTH} "
+                        "levels)")
+
+
+def _check_depth(data: Any, source: str) -> None:
+    """Refuse data nested more than :data:`MAX_DEPTH` levels (without recursing)."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(source, [_too_deep()])
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend((v, depth + 1) for v in value)
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
+                  allow_outside_files: bool | None = None) -> Scenario:
     """Load and validate a scenario file.
 
     Parameters
     ----------
     path : str or Path
-        A TOML scenario file. Data files it names are resolved against its directory.
+        A TOML scenario file. Data files it names are resolved against its directory
+        and must lie in it or below it.
     overrides : sequence of str
         ``dotted.path=value`` overrides (values are TOML literals), as with ``--set``.
+    allow_outside_files : bool, optional
+        Accept data files elsewhere; default: when ``CAPSIM_ALLOW_OUTSIDE_FILES=1``.
 
     Raises
     ------
@@ -202,7 +263,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """
     path = Path(path)
     return validate(read_toml(path), source=str(path), base_dir=path.parent,
-                    overrides=overrides)
+                    overrides=overrides, allow_outside_files=allow_outside_files)
 
 
 def with_overrides(scenario: Scenario, overrides: Sequence[str],
@@ -211,7 +272,8 @@ def with_overrides(scenario: Scenario, overrides: Sequence[str],
     if not overrides:
         return scenario
     return validate(scenario_dict(scenario), source=scenario.source,
-                    base_dir=scenario.base_dir, overrides=overrides, flag=flag)
+                    base_dir=scenario.base_dir, overrides=overrides, flag=flag,
+                    allow_outside_files=scenario.allow_outside_files)
 
 
 def scenario_dict(scenario: Scenario) -> dict[str, Any]:
@@ -220,7 +282,13 @@ def scenario_dict(scenario: Scenario) -> dict[str, Any]:
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of scenario files (for editors and ``capsim schema``)."""
-    schema = Scenario.model_json_schema(by_alias=True)
+    """The JSON Schema (Draft 2020-12) of scenario files, for editors and ``capsim schema``.
+
+    It checks each value's type and range; rules that relate several fields (shares
+    summing to 1, a warm-up shorter than the horizon, ...) are checked by
+    :func:`validate` only.
+    """
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              **Scenario.model_json_schema(by_alias=True)}
     schema["title"] = "capsim scenario"
     return schema

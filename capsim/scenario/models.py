@@ -10,48 +10,84 @@ module validates values and their relations; it does not read TOML (see
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Literal, Self
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from capsim.scenario.base import WEEKDAY_NAMES, FieldError, SchemaModel, Weekday
-from capsim.scenario.orders import Batch, Demand, OrderClass, Surge, Trace, Work
+from capsim.scenario.base import (
+    MAX_CLASSES,
+    MAX_ENTRIES,
+    MAX_RATE_PER_HOUR,
+    MAX_REPLICATIONS,
+    MAX_SEED,
+    WEEKDAY_NAMES,
+    Days,
+    FieldError,
+    Int,
+    Name,
+    PositiveDays,
+    SchemaModel,
+    Share,
+    Text,
+    Weekday,
+)
+from capsim.scenario.files import quote
+from capsim.scenario.orders import Batch, ClassWork, Demand, OrderClass, Surge, Trace, Work
 from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
 
 __all__ = [
-    "WEEKDAY_NAMES", "Absence", "Batch", "Demand", "Experiment", "FieldError", "OrderClass",
-    "Outbreak", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace", "Vacation",
-    "Window", "Work", "Workforce",
+    "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Demand", "Experiment", "FieldError",
+    "OrderClass", "Outbreak", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace",
+    "Vacation", "Window", "Work", "Workforce",
 ]
+
+
+def surge_peak(surges: Sequence[Surge]) -> float:
+    """The largest product of the multipliers of surges active at the same time (at least 1).
+
+    Windows are half-open, so a surge that ends where another starts does not overlap it.
+    """
+    events = sorted([(s.end_hour, -1, s.multiplier) for s in surges]
+                    + [(s.start_hour, 1, s.multiplier) for s in surges])
+    logs, zeros, best = 0.0, 0, 0.0
+    for _, step, multiplier in events:  # at equal times, ends (-1) come before starts
+        if multiplier == 0:
+            zeros += step
+        else:
+            logs += step * math.log(multiplier)
+        if zeros == 0:
+            best = max(best, logs)
+    return math.exp(min(best, 700.0))
 
 
 class Targets(SchemaModel):
     """What the operation must achieve."""
 
-    on_time_rate: Annotated[float, Field(gt=0, le=1)] = 0.95
+    on_time_rate: Share = 0.95
 
 
 class Experiment(SchemaModel):
     """Defaults for a Monte Carlo run of this scenario (the CLI may override them)."""
 
-    replications: int = Field(100, ge=1)
-    seed: int = Field(0, ge=0)
+    replications: Int = Field(100, ge=1, le=MAX_REPLICATIONS)
+    seed: Int = Field(0, ge=0, le=MAX_SEED)
 
 
 class Scenario(SchemaModel):
     """A complete description of an operation to simulate."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
-    horizon_days: int = Field(ge=1, description="Length of a replication in days.")
-    warmup_days: int = Field(0, ge=0, description="Days excluded from the KPIs.")
+    name: Name = Field(min_length=1)
+    description: Text = ""
+    horizon_days: PositiveDays = Field(description="Length of a replication in days.")
+    warmup_days: Days = Field(0, description="Days excluded from the KPIs.")
     start_weekday: Weekday = Field(0, description="Weekday of day 0 (0 = Monday).")
     demand: Demand
     work: Work = Work()
     classes: tuple[OrderClass, ...] = Field(
-        (), description="Order classes; default: one class from [work]."
+        (), max_length=MAX_CLASSES, description="Order classes; default: one class from [work]."
     )
     workforce: Workforce
     absence: Absence = Absence()
@@ -62,9 +98,11 @@ class Scenario(SchemaModel):
     targets: Targets = Targets()
     experiment: Experiment = Experiment()
     stress: tuple[StressEvent, ...] = Field(
-        (), description="Stress events (applied only when enabled; see capsim stress).")
+        (), max_length=MAX_ENTRIES,
+        description="Stress events (applied only when enabled; see capsim stress).")
     _source: str = PrivateAttr(default="<scenario>")
     _base_dir: Path | None = PrivateAttr(default=None)
+    _allow_outside_files: bool = PrivateAttr(default=False)
 
     @property
     def source(self) -> str:
@@ -75,6 +113,11 @@ class Scenario(SchemaModel):
     def base_dir(self) -> Path | None:
         """The directory its data files are resolved against."""
         return self._base_dir
+
+    @property
+    def allow_outside_files(self) -> bool:
+        """Whether its data files may lie outside :attr:`base_dir` (kept for overrides)."""
+        return self._allow_outside_files
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -94,6 +137,7 @@ class Scenario(SchemaModel):
             self.absence.vacation.check_fits(self.horizon_days)
         except FieldError as exc:
             raise FieldError(f"absence.vacation.{exc.field}", str(exc), exc.value) from None
+        self._check_peak_rate()
         if self.workforce.roster == 0 and self.has_demand:
             raise FieldError("workforce.roster", "no technician to serve the demand; allowed: "
                              ">= 1 when there is demand", 0)
@@ -115,8 +159,23 @@ class Scenario(SchemaModel):
         if trace is not None and trace.data.order_class is not None:
             unknown = sorted(set(trace.data.order_class) - set(self.class_names))
             if unknown:
-                raise FieldError("demand.trace.file", f"unknown order class {unknown[0]!r} in "
-                                 f"the trace; allowed: {known}", str(trace.file))
+                raise FieldError("demand.trace.file", f"unknown order class "
+                                 f"{quote(unknown[0])} in the trace; allowed: {known}",
+                                 str(trace.file))
+
+    def _check_peak_rate(self) -> None:
+        d = self.demand
+        if d.rate_per_hour == 0:
+            return
+        surges = [s for s in d.surges if s.start_hour < self.horizon_hours]
+        spikes = [e.multiplier or 1.0 for e in self.stress if e.kind == "demand"]
+        peak = (d.rate_per_hour * max(d.hour_profile) * max(d.week_profile)
+                * surge_peak(surges) * max([1.0, *spikes]))
+        if peak > MAX_RATE_PER_HOUR:
+            raise FieldError("demand.rate_per_hour", f"with the profiles, overlapping surges "
+                             f"and demand stress events, the arrival rate reaches {peak:.3g} "
+                             f"orders per hour; allowed: at most {MAX_RATE_PER_HOUR:,.0f}",
+                             d.rate_per_hour)
 
     def _check_work(self) -> None:
         for i, order_class in enumerate(self.classes or [None]):
@@ -128,6 +187,32 @@ class Scenario(SchemaModel):
                 where = f"classes[{i}].work" if own else "work"
                 raise FieldError(f"{where}.{exc.field}", str(exc), exc.value) from None
 
+    def unused_inputs(self) -> list[tuple[str, str]]:
+        """Inputs that can never take effect, as (field, why): events after the horizon.
+
+        They are valid, so the loader warns about them rather than refusing them.
+        """
+        end, days = self.horizon_hours, self.horizon_days
+        after = f"after the horizon ({self.horizon_days} days, hour {end:g})"
+        notes = [(f"demand.surges[{i}].start_hour", f"starts at hour {s.start_hour:g}, {after}; "
+                  "it never applies") for i, s in enumerate(self.demand.surges)
+                 if s.start_hour >= end]
+        notes += [(f"demand.batches[{i}].at_hour", f"arrives at hour {b.at_hour:g}, {after}; "
+                   "its orders never arrive") for i, b in enumerate(self.demand.batches)
+                  if b.at_hour >= end]
+        notes += [(f"stress[{i}].start_day", f"starts on day {e.start_day}, {after}; it never "
+                   "applies") for i, e in enumerate(self.stress) if e.start_day >= days]
+        notes += [(f"absence.outbreaks[{i}].start_day", f"starts on day {o.start_day}, {after}; "
+                   "it never happens") for i, o in enumerate(self.absence.outbreaks)
+                  if o.start_day is not None and o.start_day >= days]
+        trace = self.demand.trace
+        if trace is not None:
+            late = int((trace.data.arrival_hour >= end).sum())
+            if late:
+                notes.append(("demand.trace.file", f"{late:,} of {trace.data.arrival_hour.size:,}"
+                              f" arrivals fall at or {after}; they are left out"))
+        return notes
+
     @property
     def has_demand(self) -> bool:
         """Whether any order can arrive."""
@@ -136,19 +221,28 @@ class Scenario(SchemaModel):
 
     @property
     def order_classes(self) -> tuple[OrderClass, ...]:
-        """The order classes with every default filled in (work, promise)."""
+        """The order classes with every default filled in (work, promise).
+
+        A class's promise is the first one given of: its ``promise_hours``, its own
+        ``work.promise_hours``, ``[work].promise_hours`` (which defaults to 24 hours).
+        """
         if not self.classes:
             # model_construct: the parts are validated already (and a data file is not re-read)
             return (OrderClass.model_construct(name="default", share=1.0, priority=0,
                                                promise_hours=self.work.promise_hours,
                                                work=self.work),)
         return tuple(
-            c.model_copy(update={
-                "work": c.work or self.work,
-                "promise_hours": c.promise_hours or (c.work or self.work).promise_hours,
-            })
+            c.model_copy(update={"work": c.work or self.work, "promise_hours": self._promise(c)})
             for c in self.classes
         )
+
+    def _promise(self, order_class: OrderClass) -> float:
+        """A class's promise: its own, else its work table's, else ``[work]``'s (24 h)."""
+        own = order_class.work.promise_hours if order_class.work is not None else None
+        for hours in (order_class.promise_hours, own):
+            if hours is not None:
+                return hours
+        return self.work.promise_hours
 
     @property
     def class_names(self) -> tuple[str, ...]:

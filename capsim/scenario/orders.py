@@ -13,10 +13,24 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from capsim.scenario.base import (
+    MAX_BATCH_ORDERS,
+    MAX_CV,
+    MAX_ENTRIES,
+    MAX_FORECAST_CV,
+    MAX_NAME_LENGTH,
+    MAX_PRIORITY,
+    MAX_RATE_PER_HOUR,
+    MAX_WORK_MINUTES,
+    MIN_CV,
     FieldError,
-    NonNegative,
-    Positive,
+    Float,
+    Hours,
+    Int,
+    Multiplier,
+    Name,
+    PositiveHours,
     SchemaModel,
+    Share,
     resolve_path,
 )
 from capsim.scenario.files import TraceData, read_minutes, read_trace
@@ -25,10 +39,11 @@ from capsim.scenario.files import TraceData, read_minutes, read_trace
 class Surge(SchemaModel):
     """A window during which the arrival rate is multiplied (a holiday, a promotion)."""
 
-    name: str = ""
-    start_hour: NonNegative = Field(description="Hours from the start of day 0.")
-    end_hour: Positive = Field(description="Hours from the start of day 0; after start_hour.")
-    multiplier: NonNegative = Field(description="Factor on the arrival rate inside the window.")
+    name: Name = ""
+    start_hour: Hours = Field(description="Hours from the start of day 0.")
+    end_hour: PositiveHours = Field(description="Hours from the start of day 0; after "
+                                    "start_hour.")
+    multiplier: Multiplier = Field(description="Factor on the arrival rate inside the window.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -41,10 +56,10 @@ class Surge(SchemaModel):
 class Batch(SchemaModel):
     """A batch drop: ``orders`` orders arriving together at ``at_hour``."""
 
-    name: str = ""
-    at_hour: NonNegative = Field(description="Hours from the start of day 0.")
-    orders: int = Field(ge=1, description="Number of orders in the batch.")
-    order_class: str | None = Field(
+    name: Name = ""
+    at_hour: Hours = Field(description="Hours from the start of day 0.")
+    orders: Int = Field(ge=1, le=MAX_BATCH_ORDERS, description="Number of orders in the batch.")
+    order_class: Name | None = Field(
         None, alias="class", description="Class of every order in the batch; default: by shares."
     )
 
@@ -87,19 +102,20 @@ class Demand(SchemaModel):
     Profiles multiply as given; with profile means of 1, rate_per_hour is the mean rate.
     """
 
-    rate_per_hour: NonNegative = Field(0.0, description="Base arrival rate, orders per hour.")
-    hour_profile: tuple[NonNegative, ...] = Field(
+    rate_per_hour: Float = Field(0.0, ge=0, le=MAX_RATE_PER_HOUR,
+                                 description="Base arrival rate, orders per hour.")
+    hour_profile: tuple[Multiplier, ...] = Field(
         (1.0,) * 24, min_length=24, max_length=24,
         description="24 multipliers, hour 0-1 first.",
     )
-    week_profile: tuple[NonNegative, ...] = Field(
+    week_profile: tuple[Multiplier, ...] = Field(
         (1.0,) * 7, min_length=7, max_length=7, description="7 multipliers, Monday first."
     )
-    surges: tuple[Surge, ...] = ()
-    batches: tuple[Batch, ...] = ()
-    forecast_cv: NonNegative = Field(
-        0.0, description="Coefficient of variation of a per-replication rate multiplier "
-        "(lognormal, mean 1): uncertainty in the forecast."
+    surges: tuple[Surge, ...] = Field((), max_length=MAX_ENTRIES)
+    batches: tuple[Batch, ...] = Field((), max_length=MAX_ENTRIES)
+    forecast_cv: Float = Field(
+        0.0, ge=0, le=MAX_FORECAST_CV, description="Coefficient of variation of a "
+        "per-replication rate multiplier (lognormal, mean 1): uncertainty in the forecast."
     )
     trace: Trace | None = None
 
@@ -114,25 +130,29 @@ class Demand(SchemaModel):
 # --------------------------------------------------------------------------- work
 
 Distribution = Literal["fixed", "exponential", "lognormal", "gamma", "empirical"]
+#: The promise of a scenario that states none.
+DEFAULT_PROMISE_HOURS = 24.0
 
 
 class Work(SchemaModel):
     """Work content (touch time) of an order, and the promise that sets its due time."""
 
     distribution: Distribution = "exponential"
-    mean_minutes: Positive | None = Field(
+    mean_minutes: Annotated[Float, Field(gt=0, le=MAX_WORK_MINUTES)] | None = Field(
         None, description="Mean work content in minutes (all but empirical)."
     )
-    cv: Positive | None = Field(
+    cv: Annotated[Float, Field(ge=MIN_CV, le=MAX_CV)] | None = Field(
         None, description="Coefficient of variation (lognormal and gamma only)."
     )
     file: Path | None = Field(
         None, description="CSV of work contents in minutes (empirical only), relative to the "
         "scenario file; resampled with replacement."
     )
-    column: str | None = Field(None, description="Column of `file`; default: the first.")
-    promise_hours: Positive = Field(
-        24.0, description="Due time = arrival + promise_hours (classes may override)."
+    column: Annotated[str, Field(max_length=MAX_NAME_LENGTH)] | None = Field(
+        None, description="Column of `file`; default: the first.")
+    promise_hours: PositiveHours = Field(
+        DEFAULT_PROMISE_HOURS, description="Due time = arrival + promise_hours (classes may "
+        "override)."
     )
     _minutes: Any = PrivateAttr(default=None)
 
@@ -176,11 +196,33 @@ class Work(SchemaModel):
         return self._minutes
 
 
-class OrderClass(SchemaModel):
-    """A class of orders with its own share, work content, promise and priority."""
+class ClassWork(Work):
+    """A class's own work table: as ``[work]``, but its promise is inherited when not given.
 
-    name: str = Field(min_length=1)
-    share: Annotated[float, Field(gt=0, le=1)] = Field(description="Share of sampled arrivals.")
-    promise_hours: Positive | None = Field(None, description="Default: work.promise_hours.")
-    priority: int = Field(0, description="Smaller is served first under dispatch = 'priority'.")
-    work: Work | None = Field(None, description="Default: the scenario's [work].")
+    None (the default, left out of written files) means "inherit": a round trip
+    through ``scenario_toml`` or ``--set`` keeps it, so that an override of
+    ``[work].promise_hours`` still reaches the class.
+    """
+
+    promise_hours: PositiveHours | None = Field(
+        None, description="Default: the class's promise_hours, else [work].promise_hours."
+    )
+
+
+class OrderClass(SchemaModel):
+    """A class of orders with its own share, work content, promise and priority.
+
+    The promise of a class is the first one given of: its ``promise_hours``; its own
+    ``work.promise_hours``; the scenario's ``[work].promise_hours``; 24 hours
+    (:attr:`Scenario.order_classes` resolves it).
+    """
+
+    name: Name = Field(min_length=1)
+    share: Share = Field(description="Share of sampled arrivals.")
+    promise_hours: PositiveHours | None = Field(
+        None, description="Default: the class's own work.promise_hours, else "
+        "[work].promise_hours (24 unless given)."
+    )
+    priority: Int = Field(0, ge=-MAX_PRIORITY, le=MAX_PRIORITY,
+                          description="Smaller is served first under dispatch = 'priority'.")
+    work: ClassWork | None = Field(None, description="Default: the scenario's [work].")

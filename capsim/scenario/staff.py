@@ -8,9 +8,22 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 
-from capsim.scenario.base import FieldError, NonNegative, Probability, SchemaModel, Weekday
+from capsim.scenario.base import (
+    MAX_ENTRIES,
+    MAX_HORIZON_DAYS,
+    Days,
+    FieldError,
+    Float,
+    Headcount,
+    Int,
+    Name,
+    Probability,
+    SchemaModel,
+    Share,
+    Weekday,
+)
 from capsim.scenario.calendar import DAYS_PER_YEAR, first_fit, free_weeks, vacation_blocks
 
 
@@ -23,18 +36,18 @@ class Shift(SchemaModel):
     roster) when there is more than one pattern.
     """
 
-    name: str = ""
-    start_hour: Annotated[float, Field(ge=0, lt=24)] = Field(description="Hour of day, 0-24.")
-    length_hours: Annotated[float, Field(gt=0, le=24)] = Field(description="At most 24 hours.")
+    name: Name = ""
+    start_hour: Float = Field(ge=0, lt=24, description="Hour of day, 0-24.")
+    length_hours: Float = Field(gt=0, le=24, description="At most 24 hours.")
     weekdays: tuple[Weekday, ...] = Field(
         tuple(range(7)), min_length=1, max_length=7,
         description="Days the shift runs: 0-6 (Monday first) or names.",
     )
-    days_per_week: int | None = Field(
-        None, ge=1, le=7, description="Days each technician works; default: every weekday."
+    days_per_week: Annotated[Int, Field(ge=1, le=7)] | None = Field(
+        None, description="Days each technician works; default: every weekday."
     )
-    count: int | None = Field(None, ge=0, description="Technicians on this pattern.")
-    share: Annotated[float, Field(gt=0, le=1)] | None = Field(
+    count: Headcount | None = Field(None, description="Technicians on this pattern.")
+    share: Share | None = Field(
         None, description="Share of the remaining roster on this pattern."
     )
 
@@ -53,12 +66,12 @@ class Shift(SchemaModel):
 class Workforce(SchemaModel):
     """The roster and how it is scheduled."""
 
-    roster: int = Field(ge=0, description="Technicians employed (headcount).")
-    always_on: bool = Field(
+    roster: Headcount = Field(description="Technicians employed (headcount).")
+    always_on: StrictBool = Field(
         False, description="Every technician works around the clock every day (classical "
         "queues); otherwise give [[workforce.shifts]]."
     )
-    shifts: tuple[Shift, ...] = ()
+    shifts: tuple[Shift, ...] = Field((), max_length=MAX_ENTRIES)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -89,8 +102,8 @@ class Workforce(SchemaModel):
 class Window(SchemaModel):
     """Whole days [start_day, end_day) from the start of day 0."""
 
-    start_day: int = Field(ge=0)
-    end_day: int = Field(gt=0)
+    start_day: Days
+    end_day: Annotated[Int, Field(gt=0, le=MAX_HORIZON_DAYS)]
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -107,10 +120,11 @@ class Vacation(SchemaModel):
     a blackout window; the horizon sees the part of the year it covers.
     """
 
-    weeks_per_year: int = Field(0, ge=0, le=52)
-    block_weeks: int = Field(1, ge=1, le=52, description="Length of a block; the last may be "
+    weeks_per_year: Int = Field(0, ge=0, le=52)
+    block_weeks: Int = Field(1, ge=1, le=52, description="Length of a block; the last may be "
                              "shorter.")
-    blackouts: tuple[Window, ...] = Field((), description="No vacation in these windows.")
+    blackouts: tuple[Window, ...] = Field((), max_length=MAX_ENTRIES,
+                                          description="No vacation in these windows.")
 
     def check_fits(self, horizon_days: int) -> None:
         """Raise :class:`FieldError` unless the blocks fit outside blackouts.
@@ -138,10 +152,11 @@ class Outbreak(SchemaModel):
     ``start_day`` (one outbreak on that day).
     """
 
-    rate_per_30_days: NonNegative | None = None
-    start_day: int | None = Field(None, ge=0)
-    share: Annotated[float, Field(gt=0, le=1)] = Field(description="Attack rate per technician.")
-    duration_days: Annotated[float, Field(ge=1)] = Field(description="Mean days at home.")
+    rate_per_30_days: Annotated[Float, Field(ge=0, le=30)] | None = Field(
+        None, description="Outbreaks per 30 days (at most 30: one a day).")
+    start_day: Days | None = None
+    share: Share = Field(description="Attack rate per technician.")
+    duration_days: Float = Field(ge=1, le=MAX_HORIZON_DAYS, description="Mean days at home.")
     duration_distribution: Literal["fixed", "geometric"] = Field(
         "fixed", description="fixed: exactly duration_days (a whole number); geometric on "
         "1, 2, ... with mean duration_days."
@@ -172,4 +187,4 @@ class Absence(SchemaModel):
     last_minute_share: Probability = 0.0
     cover_probability: Probability = 0.0
     vacation: Vacation = Vacation()
-    outbreaks: tuple[Outbreak, ...] = ()
+    outbreaks: tuple[Outbreak, ...] = Field((), max_length=MAX_ENTRIES)

@@ -18,23 +18,34 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 
-from capsim.scenario.base import FieldError, NonNegative, SchemaModel
+from capsim.scenario.base import (
+    MAX_ROSTER,
+    Days,
+    FieldError,
+    Int,
+    Multiplier,
+    Name,
+    PositiveDays,
+    SchemaModel,
+    Share,
+)
 
 
 class StressEvent(SchemaModel):
     """One stress event."""
 
-    name: str = Field(min_length=1)
+    name: Name = Field(min_length=1)
     kind: Literal["absence", "demand", "closure"]
-    start_day: int = Field(ge=0, description="First day of the event.")
-    days: int = Field(1, ge=1, description="How many days it lasts.")
-    technicians: int | None = Field(None, ge=1, description="absence: how many are out.")
-    share: Annotated[float, Field(gt=0, le=1)] | None = Field(
+    start_day: Days = Field(description="First day of the event.")
+    days: PositiveDays = Field(1, description="How many days it lasts.")
+    technicians: Annotated[Int, Field(ge=1, le=MAX_ROSTER)] | None = Field(
+        None, description="absence: how many are out.")
+    share: Share | None = Field(
         None, description="absence: the share of the roster out (instead of technicians).")
-    multiplier: NonNegative | None = Field(None, description="demand: factor on the rate.")
-    enabled: bool = Field(False, description="Apply the event (capsim stress sets it).")
+    multiplier: Multiplier | None = Field(None, description="demand: factor on the rate.")
+    enabled: StrictBool = Field(False, description="Apply the event (capsim stress sets it).")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
