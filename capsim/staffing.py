@@ -39,7 +39,7 @@ from capsim.errors import ArgumentError
 from capsim.experiment import ProgressOption, Runner, StopRule, progress_callback
 from capsim.metrics import ReplicationSummary
 from capsim.results import SMALLER_IS_BETTER, RunResult, meets
-from capsim.scenario import Scenario, scenario_dict, validate, with_overrides
+from capsim.scenario import Scenario, counts_only, with_overrides, with_roster
 from capsim.stats import mean_interval, wilson_interval
 
 Criterion = Literal["mean", "chance"]
@@ -207,33 +207,6 @@ def _expected_evaluations(search: _Search, plan: Callable[[_Search], object],
     dry.verdicts = dict(search.verdicts)
     plan(dry)
     return len(dry.verdicts)
-
-
-def counts_only(scenario: Scenario) -> bool:
-    """Whether every shift pattern is given by a ``count`` (a fixed plan, no shares)."""
-    shifts = scenario.workforce.shifts
-    return bool(shifts) and all(s.count is not None for s in shifts)
-
-
-def with_roster(scenario: Scenario, roster: int) -> Scenario:
-    """The scenario with ``roster`` technicians, as the staffing search varies it.
-
-    A plan whose patterns are all given by ``count`` fixes the roster; to size it, the
-    counts become shares in proportion (patterns with a count of 0 drop out) and the
-    roster is apportioned by them, as for any shared plan (:func:`capsim.attendance.
-    assign_patterns`: prefix-stable, so common random numbers hold across rosters). At
-    the plan's own total the counts per pattern are the plan's, though which technician
-    works which pattern can differ from a run of the file itself.
-    """
-    if not counts_only(scenario):
-        return with_overrides(scenario, [f"workforce.roster={roster}"])
-    data = scenario_dict(scenario)
-    shifts = [s for s in data["workforce"]["shifts"] if s["count"]]
-    total = sum(s["count"] for s in shifts)
-    for shift in shifts:
-        shift["share"], shift["count"] = shift.pop("count") / total, None
-    data["workforce"].update(roster=roster, shifts=shifts)
-    return validate(data, source=scenario.source, base_dir=scenario.base_dir)
 
 
 def _plan_note(scenario: Scenario) -> str | None:

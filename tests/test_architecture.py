@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"capsim.scenario.models"},
     {"capsim.scenario.describe"},
     {"capsim.scenario.load"},
-    {"capsim.scenario.dump"},
+    {"capsim.scenario.dump", "capsim.scenario.edits"},
     {"capsim.scenario"},
     {"capsim.rng"},
     {"capsim.distributions"},

@@ -12,7 +12,8 @@ from capsim.cli import main
 from capsim.engines.vectorized import simulate
 from capsim.metrics import summarize
 from capsim.sampling import sample
-from capsim.staffing import size_staff, with_roster
+from capsim.scenario import with_roster
+from capsim.staffing import size_staff
 from tests.conftest import mmc_data, scenario
 
 WEEKDAYS_ONLY = mmc_data(2.0, 1.0, 5, 24.0, horizon_days=36, warmup_days=7, work={

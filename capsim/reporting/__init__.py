@@ -51,6 +51,7 @@ from capsim.scenario import (
     scenario_dict,
     scenario_toml,
     with_overrides,
+    with_roster,
 )
 from capsim.staffing import size_staff
 from capsim.stress import StressReport, stress_test
@@ -230,7 +231,7 @@ def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
     runs leaves the events that completed, written and marked partial; one that escapes
     ``stress_test`` (while its workers start, say) leaves nothing to write.
     """
-    at = with_overrides(scenario, [f"workforce.roster={summary['recommended']}"])
+    at = with_roster(scenario, summary["recommended"])
     try:
         result: StressReport = stress_test(at, replications=summary["replications"],
                                            seed=summary["seed"], **options)

@@ -4,6 +4,7 @@ A :class:`Scenario` is frozen and typed; load one with :func:`load_scenario`.
 """
 
 from capsim.scenario.dump import data_files, scenario_toml
+from capsim.scenario.edits import counts_only, with_roster
 from capsim.scenario.load import (
     apply_overrides,
     json_schema,
@@ -50,6 +51,7 @@ __all__ = [
     "Work",
     "Workforce",
     "apply_overrides",
+    "counts_only",
     "data_files",
     "json_schema",
     "load_scenario",
@@ -58,4 +60,5 @@ __all__ = [
     "scenario_toml",
     "validate",
     "with_overrides",
+    "with_roster",
 ]
