@@ -92,7 +92,7 @@ def _surge_checks(result: RunResult) -> list[Check]:
     load = offered_load(result.scenario, (hours[:, None] + grid).ravel()).reshape(hours.size, -1)
     exact = load @ weights / weights.sum()
     wip = result.hourly("wip")[:, hours.astype(int)]
-    return [Check("surge, M_t/G/inf", f"mean WIP in hour {h:g} = mean m(t)", float(m),
+    return [Check("surge, M_t/G/inf", f"WIP in hour {h:g} = mean m(t)", float(m),
                   *_mean_se(w)) for h, m, w in zip(hours, exact, wip.T, strict=True)]
 
 

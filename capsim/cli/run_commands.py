@@ -68,7 +68,9 @@ def register(commands: Any) -> None:
                               "refused before it starts (CAPSIM_ALLOW_LARGE_RUNS=1 allows it).")
     add_simulation_options(run)
     run.add_argument("--precision", type=POSITIVE, metavar="H",
-                     help="add replications until the CI half-width of --kpi is at most H")
+                     help="add replications until the confidence interval of --kpi "
+                     "reaches at most H from its mean, and is reliable for the KPI's "
+                     "skewness")
     run.add_argument("--kpi", help="the KPI --precision applies to (default: on_time_rate)")
     run.add_argument("--max-replications", type=bounded(int, 1, MAX_REPLICATIONS), metavar="N",
                      help="cap for --precision (default: 10 x --replications)")
@@ -100,7 +102,7 @@ def _sequential_options(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from capsim.experiment import run
+    from capsim.experiment import precision_rule, run
     from capsim.output import format_table, prepare_out_dir, summary, write_run
     from capsim.scenario import load_scenario
     from capsim.workload import check_workload
@@ -108,6 +110,8 @@ def _run(args: argparse.Namespace) -> int:
     _sequential_options(args)
     options = runner_options(args)
     scenario = load_scenario(args.scenario, args.overrides)
+    if args.precision is not None:  # a bad --kpi is said first, before the run's size
+        precision_rule(args.kpi or "on_time_rate", args.precision, args.ci_level)
     replications = args.replications or scenario.experiment.replications
     sequential = args.max_replications or 10 * replications
     check_workload(scenario, replications if args.precision is None else sequential,
@@ -128,7 +132,8 @@ def _run(args: argparse.Namespace) -> int:
     if result.precision is not None and not args.json:
         kpi, half = result.precision
         reached = {"precision": "reached", "max_replications": "NOT reached (cap hit)"}
-        print(f"\nprecision: half-width of {kpi} <= {half:g} {reached.get(result.stopped_by, '')} "
+        print(f"\nprecision: interval of {kpi} within +-{half:g} "
+              f"{reached.get(result.stopped_by, '')} "
               f"after {result.replications} replications")
     if result.partial:
         print(f"capsim: interrupted: kept {result.replications} of "

@@ -41,6 +41,7 @@ def summary(result: RunResult) -> dict[str, Any]:
             "kpi": result.precision[0], "half_width": result.precision[1]},
         "target": {"kpi": "on_time_rate", "value": result.target},
         "kpis": {name: result.kpis[name].as_dict() for name in KPI_NAMES},
+        "unreliable_intervals": [name for name in KPI_NAMES if not result.kpis[name].reliable],
         "p_target_met": result.p_target_met.as_dict(),
         "on_hand_histogram": result.on_hand_histogram,
         "elapsed_seconds": round(result.elapsed_seconds, 3),
@@ -160,5 +161,9 @@ def format_table(result: RunResult) -> str:
     for name in KPI_NAMES:
         k = result.kpis[name]
         ci = f"[{_fmt(k.ci_low, name)}, {_fmt(k.ci_high, name)}]"
-        lines.append(f"{name:<24}{_fmt(k.mean, name):>14}{ci:>30}")
+        lines.append(f"{name:<24}{_fmt(k.mean, name):>14}{ci:>30}"
+                     + ("" if k.reliable or k.n < 2 else " ~"))
+    if any(not result.kpis[n].reliable and result.kpis[n].n >= 2 for n in KPI_NAMES):
+        lines += ["", "~ too few replications for this KPI's skewness: its interval may cover "
+                  "less than it says (README: Intervals)"]
     return "\n".join(lines)
