@@ -26,6 +26,8 @@ from capsim.analytic import (
 from capsim.analytic.offered_load import offered_load_from_rate
 from capsim.analytic.staffing import on_hand_at_least
 from capsim.distributions import WorkDistribution
+from capsim.scenario import load_scenario
+from tests.conftest import mmc_data, scenario
 from tests.theory import mmc_sojourn_cdf
 
 
@@ -303,3 +305,20 @@ def test_offered_load_in_blocks_is_the_same(monkeypatch):
     assert len(module._blocks(times, 100)) == times.size  # one time per block
     # the same terms; only the zero padding, and so the order of summation, differs
     np.testing.assert_allclose(module.offered_load(s, times), whole, rtol=1e-13)
+
+
+def test_the_peak_search_coarsens_only_when_work_is_long():
+    """Ten years of demand and work contents of weeks: m(t) changes on the scale of the
+    work, and a quarter-hour search took minutes. The step grows to keep the search to
+    a few seconds; with ordinary work it stays a quarter hour."""
+    from capsim.analytic.rough_cut import _peak_step, rough_cut
+    from tests.conftest import STUTTERFLY
+
+    assert _peak_step(load_scenario(STUTTERFLY)) == 0.25
+    long = scenario(mmc_data(5.0, 1.0, 10, 24.0, horizon_days=3660, warmup_days=1, work={
+        "distribution": "lognormal", "mean_minutes": 100000.0, "cv": 10.0}))
+    assert _peak_step(long) > 0.25
+    cut = rough_cut(long)
+    assert any("searched every" in note for note in cut.assumptions)
+    # a constant rate: m(t) rises towards λ·E[S] and never above it
+    assert 0.5 * 5.0 * 100000 / 60 < cut.peak_load <= 5.0 * 100000 / 60

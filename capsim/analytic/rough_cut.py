@@ -32,7 +32,7 @@ import numpy as np
 from scipy import stats
 
 from capsim.analytic.erlang import min_servers
-from capsim.analytic.offered_load import offered_load, peak
+from capsim.analytic.offered_load import memory_hours, offered_load, peak
 from capsim.analytic.staffing import RuleOfThumb, absence_buffer, presence_probability
 from capsim.demand import rate_pieces
 from capsim.distributions import work_distribution
@@ -156,6 +156,26 @@ def _shift_hours(scenario: Scenario) -> float:
     return 24.0 if wf.always_on else float(np.mean([s.length_hours for s in wf.shifts]))
 
 
+#: Cells of times × rate pieces the peak search may evaluate (a few seconds).
+PEAK_CELLS = 5 * 10**7
+
+
+def _peak_step(scenario: Scenario) -> float:
+    """The time step of the search for the peak of m(t): a quarter hour, or coarser.
+
+    Each time adds up the rate pieces of the work content's memory (:func:`~capsim.
+    analytic.offered_load.memory_hours`). When the times × pieces would pass
+    :data:`PEAK_CELLS` (years of horizon and work contents of weeks), the step grows to
+    keep them there: m(t) then changes on the scale of the work content, far slower.
+    """
+    horizon = scenario.horizon_hours
+    memory = max(memory_hours(work_distribution(c.work))  # type: ignore[arg-type]
+                 for c in scenario.order_classes)
+    per_hour = max(1.0, len(rate_pieces(scenario).rates) / horizon)
+    band = min(horizon, memory) * per_hour + 2
+    return max(0.25, horizon * band / PEAK_CELLS)
+
+
 def rough_cut(scenario: Scenario, confidence: float = 0.9,
               target: float | None = None) -> RoughCut:
     """The rough-cut roster for a scenario (see the module docstring for the method).
@@ -179,9 +199,13 @@ def rough_cut(scenario: Scenario, confidence: float = 0.9,
     shift = _shift_hours(scenario)
     f = scheduled_share(scenario)
     peak_day = first + int(np.argmax(orders[first:]))
-    times = np.arange(0.0, scenario.horizon_hours, 0.25)
+    step = _peak_step(scenario)
+    times = np.arange(0.0, scenario.horizon_hours, step)
     load, load_time = peak(offered_load(scenario, times), times, scenario.warmup_hours)
     notes = [f"work content: mean {60 * mean_work:.2f} min over the order classes"]
+    if step > 0.25:
+        notes.append(f"peak offered load searched every {step:.3g} h (work contents this "
+                     "long make m(t) change slowly)")
     if scenario.workforce.always_on:
         promise = min(c.promise_hours or 0.0 for c in scenario.order_classes)
         try:
