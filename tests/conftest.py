@@ -54,6 +54,27 @@ def mmc_data(lam: float, mu: float, c: int, promise: float, **changes: Any) -> d
     return merge(base, changes)
 
 
+def mmc_toml(name: str, *, horizon_days: int, rate: float, mean_minutes: float,
+             promise: float, roster: int, replications: int, warmup_days: int = 1) -> str:
+    """An always-on M/M/c scenario file's text (for tests that run the CLI)."""
+    return f"""
+name = "{name}"
+horizon_days = {horizon_days}
+warmup_days = {warmup_days}
+[demand]
+rate_per_hour = {rate!r}
+[work]
+distribution = "exponential"
+mean_minutes = {mean_minutes!r}
+promise_hours = {promise!r}
+[workforce]
+roster = {roster}
+always_on = true
+[experiment]
+replications = {replications}
+"""
+
+
 def scenario(data: dict[str, Any], **kwargs: Any) -> Scenario:
     return validate(data, **kwargs)
 

@@ -15,25 +15,11 @@ import pytest
 from capsim import __version__
 from capsim.cli import build_parser, main
 from capsim.metrics import DAILY_NAMES, KPI_NAMES, SERIES_NAMES
-from tests.conftest import ROOT, STUTTERFLY
+from tests.conftest import ROOT, STUTTERFLY, mmc_toml
 from tests.processes import Child
 
-SMALL = """
-name = "tiny"
-horizon_days = 4
-warmup_days = 1
-[demand]
-rate_per_hour = 2.0
-[work]
-distribution = "exponential"
-mean_minutes = 30.0
-promise_hours = 4.0
-[workforce]
-roster = 2
-always_on = true
-[experiment]
-replications = 100000
-"""
+SMALL = mmc_toml("tiny", horizon_days=4, rate=2.0, mean_minutes=30.0, promise=4.0,
+                 roster=2, replications=100000)
 
 
 README = (ROOT / "README.md").read_text()

@@ -13,24 +13,10 @@ from pathlib import Path
 import pytest
 
 from capsim.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, mmc_toml
 
-SMALL = """
-name = "tiny"
-horizon_days = 4
-warmup_days = 1
-[demand]
-rate_per_hour = 2.0
-[work]
-distribution = "exponential"
-mean_minutes = 30.0
-promise_hours = 4.0
-[workforce]
-roster = 2
-always_on = true
-[experiment]
-replications = 3
-[[stress]]
+SMALL = mmc_toml("tiny", horizon_days=4, rate=2.0, mean_minutes=30.0, promise=4.0,
+                 roster=2, replications=3) + """[[stress]]
 name = "flu"
 kind = "absence"
 start_day = 2

@@ -14,23 +14,10 @@ from capsim.errors import ArgumentError
 from capsim.experiment import progress_callback
 from capsim.scenario import load_scenario
 from capsim.staffing import _expected_evaluations, _plan, _Search, size_staff
+from tests.conftest import mmc_toml
 
-SMALL = """
-name = "small"
-horizon_days = 8
-warmup_days = 1
-[demand]
-rate_per_hour = 9.0
-[work]
-distribution = "exponential"
-mean_minutes = 60.0
-promise_hours = 3.0
-[workforce]
-roster = 1
-always_on = true
-[experiment]
-replications = 4
-[[stress]]
+SMALL = mmc_toml("small", horizon_days=8, rate=9.0, mean_minutes=60.0, promise=3.0,
+                 roster=1, replications=4) + """[[stress]]
 name = "flu"
 kind = "absence"
 start_day = 3

@@ -20,43 +20,15 @@ import pytest
 from capsim.cli import main
 from capsim.executors import ProcessPool
 from tests import processes
-from tests.conftest import ROOT
+from tests.conftest import ROOT, mmc_toml
 from tests.processes import PATIENCE, Child
 
-TINY = """
-name = "tiny"
-horizon_days = 4
-warmup_days = 1
-[demand]
-rate_per_hour = 2.0
-[work]
-distribution = "exponential"
-mean_minutes = 30.0
-promise_hours = 4.0
-[workforce]
-roster = 2
-always_on = true
-[experiment]
-replications = 100000
-"""
+TINY = mmc_toml("tiny", horizon_days=4, rate=2.0, mean_minutes=30.0, promise=4.0,
+                roster=2, replications=100000)
 # a roster takes about half a second (SimPy, 20 replications), a search about seven, and
 # the stress tests (a baseline and six events) about as long again
-SEARCH = """
-name = "search"
-horizon_days = 10
-warmup_days = 1
-[demand]
-rate_per_hour = 9.0
-[work]
-distribution = "exponential"
-mean_minutes = 60.0
-promise_hours = 3.0
-[workforce]
-roster = 1
-always_on = true
-[experiment]
-replications = 20
-""" + "".join(f"""
+SEARCH = mmc_toml("search", horizon_days=10, rate=9.0, mean_minutes=60.0, promise=3.0,
+                  roster=1, replications=20) + """""" + "".join(f"""
 [[stress]]
 name = "surge {day}"
 kind = "demand"

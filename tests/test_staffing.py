@@ -11,7 +11,7 @@ from capsim import staffing
 from capsim.cli import main
 from capsim.experiment import Runner
 from capsim.staffing import size_staff
-from tests.conftest import mmc_data, scenario
+from tests.conftest import mmc_data, mmc_toml, scenario
 from tests.processes import Child
 from tests.theory import mmc_sojourn_cdf
 
@@ -118,22 +118,8 @@ def test_when_no_roster_meets_the_target(capsys, tmp_path):
     assert data["met"] is False
 
 
-SMALL = """
-name = "small"
-horizon_days = 8
-warmup_days = 1
-[demand]
-rate_per_hour = 9.0
-[work]
-distribution = "exponential"
-mean_minutes = 60.0
-promise_hours = 3.0
-[workforce]
-roster = 1
-always_on = true
-[experiment]
-replications = 8
-"""
+SMALL = mmc_toml("small", horizon_days=8, rate=9.0, mean_minutes=60.0, promise=3.0,
+                 roster=1, replications=8)
 
 
 def test_size_cli_json_and_files(capsys, tmp_path):
