@@ -115,6 +115,12 @@ def _values(values: np.ndarray) -> np.ndarray:
     return x[~np.isnan(x)]
 
 
+def _too_few(x: np.ndarray, level: float) -> Interval:
+    """No interval from fewer than two values (the mean of one, NaN of none)."""
+    mean = float(x[0]) if x.size else math.nan
+    return Interval(mean, math.nan, math.nan, level, int(x.size), False)
+
+
 def t_interval(values: np.ndarray, level: float = 0.95, bounds: Bounds = UNBOUNDED) -> Interval:
     """Student t confidence interval for the mean of independent values.
 
@@ -123,11 +129,9 @@ def t_interval(values: np.ndarray, level: float = 0.95, bounds: Bounds = UNBOUND
     """
     x = _values(values)
     n = x.size
-    if n == 0:
-        return Interval(math.nan, math.nan, math.nan, level, 0, False)
+    if n < 2:
+        return _too_few(x, level)
     mean = float(x.mean())
-    if n == 1:
-        return Interval(mean, math.nan, math.nan, level, 1, False)
     half = float(special.stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n))
     return _finish(mean, mean - half, mean + half, level, n, bounds)
 
@@ -170,11 +174,9 @@ def mean_interval(values: np.ndarray, level: float = 0.95,
     """
     x = _values(values)
     n = x.size
-    if n == 0:
-        return Interval(math.nan, math.nan, math.nan, level, 0, False)
+    if n < 2:
+        return _too_few(x, level)
     mean = float(x.mean())
-    if n == 1:
-        return Interval(mean, math.nan, math.nan, level, 1, False)
     s = float(x.std(ddof=1))
     g = skewness(x)
     reliable = n >= needed_replications(g)
