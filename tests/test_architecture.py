@@ -11,11 +11,12 @@ from tests.conftest import ROOT
 # From the top of the flow down; a module may import from its own row or rows above.
 LAYERS: list[set[str]] = [
     {"capsim._version", "capsim.errors", "capsim.interrupts"},
-    {"capsim.scenario.files", "capsim.scenario.calendar"},
+    {"capsim.scenario.files", "capsim.scenario.calendar", "capsim.scenario.paths"},
     {"capsim.scenario.base"},
-    {"capsim.scenario.orders", "capsim.scenario.staff", "capsim.scenario.stress"},
+    {"capsim.scenario.orders", "capsim.scenario.staff", "capsim.scenario.stress",
+     "capsim.scenario.describe"},
+    {"capsim.scenario.checks"},
     {"capsim.scenario.models"},
-    {"capsim.scenario.describe"},
     {"capsim.scenario.load"},
     {"capsim.scenario.dump", "capsim.scenario.edits"},
     {"capsim.scenario"},
