@@ -1,12 +1,13 @@
 # Two commands on a fresh machine with Python >= 3.11 and make:
 #   make demo   the Stutterfly staffing report on the default scenario (creates .venv first)
 #   make test   the whole test suite
+#   make docs   the documentation site in site/ (mkdocs, warnings are errors)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
@@ -30,4 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_analytic.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache site

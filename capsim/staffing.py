@@ -39,7 +39,7 @@ from capsim.errors import ArgumentError
 from capsim.experiment import ProgressOption, Runner, StopRule, progress_callback
 from capsim.metrics import ReplicationSummary
 from capsim.results import SMALLER_IS_BETTER, RunResult, meets
-from capsim.scenario import Scenario, counts_only, with_overrides, with_roster
+from capsim.scenario import Scenario
 from capsim.stats import mean_interval, wilson_interval
 
 Criterion = Literal["mean", "chance"]
@@ -211,7 +211,7 @@ def _expected_evaluations(search: _Search, plan: Callable[[_Search], object],
 
 def _plan_note(scenario: Scenario) -> str | None:
     """Say how a count-only plan was sized (None for a plan with shares)."""
-    if not counts_only(scenario):
+    if not scenario.workforce.counts_only:
         return None
     parts = " + ".join(f"{s.count} {s.name or f'pattern {i}'}"
                        for i, s in enumerate(scenario.workforce.shifts))
@@ -273,7 +273,7 @@ def size_staff(
     confidence = confidence if criterion == "chance" else None
     check_request(kpi, target, criterion, confidence, minimum, maximum)
     if kpi == "on_time_rate":
-        scenario = with_overrides(scenario, [f"targets.on_time_rate={target}"])
+        scenario = scenario.replace("targets.on_time_rate", target)
     replications = scenario.experiment.replications if replications is None else replications
     seed = scenario.experiment.seed if seed is None else seed
     if max_replications is not None and max_replications < replications:
@@ -302,7 +302,7 @@ def size_staff(
                      f"{_expected_evaluations(search, plan, guess)})")
             notify, close = progress_callback(progress, total, label=label)
             try:
-                result = runner.run(with_roster(scenario, roster), replications, seed,
+                result = runner.run(scenario.with_roster(roster), replications, seed,
                                     engine=engine, ci_level=ci_level, progress=notify,
                                     rule=rule, max_replications=max_replications)
             finally:

@@ -28,7 +28,7 @@ import numpy as np
 from capsim.errors import CapsimError
 from capsim.experiment import ProgressOption, Runner, progress_callback
 from capsim.results import RunResult
-from capsim.scenario import Scenario, StressEvent, with_overrides
+from capsim.scenario import Scenario, StressEvent
 from capsim.stats import Interval, mean_interval
 
 AFTER_DAYS = 7
@@ -145,8 +145,8 @@ def stress_test(scenario: Scenario, *, replications: int | None = None, seed: in
         raise CapsimError(f"{scenario.source}: no [[stress]] events to test; add some, e.g. "
                           '[[stress]] name = "flu" kind = "absence" start_day = 30 '
                           "technicians = 6")
-    off = [f"stress[{i}].enabled=false" for i in range(len(scenario.stress))]
-    plain = with_overrides(scenario, off)
+    plain = scenario.edit([(("stress", i, "enabled"), False)
+                           for i in range(len(scenario.stress))])
     replications = scenario.experiment.replications if replications is None else replications
     seed = scenario.experiment.seed if seed is None else seed
     began = time.perf_counter()
@@ -170,8 +170,7 @@ def stress_test(scenario: Scenario, *, replications: int | None = None, seed: in
         for i, event in enumerate(scenario.stress):
             if partial:
                 break
-            result = evaluate(with_overrides(plain, [f"stress[{i}].enabled=true"]), event.name,
-                              i + 2)
+            result = evaluate(plain.replace(("stress", i, "enabled"), True), event.name, i + 2)
             if result.partial:
                 partial = True
                 break

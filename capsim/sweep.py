@@ -6,11 +6,16 @@ falls on the grid); a grid has at most :data:`MAX_GRID_POINTS` points, and a spa
 numbers must be finite. Every grid point runs on the same replication seeds, so the
 differences between points are the changes' alone. Grid expansion is a pure function
 (:func:`grid`), checked before anything runs: a bad path or value fails at once.
+
+The text of ``--vary`` is parsed here, at the command line's boundary; a grid point is
+a list of typed edits (path, value), applied with :meth:`Scenario.edit`, and errors
+name the edit as ``--vary PATH=VALUE``.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import time
 import tomllib
@@ -21,8 +26,11 @@ from typing import Any
 from capsim.errors import CapsimError
 from capsim.experiment import ProgressOption, Runner, progress_callback
 from capsim.results import RunResult
-from capsim.scenario import Scenario, with_overrides
+from capsim.scenario import Scenario
 from capsim.scenario.load import format_path, parse_path
+
+#: A grid point: the varied fields and their values, as (path, value) pairs.
+Point = tuple[tuple[str, Any], ...]
 
 MAX_DIMENSIONS = 2
 #: Most points in a grid (each point is a whole Monte Carlo run).
@@ -35,24 +43,6 @@ class Vary:
 
     path: str
     values: tuple[Any, ...]
-
-    def override(self, value: Any) -> str:
-        """The ``PATH=VALUE`` override for one value (as a TOML literal)."""
-        return f"{self.path}={_literal(value)}"
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, float | int):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_literal(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"cannot write {value!r} as TOML")
 
 
 def _split(text: str) -> list[str]:
@@ -120,8 +110,8 @@ def parse_vary(text: str) -> Vary:
     return Vary(path, parsed)
 
 
-def grid(varies: Sequence[Vary]) -> list[tuple[str, ...]]:
-    """Every combination of the varied values, as override lists, first field slowest."""
+def grid(varies: Sequence[Vary]) -> list[Point]:
+    """Every combination of the varied values, as (path, value) edits, first field slowest."""
     if not 1 <= len(varies) <= MAX_DIMENSIONS:
         raise CapsimError(f"--vary: give one or two fields, not {len(varies)}")
     paths = [v.path for v in varies]
@@ -131,8 +121,13 @@ def grid(varies: Sequence[Vary]) -> list[tuple[str, ...]]:
     if size > MAX_GRID_POINTS:
         raise CapsimError(f"--vary: the grid has {size:,} points; allowed: at most "
                           f"{MAX_GRID_POINTS:,} (fewer values, or a larger STEP)")
-    return [tuple(v.override(x) for v, x in zip(varies, combo, strict=True))
+    return [tuple((v.path, x) for v, x in zip(varies, combo, strict=True))
             for combo in itertools.product(*(v.values for v in varies))]
+
+
+def _label(point: Point) -> str:
+    """A grid point as progress shows it: ``workforce.roster=7, absence.daily_rate=0.1``."""
+    return ", ".join(f"{path}={json.dumps(value, ensure_ascii=False)}" for path, value in point)
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,7 +136,7 @@ class SweepResult:
 
     scenario: Scenario
     varies: tuple[Vary, ...]
-    points: tuple[tuple[str, ...], ...]
+    points: tuple[Point, ...]
     results: tuple[RunResult | None, ...]
     seed: int
     replications: int
@@ -164,8 +159,7 @@ def sweep(scenario: Scenario, varies: Sequence[Vary], *, replications: int | Non
     the points completed, marked partial.
     """
     points = grid(varies)
-    scenarios = [with_overrides(scenario, list(overrides), flag="--vary")
-                 for overrides in points]
+    scenarios = [scenario.edit(point, flag="--vary") for point in points]
     replications = scenario.experiment.replications if replications is None else replications
     seed = scenario.experiment.seed if seed is None else seed
     began = time.perf_counter()
@@ -173,8 +167,8 @@ def sweep(scenario: Scenario, varies: Sequence[Vary], *, replications: int | Non
     partial = False
     with Runner(workers=workers, executor=executor, scheduler=scheduler,
                 planned_runs=len(points)) as runner:
-        for index, (overrides, point) in enumerate(zip(points, scenarios, strict=True)):
-            label = f"point {index + 1} of {len(points)} ({', '.join(overrides)})"
+        for index, (edits, point) in enumerate(zip(points, scenarios, strict=True)):
+            label = f"point {index + 1} of {len(points)} ({_label(edits)})"
             notify, close = progress_callback(progress, replications, label=label)
             try:
                 result = runner.run(point, replications, seed, engine=engine,

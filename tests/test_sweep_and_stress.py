@@ -7,13 +7,14 @@ import math
 
 import numpy as np
 import pytest
+import tomli_w
 
 from capsim.cli import main
 from capsim.errors import CapsimError
 from capsim.output.stress import format_stress, stress_summary
 from capsim.scenario import StressEvent
 from capsim.stress import Clearing, StressOutcome, clear_hours, stress_test, window_on_time
-from capsim.sweep import Vary, _literal, grid, parse_vary, sweep
+from capsim.sweep import Vary, grid, parse_vary, sweep
 from tests.conftest import merge, scenario
 
 
@@ -33,8 +34,8 @@ def test_parse_vary(text, vary):
 
 def test_grid_is_the_product_first_field_slowest():
     points = grid([Vary("a", (1, 2)), Vary("b", ("x", "y", "z"))])
-    assert points == [("a=1", 'b="x"'), ("a=1", 'b="y"'), ("a=1", 'b="z"'),
-                      ("a=2", 'b="x"'), ("a=2", 'b="y"'), ("a=2", 'b="z"')]
+    assert points == [(("a", 1), ("b", "x")), (("a", 1), ("b", "y")), (("a", 1), ("b", "z")),
+                      (("a", 2), ("b", "x")), (("a", 2), ("b", "y")), (("a", 2), ("b", "z"))]
     with pytest.raises(CapsimError, match="one or two fields"):
         grid([Vary("a", (1,)), Vary("b", (1,)), Vary("c", (1,))])
     with pytest.raises(CapsimError, match="varied twice"):
@@ -71,18 +72,8 @@ def test_every_point_runs_on_the_same_seeds(shifts_data):
         assert np.array_equal(a.daily["orders_arrived"], b.daily["orders_arrived"])
 
 
-def toml_text(data, prefix=""):
-    """A small TOML writer for the test scenarios (tables, values, arrays of tables)."""
-    lines, tables = [], []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        else:
-            lines.append(f"{key} = {_literal(value)}")
-    text = "\n".join(lines) + "\n"
-    for key, value in tables:
-        text += f"\n[{prefix}{key}]\n" + toml_text(value, f"{prefix}{key}.")
-    return text
+def toml_text(data):
+    return tomli_w.dumps(data)
 
 
 def test_sweep_cli(shifts_data, tmp_path, capsys):

@@ -24,6 +24,7 @@ from capsim import interrupts
 from capsim._version import __version__
 from capsim.cli import (
     analytic_commands,
+    example_command,
     report_command,
     run_commands,
     staffing_commands,
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     analytic_commands.register(commands)
     verify_command.register(commands)
     report_command.register(commands)
+    example_command.register(commands)
     return parser
 
 

@@ -50,8 +50,6 @@ from capsim.scenario import (
     data_files,
     scenario_dict,
     scenario_toml,
-    with_overrides,
-    with_roster,
 )
 from capsim.staffing import size_staff
 from capsim.stress import StressReport, stress_test
@@ -75,8 +73,7 @@ class ReportResult:
 def _check_reuse(scenario: Scenario, summary: dict[str, Any], source: Path,
                  asked: dict[str, Any]) -> None:
     """Refuse results made from another scenario or with other settings."""
-    ours = scenario_dict(with_overrides(scenario,
-                                        [f"targets.on_time_rate={summary['target']}"]))
+    ours = scenario_dict(scenario.replace("targets.on_time_rate", summary["target"]))
     theirs = summary.get("resolved_scenario")
     if theirs != ours:
         fields = sorted(k for k in {*ours, *(theirs or {})}
@@ -231,7 +228,7 @@ def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
     runs leaves the events that completed, written and marked partial; one that escapes
     ``stress_test`` (while its workers start, say) leaves nothing to write.
     """
-    at = with_roster(scenario, summary["recommended"])
+    at = scenario.with_roster(summary["recommended"])
     try:
         result: StressReport = stress_test(at, replications=summary["replications"],
                                            seed=summary["seed"], **options)

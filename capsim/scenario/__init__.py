@@ -1,10 +1,12 @@
-"""Scenarios: the schema (``models``), loading and overrides (``load``).
+"""Scenarios: the schema (``models``), loading and overrides (``load``), writing (``dump``).
 
-A :class:`Scenario` is frozen and typed; load one with :func:`load_scenario`.
+A :class:`Scenario` is frozen and typed; load one with :func:`load_scenario`, change it
+with its typed edits (:meth:`Scenario.replace`, :meth:`Scenario.edit`,
+:meth:`Scenario.with_roster`), write it with :func:`scenario_toml`.
 """
 
 from capsim.scenario.dump import data_files, scenario_toml
-from capsim.scenario.edits import counts_only, with_roster
+from capsim.scenario.edits import counts_only, replace, with_roster
 from capsim.scenario.load import (
     apply_overrides,
     json_schema,
@@ -32,6 +34,7 @@ from capsim.scenario.models import (
     Work,
     Workforce,
 )
+from capsim.scenario.paths import FieldPath
 
 __all__ = [
     "WEEKDAY_NAMES",
@@ -39,6 +42,7 @@ __all__ = [
     "Batch",
     "ClassWork",
     "Demand",
+    "FieldPath",
     "OrderClass",
     "Outbreak",
     "Scenario",
@@ -56,6 +60,7 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "parse_override",
+    "replace",
     "scenario_dict",
     "scenario_toml",
     "validate",

@@ -2,7 +2,9 @@
 
 Error messages say what is allowed ("a number >= 0 and <= 1", "'fifo', 'edd' or
 'priority'", the fields of a table); this module derives that text from the
-pydantic models so that it never drifts from the schema.
+pydantic models so that it never drifts from the schema. It takes the root model
+(:class:`~capsim.scenario.Scenario`) as an argument, so that it sits below the schema's
+modules and the scenario's own methods can word their errors with it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
-
-from capsim.scenario.models import Scenario
 
 _TYPE_WORDS = {
     bool: "true or false",
@@ -54,9 +54,9 @@ def _model_field(model: type[BaseModel], name: str) -> FieldInfo | None:
     return None
 
 
-def _node(loc: Sequence[str | int]) -> tuple[Any, list[Any]] | None:
-    """The type and constraints of the field at ``loc``, or None if there is none."""
-    tp: Any = Scenario
+def _node(root: type[BaseModel], loc: Sequence[str | int]) -> tuple[Any, list[Any]] | None:
+    """The type and constraints of the field at ``loc`` of ``root``, or None if there is none."""
+    tp: Any = root
     meta: list[Any] = []
     for part in loc:
         tp, more = _unwrap(tp)
@@ -75,9 +75,9 @@ def _node(loc: Sequence[str | int]) -> tuple[Any, list[Any]] | None:
     return tp, meta + more
 
 
-def field_names(loc: Sequence[str | int]) -> list[str]:
-    """The field names (as written in files) of the table at ``loc``."""
-    node = _node(loc)
+def field_names(root: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The field names (as written in files) of the table at ``loc`` of ``root``."""
+    node = _node(root, loc)
     if node is None or not (isinstance(node[0], type) and issubclass(node[0], BaseModel)):
         return []
     return [info.alias or key for key, info in node[0].model_fields.items()]
@@ -121,9 +121,9 @@ def _length(meta: list[Any]) -> str:
     return f" of at most {high} values" if high is not None else ""
 
 
-def allowed_values(loc: Sequence[str | int]) -> str | None:
-    """Say what the field at ``loc`` accepts, or None when the schema has no field there."""
-    node = _node(loc)
+def allowed_values(root: type[BaseModel], loc: Sequence[str | int]) -> str | None:
+    """Say what the field at ``loc`` of ``root`` accepts, or None when it has no field there."""
+    node = _node(root, loc)
     if node is None:
         return None
     tp, meta = node
@@ -135,7 +135,7 @@ def allowed_values(loc: Sequence[str | int]) -> str | None:
     if get_origin(tp) is tuple:
         return "a list" + _length(meta)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return "a table with fields " + ", ".join(field_names(loc))
+        return "a table with fields " + ", ".join(field_names(root, loc))
     if tp is str:
         return _text(meta)
     words = _TYPE_WORDS.get(tp, getattr(tp, "__name__", str(tp)))

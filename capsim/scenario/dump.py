@@ -3,22 +3,23 @@
 ``load_scenario(path_of(scenario_toml(s)))`` gives back a scenario equal to ``s``
 (tests check the round trip). Every default is written out, so the file says
 everything the run assumed. TOML has no null: a field that is None (unset, its
-default) is left out.
+default) is left out. The TOML itself is written by ``tomli-w``.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from typing import Any
+
+import tomli_w
 
 from capsim.scenario.load import scenario_dict
 from capsim.scenario.models import Scenario
 
-# Characters TOML never allows raw in a basic string or a comment (tab aside; json.dumps
-# already escapes C0), plus the C1 controls, which terminals act on.
+# Characters TOML never allows raw in a basic string or a comment (tab aside), plus the C1
+# controls, which terminals act on.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_C1 = re.compile(r"[\x80-\x9f]")
 
 
 def scenario_toml(scenario: Scenario, header: str = "",
@@ -39,15 +40,18 @@ def scenario_toml(scenario: Scenario, header: str = "",
 
 
 def toml_document(data: dict[str, Any], header: str = "") -> str:
-    """Nested tables as a TOML document, with ``header`` as comment lines first.
+    r"""Nested tables as a TOML document, with ``header`` as comment lines first.
 
-    Strings and keys are basic strings with every control character escaped (TOML
-    allows none raw but tab); control characters in the header are written as
-    TOML unicode escapes too, since a comment may hold none either.
+    The document is written by ``tomli-w``: strings and keys are basic strings with
+    the C0 controls and DEL escaped. The C1 controls (U+0080 to U+009F), which TOML
+    allows but terminals act on, are escaped here too: outside a comment they can only
+    stand inside a basic string, where ``\u0085`` means the same character. Control
+    characters in the header are written as TOML unicode escapes, since a comment may
+    hold none either. None (TOML has no null) is left out.
     """
     lines = [f"# {_escape_controls(line)}".rstrip() for line in header.splitlines()]
-    lines += _table(data, [])
-    return "\n".join(lines).strip("\n") + "\n"
+    body = _C1.sub(_unicode_escape, tomli_w.dumps(_without_none(data)))
+    return "\n".join([*lines, body]).strip("\n") + "\n"
 
 
 def data_files(scenario: Scenario) -> list[str]:
@@ -74,59 +78,18 @@ def _replace_files(value: Any, files: dict[str, str], seen: list[str] | None = N
     return value
 
 
-def _is_tables(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+def _without_none(value: Any) -> Any:
+    """Tables without their None fields (TOML has no null; None is the default)."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_without_none(v) for v in value]
+    return value
 
 
-def _table(data: dict[str, Any], path: list[str]) -> list[str]:
-    """A table's own keys first, then its sub-tables, then its arrays of tables."""
-    plain = {k: v for k, v in data.items()
-             if v is not None and not isinstance(v, dict) and not _is_tables(v)}
-    lines = [f"{_key(k)} = {_value(v)}" for k, v in plain.items()]
-    for key, value in data.items():
-        if isinstance(value, dict):
-            lines += ["", f"[{_dotted([*path, key])}]", *_table(value, [*path, key])]
-    for key, value in data.items():
-        if _is_tables(value):
-            for entry in value:
-                lines += ["", f"[[{_dotted([*path, key])}]]", *_table(entry, [*path, key])]
-    return lines
-
-
-def _dotted(path: list[str]) -> str:
-    return ".".join(_key(k) for k in path)
-
-
-def _key(key: str) -> str:
-    bare = key.replace("_", "").replace("-", "").isalnum() and key.isascii()
-    return key if bare else _string(key)
+def _unicode_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def _escape_controls(text: str) -> str:
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def _string(text: str) -> str:
-    """A TOML basic string: JSON's escapes (a subset of TOML's), and DEL and C1 escaped too."""
-    return _escape_controls(json.dumps(text, ensure_ascii=False))
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return _string(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()
-                                if v is not None) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+    return _CONTROL.sub(_unicode_escape, text)

@@ -1,36 +1,30 @@
-"""Edits of a scenario that the decisions make (sizing varies the roster).
+"""Typed edits of a scenario as functions: thin wrappers of the :class:`Scenario` methods.
 
 Each edit returns a new, validated :class:`Scenario`; the original is unchanged.
+The methods (:meth:`Scenario.replace`, :meth:`Scenario.edit`,
+:meth:`Scenario.with_roster`) are the ones to use; these functions stay for code
+written against them. ``--set`` strings are the command line's business
+(:func:`capsim.scenario.with_overrides`).
 """
 
 from __future__ import annotations
 
-from capsim.scenario.load import scenario_dict, validate, with_overrides
+from typing import Any
+
 from capsim.scenario.models import Scenario
+from capsim.scenario.paths import FieldPath
 
 
 def counts_only(scenario: Scenario) -> bool:
-    """Whether every shift pattern is given by a ``count`` (a fixed plan, no shares)."""
-    shifts = scenario.workforce.shifts
-    return bool(shifts) and all(s.count is not None for s in shifts)
+    """Whether every shift pattern is given by a ``count`` (:attr:`Workforce.counts_only`)."""
+    return scenario.workforce.counts_only
 
 
 def with_roster(scenario: Scenario, roster: int) -> Scenario:
-    """The scenario with ``roster`` technicians, as the staffing search varies it.
+    """The scenario with ``roster`` technicians (:meth:`Scenario.with_roster`)."""
+    return scenario.with_roster(roster)
 
-    A plan whose patterns are all given by ``count`` fixes the roster; to size it, the
-    counts become shares in proportion (patterns with a count of 0 drop out) and the
-    roster is apportioned by them, as for any shared plan (:func:`capsim.attendance.
-    assign_patterns`: prefix-stable, so common random numbers hold across rosters). At
-    the plan's own total the counts per pattern are the plan's, though which technician
-    works which pattern can differ from a run of the file itself.
-    """
-    if not counts_only(scenario):
-        return with_overrides(scenario, [f"workforce.roster={roster}"])
-    data = scenario_dict(scenario)
-    shifts = [s for s in data["workforce"]["shifts"] if s["count"]]
-    total = sum(s["count"] for s in shifts)
-    for shift in shifts:
-        shift["share"], shift["count"] = shift.pop("count") / total, None
-    data["workforce"].update(roster=roster, shifts=shifts)
-    return validate(data, source=scenario.source, base_dir=scenario.base_dir)
+
+def replace(scenario: Scenario, path: FieldPath, value: Any) -> Scenario:
+    """The scenario with the field at ``path`` set to ``value`` (:meth:`Scenario.replace`)."""
+    return scenario.replace(path, value)

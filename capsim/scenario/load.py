@@ -1,54 +1,42 @@
-"""Loading scenarios: TOML files, ``--set`` overrides, and the wording of validation errors.
+"""Loading scenarios: TOML files and ``--set`` overrides.
 
 This is the only place that reads scenario files. A problem becomes a
 :class:`~capsim.errors.ScenarioError` naming the file, the field path, the
-value and what is allowed.
+value and what is allowed (worded in ``checks.py``). ``--set`` texts become the
+same edits as :meth:`Scenario.replace` makes (``paths.py``).
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 import os
-import re
 import tomllib
-import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from capsim.errors import CapsimWarning, FieldProblem, ScenarioError
-from capsim.scenario.describe import allowed_values, field_names
+from capsim.errors import FieldProblem, ScenarioError
 from capsim.scenario.files import read_text
-from capsim.scenario.models import FieldError, Scenario
+from capsim.scenario.models import Scenario
+from capsim.scenario.paths import (
+    MAX_DEPTH,
+    Edit,
+    PathPart,
+    apply_edits,
+    check_depth,
+    format_path,
+    parse_path,
+    too_deep,
+)
 
-PathPart = str | int
 ALLOW_OUTSIDE_ENV = "CAPSIM_ALLOW_OUTSIDE_FILES"
 #: Largest scenario file (bytes): real ones are a few kilobytes.
 MAX_SCENARIO_BYTES = 2**20
-#: Deepest nesting of tables and lists (a scenario needs six).
-MAX_DEPTH = 16
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
-_PATH = re.compile(rf"{_NAME}(?:\.(?:{_NAME}|\d+)|\[\d+\])*")
-_PART = re.compile(rf"({_NAME})|(\d+)")
 
-
-def parse_path(text: str) -> list[PathPart]:
-    """Split ``demand.surges[0].multiplier`` (or ``demand.surges.0.multiplier``) into parts."""
-    if not _PATH.fullmatch(text):
-        raise ValueError(f"cannot parse field path {text!r}; write it like "
-                         "demand.surges[0].multiplier")
-    return [name if name else int(index) for name, index in _PART.findall(text)]
-
-
-def format_path(parts: Sequence[PathPart]) -> str:
-    """Join path parts the way users write them: ``demand.surges[0].multiplier``."""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
+__all__ = [
+    "ALLOW_OUTSIDE_ENV", "MAX_DEPTH", "MAX_SCENARIO_BYTES", "PathPart", "apply_overrides",
+    "format_path", "json_schema", "load_scenario", "outside_files_allowed", "parse_override",
+    "parse_path", "read_toml", "scenario_dict", "validate", "with_overrides",
+]
 
 
 def parse_override(text: str, flag: str = "--set") -> tuple[list[PathPart], Any]:
@@ -65,87 +53,24 @@ def parse_override(text: str, flag: str = "--set") -> tuple[list[PathPart], Any]
     except tomllib.TOMLDecodeError:
         value = raw_value
     except RecursionError:
-        raise ScenarioError(f"{flag} {text}", [_too_deep()]) from None
-    _check_depth(value, f"{flag} {text}")
+        raise ScenarioError(f"{flag} {text}", [too_deep()]) from None
+    check_depth(value, f"{flag} {text}")
     return path, value
 
 
-def _set(data: dict[str, Any], path: list[PathPart], value: Any, text: str, flag: str) -> None:
-    node: Any = data
-    for depth, part in enumerate(path):
-        here = format_path(path[: depth + 1])
-        if isinstance(part, int):
-            if not isinstance(node, list) or not 0 <= part < len(node):
-                size = len(node) if isinstance(node, list) else 0
-                allowed = f"indices 0 to {size - 1}" if size else "none: the list is empty"
-                raise ScenarioError(f"{flag} {text}", [FieldProblem(
-                    here, "no such list element", None, allowed)])
-        elif not isinstance(node, dict):
-            raise ScenarioError(f"{flag} {text}", [FieldProblem(
-                format_path(path[:depth]), "is a value, not a table")])
-        if depth == len(path) - 1:
-            node[part] = value
-        else:
-            if isinstance(node, dict) and part not in node:
-                node[part] = [] if isinstance(path[depth + 1], int) else {}
-            node = node[part]
+def _edits(overrides: Iterable[str], flag: str) -> list[Edit]:
+    """``PATH=VALUE`` texts as edits, each quoted in messages as the user wrote it."""
+    edits = []
+    for text in overrides:
+        path, value = parse_override(text, flag)
+        edits.append(Edit(tuple(path), value, text))
+    return edits
 
 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str],
                     flag: str = "--set") -> dict[str, Any]:
     """Return a copy of raw scenario data with each ``PATH=VALUE`` override applied."""
-    result = _deep_copy(data)
-    for text in overrides:
-        path, value = parse_override(text, flag)
-        _set(result, path, value, text, flag)
-    return result
-
-
-def _deep_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_deep_copy(v) for v in value]
-    return value
-
-
-def _format_value(value: Any) -> str:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    text = repr(value) if not isinstance(value, bool) else str(value).lower()
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _problem(error: dict[str, Any], overrides: Sequence[str], flag: str) -> FieldProblem:
-    loc: list[PathPart] = [p for p in error["loc"] if p != "__root__"]
-    message = error["msg"].removeprefix("Value error, ")
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, FieldError):
-        loc += parse_path(cause.field)
-        value = None if cause.value is None else _format_value(cause.value)
-        return FieldProblem(_with_override(format_path(loc), overrides, flag), message, value)
-    field = format_path(loc)
-    if error["type"] == "extra_forbidden":
-        names = field_names(loc[:-1])
-        key = str(loc[-1])
-        guess = [n for n in names if n.startswith(key)] or difflib.get_close_matches(
-            key, names, n=1, cutoff=0.6)
-        message = "unknown field" + (f"; did you mean {guess[0]!r}?" if guess else "")
-        return FieldProblem(_with_override(field, overrides, flag), message, None,
-                            ", ".join(names))
-    if error["type"] == "missing":
-        return FieldProblem(field, "required field is missing", None, allowed_values(loc))
-    return FieldProblem(_with_override(field, overrides, flag), message,
-                        _format_value(error.get("input")), allowed_values(loc))
-
-
-def _with_override(field: str, overrides: Sequence[str], flag: str) -> str:
-    """Mention the override (``--set``, ``--vary``) that put a bad value in ``field``."""
-    for text in overrides:
-        target = text.split("=", 1)[0].strip()
-        if field and format_path(parse_path(target)) == field:
-            return f"{field} (from {flag} {text})"
-    return field
+    return apply_edits(data, _edits(overrides, flag), flag)
 
 
 def outside_files_allowed(allow: bool | None = None) -> bool:
@@ -182,22 +107,9 @@ def validate(
         leading out). Default: only when the environment variable
         ``CAPSIM_ALLOW_OUTSIDE_FILES=1`` is set.
     """
-    _check_depth(data, source)
-    data = apply_overrides(data, overrides, flag)
-    outside = outside_files_allowed(allow_outside_files)
-    try:
-        scenario = Scenario.model_validate(data, context={"base_dir": base_dir,
-                                                          "allow_outside_files": outside})
-    except ValidationError as exc:
-        problems = [_problem(e, overrides, flag) for e in exc.errors(include_url=False)]
-        raise ScenarioError(source, problems) from None
-    scenario._base_dir = base_dir
-    scenario._source = source
-    scenario._allow_outside_files = outside
-    for field, why in scenario.unused_inputs():
-        warnings.warn(f"{source}: {_with_override(field, overrides, flag)}: {why}",
-                      CapsimWarning, stacklevel=1)
-    return scenario
+    return Scenario.from_data(data, source=source, base_dir=base_dir,
+                              edits=_edits(overrides, flag), flag=flag,
+                              allow_outside_files=outside_files_allowed(allow_outside_files))
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -218,27 +130,9 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), [FieldProblem("", f"invalid TOML: {exc}")]) from None
     except RecursionError:
-        raise ScenarioError(str(path), [_too_deep()]) from None
-    _check_depth(data, str(path))
+        raise ScenarioError(str(path), [too_deep()]) from None
+    check_depth(data, str(path))
     return data
-
-
-def _too_deep() -> FieldProblem:
-    return FieldProblem("", f"tables and lists are nested too deeply (at most {MAX_DEPTH} "
-                        "levels)")
-
-
-def _check_depth(data: Any, source: str) -> None:
-    """Refuse data nested more than :data:`MAX_DEPTH` levels (without recursing)."""
-    stack = [(data, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ScenarioError(source, [_too_deep()])
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list | tuple):
-            stack.extend((v, depth + 1) for v in value)
 
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
@@ -271,14 +165,14 @@ def with_overrides(scenario: Scenario, overrides: Sequence[str],
     """Return ``scenario`` with ``PATH=VALUE`` overrides applied and validated again."""
     if not overrides:
         return scenario
-    return validate(scenario_dict(scenario), source=scenario.source,
-                    base_dir=scenario.base_dir, overrides=overrides, flag=flag,
-                    allow_outside_files=scenario.allow_outside_files)
+    return Scenario.from_data(scenario.as_data(), source=scenario.source,
+                              base_dir=scenario.base_dir, edits=_edits(overrides, flag),
+                              flag=flag, allow_outside_files=scenario.allow_outside_files)
 
 
 def scenario_dict(scenario: Scenario) -> dict[str, Any]:
     """The fully resolved scenario (every default filled in) as JSON-ready data."""
-    return scenario.model_dump(mode="json", by_alias=True)
+    return scenario.as_data()
 
 
 def json_schema() -> dict[str, Any]:

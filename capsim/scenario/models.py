@@ -3,19 +3,23 @@
 Frozen, typed pydantic models for everything a scenario file can say; the
 tables live in ``orders.py`` (demand, work, classes) and ``staff.py``
 (workforce, absence). Every default lives in the field that owns it. This
-module validates values and their relations; it does not read TOML (see
-``load.py``) and samples nothing.
+module validates values and their relations, and owns the typed edits of a
+scenario (:meth:`Scenario.replace`, :meth:`Scenario.edit`,
+:meth:`Scenario.with_roster`); it does not read TOML (see ``load.py``) and samples
+nothing.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from capsim.errors import CapsimWarning
 from capsim.scenario.base import (
     MAX_CLASSES,
     MAX_ENTRIES,
@@ -33,10 +37,15 @@ from capsim.scenario.base import (
     Text,
     Weekday,
 )
+from capsim.scenario.checks import check_data, mention
 from capsim.scenario.files import quote
 from capsim.scenario.orders import Batch, ClassWork, Demand, OrderClass, Surge, Trace, Work
+from capsim.scenario.paths import Edit, FieldPath, edits_of
 from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
+
+#: How messages name a typed edit: ``workforce.roster (from Scenario.replace ...)``.
+REPLACE = "Scenario.replace"
 
 __all__ = [
     "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Demand", "Experiment", "FieldError",
@@ -103,6 +112,93 @@ class Scenario(SchemaModel):
     _source: str = PrivateAttr(default="<scenario>")
     _base_dir: Path | None = PrivateAttr(default=None)
     _allow_outside_files: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], *, source: str = "<scenario>",
+                  base_dir: Path | None = None, edits: Sequence[Edit] = (),
+                  flag: str = "--set", allow_outside_files: bool = False) -> Scenario:
+        """Validate raw data, ``edits`` applied first (the core of :func:`validate`).
+
+        Inputs that can never take effect (:meth:`unused_inputs`) give a
+        :class:`~capsim.errors.CapsimWarning` naming the source and the field.
+        """
+        context = {"base_dir": base_dir, "allow_outside_files": allow_outside_files}
+        scenario = check_data(cls, data, source=source, edits=edits, flag=flag,
+                              context=context)
+        scenario._base_dir = base_dir
+        scenario._source = source
+        scenario._allow_outside_files = allow_outside_files
+        for field, why in scenario.unused_inputs():
+            warnings.warn(f"{source}: {mention(field, edits, flag)}: {why}", CapsimWarning,
+                          stacklevel=1)
+        return scenario
+
+    def as_data(self) -> dict[str, Any]:
+        """The fully resolved scenario (every default filled in) as JSON-ready data."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def replace(self, path: FieldPath, value: Any) -> Scenario:
+        """The scenario with the field at ``path`` set to ``value``, validated again.
+
+        Parameters
+        ----------
+        path : str or sequence of str and int
+            The field, as ``--set`` writes it (``demand.surges[0].multiplier``) or as
+            parts (``("demand", "surges", 0, "multiplier")``). A list element must
+            exist; a table or a list may be replaced whole.
+        value : object
+            The new value, as TOML would give it (numbers, text, lists, dicts), or a
+            scenario table (``Surge(...)``); tuples, numpy numbers and paths are taken
+            as lists, Python numbers and text.
+
+        Returns
+        -------
+        Scenario
+            A new scenario with the same :attr:`source` and :attr:`base_dir` (relative
+            data-file paths resolve as before); this one is unchanged.
+
+        Raises
+        ------
+        capsim.errors.ScenarioError
+            If the path does not exist or the value does not validate, worded as for
+            ``--set``: the source, the field (``from Scenario.replace PATH=VALUE``),
+            the value and what is allowed.
+        """
+        return self.edit([(path, value)])
+
+    def edit(self, changes: Mapping[Any, Any] | Iterable[tuple[FieldPath, Any]], *,
+             flag: str = REPLACE) -> Scenario:
+        """The scenario with several fields set at once, validated once, after the last.
+
+        ``changes`` maps paths to values (or is a sequence of ``(path, value)`` pairs),
+        each as for :meth:`replace`, applied in order. Fields that only make sense
+        together (a horizon and its warm-up) can change in one step. ``flag`` names the
+        changes in messages (``--vary`` for a sweep's grid points).
+        """
+        return Scenario.from_data(self.as_data(), source=self.source, base_dir=self.base_dir,
+                                  edits=edits_of(changes, flag), flag=flag,
+                                  allow_outside_files=self.allow_outside_files)
+
+    def with_roster(self, roster: int) -> Scenario:
+        """The scenario with ``roster`` technicians, as the staffing search varies it.
+
+        A plan whose patterns are all given by ``count``
+        (:attr:`Workforce.counts_only`) fixes the roster; to size it, the counts become
+        shares in proportion (patterns with a count of 0 drop out) and the roster is
+        apportioned by them, as for any shared plan
+        (:func:`capsim.attendance.assign_patterns`: prefix-stable, so common random
+        numbers hold across rosters). At the plan's own total the counts per pattern
+        are the plan's, though which technician works which pattern can differ from a
+        run of the file itself.
+        """
+        if not self.workforce.counts_only:
+            return self.edit([("workforce.roster", roster)], flag="Scenario.with_roster")
+        shifts = [s for s in self.as_data()["workforce"]["shifts"] if s["count"]]
+        total = sum(s["count"] for s in shifts)
+        for shift in shifts:
+            shift["share"], shift["count"] = shift.pop("count") / total, None
+        return self.edit([("workforce.roster", roster), ("workforce.shifts", shifts)],
+                         flag="Scenario.with_roster")
 
     @property
     def source(self) -> str:

@@ -73,6 +73,11 @@ class Workforce(SchemaModel):
     )
     shifts: tuple[Shift, ...] = Field((), max_length=MAX_ENTRIES)
 
+    @property
+    def counts_only(self) -> bool:
+        """Whether every shift pattern is given by a ``count`` (a fixed plan, no shares)."""
+        return bool(self.shifts) and all(s.count is not None for s in self.shifts)
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.always_on and self.shifts:
@@ -88,8 +93,7 @@ class Workforce(SchemaModel):
         if counted > self.roster:
             raise FieldError("roster", f"is less than the {counted} technicians the shift "
                              "counts ask for", self.roster)
-        all_counted = bool(self.shifts) and all(s.count is not None for s in self.shifts)
-        if all_counted and counted != self.roster:
+        if self.counts_only and counted != self.roster:
             raise FieldError("roster", f"differs from the {counted} technicians the shift "
                              "counts add up to; give one shift a share to take the rest",
                              self.roster)

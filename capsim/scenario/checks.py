@@ -1,0 +1,105 @@
+"""Validating raw scenario data, edits applied, and the wording of what is wrong.
+
+A pydantic error becomes a :class:`~capsim.errors.FieldProblem` naming the field
+path, the value and what is allowed; a field an edit set is named with the edit
+(``workforce.roster (from --set workforce.roster=-1)``). The functions take the root
+model as an argument, so that this module sits below the :class:`Scenario` class,
+whose edit methods validate through it as the loader does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from capsim.errors import FieldProblem, ScenarioError
+from capsim.scenario.base import FieldError
+from capsim.scenario.describe import allowed_values, field_names
+from capsim.scenario.paths import Edit, PathPart, apply_edits, check_depth, format_path, parse_path
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def check_data(model: type[Model], data: dict[str, Any], *, source: str,
+               edits: Sequence[Edit] = (), flag: str = "--set",
+               context: dict[str, Any] | None = None) -> Model:
+    """``data`` with ``edits`` applied, validated as ``model``.
+
+    Parameters
+    ----------
+    model : type
+        The root model (:class:`~capsim.scenario.Scenario`).
+    data : dict
+        Raw data, as read from TOML.
+    source : str
+        How to name the data in messages (its file).
+    edits : sequence of Edit
+        Changes to apply first.
+    flag : str
+        What the edits came from, for messages (``--set``, ``--vary``,
+        ``Scenario.replace``).
+    context : dict, optional
+        The pydantic validation context.
+
+    Raises
+    ------
+    capsim.errors.ScenarioError
+        Naming ``source`` and every problem found.
+    """
+    check_depth(data, source)
+    data = apply_edits(data, edits, flag)
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems = [problem(e, model, edits, flag) for e in exc.errors(include_url=False)]
+        raise ScenarioError(source, problems) from None
+
+
+def format_value(value: Any) -> str:
+    """A bad value as messages quote it (at most 80 characters)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    text = repr(value) if not isinstance(value, bool) else str(value).lower()
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def problem(error: Any, model: type[BaseModel], edits: Sequence[Edit],
+            flag: str) -> FieldProblem:
+    """One pydantic error (from ``errors()``) of ``model`` in words."""
+    loc: list[PathPart] = [p for p in error["loc"] if p != "__root__"]
+    message = error["msg"].removeprefix("Value error, ")
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldError):
+        loc += parse_path(cause.field)
+        value = None if cause.value is None else format_value(cause.value)
+        return FieldProblem(mention(format_path(loc), edits, flag), message, value)
+    field = format_path(loc)
+    if error["type"] == "extra_forbidden":
+        names = field_names(model, loc[:-1])
+        key = str(loc[-1])
+        guess = [n for n in names if n.startswith(key)] or difflib.get_close_matches(
+            key, names, n=1, cutoff=0.6)
+        message = "unknown field" + (f"; did you mean {guess[0]!r}?" if guess else "")
+        return FieldProblem(mention(field, edits, flag), message, None, ", ".join(names))
+    if error["type"] == "missing":
+        return FieldProblem(field, "required field is missing", None,
+                            allowed_values(model, loc))
+    return FieldProblem(mention(field, edits, flag), message,
+                        format_value(error.get("input")), allowed_values(model, loc))
+
+
+def mention(field: str, edits: Sequence[Edit], flag: str) -> str:
+    """``field``, with the edit (``--set``, ``--vary``, ...) that put its value there, if any.
+
+    An edit puts the value of its own field and of every field inside the value it sets
+    (a table, a list); of several, the last applied is the one that counts.
+    """
+    for edit in reversed(edits):
+        path = format_path(edit.parts)
+        if field and (field == path or field.startswith((f"{path}.", f"{path}["))):
+            return f"{field} (from {flag} {edit.text})"
+    return field
