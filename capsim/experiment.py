@@ -175,6 +175,16 @@ class Runner:
         self._workers, self._kind, self._scheduler = workers, executor, scheduler
         self._planned = max(1, planned_runs)
         self._executor: Executor | None = None
+        self._stopped = False
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether a stop (Ctrl-C, or a signal :mod:`capsim.interrupts` recorded) came.
+
+        A run it reaches after all its replications completed is whole, not partial;
+        a search or a grid keeps that run and then starts no other.
+        """
+        return self._stopped or interrupts.requested() is not None
 
     def __enter__(self) -> Self:
         return self
@@ -271,7 +281,11 @@ class Runner:
                 stopped = self._batches(scenario, seed, engine_name, replications, limit,
                                         rule, done, notify)
         except KeyboardInterrupt:
-            stopped = "interrupted"
+            # a stop that lands once every requested replication is in (right after the
+            # last progress report, say) leaves a complete run: nothing to mark partial
+            complete = rule is None and len(done) >= replications
+            stopped = "replications" if complete else "interrupted"
+            self._stopped = True
         finally:
             close()
         return RunResult(

@@ -307,10 +307,11 @@ def size_staff(
                                     rule=rule, max_replications=max_replications)
             finally:
                 close()
-            if result.partial:
+            if not result.partial:
+                evaluations[roster] = result
+            if result.partial or runner.stop_requested:
                 interrupted = True
                 raise KeyboardInterrupt
-            evaluations[roster] = result
             return judge(result, criterion, kpi, target, confidence)
 
         search = _Search(evaluate, minimum, high)

@@ -166,14 +166,15 @@ def stress_test(scenario: Scenario, *, replications: int | None = None, seed: in
                 close()
 
         baseline = evaluate(plain, "baseline", 1)
-        partial = baseline.partial
+        partial = baseline.partial or runner.stop_requested
         for i, event in enumerate(scenario.stress):
             if partial:
                 break
             result = evaluate(plain.replace(("stress", i, "enabled"), True), event.name, i + 2)
-            if result.partial:
+            if not result.partial:
+                outcomes.append(StressOutcome(event, result, baseline))
+            if result.partial or runner.stop_requested:
                 partial = True
                 break
-            outcomes.append(StressOutcome(event, result, baseline))
     return StressReport(scenario=scenario, baseline=baseline, outcomes=tuple(outcomes),
                         partial=partial, elapsed_seconds=time.perf_counter() - began)

@@ -175,10 +175,11 @@ def sweep(scenario: Scenario, varies: Sequence[Vary], *, replications: int | Non
                                     ci_level=ci_level, progress=notify)
             finally:
                 close()
-            if result.partial:
+            if not result.partial:
+                results[index] = result
+            if result.partial or runner.stop_requested:
                 partial = True
                 break
-            results[index] = result
     return SweepResult(scenario=scenario, varies=tuple(varies), points=tuple(points),
                        results=tuple(results), seed=seed, replications=replications,
                        partial=partial, elapsed_seconds=time.perf_counter() - began)
