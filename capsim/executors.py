@@ -108,20 +108,30 @@ def _start_worker() -> None:
                      daemon=True).start()
 
 
-def _first_done(running: set[Any]) -> set[Any]:
-    return wait(running, return_when=FIRST_COMPLETED).done
+#: Seconds between two looks at a pending stop request while waiting on workers.
+POLL_SECONDS = 0.05
+
+
+def _first_done(running: set[Any], timeout: float) -> set[Any]:
+    return wait(running, timeout=timeout, return_when=FIRST_COMPLETED).done
 
 
 def _bounded(submit: Callable[[T], Any], tasks: Iterable[T], in_flight: int,
-             first_done: Callable[[set[Any]], set[Any]] = _first_done,
+             first_done: Callable[[set[Any], float], set[Any]] = _first_done,
              broken: type[BaseException] | tuple[()] = (),
              abandon: Callable[[], None] = lambda: None) -> Generator[R, None, None]:
     """Keep at most ``in_flight`` tasks submitted; yield results as they complete.
 
-    ``first_done`` waits until at least one of the running futures is done and
-    returns those that are. If the consumer stops early (or an exception, Ctrl-C
-    included, ends the wait), tasks not yet started are cancelled and ``abandon`` is
-    called to stop those running.
+    ``first_done(running, timeout)`` waits up to ``timeout`` seconds until at least one
+    of the running futures is done and returns those that are (none on a timeout). If
+    the consumer stops early (or an exception, Ctrl-C included, ends the wait), tasks
+    not yet started are cancelled and ``abandon`` is called to stop those running.
+
+    Submitting and waiting run inside :func:`capsim.interrupts.deferred`: a stop
+    request is recorded there, never raised inside the executor's machinery (where it
+    could leave a lock held or a submitted task untracked), and seen within
+    :data:`POLL_SECONDS`; ``KeyboardInterrupt`` is then raised here, with ``running``
+    exact, so that every task in flight is cancelled or abandoned.
     """
     pending: Iterator[T] = iter(tasks)
     running: set[Any] = set()
@@ -133,22 +143,34 @@ def _bounded(submit: Callable[[T], Any], tasks: Iterable[T], in_flight: int,
                 return
             running.add(submit(task))
 
+    def next_done() -> set[Any]:
+        while True:
+            interrupts.raise_pending()
+            done = first_done(running, POLL_SECONDS)
+            if done:
+                return done
+
     try:
-        refill()
+        with interrupts.deferred():
+            refill()
         while running:
-            for future in first_done(running):
+            with interrupts.deferred():
+                done = next_done()
+            for future in done:
                 running.discard(future)
                 yield future.result()
-            refill()
+            with interrupts.deferred():
+                refill()
     except broken:
         if interrupts.requested() is not None:  # the workers got the signal too
             raise KeyboardInterrupt from None
         raise CapsimError(GUARD_HINT) from None
     finally:
-        for future in running:
-            future.cancel()
-        if any(not future.done() for future in running):
-            abandon()
+        with interrupts.deferred():
+            for future in running:
+                future.cancel()
+            if any(not future.done() for future in running):
+                abandon()
 
 
 def _signal_all(processes: list[Any], how: str) -> None:
@@ -247,10 +269,16 @@ class DaskCluster(_Closing):
         import distributed
 
         client = self._client
+
+        def first_done(running: set[Any], timeout: float) -> set[Any]:
+            try:
+                return distributed.wait(running, timeout=timeout,
+                                        return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                return set()
+
         return _bounded(lambda task: client.submit(fn, task, pure=False), tasks,
-                        2 * self.workers,
-                        lambda running: distributed.wait(running,
-                                                         return_when="FIRST_COMPLETED").done)
+                        2 * self.workers, first_done)
 
     def close(self) -> None:
         """Disconnect, and stop the local cluster if this executor started it."""

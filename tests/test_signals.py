@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
 import threading
+from concurrent.futures import Future
 
 import psutil
 import pytest
 
+from capsim import interrupts
 from capsim.cli import main
-from capsim.executors import ProcessPool
+from capsim.executors import ProcessPool, _bounded
 from tests import processes
 from tests.conftest import ROOT, mmc_toml
 from tests.processes import PATIENCE, Child
@@ -295,3 +298,42 @@ def test_signals_are_handled_as_before_once_main_returns(tiny):
     before = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
     assert main(["run", str(tiny), "-r", "2", "--workers", "1"]) == 0
     assert {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)} == before
+
+
+def test_a_stop_inside_deferred_raises_only_on_leaving_it():
+    """Inside deferred() a signal is recorded, never raised half-way (the CI hang: a
+    KeyboardInterrupt inside concurrent.futures left the process unable to exit)."""
+    reached = []
+
+    def stop_then_go_on() -> None:
+        with interrupts.deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            reached.append(interrupts.requested())
+
+    with interrupts.handling_signals(), interrupts.interruptible(), \
+            pytest.raises(KeyboardInterrupt):
+        stop_then_go_on()
+    assert reached == [signal.SIGINT]
+
+
+def test_a_stop_while_waiting_on_workers_abandons_every_task_in_flight():
+    """A signal that lands while tasks are submitted ends the wait with every submitted
+    task tracked: those not started are cancelled, and the running ones abandoned."""
+    futures: list[Future] = []
+    abandoned = []
+
+    def submit(task: int) -> Future:
+        future: Future = Future()
+        if task == 0:
+            future.set_running_or_notify_cancel()  # started: cannot be cancelled
+        futures.append(future)
+        if task == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return future
+
+    with interrupts.handling_signals(), interrupts.interruptible(), \
+            pytest.raises(KeyboardInterrupt):
+        list(_bounded(submit, range(10), 3, abandon=lambda: abandoned.append(True)))
+    assert len(futures) == 3  # nothing submitted after the signal
+    assert [f.cancelled() for f in futures] == [False, True, True]
+    assert abandoned == [True]
