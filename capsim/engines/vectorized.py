@@ -35,9 +35,11 @@ from capsim.scenario import Scenario
 
 
 def unsupported(scenario: Scenario) -> str | None:
-    """The fast engine covers FIFO dispatch only."""
+    """The fast engine covers FIFO dispatch without abandonment."""
     if scenario.dispatch != "fifo":
         return f"dispatch = {scenario.dispatch!r} (the fast engine covers FIFO dispatch only)"
+    if scenario.has_patience:
+        return "patience (abandonment is in the SimPy engine only so far)"
     return None
 
 
