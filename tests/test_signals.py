@@ -24,6 +24,7 @@ from capsim.cli import main
 from capsim.executors import ProcessPool, _bounded
 from tests import processes
 from tests.conftest import ROOT, mmc_toml
+from tests.pool_tasks import large_result
 from tests.processes import PATIENCE, Child
 
 TINY = mmc_toml("tiny", horizon_days=4, rate=2.0, mean_minutes=30.0, promise=4.0,
@@ -337,3 +338,23 @@ def test_a_stop_while_waiting_on_workers_abandons_every_task_in_flight():
     assert len(futures) == 3  # nothing submitted after the signal
     assert [f.cancelled() for f in futures] == [False, True, True]
     assert abandoned == [True]
+
+
+
+def test_results_come_back_through_files_that_are_then_removed(tmp_path):
+    """The CI hang: a worker terminated while it wrote a large result into the pool's
+    result pipe left half a message there; the pool's manager thread waited for the rest
+    for ever (the parent holds the pipe's other end, so no end of file comes) and the
+    process could not exit. A result now travels as a file and the pipe carries only the
+    file's name, which one write() delivers whole: here 20 MB come back intact, and the
+    pool's folder is gone once it closes."""
+    marker = tmp_path / "sent"
+    with ProcessPool(1) as pool:
+        folder = None
+        for result in pool.imap(large_result, [(str(marker), 20_000_000)]):
+            folder = pool._folder
+            assert result == b"x" * 20_000_000
+        assert folder
+        assert os.path.isdir(folder)
+        assert os.listdir(folder) == []  # read and removed as it came
+    assert not os.path.exists(folder)
