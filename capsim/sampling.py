@@ -246,7 +246,8 @@ def _sample(scenario: Scenario, replication: int, seed: int,
         base = _traced(scenario, seed, replication)
     else:
         multiplier = forecast_multiplier(scenario.demand.forecast_cv,
-                                         stream(seed, replication, "forecast"))
+                                         stream(seed, replication, "forecast"),
+                                         scenario.demand.forecast_distribution)
         pieces = known if known is not None else rate_pieces(scenario, multiplier)
         base = _sampled(scenario, seed, replication, pieces)
     base, extra = _stress_demand(scenario, seed, replication, pieces, base)

@@ -116,8 +116,11 @@ class Demand(SchemaModel):
     batches: tuple[Batch, ...] = Field((), max_length=MAX_ENTRIES)
     forecast_cv: Float = Field(
         0.0, ge=0, le=MAX_FORECAST_CV, description="Coefficient of variation of a "
-        "per-replication rate multiplier (lognormal, mean 1): uncertainty in the forecast."
+        "per-replication rate multiplier (mean 1): uncertainty in the forecast."
     )
+    forecast_distribution: Literal["lognormal", "gamma"] = Field(
+        "lognormal", description="Distribution of the forecast multiplier; gamma makes the "
+        "season's order count negative binomial (the Poisson-gamma model).")
     trace: Trace | None = None
 
     @model_validator(mode="after")
