@@ -28,7 +28,8 @@ from typing import Self
 from capsim import engines, interrupts
 from capsim.errors import ArgumentError
 from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, ProcessPool, cpu_count
-from capsim.metrics import KPI_NAMES, ReplicationSummary, summarize_many
+from capsim.kpis import KPI_NAMES
+from capsim.metrics import ReplicationSummary, summarize_many
 from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample_many
 from capsim.scenario import Scenario

@@ -13,19 +13,12 @@ from typing import Literal
 
 import numpy as np
 
-from capsim.metrics import KPI_NAMES, KPI_RANGES, ReplicationSummary
+from capsim.kpis import KPIS, SMALLER_IS_BETTER
+from capsim.metrics import ReplicationSummary
 from capsim.scenario import Scenario
 from capsim.stats import Interval, mean_interval, wilson_interval
 
 StoppedBy = Literal["replications", "precision", "decided", "max_replications", "interrupted"]
-#: KPIs for which smaller is better: a target on them is an upper bound.
-SMALLER_IS_BETTER = frozenset({
-    "lead_time_mean_hours", "lead_time_p50_hours", "lead_time_p90_hours",
-    "lead_time_p95_hours", "lead_time_p99_hours", "wait_mean_hours", "wait_positive_share",
-    "peak_wip", "orders_unfinished", "overtime_hours",
-})
-
-
 def meets(kpi: str, value: float | np.ndarray, target: float) -> np.ndarray:
     """Whether values meet a target: at least it, or at most it for smaller-is-better KPIs."""
     value = np.asarray(value, dtype=float)
@@ -73,8 +66,8 @@ class RunResult:
     kpis: dict[str, Interval] = field(init=False)
 
     def __post_init__(self) -> None:
-        kpis = {name: mean_interval(self.column(name), self.ci_level, KPI_RANGES[name])
-                for name in KPI_NAMES}
+        kpis = {k.name: mean_interval(self.column(k.name), self.ci_level, k.bounds)
+                for k in KPIS}
         object.__setattr__(self, "kpis", kpis)
 
     @property

@@ -37,17 +37,13 @@ import numpy as np
 from capsim.analytic import RoughCut, reach, rough_cut
 from capsim.errors import ArgumentError
 from capsim.experiment import ProgressOption, Runner, StopRule, progress_callback
+from capsim.kpis import SHARE_KPIS, SIZABLE, SMALLER_IS_BETTER
 from capsim.metrics import ReplicationSummary
-from capsim.results import SMALLER_IS_BETTER, RunResult, meets
+from capsim.results import RunResult, meets
 from capsim.scenario import Scenario
 from capsim.stats import mean_interval, wilson_interval
 
 Criterion = Literal["mean", "chance"]
-#: KPIs a roster can be sized on (each improves as technicians are added).
-SIZABLE = ("on_time_rate", "wait_positive_share", "wait_mean_hours", "lead_time_mean_hours",
-           "lead_time_p50_hours", "lead_time_p90_hours", "lead_time_p95_hours",
-           "lead_time_p99_hours", "peak_wip", "orders_unfinished")
-SHARE_KPIS = ("on_time_rate", "wait_positive_share")
 
 
 @dataclass(frozen=True, eq=False)

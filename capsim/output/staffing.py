@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from capsim._version import __version__
-from capsim.metrics import KPI_NAMES
+from capsim.kpis import KPI_NAMES, SHARE_KPIS, SMALLER_IS_BETTER, interval_columns
 from capsim.output.common import (
     TIMING,
     csv_text,
@@ -20,9 +20,8 @@ from capsim.output.common import (
 )
 from capsim.output.folder import write_folder
 from capsim.output.run import detail_files
-from capsim.results import SMALLER_IS_BETTER
 from capsim.scenario import scenario_dict
-from capsim.staffing import SHARE_KPIS, SizeResult
+from capsim.staffing import SizeResult
 
 
 def _kpis(result: SizeResult, roster: int) -> dict[str, Any]:
@@ -81,8 +80,7 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
 def curve_csv(result: SizeResult) -> str:
     """Every evaluated roster: verdict, replications, KPI means and intervals, P(met)."""
     header = ["roster", "meets", "replications"]
-    for name in (*KPI_NAMES, "p_target_met"):
-        header += [f"{name}_mean", f"{name}_ci_low", f"{name}_ci_high"]
+    header += interval_columns()
     rows = []
     for n in sorted(result.evaluations):
         kpis = _kpis(result, n)
