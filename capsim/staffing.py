@@ -39,7 +39,7 @@ from capsim.errors import ArgumentError
 from capsim.experiment import ProgressOption, Runner, StopRule, progress_callback
 from capsim.kpis import SHARE_KPIS, SIZABLE, SMALLER_IS_BETTER
 from capsim.metrics import ReplicationSummary
-from capsim.results import RunResult, meets
+from capsim.results import RunResult, Savable, View, html_table, interval_text, meets, short_repr
 from capsim.scenario import Scenario
 from capsim.stats import mean_interval, wilson_interval
 
@@ -47,7 +47,7 @@ Criterion = Literal["mean", "chance"]
 
 
 @dataclass(frozen=True, eq=False)
-class SizeResult:
+class SizeResult(Savable):
     """What the staffing search found, and every evaluation behind it."""
 
     scenario: Scenario
@@ -64,6 +64,24 @@ class SizeResult:
     partial: bool = False
     elapsed_seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
+
+    tables = View("capsim.tables", "SizeTables")
+    plot = View("capsim.reporting.plots", "SizePlots")
+
+    def __repr__(self) -> str:
+        relation = "<=" if self.kpi in SMALLER_IS_BETTER else ">="
+        return short_repr("SizeResult", {
+            "scenario": repr(self.scenario.name), "recommended": self.recommended, "question":
+            repr(f"{self.criterion} {self.kpi} {relation} {self.target:g}"),
+            "evaluated": sorted(self.evaluations), "replications": self.replications,
+            "seed": self.seed, **({"partial": True} if self.partial else {})})
+
+    def _repr_html_(self) -> str:
+        runs = self.evaluations
+        rows = [(n, self.verdict(n), interval_text(self.kpi, runs[n].kpis[self.kpi]), interval_text(
+            "p_target_met", runs[n].share_meeting(self.kpi, self.target))) for n in sorted(runs)]
+        return html_table(f"{self.scenario.name}: recommended {self.recommended}",
+                          ("roster", "meets", self.kpi, "p_target_met"), rows)
 
     def verdict(self, roster: int) -> bool:
         """Whether an evaluated roster meets the target under the criterion."""
@@ -355,8 +373,7 @@ def _why_not_met(result: SizeResult) -> list[str]:
     pick = min if kpi in SMALLER_IS_BETTER else max
     best = pick(means, key=lambda n: (means[n], -n))
     relation = "<=" if kpi in SMALLER_IS_BETTER else ">="
-    share = kpi in SHARE_KPIS
-    shown = (lambda v: f"{100 * v:.2f} %") if share else (lambda v: f"{v:.4g}")
+    shown = (lambda v: f"{100 * v:.2f} %") if kpi in SHARE_KPIS else (lambda v: f"{v:.4g}")
     value = (f"P(a season has {kpi} {relation} {shown(target)}) >= {result.confidence:g}"
              if result.criterion == "chance" else f"mean {kpi} {relation} {shown(target)}")
     notes = [f"no roster up to {max(means)} meets {value}: the best mean is "

@@ -27,7 +27,7 @@ import numpy as np
 
 from capsim.errors import CapsimError
 from capsim.experiment import ProgressOption, Runner, progress_callback
-from capsim.results import RunResult
+from capsim.results import RunResult, Savable, View, html_table, interval_text, short_repr
 from capsim.scenario import Scenario, StressEvent
 from capsim.stats import Interval, mean_interval
 
@@ -120,7 +120,7 @@ class StressOutcome:
 
 
 @dataclass(frozen=True, eq=False)
-class StressReport:
+class StressReport(Savable):
     """The baseline and every event's outcome."""
 
     scenario: Scenario
@@ -128,6 +128,24 @@ class StressReport:
     outcomes: tuple[StressOutcome, ...]
     partial: bool = False
     elapsed_seconds: float = 0.0
+
+    tables = View("capsim.tables", "StressTables")
+
+    def __repr__(self) -> str:
+        return short_repr("StressReport", {
+            "scenario": repr(self.scenario.name), "roster": self.scenario.workforce.roster,
+            "events": [o.event.name for o in self.outcomes],
+            "replications": self.baseline.replications,
+            **({"partial": True} if self.partial else {})})
+
+    def _repr_html_(self) -> str:
+        rows = [(o.event.name, o.event.describe(), interval_text(
+                    "on_time_rate", o.on_time("during")), interval_text(
+                    "on_time_rate", o.on_time("during", baseline=True)))
+                for o in self.outcomes]
+        return html_table(f"{self.scenario.name}: stress tests at roster "
+                          f"{self.scenario.workforce.roster}",
+                          ("event", "what happens", "on time during", "without it"), rows)
 
 
 def stress_test(scenario: Scenario, *, replications: int | None = None, seed: int | None = None,

@@ -25,7 +25,7 @@ from typing import Any
 
 from capsim.errors import CapsimError
 from capsim.experiment import ProgressOption, Runner, progress_callback
-from capsim.results import RunResult
+from capsim.results import RunResult, Savable, View, html_table, interval_text, short_repr
 from capsim.scenario import Scenario
 from capsim.scenario.load import format_path, parse_path
 
@@ -131,7 +131,7 @@ def _label(point: Point) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class SweepResult:
+class SweepResult(Savable):
     """The runs of a what-if grid, in grid order (None for points not reached)."""
 
     scenario: Scenario
@@ -142,6 +142,24 @@ class SweepResult:
     replications: int
     partial: bool = False
     elapsed_seconds: float = 0.0
+
+    tables = View("capsim.tables", "SweepTables")
+
+    def __repr__(self) -> str:
+        done = sum(r is not None for r in self.results)
+        return short_repr("SweepResult", {
+            "scenario": repr(self.scenario.name), "vary": [v.path for v in self.varies],
+            "points": f"{done} of {len(self.results)}", "replications": self.replications,
+            "seed": self.seed, **({"partial": True} if self.partial else {})})
+
+    def _repr_html_(self) -> str:
+        rows = [(*self.values(i), "not run" if run is None else
+                 interval_text("on_time_rate", run.kpis["on_time_rate"]),
+                 "" if run is None else interval_text("p_target_met", run.p_target_met))
+                for i, run in enumerate(self.results)]
+        return html_table(f"{self.scenario.name}: what-if grid",
+                          (*(v.path for v in self.varies), "on_time_rate", "p_target_met"),
+                          rows)
 
     def values(self, index: int) -> tuple[Any, ...]:
         """The varied values of grid point ``index``."""

@@ -51,7 +51,7 @@ from capsim.scenario import (
     scenario_dict,
     scenario_toml,
 )
-from capsim.staffing import size_staff
+from capsim.staffing import SizeResult, size_staff
 from capsim.stress import StressReport, stress_test
 
 
@@ -122,7 +122,8 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
            max_replications: int | None = None, seed: int | None = None,
            maximum: int | None = None, workers: int | None = None, engine: str = "auto",
            executor: str = "processes", scheduler: str | None = None, ci_level: float = 0.95,
-           progress: Any = None, command: list[str] | None = None) -> ReportResult:
+           progress: Any = None, command: list[str] | None = None,
+           size: SizeResult | None = None, stress: StressReport | None = None) -> ReportResult:
     """Write the staffing report of a scenario into the folder ``out``.
 
     Parameters
@@ -143,6 +144,10 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
         How to simulate (see :func:`capsim.run`).
     command : list of str, optional
         The command line to record (default: the equivalent ``capsim report`` call).
+    size, stress : SizeResult, StressReport, optional
+        Results in hand (fresh, or read back with :func:`capsim.load_result`): the report
+        is made from them instead of a new search (and new stress tests at the
+        recommended roster). A loaded result gives the same report, byte for byte.
 
     Returns
     -------
@@ -161,6 +166,13 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     out = Path(out)
     options = {"workers": workers, "engine": engine, "executor": executor,
                "scheduler": scheduler, "ci_level": ci_level, "progress": progress}
+    if size is not None and from_dir is not None:
+        raise CapsimError("give the results in hand (size=) or a folder (from_dir=), not both")
+    for given in (size, stress):  # stress tests run at the recommended roster
+        if given is not None and scenario_dict(given.scenario) != scenario_dict(
+                scenario.with_roster(given.scenario.workforce.roster)):
+            raise CapsimError(f"{type(given).__name__} of another scenario "
+                              f"({given.scenario.source}) given for {scenario.source}")
     with Workspace(out, "report") as work:  # refuses a bad --out before any simulation
         if from_dir is not None:
             source = data.find_data(Path(from_dir))
@@ -174,15 +186,22 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
                 "max_replications": max_replications})
             _, stopped = finish_despite_ctrl_c(lambda: _copy_data(scenario, source, work))
         else:
-            size = size_staff(scenario, target, criterion=criterion or "mean",
-                              confidence=0.9 if confidence is None else confidence,
-                              replications=replications, max_replications=max_replications,
-                              seed=seed, maximum=maximum,
-                              also=[rough_cut(scenario).rule_of_thumb], **options)
+            if size is None:
+                size = size_staff(scenario, target, criterion=criterion or "mean",
+                                  confidence=0.9 if confidence is None else confidence,
+                                  replications=replications, max_replications=max_replications,
+                                  seed=seed, maximum=maximum,
+                                  also=[rough_cut(scenario).rule_of_thumb], **options)
+            found = size
             argv = command or ["capsim", "report", str(scenario.source), "--out", str(out)]
             _, stopped = finish_despite_ctrl_c(
-                lambda: work.write(data.size_data(size, argv), "data"))
+                lambda: work.write(data.size_data(found, argv), "data"))
             summary = data.read_json(work.path / "data" / "summary.json")
+            if stress is not None:
+                given = stress
+                _, again = finish_despite_ctrl_c(lambda: work.write(
+                    stress_files(given, summary.get("command", [])), f"data/{data.STRESS}"))
+                stopped = stopped or again
         # under the CLI a signal after the search is only recorded (capsim.interrupts):
         # what is in hand finishes, and nothing new starts
         stopped = stopped or interrupts.requested() is not None
