@@ -18,6 +18,7 @@ from capsim._version import __version__
 
 if TYPE_CHECKING:
     from capsim.experiment import run
+    from capsim.options import RunOptions
     from capsim.persist import load_result
     from capsim.reporting import ReportResult, report
     from capsim.results import RunResult
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from capsim.stress import StressReport, stress_test
     from capsim.sweep import SweepResult, sweep
 
-__all__ = ["ReportResult", "RunResult", "Scenario", "SizeResult", "StressReport",
+__all__ = ["ReportResult", "RunOptions", "RunResult", "Scenario", "SizeResult", "StressReport",
            "SweepResult", "__version__", "analytic", "load_result", "load_scenario", "report",
            "run", "size_staff", "stress_test", "sweep"]
 
@@ -43,6 +44,7 @@ _LAZY = {
     "StressReport": "capsim.stress",
     "report": "capsim.reporting",
     "load_result": "capsim.persist",
+    "RunOptions": "capsim.options",
     "ReportResult": "capsim.reporting",
 }
 

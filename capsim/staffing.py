@@ -39,6 +39,7 @@ from capsim.errors import ArgumentError
 from capsim.experiment import ProgressOption, Runner, StopRule, progress_callback
 from capsim.kpis import SHARE_KPIS, SIZABLE, SMALLER_IS_BETTER
 from capsim.metrics import ReplicationSummary
+from capsim.options import RunOptions, resolve_options
 from capsim.results import RunResult, Savable, View, html_table, interval_text, meets, short_repr
 from capsim.scenario import Scenario
 from capsim.stats import mean_interval, wilson_interval
@@ -246,12 +247,13 @@ def size_staff(
     max_replications: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
-    engine: str = "auto",
-    executor: str = "processes",
+    engine: str | None = None,
+    executor: str | None = None,
     scheduler: str | None = None,
-    ci_level: float = 0.95,
+    ci_level: float | None = None,
     progress: ProgressOption = None,
     also: Sequence[int] = (),
+    options: RunOptions | None = None,
 ) -> SizeResult:
     """Find the smallest roster meeting a target (see the module docstring).
 
@@ -273,6 +275,9 @@ def size_staff(
     max_replications : int, optional
         Above ``replications``: add replications to a roster (doubling) until its
         verdict is clear at ``ci_level``, up to this many.
+    workers, engine, executor, scheduler, ci_level, progress, options
+        How to simulate (see :func:`capsim.run`); ``options`` gives them (and
+        ``replications``, ``seed``, ``max_replications``) as one :class:`RunOptions`.
     also : sequence of int
         Rosters to evaluate besides those the search needs (a report adds the rule of
         thumb's), on the same seeds.
@@ -283,6 +288,12 @@ def size_staff(
         ``recommended`` is None when no roster up to ``maximum`` meets the target.
         Ctrl-C stops the search, keeps the completed evaluations and marks it partial.
     """
+    o = resolve_options(options, replications=replications, seed=seed, workers=workers,
+                        engine=engine, executor=executor, scheduler=scheduler, ci_level=ci_level,
+                        progress=progress, max_replications=max_replications)
+    replications, seed, workers, scheduler = o.replications, o.seed, o.workers, o.scheduler
+    engine, executor, ci_level, progress = o.engine, o.executor, o.ci_level, o.progress
+    max_replications = o.max_replications
     target = scenario.targets.on_time_rate if target is None else target
     confidence = confidence if criterion == "chance" else None
     check_request(kpi, target, criterion, confidence, minimum, maximum)

@@ -27,6 +27,7 @@ import numpy as np
 
 from capsim.errors import CapsimError
 from capsim.experiment import ProgressOption, Runner, progress_callback
+from capsim.options import RunOptions, resolve_options
 from capsim.results import RunResult, Savable, View, html_table, interval_text, short_repr
 from capsim.scenario import Scenario, StressEvent
 from capsim.stats import Interval, mean_interval
@@ -149,9 +150,10 @@ class StressReport(Savable):
 
 
 def stress_test(scenario: Scenario, *, replications: int | None = None, seed: int | None = None,
-                workers: int | None = None, engine: str = "auto", executor: str = "processes",
-                scheduler: str | None = None, ci_level: float = 0.95,
-                progress: ProgressOption = None) -> StressReport:
+                workers: int | None = None, engine: str | None = None,
+                executor: str | None = None, scheduler: str | None = None,
+                ci_level: float | None = None, progress: ProgressOption = None,
+                options: RunOptions | None = None) -> StressReport:
     """Run the baseline and each stress event of the scenario on the same replications.
 
     Raises
@@ -159,6 +161,11 @@ def stress_test(scenario: Scenario, *, replications: int | None = None, seed: in
     capsim.errors.CapsimError
         If the scenario defines no ``[[stress]]`` events.
     """
+    o = resolve_options(options, replications=replications, seed=seed, workers=workers,
+                        engine=engine, executor=executor, scheduler=scheduler,
+                        ci_level=ci_level, progress=progress)
+    replications, seed, workers, scheduler = o.replications, o.seed, o.workers, o.scheduler
+    engine, executor, ci_level, progress = o.engine, o.executor, o.ci_level, o.progress
     if not scenario.stress:
         raise CapsimError(f"{scenario.source}: no [[stress]] events to test; add some, e.g. "
                           '[[stress]] name = "flu" kind = "absence" start_day = 30 '

@@ -25,6 +25,7 @@ from typing import Any
 
 from capsim.errors import CapsimError
 from capsim.experiment import ProgressOption, Runner, progress_callback
+from capsim.options import RunOptions, resolve_options
 from capsim.results import RunResult, Savable, View, html_table, interval_text, short_repr
 from capsim.scenario import Scenario
 from capsim.scenario.load import format_path, parse_path
@@ -168,14 +169,20 @@ class SweepResult(Savable):
 
 
 def sweep(scenario: Scenario, varies: Sequence[Vary], *, replications: int | None = None,
-          seed: int | None = None, workers: int | None = None, engine: str = "auto",
-          executor: str = "processes", scheduler: str | None = None, ci_level: float = 0.95,
-          progress: ProgressOption = None) -> SweepResult:
+          seed: int | None = None, workers: int | None = None, engine: str | None = None,
+          executor: str | None = None, scheduler: str | None = None,
+          ci_level: float | None = None, progress: ProgressOption = None,
+          options: RunOptions | None = None) -> SweepResult:
     """Run the scenario at every grid point, on the same seeds.
 
     Every point is validated before the first runs. Ctrl-C stops the sweep and keeps
     the points completed, marked partial.
     """
+    o = resolve_options(options, replications=replications, seed=seed, workers=workers,
+                        engine=engine, executor=executor, scheduler=scheduler,
+                        ci_level=ci_level, progress=progress)
+    replications, seed, workers, scheduler = o.replications, o.seed, o.workers, o.scheduler
+    engine, executor, ci_level, progress = o.engine, o.executor, o.ci_level, o.progress
     points = grid(varies)
     scenarios = [scenario.edit(point, flag="--vary") for point in points]
     replications = scenario.experiment.replications if replications is None else replications

@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 # From the top of the flow down; a module may import from its own row or rows above.
 LAYERS: list[set[str]] = [
     {"capsim._version", "capsim.errors", "capsim.interrupts"},
-    {"capsim.kpis"},
+    {"capsim.kpis", "capsim.progress"},
     {"capsim.scenario.files", "capsim.scenario.calendar", "capsim.scenario.paths"},
     {"capsim.scenario.base"},
     {"capsim.scenario.orders", "capsim.scenario.staff", "capsim.scenario.stress",
@@ -39,6 +39,7 @@ LAYERS: list[set[str]] = [
     {"capsim.segments"},
     {"capsim.metrics"},
     {"capsim.stats", "capsim.executors"},
+    {"capsim.options"},
     {"capsim.results"},
     {"capsim.workload"},
     {"capsim.experiment"},

@@ -37,6 +37,7 @@ from typing import Any
 from capsim import interrupts
 from capsim.analytic import rough_cut
 from capsim.errors import CapsimError
+from capsim.options import RunOptions, resolve_options
 from capsim.output.folder import Workspace, finish_despite_ctrl_c
 from capsim.output.stress import stress_files
 from capsim.reporting import bundle as data
@@ -120,10 +121,12 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
            target: float | None = None, criterion: str | None = None,
            confidence: float | None = None, replications: int | None = None,
            max_replications: int | None = None, seed: int | None = None,
-           maximum: int | None = None, workers: int | None = None, engine: str = "auto",
-           executor: str = "processes", scheduler: str | None = None, ci_level: float = 0.95,
-           progress: Any = None, command: list[str] | None = None,
-           size: SizeResult | None = None, stress: StressReport | None = None) -> ReportResult:
+           maximum: int | None = None, workers: int | None = None, engine: str | None = None,
+           executor: str | None = None, scheduler: str | None = None,
+           ci_level: float | None = None, progress: Any = None,
+           command: list[str] | None = None, size: SizeResult | None = None,
+           stress: StressReport | None = None, options: RunOptions | None = None
+           ) -> ReportResult:
     """Write the staffing report of a scenario into the folder ``out``.
 
     Parameters
@@ -142,6 +145,9 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
         which they do not record, cannot be given).
     workers, engine, executor, scheduler, ci_level, progress
         How to simulate (see :func:`capsim.run`).
+    options : RunOptions, optional
+        These settings (and ``replications``, ``seed``, ``max_replications``) as one
+        object (:mod:`capsim.options`); a keyword given, not None, wins over it.
     command : list of str, optional
         The command line to record (default: the equivalent ``capsim report`` call).
     size, stress : SizeResult, StressReport, optional
@@ -164,8 +170,11 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
         After the report was written whole, if Ctrl-C came while it was written.
     """
     out = Path(out)
-    options = {"workers": workers, "engine": engine, "executor": executor,
-               "scheduler": scheduler, "ci_level": ci_level, "progress": progress}
+    o = resolve_options(options, replications=replications, seed=seed, workers=workers,
+                        engine=engine, executor=executor, scheduler=scheduler,
+                        ci_level=ci_level, progress=progress, max_replications=max_replications)
+    how = {"workers": o.workers, "engine": o.engine, "executor": o.executor,
+           "scheduler": o.scheduler, "ci_level": o.ci_level, "progress": o.progress}
     if size is not None and from_dir is not None:
         raise CapsimError("give the results in hand (size=) or a folder (from_dir=), not both")
     for given in (size, stress):  # stress tests run at the recommended roster
@@ -182,16 +191,17 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
             _check_reuse(scenario, summary, Path(from_dir), {
                 "target": target, "criterion": criterion,
                 "confidence": confidence if summary.get("criterion") == "chance" else None,
-                "seed": seed, "replications": replications,
-                "max_replications": max_replications})
+                "seed": o.seed, "replications": o.replications,
+                "max_replications": o.max_replications})
             _, stopped = finish_despite_ctrl_c(lambda: _copy_data(scenario, source, work))
         else:
             if size is None:
                 size = size_staff(scenario, target, criterion=criterion or "mean",
                                   confidence=0.9 if confidence is None else confidence,
-                                  replications=replications, max_replications=max_replications,
-                                  seed=seed, maximum=maximum,
-                                  also=[rough_cut(scenario).rule_of_thumb], **options)
+                                  replications=o.replications,
+                                  max_replications=o.max_replications, seed=o.seed,
+                                  maximum=maximum, also=[rough_cut(scenario).rule_of_thumb],
+                                  **how)
             found = size
             argv = command or ["capsim", "report", str(scenario.source), "--out", str(out)]
             _, stopped = finish_despite_ctrl_c(
@@ -208,7 +218,7 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
         missing: list[str] = []
         if _needs_stress(scenario, summary, work.path / "data"):
             written, stopped = ((False, True) if stopped else
-                                _stress(scenario, summary, work, options))
+                                _stress(scenario, summary, work, how))
             if not written:
                 missing.append("the stress tests")
         result, interrupted = _render(scenario, work, out, stopped, missing)
