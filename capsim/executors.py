@@ -227,6 +227,7 @@ class DaskCluster(_Closing):
             raise CapsimError('the Dask executor needs the dask extra: pip install '
                               '"capsim[dask]"') from None
         self._cluster: Any = None
+        self._client: Any = None
         try:
             if address is None:
                 # No fixed port: the scheduler's HTTP endpoint starts even without a

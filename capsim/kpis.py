@@ -159,6 +159,11 @@ def kpi(name: str) -> Kpi:
         raise KeyError(f"unknown KPI {name!r}; known: {', '.join(BY_NAME)}") from None
 
 
+def relation(name: str) -> str:
+    """How a value meets a target on this KPI: ``<=`` (smaller is better) or ``>=``."""
+    return "<=" if name in SMALLER_IS_BETTER else ">="
+
+
 def interval_columns(names: tuple[str, ...] = (*KPI_NAMES, P_TARGET_MET.name)) -> list[str]:
     """The interval columns of ``curve.csv`` and ``sweep.csv``, KPI by KPI."""
     return [f"{name}_{part}" for name in names for part in INTERVAL_COLUMNS]

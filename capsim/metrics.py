@@ -100,6 +100,16 @@ class _Batch:
     along a first axis.
     """
 
+    arrival: np.ndarray
+    due: np.ndarray
+    start: np.ndarray
+    finish: np.ndarray
+    status: np.ndarray
+    shift_start: np.ndarray
+    shift_end: np.ndarray
+    busy_hours: np.ndarray
+    overtime_hours: np.ndarray
+
     def __init__(self, records: Sequence[Records]):
         first = records[0]
         self.count, self.horizon, self.warmup = len(records), first.horizon, first.warmup

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,8 @@ class _Writer:
 
     def npz(self) -> bytes:
         buffer = io.BytesIO()
-        np.savez(buffer, **self.arrays)
+        arrays: dict[str, Any] = self.arrays  # (numpy's stubs reserve allow_pickle)
+        np.savez(buffer, **arrays)
         return buffer.getvalue()
 
 
@@ -210,7 +212,8 @@ def load_result(directory: str | Path) -> Result:
     if meta.get("format") != FORMAT:
         raise CapsimError(f"{directory / META}: format {meta.get('format')!r}; this capsim "
                           f"({__version__}) reads format {FORMAT}")
-    readers = {"run": lambda: _read_run(meta["run"], arrays),
+    readers: dict[str, Callable[[], Result]] = {
+               "run": lambda: _read_run(meta["run"], arrays),
                "size": lambda: _read_size(meta, arrays),
                "sweep": lambda: _read_sweep(meta, arrays),
                "stress": lambda: _read_stress(meta, arrays)}

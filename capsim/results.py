@@ -29,6 +29,8 @@ from capsim.metrics import ReplicationSummary
 from capsim.scenario import Scenario
 from capsim.stats import Interval, mean_interval, wilson_interval
 
+#: How a staffing search judges a roster (see :mod:`capsim.staffing`).
+Criterion = Literal["mean", "chance"]
 StoppedBy = Literal["replications", "precision", "decided", "max_replications", "interrupted"]
 def meets(kpi: str, value: float | np.ndarray, target: float) -> np.ndarray:
     """Whether values meet a target: at least it, or at most it for smaller-is-better KPIs."""

@@ -30,21 +30,26 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
 from capsim.analytic import RoughCut, reach, rough_cut
 from capsim.errors import ArgumentError
-from capsim.experiment import ProgressOption, Runner, StopRule, progress_callback
-from capsim.kpis import SHARE_KPIS, SIZABLE, SMALLER_IS_BETTER
-from capsim.metrics import ReplicationSummary
+from capsim.experiment import Runner, decision_rule
+from capsim.kpis import SHARE_KPIS, SIZABLE, SMALLER_IS_BETTER, relation
 from capsim.options import RunOptions, resolve_options
-from capsim.results import RunResult, Savable, View, html_table, interval_text, meets, short_repr
+from capsim.progress import ProgressOption, progress_callback
+from capsim.results import (
+    Criterion,
+    RunResult,
+    Savable,
+    View,
+    html_table,
+    interval_text,
+    meets,
+    short_repr,
+)
 from capsim.scenario import Scenario
-from capsim.stats import mean_interval, wilson_interval
-
-Criterion = Literal["mean", "chance"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,10 +75,9 @@ class SizeResult(Savable):
     plot = View("capsim.reporting.plots", "SizePlots")
 
     def __repr__(self) -> str:
-        relation = "<=" if self.kpi in SMALLER_IS_BETTER else ">="
         return short_repr("SizeResult", {
             "scenario": repr(self.scenario.name), "recommended": self.recommended, "question":
-            repr(f"{self.criterion} {self.kpi} {relation} {self.target:g}"),
+            repr(f"{self.criterion} {self.kpi} {relation(self.kpi)} {self.target:g}"),
             "evaluated": sorted(self.evaluations), "replications": self.replications,
             "seed": self.seed, **({"partial": True} if self.partial else {})})
 
@@ -106,25 +110,6 @@ class SizeResult(Savable):
             return None
         day = self.evaluations[self.recommended].daily("on_hand")[:, self.rough_cut.peak_day]
         return float(day.mean()), float(np.percentile(day, 10))
-
-
-def decision_rule(criterion: Criterion, kpi: str, target: float, confidence: float | None,
-                  level: float) -> StopRule:
-    """Enough replications once the interval behind the verdict clears the target."""
-
-    def more(summaries: list[ReplicationSummary]) -> int | None:
-        values = np.array([s.kpis[kpi] for s in summaries], dtype=float)
-        if criterion == "mean":
-            interval = mean_interval(values, level)
-            undecided = (interval.n < 2 or not interval.reliable
-                         or interval.ci_low <= target <= interval.ci_high)
-        else:
-            met = meets(kpi, values, target)
-            interval = wilson_interval(int(met.sum()), met.size, level)
-            undecided = interval.ci_low < (confidence or 0.0) <= interval.ci_high
-        return 2 * len(summaries) if undecided else None
-
-    return StopRule("decided", more)
 
 
 def judge(result: RunResult, criterion: Criterion, kpi: str, target: float,
@@ -322,7 +307,7 @@ def size_staff(
 
         def evaluate(roster: int) -> bool:
             nonlocal interrupted
-            total = max_replications if adaptive else replications
+            total = max_replications if max_replications is not None and adaptive else replications
             label = (f"roster {roster} ({len(evaluations) + 1} of about "
                      f"{_expected_evaluations(search, plan, guess)})")
             notify, close = progress_callback(progress, total, label=label)
@@ -383,10 +368,11 @@ def _why_not_met(result: SizeResult) -> list[str]:
     means = {n: result.evaluations[n].kpis[kpi].mean for n in result.evaluations}
     pick = min if kpi in SMALLER_IS_BETTER else max
     best = pick(means, key=lambda n: (means[n], -n))
-    relation = "<=" if kpi in SMALLER_IS_BETTER else ">="
-    shown = (lambda v: f"{100 * v:.2f} %") if kpi in SHARE_KPIS else (lambda v: f"{v:.4g}")
-    value = (f"P(a season has {kpi} {relation} {shown(target)}) >= {result.confidence:g}"
-             if result.criterion == "chance" else f"mean {kpi} {relation} {shown(target)}")
+    def shown(v: float) -> str:
+        return f"{100 * v:.2f} %" if kpi in SHARE_KPIS else f"{v:.4g}"
+    goal = f"{kpi} {relation(kpi)} {shown(target)}"
+    value = (f"P(a season has {goal}) >= {result.confidence:g}"
+             if result.criterion == "chance" else f"mean {goal}")
     notes = [f"no roster up to {max(means)} meets {value}: the best mean is "
              f"{shown(means[best])}, at roster {best}"]
     if kpi == "on_time_rate":

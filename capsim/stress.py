@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from capsim.errors import CapsimError
-from capsim.experiment import ProgressOption, Runner, progress_callback
+from capsim.experiment import Runner
 from capsim.options import RunOptions, resolve_options
+from capsim.progress import ProgressOption, progress_callback
 from capsim.results import RunResult, Savable, View, html_table, interval_text, short_repr
 from capsim.scenario import Scenario, StressEvent
 from capsim.stats import Interval, mean_interval
@@ -41,7 +42,8 @@ def window_on_time(result: RunResult, first_day: int, last_day: int) -> np.ndarr
     rate = result.daily("on_time_rate")[:, first_day:last_day]
     on_time = np.where(due > 0, rate * due, 0.0).sum(axis=1)
     total = due.sum(axis=1)
-    return np.divide(on_time, total, out=np.full(total.shape, np.nan), where=total > 0)
+    value: np.ndarray = np.divide(on_time, total, out=np.full(total.shape, np.nan), where=total > 0)
+    return value
 
 
 def clear_hours(stressed: RunResult, baseline: RunResult, event: StressEvent) -> np.ndarray:

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from capsim.errors import CapsimError
-from capsim.experiment import ProgressOption, Runner, progress_callback
+from capsim.experiment import Runner
 from capsim.options import RunOptions, resolve_options
+from capsim.progress import ProgressOption, progress_callback
 from capsim.results import RunResult, Savable, View, html_table, interval_text, short_repr
 from capsim.scenario import Scenario
 from capsim.scenario.load import format_path, parse_path

@@ -15,7 +15,7 @@ from capsim.metrics import DAILY_NAMES, LEAD_TIME_BINS_PER_PROMISE, SERIES_NAMES
 from capsim.output.common import (
     TIMING,
     csv_text,
-    json_ready,
+    json_object,
     json_text,
     reproducible,
     timing_text,
@@ -29,7 +29,7 @@ QUANTILES = (10, 50, 90)
 
 def summary(result: RunResult) -> dict[str, Any]:
     """The machine-readable summary of a run (what ``capsim run --json`` prints)."""
-    return json_ready({
+    return json_object({
         "scenario": result.scenario.name,
         "seed": result.seed,
         "replications": result.replications,
@@ -59,7 +59,8 @@ def _nanmean(values: np.ndarray) -> np.ndarray:
     finite = ~np.isnan(values)
     total = np.where(finite, values, 0.0).sum(axis=0)
     count = finite.sum(axis=0)
-    return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    result: np.ndarray = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    return result
 
 
 def timeseries_csv(result: RunResult) -> str:
@@ -97,7 +98,8 @@ def lead_time_csv(result: RunResult) -> str:
     """
     cdf = result.lead_time_cdf()[:, :-1]
     promises = {c.promise_hours for c in result.scenario.order_classes}
-    hours = promises.pop() if len(promises) == 1 else math.nan
+    only = promises.pop() if len(promises) == 1 else None
+    hours = math.nan if only is None else only
     mean = _nanmean(cdf)
     quantiles = (np.nanpercentile(cdf, QUANTILES, axis=0) if np.isfinite(cdf).any()
                  else np.full((len(QUANTILES), cdf.shape[1]), np.nan))

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from capsim._version import __version__
-from capsim.kpis import KPI_NAMES, SHARE_KPIS, SMALLER_IS_BETTER, interval_columns
+from capsim.kpis import KPI_NAMES, SHARE_KPIS, interval_columns, relation
 from capsim.output.common import (
     TIMING,
     csv_text,
-    json_ready,
+    json_object,
     json_text,
     percent,
     reproducible,
@@ -45,7 +45,7 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
     cut = result.rough_cut
     peak = result.on_hand_at_peak()
     engines = {r.engine for r in result.evaluations.values()}
-    return json_ready({
+    return json_object({
         "scenario": result.scenario.name,
         "recommended": result.recommended,
         "met": result.recommended is not None,
@@ -116,8 +116,7 @@ def _value(kpi: str, value: float) -> str:
 
 
 def _question(result: SizeResult) -> str:
-    relation = "<=" if result.kpi in SMALLER_IS_BETTER else ">="
-    goal = f"{result.kpi} {relation} {_value(result.kpi, result.target)}"
+    goal = f"{result.kpi} {relation(result.kpi)} {_value(result.kpi, result.target)}"
     if result.criterion == "mean":
         return f"the smallest roster whose mean {goal}"
     return (f"the smallest roster with P(a season has {goal}) >= {result.confidence:g}, "

@@ -11,7 +11,7 @@ from capsim.kpis import KPI_NAMES, interval_columns
 from capsim.output.common import (
     TIMING,
     csv_text,
-    json_ready,
+    json_object,
     json_text,
     percent,
     reproducible,
@@ -30,7 +30,7 @@ def sweep_summary(result: SweepResult) -> dict[str, Any]:
         points.append({"values": values, "completed": run is not None, "kpis": None if run is None
                        else {**{n: run.kpis[n].as_dict() for n in KPI_NAMES},
                              "p_target_met": run.p_target_met.as_dict()}})
-    return json_ready({
+    return json_object({
         "scenario": result.scenario.name,
         "vary": [{"path": v.path, "values": list(v.values)} for v in result.varies],
         "points": points, "seed": result.seed, "replications": result.replications,

@@ -36,7 +36,7 @@ from typing import Any
 
 from capsim import interrupts
 from capsim.analytic import rough_cut
-from capsim.errors import CapsimError
+from capsim.errors import ArgumentError, CapsimError
 from capsim.options import RunOptions, resolve_options
 from capsim.output.folder import Workspace, finish_despite_ctrl_c
 from capsim.output.stress import stress_files
@@ -46,6 +46,7 @@ from capsim.reporting.figures import Drawn, available, draw
 from capsim.reporting.render import to_html, to_markdown
 from capsim.reporting.sections import document, reproduce_command, title
 from capsim.reporting.summary import executive_summary
+from capsim.results import Criterion
 from capsim.scenario import (
     Scenario,
     data_files,
@@ -173,8 +174,6 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     o = resolve_options(options, replications=replications, seed=seed, workers=workers,
                         engine=engine, executor=executor, scheduler=scheduler,
                         ci_level=ci_level, progress=progress, max_replications=max_replications)
-    how = {"workers": o.workers, "engine": o.engine, "executor": o.executor,
-           "scheduler": o.scheduler, "ci_level": o.ci_level, "progress": o.progress}
     if size is not None and from_dir is not None:
         raise CapsimError("give the results in hand (size=) or a folder (from_dir=), not both")
     for given in (size, stress):  # stress tests run at the recommended roster
@@ -196,12 +195,10 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
             _, stopped = finish_despite_ctrl_c(lambda: _copy_data(scenario, source, work))
         else:
             if size is None:
-                size = size_staff(scenario, target, criterion=criterion or "mean",
+                size = size_staff(scenario, target, criterion=_criterion(criterion),
                                   confidence=0.9 if confidence is None else confidence,
-                                  replications=o.replications,
-                                  max_replications=o.max_replications, seed=o.seed,
                                   maximum=maximum, also=[rough_cut(scenario).rule_of_thumb],
-                                  **how)
+                                  options=o)
             found = size
             argv = command or ["capsim", "report", str(scenario.source), "--out", str(out)]
             _, stopped = finish_despite_ctrl_c(
@@ -218,7 +215,7 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
         missing: list[str] = []
         if _needs_stress(scenario, summary, work.path / "data"):
             written, stopped = ((False, True) if stopped else
-                                _stress(scenario, summary, work, how))
+                                _stress(scenario, summary, work, o))
             if not written:
                 missing.append("the stress tests")
         result, interrupted = _render(scenario, work, out, stopped, missing)
@@ -226,6 +223,13 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     if interrupted:  # while the last files were written: they were, and the report is whole
         raise KeyboardInterrupt
     return result
+
+
+def _criterion(criterion: str | None) -> Criterion:
+    """The search's criterion (``mean`` by default); anything else is refused."""
+    if criterion not in (None, "mean", "chance"):
+        raise ArgumentError(f"unknown criterion {criterion!r}; allowed: mean, chance")
+    return "chance" if criterion == "chance" else "mean"
 
 
 def _expected_on_hand(scenario: Scenario, work: Workspace) -> None:
@@ -250,7 +254,7 @@ def _needs_stress(scenario: Scenario, summary: dict[str, Any], folder: Path) -> 
 
 
 def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
-            options: dict[str, Any]) -> tuple[bool, bool]:
+            options: RunOptions) -> tuple[bool, bool]:
     """Run the stress tests at the recommended roster and write them.
 
     Returns whether they were written and whether Ctrl-C came. A Ctrl-C inside the
@@ -260,7 +264,7 @@ def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
     at = scenario.with_roster(summary["recommended"])
     try:
         result: StressReport = stress_test(at, replications=summary["replications"],
-                                           seed=summary["seed"], **options)
+                                           seed=summary["seed"], options=options)
     except KeyboardInterrupt:
         return False, True
     _, again = finish_despite_ctrl_c(lambda: work.write(

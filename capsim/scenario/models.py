@@ -275,12 +275,12 @@ class Scenario(SchemaModel):
 
     def _check_work(self) -> None:
         for i, order_class in enumerate(self.classes or [None]):
-            own = order_class is not None and order_class.work is not None
-            work = order_class.work if own else self.work
+            own = order_class.work if order_class is not None else None
+            work = own if own is not None else self.work
             try:
                 work.check_complete()
             except FieldError as exc:
-                where = f"classes[{i}].work" if own else "work"
+                where = f"classes[{i}].work" if own is not None else "work"
                 raise FieldError(f"{where}.{exc.field}", str(exc), exc.value) from None
 
     def unused_inputs(self) -> list[tuple[str, str]]:
@@ -326,7 +326,8 @@ class Scenario(SchemaModel):
             # model_construct: the parts are validated already (and a data file is not re-read)
             return (OrderClass.model_construct(name="default", share=1.0, priority=0,
                                                promise_hours=self.work.promise_hours,
-                                               work=self.work),)
+                                               # a complete [work] is a complete ClassWork
+                                               work=self.work),)  # type: ignore[arg-type]
         return tuple(
             c.model_copy(update={"work": c.work or self.work, "promise_hours": self._promise(c)})
             for c in self.classes
