@@ -50,25 +50,27 @@ TASK_LIMIT = 64
 PROBE = 4
 
 
-def replicate_many(scenario: Scenario, seed: int, indices: list[int],
+def replicate_many(scenario: Scenario, *, seed: int, indices: list[int],
                    engine: str = "simpy") -> list[ReplicationSummary]:
     """Run replications end to end: sample, simulate, summarise.
 
-    Engines that can (the fast one) simulate all of them in one call.
+    Engines that can (the fast one) simulate all of them in one call. Every argument
+    after the scenario is a keyword: two integers (seed, replication) must never be
+    swappable.
     """
-    realizations = sample_many(scenario, indices, seed)
+    realizations = sample_many(scenario, indices, seed=seed)
     return summarize_many(engines.get_many(engine)(scenario, realizations), indices)
 
 
-def replicate(scenario: Scenario, seed: int, replication: int,
+def replicate(scenario: Scenario, *, seed: int, replication: int,
               engine: str = "simpy") -> ReplicationSummary:
-    """Run one replication end to end: sample, simulate, summarise."""
-    return replicate_many(scenario, seed, [replication], engine)[0]
+    """Run one replication end to end: sample, simulate, summarise (keywords only)."""
+    return replicate_many(scenario, seed=seed, indices=[replication], engine=engine)[0]
 
 
 def _run_chunk(job: tuple[Scenario, int, str, list[int]]) -> list[ReplicationSummary]:
     scenario, seed, engine, indices = job
-    return replicate_many(scenario, seed, indices, engine)
+    return replicate_many(scenario, seed=seed, indices=indices, engine=engine)
 
 
 def _chunks(indices: list[int], workers: int, seconds_each: float) -> list[list[int]]:
@@ -158,11 +160,12 @@ class Runner:
         todo = [r for r in indices if r not in done]
         if not todo:
             return
-        done[todo[0]] = replicate(scenario, seed, todo[0], engine)  # pays one-off costs
+        # the first pays one-off costs
+        done[todo[0]] = replicate(scenario, seed=seed, replication=todo[0], engine=engine)
         notify(len(done), total)
         probe = todo[1:1 + PROBE]  # timed as a batch, the way the rest will run
         began = time.perf_counter()
-        for summary in replicate_many(scenario, seed, probe, engine):
+        for summary in replicate_many(scenario, seed=seed, indices=probe, engine=engine):
             done[summary.replication] = summary
         seconds_each = (time.perf_counter() - began) / max(len(probe), 1)
         notify(len(done), total)
