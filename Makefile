@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with Python >= 3.11 and make:
 #   make demo   the Stutterfly staffing report on the default scenario (creates .venv first)
-#   make test   the whole test suite
+#   make test   ruff, mypy --strict on capsim/ (settings in pyproject.toml), the test suite
 #   make docs   the documentation site in site/ (mkdocs, warnings are errors)
 PYTHON ?= python3
 VENV := .venv
@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 docs: $(STAMP)

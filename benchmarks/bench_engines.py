@@ -103,7 +103,7 @@ RECURSION = textwrap.dedent("""
     from capsim.sampling import sample_many
     from capsim.engines import vectorized
     s = SCENARIO
-    reals = sample_many(s, list(range(REPS)), 1)
+    reals = sample_many(s, list(range(REPS)), seed=1)
     begin, end = vectorized._duty_table(reals)
     offsets = np.concatenate([[0], np.cumsum([r.orders for r in reals])])
     args = (np.concatenate([r.arrival for r in reals]), np.concatenate([r.work for r in reals]),

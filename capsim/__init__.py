@@ -5,8 +5,8 @@ what confidence, and what breaks it? capsim answers with a SimPy model of the
 operation driven by Monte Carlo experiments.
 
 The public API: :func:`load_scenario`, :func:`run`, :func:`size_staff`,
-:func:`sweep`, :func:`stress_test`, :func:`report`, and the modules :mod:`capsim.scenario` and
-:mod:`capsim.analytic`. Heavy modules are imported on first use, so that
+:func:`sweep`, :func:`stress_test`, :func:`report`, :func:`load_result`, and the modules
+:mod:`capsim.scenario` and :mod:`capsim.analytic`. Heavy modules are imported on first use, so that
 ``import capsim`` stays fast.
 """
 
@@ -18,6 +18,8 @@ from capsim._version import __version__
 
 if TYPE_CHECKING:
     from capsim.experiment import run
+    from capsim.options import RunOptions
+    from capsim.persist import load_result
     from capsim.reporting import ReportResult, report
     from capsim.results import RunResult
     from capsim.scenario import Scenario, load_scenario
@@ -25,9 +27,9 @@ if TYPE_CHECKING:
     from capsim.stress import StressReport, stress_test
     from capsim.sweep import SweepResult, sweep
 
-__all__ = ["ReportResult", "RunResult", "Scenario", "SizeResult", "StressReport",
-           "SweepResult", "__version__", "analytic", "load_scenario", "report", "run",
-           "size_staff", "stress_test", "sweep"]
+__all__ = ["ReportResult", "RunOptions", "RunResult", "Scenario", "SizeResult", "StressReport",
+           "SweepResult", "__version__", "analytic", "load_result", "load_scenario", "report",
+           "run", "size_staff", "stress_test", "sweep"]
 
 _LAZY = {
     "load_scenario": "capsim.scenario",
@@ -41,6 +43,8 @@ _LAZY = {
     "stress_test": "capsim.stress",
     "StressReport": "capsim.stress",
     "report": "capsim.reporting",
+    "load_result": "capsim.persist",
+    "RunOptions": "capsim.options",
     "ReportResult": "capsim.reporting",
 }
 

@@ -53,7 +53,8 @@ class Status(IntEnum):
 
 def is_present(status: np.ndarray) -> np.ndarray:
     """Whether someone works each technician-day slot (present or covered)."""
-    return (status == Status.PRESENT) | (status == Status.COVERED)
+    result: np.ndarray = (status == Status.PRESENT) | (status == Status.COVERED)
+    return result
 
 
 def shift_patterns(scenario: Scenario) -> tuple[Shift, ...]:

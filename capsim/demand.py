@@ -55,7 +55,8 @@ def rate_at(scenario: Scenario, t: np.ndarray, multiplier: float = 1.0) -> np.nd
     for surge in d.surges:
         active = (t >= surge.start_hour) & (t < surge.end_hour)
         rate = np.where(active, rate * surge.multiplier, rate)
-    return rate
+    result: np.ndarray = rate
+    return result
 
 
 def rate_pieces(scenario: Scenario, multiplier: float = 1.0) -> RatePieces:

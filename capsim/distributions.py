@@ -74,14 +74,14 @@ class WorkDistribution:
         if self.kind == "fixed":
             return (x < self.mean).astype(float)
         if self.kind == "exponential":
-            return np.exp(-np.maximum(x, 0.0) / self.mean)
+            return np.asarray(np.exp(-np.maximum(x, 0.0) / self.mean))
         if self.kind == "lognormal":
             mu, sigma = self._lognormal()
             with np.errstate(divide="ignore"):
-                return special.ndtr(-(np.log(np.maximum(x, 0.0)) - mu) / sigma)
+                return np.asarray(special.ndtr(-(np.log(np.maximum(x, 0.0)) - mu) / sigma))
         if self.kind == "gamma":
             shape, scale = 1 / self.cv**2, self.mean * self.cv**2
-            return special.gammaincc(shape, np.maximum(x, 0.0) / scale)
+            return np.asarray(special.gammaincc(shape, np.maximum(x, 0.0) / scale))
         values = np.sort(np.asarray(self.values))
         return 1.0 - np.searchsorted(values, x, side="right") / values.size
 
@@ -93,18 +93,18 @@ class WorkDistribution:
         """
         x = np.maximum(np.asarray(x, dtype=float), 0.0)
         if self.kind == "fixed":
-            return np.minimum(x, self.mean)
+            return np.asarray(np.minimum(x, self.mean))
         if self.kind == "exponential":
             return -self.mean * np.expm1(-x / self.mean)
         if self.kind == "lognormal":
             mu, sigma = self._lognormal()
             with np.errstate(divide="ignore"):
                 below = self.mean * special.ndtr((np.log(x) - mu - sigma**2) / sigma)
-            return below + x * self.survival(x)
+            return np.asarray(below + x * self.survival(x))
         if self.kind == "gamma":
             shape, scale = 1 / self.cv**2, self.mean * self.cv**2
             below = self.mean * special.gammainc(shape + 1, x / scale)
-            return below + x * self.survival(x)
+            return np.asarray(below + x * self.survival(x))
         values = np.sort(np.asarray(self.values))
         below = np.concatenate([[0.0], np.cumsum(values)])
         count = np.searchsorted(values, x, side="right")
@@ -119,6 +119,6 @@ def work_distribution(spec: Duration) -> WorkDistribution:
         cv = float(values.std() / mean)
         return WorkDistribution("empirical", mean, cv, tuple(values.tolist()))
     assert spec.mean_minutes is not None
-    cv = {"fixed": 0.0, "exponential": 1.0}.get(spec.distribution, spec.cv)
-    assert cv is not None
-    return WorkDistribution(spec.distribution, spec.mean_minutes, cv)
+    spread = {"fixed": 0.0, "exponential": 1.0}.get(spec.distribution, spec.cv)
+    assert spread is not None
+    return WorkDistribution(spec.distribution, spec.mean_minutes, spread)

@@ -290,6 +290,7 @@ class DaskCluster(_Closing):
             raise CapsimError('the Dask executor needs the dask extra: pip install '
                               '"capsim[dask]"') from None
         self._cluster: Any = None
+        self._client: Any = None
         try:
             if address is None:
                 # No fixed port: the scheduler's HTTP endpoint starts even without a
@@ -313,10 +314,11 @@ class DaskCluster(_Closing):
 
         def first_done(running: set[Any], timeout: float) -> set[Any]:
             try:
-                return distributed.wait(running, timeout=timeout,
-                                        return_when="FIRST_COMPLETED").done
+                done: set[Any] = distributed.wait(running, timeout=timeout,
+                                                  return_when="FIRST_COMPLETED").done
             except TimeoutError:
                 return set()
+            return done
 
         return _bounded(lambda task: client.submit(fn, task, pure=False), tasks,
                         2 * self.workers, first_done)

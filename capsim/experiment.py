@@ -18,29 +18,27 @@ tasks (see :mod:`capsim.executors`).
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Self
 
+import numpy as np
+
 from capsim import engines, interrupts
 from capsim.errors import ArgumentError
 from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, ProcessPool, cpu_count
-from capsim.metrics import KPI_NAMES, ReplicationSummary, summarize_many
-from capsim.results import RunResult, StoppedBy
+from capsim.kpis import KPI_NAMES
+from capsim.metrics import ReplicationSummary, summarize_many
+from capsim.options import RunOptions, resolve_options
+from capsim.progress import Progress, ProgressOption, progress_callback
+from capsim.results import Criterion, RunResult, StoppedBy, meets
 from capsim.sampling import sample_many
 from capsim.scenario import Scenario
-from capsim.stats import mean_interval, needed_replications, skewness
+from capsim.stats import mean_interval, needed_replications, skewness, wilson_interval
 from capsim.workload import check_workload
 
-Progress = Callable[[int, int], None]
-#: What a ``progress`` argument may be besides a callable (see :func:`progress_callback`).
-PROGRESS_CHOICES = (None, True, False, "auto", "bar", "lines", "none")
-ProgressOption = bool | str | Progress | None
-#: Seconds between two progress lines (``progress="lines"``).
-LINE_SECONDS = 1.0
 #: With ``workers=None``, work expected to take longer than this many seconds in one
 #: process goes to a process pool.
 POOL_THRESHOLD_SECONDS = 3.0
@@ -52,25 +50,27 @@ TASK_LIMIT = 64
 PROBE = 4
 
 
-def replicate_many(scenario: Scenario, seed: int, indices: list[int],
+def replicate_many(scenario: Scenario, *, seed: int, indices: list[int],
                    engine: str = "simpy") -> list[ReplicationSummary]:
     """Run replications end to end: sample, simulate, summarise.
 
-    Engines that can (the fast one) simulate all of them in one call.
+    Engines that can (the fast one) simulate all of them in one call. Every argument
+    after the scenario is a keyword: two integers (seed, replication) must never be
+    swappable.
     """
-    realizations = sample_many(scenario, indices, seed)
+    realizations = sample_many(scenario, indices, seed=seed)
     return summarize_many(engines.get_many(engine)(scenario, realizations), indices)
 
 
-def replicate(scenario: Scenario, seed: int, replication: int,
+def replicate(scenario: Scenario, *, seed: int, replication: int,
               engine: str = "simpy") -> ReplicationSummary:
-    """Run one replication end to end: sample, simulate, summarise."""
-    return replicate_many(scenario, seed, [replication], engine)[0]
+    """Run one replication end to end: sample, simulate, summarise (keywords only)."""
+    return replicate_many(scenario, seed=seed, indices=[replication], engine=engine)[0]
 
 
 def _run_chunk(job: tuple[Scenario, int, str, list[int]]) -> list[ReplicationSummary]:
     scenario, seed, engine, indices = job
-    return replicate_many(scenario, seed, indices, engine)
+    return replicate_many(scenario, seed=seed, indices=indices, engine=engine)
 
 
 def _chunks(indices: list[int], workers: int, seconds_each: float) -> list[list[int]]:
@@ -85,67 +85,6 @@ def _chunks(indices: list[int], workers: int, seconds_each: float) -> list[list[
     if workers > 1:
         size = max(1, min(size, math.ceil(len(indices) / (4 * workers))))
     return [indices[i:i + size] for i in range(0, len(indices), size)]
-
-
-class _Lines:
-    """Progress as lines on stderr, for a log or a pipe.
-
-    The first update at once, then one per :data:`LINE_SECONDS` at most, and the last
-    state on close.
-    """
-
-    def __init__(self, label: str, total: int):
-        self.head = f"capsim: {label}: " if label else "capsim: "
-        self.total, self.done, self.shown, self.last = total, 0, -1, -math.inf
-
-    def update(self, done: int, _total: int) -> None:
-        self.done = done
-        if time.monotonic() - self.last >= LINE_SECONDS:
-            self._show()
-
-    def _show(self) -> None:
-        self.shown, self.last = self.done, time.monotonic()
-        print(f"{self.head}{self.done} of {self.total} replications", file=sys.stderr,
-              flush=True)
-
-    def close(self) -> None:
-        if self.done != self.shown:
-            self._show()
-
-
-def progress_callback(progress: ProgressOption, total: int, unit: str = "rep", *,
-                      label: str = "") -> tuple[Progress, Callable[[], None]]:
-    """Turn a ``progress`` argument into a callback and a closer.
-
-    ``"auto"`` or None shows a bar on stderr when it is a terminal; ``"bar"`` or True
-    always; ``"lines"`` prints ``capsim: LABEL: DONE of TOTAL replications`` lines
-    (the first at once, then at most one a second, and the last); ``"none"`` or False
-    nothing; a callable is called as ``progress(done, total)``. ``label`` says what is
-    being run (e.g. which roster, and how far the whole search is).
-    """
-    if callable(progress):
-        return progress, lambda: None
-    if progress not in PROGRESS_CHOICES:
-        raise ArgumentError(f"progress must be a callable or one of "
-                            f"{', '.join(map(repr, PROGRESS_CHOICES))}, got {progress!r}")
-    mode = progress if isinstance(progress, str) else {None: "auto", True: "bar"}.get(
-        progress, "none")
-    if mode == "auto":
-        mode = "bar" if sys.stderr.isatty() else "none"
-    if mode == "none":
-        return (lambda done, total: None), lambda: None
-    if mode == "lines":
-        lines = _Lines(label, total)
-        return lines.update, lines.close
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit=unit, desc=label or None, file=sys.stderr,
-               dynamic_ncols=True, leave=False)
-
-    def update(done: int, _total: int) -> None:
-        bar.update(done - bar.n)
-
-    return update, bar.close
 
 
 class Runner:
@@ -221,11 +160,12 @@ class Runner:
         todo = [r for r in indices if r not in done]
         if not todo:
             return
-        done[todo[0]] = replicate(scenario, seed, todo[0], engine)  # pays one-off costs
+        # the first pays one-off costs
+        done[todo[0]] = replicate(scenario, seed=seed, replication=todo[0], engine=engine)
         notify(len(done), total)
         probe = todo[1:1 + PROBE]  # timed as a batch, the way the rest will run
         began = time.perf_counter()
-        for summary in replicate_many(scenario, seed, probe, engine):
+        for summary in replicate_many(scenario, seed=seed, indices=probe, engine=engine):
             done[summary.replication] = summary
         seconds_each = (time.perf_counter() - began) / max(len(probe), 1)
         notify(len(done), total)
@@ -323,7 +263,7 @@ def precision_rule(kpi: str, half_width: float, level: float) -> StopRule:
         raise ArgumentError(f"precision must be > 0, got {half_width}")
 
     def more(summaries: list[ReplicationSummary]) -> int | None:
-        values = [s.kpis[kpi] for s in summaries]
+        values = np.array([s.kpis[kpi] for s in summaries], dtype=float)
         interval = mean_interval(values, level)  # unclipped
         n = len(summaries)
         if interval.n >= 2 and interval.reliable and interval.reach <= half_width:
@@ -336,20 +276,40 @@ def precision_rule(kpi: str, half_width: float, level: float) -> StopRule:
     return StopRule("precision", more, (kpi, half_width))
 
 
+def decision_rule(criterion: Criterion, kpi: str, target: float, confidence: float | None,
+                  level: float) -> StopRule:
+    """Enough replications once the interval behind the verdict clears the target."""
+
+    def more(summaries: list[ReplicationSummary]) -> int | None:
+        values = np.array([s.kpis[kpi] for s in summaries], dtype=float)
+        if criterion == "mean":
+            interval = mean_interval(values, level)
+            undecided = (interval.n < 2 or not interval.reliable
+                         or interval.ci_low <= target <= interval.ci_high)
+        else:
+            met = meets(kpi, values, target)
+            interval = wilson_interval(int(met.sum()), met.size, level)
+            undecided = interval.ci_low < (confidence or 0.0) <= interval.ci_high
+        return 2 * len(summaries) if undecided else None
+
+    return StopRule("decided", more)
+
+
 def run(
     scenario: Scenario,
     replications: int | None = None,
     seed: int | None = None,
     *,
     workers: int | None = None,
-    engine: str = "auto",
-    ci_level: float = 0.95,
+    engine: str | None = None,
+    ci_level: float | None = None,
     progress: ProgressOption = None,
     precision: float | None = None,
     kpi: str = "on_time_rate",
     max_replications: int | None = None,
-    executor: str = "processes",
+    executor: str | None = None,
     scheduler: str | None = None,
+    options: RunOptions | None = None,
 ) -> RunResult:
     """Run a Monte Carlo experiment on a scenario.
 
@@ -364,10 +324,10 @@ def run(
         Root seed; default ``scenario.experiment.seed``.
     workers : int, optional
         Processes to use (see :class:`Runner`). Results do not depend on this.
-    engine : str
+    engine : str, optional
         ``auto`` (default) or an engine name (see :mod:`capsim.engines`).
-    ci_level : float
-        Confidence level of the intervals.
+    ci_level : float, optional
+        Confidence level of the intervals (default 0.95).
     progress : str, bool or callable, optional
         ``"auto"`` (default, also None): a bar on stderr when it is a terminal;
         ``"bar"`` (True); ``"lines"``, progress lines on stderr for logs; ``"none"``
@@ -382,6 +342,9 @@ def run(
         The cap for a sequential run (default: 10 × ``replications``).
     executor, scheduler : str
         ``processes`` (default) or ``dask``, and the Dask scheduler's address.
+    options : RunOptions, optional
+        All of these settings at once (:mod:`capsim.options`); a keyword given here,
+        not None, wins over it.
 
     Returns
     -------
@@ -390,7 +353,12 @@ def run(
         :func:`capsim.interrupts.handling_signals`); the completed replications are
         kept.
     """
-    rule = None if precision is None else precision_rule(kpi, precision, ci_level)
-    with Runner(workers=workers, executor=executor, scheduler=scheduler) as runner:
-        return runner.run(scenario, replications, seed, engine=engine, ci_level=ci_level,
-                          progress=progress, rule=rule, max_replications=max_replications)
+    o = resolve_options(options, replications=replications, seed=seed, workers=workers,
+                        engine=engine, ci_level=ci_level, progress=progress,
+                        max_replications=max_replications, executor=executor,
+                        scheduler=scheduler)
+    rule = None if precision is None else precision_rule(kpi, precision, o.ci_level)
+    with Runner(**o.runner()) as runner:
+        return runner.run(scenario, o.replications, o.seed, engine=o.engine,
+                          ci_level=o.ci_level, progress=o.progress, rule=rule,
+                          max_replications=o.max_replications)

@@ -49,41 +49,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from capsim.attendance import Status, is_present
+from capsim.kpis import KPI_NAMES, KPIS
 from capsim.records import Records
 from capsim.segments import per_segment, segment_percentiles, time_average_until
 
-KPI_NAMES: tuple[str, ...] = (
-    "on_time_rate",
-    "lead_time_mean_hours",
-    "lead_time_p50_hours",
-    "lead_time_p90_hours",
-    "lead_time_p95_hours",
-    "lead_time_p99_hours",
-    "wait_mean_hours",
-    "wait_positive_share",
-    "utilization",
-    "overtime_hours",
-    "on_hand_mean",
-    "on_hand_std",
-    "on_hand_min",
-    "peak_wip",
-    "orders_arrived",
-    "orders_completed",
-    "orders_unfinished",
-    "abandonment_rate",
-    "orders_abandoned",
-)
-#: The KPIs of abandonment (always 0 when no class has a patience; tables leave them out).
-ABANDONMENT_KPIS: tuple[str, ...] = ("abandonment_rate", "orders_abandoned")
 #: The range each KPI lives in; confidence intervals are clipped to it (the true
-#: mean lies in it, so clipping never excludes it). Every other KPI is >= 0.
-KPI_RANGES: dict[str, tuple[float, float]] = {
-    **{name: (0.0, float("inf")) for name in KPI_NAMES},
-    "on_time_rate": (0.0, 1.0),
-    "wait_positive_share": (0.0, 1.0),
-    "utilization": (0.0, 1.0),
-    "abandonment_rate": (0.0, 1.0),
-}
+#: mean lies in it, so clipping never excludes it).
+KPI_RANGES: dict[str, tuple[float, float]] = {k.name: k.bounds for k in KPIS}
 SERIES_NAMES: tuple[str, ...] = ("wip", "queue", "on_hand", "busy")
 ABSENCE_REASONS: tuple[Status, ...] = (
     Status.VACATION, Status.UNPLANNED, Status.LAST_MINUTE, Status.OUTBREAK, Status.STRESS,
@@ -108,7 +80,7 @@ class ReplicationSummary:
     replication : int
         Its index.
     kpis : dict of str to float
-        One value per name in :data:`KPI_NAMES`.
+        One value per name in :data:`capsim.kpis.KPI_NAMES`.
     hourly : dict of str to numpy.ndarray
         One float array per name in :data:`SERIES_NAMES`, the average over each hour.
     daily : dict of str to numpy.ndarray
@@ -131,6 +103,17 @@ class _Batch:
     Orders are concatenated (``rep`` says whose); technician-day tables are stacked
     along a first axis.
     """
+
+    arrival: np.ndarray
+    due: np.ndarray
+    start: np.ndarray
+    finish: np.ndarray
+    abandon: np.ndarray
+    status: np.ndarray
+    shift_start: np.ndarray
+    shift_end: np.ndarray
+    busy_hours: np.ndarray
+    overtime_hours: np.ndarray
 
     def __init__(self, records: Sequence[Records]):
         first = records[0]

@@ -87,7 +87,8 @@ def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: 
     following = np.where(last, horizon, np.minimum(np.append(a[1:], horizon), horizon))
 
     def cumulative(t: np.ndarray) -> np.ndarray:
-        return np.interp(t + offset, xp, fp, left=0.0, right=fp[-1])
+        result: np.ndarray = np.interp(t + offset, xp, fp, left=0.0, right=fp[-1])
+        return result
 
     at_end = cumulative(b)
     busy[tech, day] = at_end - cumulative(a)

@@ -4,36 +4,102 @@ A :class:`RunResult` keeps each replication's KPI row, hourly series and daily
 table (never its Records), and derives the aggregates from them: a t-interval per
 KPI, the share of replications meeting a target (Wilson interval), the on-hand
 histogram.
+
+Every result object (this one, and the size, sweep and stress results built on it)
+shows itself briefly (``repr`` and a Jupyter table, :func:`short_repr`,
+:func:`html_table`) and offers three views, each provided by a module further down
+the flow and imported on first use (:class:`View`): ``.tables`` (pandas DataFrames,
+:mod:`capsim.tables`), ``.plot`` (the report's figures, :mod:`capsim.reporting.plots`)
+and ``.save(dir)`` (:mod:`capsim.persist`; :func:`capsim.load_result` reads it back).
 """
 
 from __future__ import annotations
 
+import html
+import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
-from capsim.metrics import KPI_NAMES, KPI_RANGES, ReplicationSummary
+from capsim.kpis import KPIS, P_TARGET_MET, SMALLER_IS_BETTER
+from capsim.metrics import ReplicationSummary
 from capsim.scenario import Scenario
 from capsim.stats import Interval, mean_interval, wilson_interval
 
+#: How a staffing search judges a roster (see :mod:`capsim.staffing`).
+Criterion = Literal["mean", "chance"]
 StoppedBy = Literal["replications", "precision", "decided", "max_replications", "interrupted"]
-#: KPIs for which smaller is better: a target on them is an upper bound.
-SMALLER_IS_BETTER = frozenset({
-    "lead_time_mean_hours", "lead_time_p50_hours", "lead_time_p90_hours",
-    "lead_time_p95_hours", "lead_time_p99_hours", "wait_mean_hours", "wait_positive_share",
-    "peak_wip", "orders_unfinished", "overtime_hours",
-})
-
-
 def meets(kpi: str, value: float | np.ndarray, target: float) -> np.ndarray:
     """Whether values meet a target: at least it, or at most it for smaller-is-better KPIs."""
     value = np.asarray(value, dtype=float)
     return value <= target if kpi in SMALLER_IS_BETTER else value >= target
 
 
+class View:
+    """A view of a result that a module further down the flow provides.
+
+    ``View("capsim.tables", "RunTables")`` on a class makes ``result.tables`` return
+    ``RunTables(result)``, importing :mod:`capsim.tables` on first use: results import
+    nothing below them (data flows one way), yet carry their tables and plots.
+    """
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def provider(self) -> Callable[..., Any]:
+        """What the view calls with the result."""
+        factory: Callable[..., Any] = getattr(importlib.import_module(self.module), self.name)
+        return factory
+
+    def __get__(self, result: object, owner: type | None = None) -> Any:
+        if result is None:
+            return self
+        return self.provider()(result)
+
+
+class Savable:
+    """What every result has: :meth:`save`."""
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the result to a folder that :func:`capsim.load_result` reads back exactly.
+
+        The folder holds what the matching command writes with ``--out`` (JSON and
+        CSV for people and scripts), and ``result.json`` with ``arrays.npz``: every
+        replication's KPIs, series and tables, bit for bit (:mod:`capsim.persist`).
+        """
+        saved: Path = View("capsim.persist", "save_result").provider()(self, Path(directory))
+        return saved
+
+
+def short_repr(kind: str, fields: dict[str, Any]) -> str:
+    """``Kind(name=value, ...)`` on one line: what a notebook prints for a result."""
+    return f"{kind}({', '.join(f'{k}={v}' for k, v in fields.items())})"
+
+
+def html_table(caption: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A small HTML table (Jupyter's rich display of a result)."""
+    def cells(tag: str, values: Sequence[Any]) -> str:
+        return "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in values)
+
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
+    return (f"<table><caption>{html.escape(caption)}</caption>"
+            f"<thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def interval_text(kpi: str, interval: Interval) -> str:
+    """``95.12 % [94.80 %, 95.40 %]`` in the KPI's display format."""
+    show = (P_TARGET_MET if kpi == P_TARGET_MET.name else _BY_NAME[kpi]).format
+    return f"{show(interval.mean)} [{show(interval.ci_low)}, {show(interval.ci_high)}]"
+
+
+_BY_NAME = {k.name: k for k in KPIS}
+
+
 @dataclass(frozen=True, eq=False)
-class RunResult:
+class RunResult(Savable):
     """The outcome of a Monte Carlo run.
 
     Attributes
@@ -72,9 +138,29 @@ class RunResult:
     precision: tuple[str, float] | None = None
     kpis: dict[str, Interval] = field(init=False)
 
+    tables = View("capsim.tables", "RunTables")
+    plot = View("capsim.reporting.plots", "RunPlots")
+
+    def __repr__(self) -> str:
+        return short_repr("RunResult", {
+            "scenario": repr(self.scenario.name), "replications": self.replications,
+            "seed": self.seed, "engine": repr(self.engine),
+            "on_time_rate": interval_text("on_time_rate", self.kpis["on_time_rate"]),
+            "p_target_met": interval_text(P_TARGET_MET.name, self.p_target_met),
+            **({"partial": True} if self.partial else {})})
+
+    def _repr_html_(self) -> str:
+        level = round(100 * self.ci_level)
+        rows = [(k.name, interval_text(k.name, self.kpis[k.name])) for k in KPIS]
+        rows.append((P_TARGET_MET.name, interval_text(P_TARGET_MET.name, self.p_target_met)))
+        return html_table(f"{self.scenario.name}: {self.replications} replications, seed "
+                          f"{self.seed}, engine {self.engine}" + (" (partial)" if self.partial
+                                                                  else ""),
+                          ("kpi", f"mean [{level} % CI]"), rows)
+
     def __post_init__(self) -> None:
-        kpis = {name: mean_interval(self.column(name), self.ci_level, KPI_RANGES[name])
-                for name in KPI_NAMES}
+        kpis = {k.name: mean_interval(self.column(k.name), self.ci_level, k.bounds)
+                for k in KPIS}
         object.__setattr__(self, "kpis", kpis)
 
     @property

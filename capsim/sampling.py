@@ -212,7 +212,7 @@ def _merge(sources: list[_Orders]) -> _Orders:
                    np.concatenate([s.work for s in sources])[order], patience)
 
 
-def sample(scenario: Scenario, replication: int, seed: int | None = None) -> Realization:
+def sample(scenario: Scenario, replication: int, *, seed: int | None = None) -> Realization:
     """Draw the inputs of one replication.
 
     Parameters
@@ -222,12 +222,13 @@ def sample(scenario: Scenario, replication: int, seed: int | None = None) -> Rea
     replication : int
         Replication index (>= 0): selects the child of the root seed.
     seed : int, optional
-        Root seed; default ``scenario.experiment.seed``.
+        Root seed; default ``scenario.experiment.seed``. A keyword, so that the two
+        integers cannot be swapped.
     """
-    return sample_many(scenario, [replication], seed)[0]
+    return sample_many(scenario, [replication], seed=seed)[0]
 
 
-def sample_many(scenario: Scenario, replications: list[int],
+def sample_many(scenario: Scenario, replications: list[int], *,
                 seed: int | None = None) -> list[Realization]:
     """Draw the inputs of several replications (the schedule is worked out once)."""
     if seed is None:

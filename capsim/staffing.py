@@ -30,28 +30,30 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
 from capsim.analytic import RoughCut, reach, rough_cut
 from capsim.errors import ArgumentError
-from capsim.experiment import ProgressOption, Runner, StopRule, progress_callback
-from capsim.metrics import ReplicationSummary
-from capsim.results import SMALLER_IS_BETTER, RunResult, meets
+from capsim.experiment import Runner, decision_rule
+from capsim.kpis import SHARE_KPIS, SIZABLE, SMALLER_IS_BETTER, relation
+from capsim.options import RunOptions, resolve_options
+from capsim.progress import ProgressOption, progress_callback
+from capsim.results import (
+    Criterion,
+    RunResult,
+    Savable,
+    View,
+    html_table,
+    interval_text,
+    meets,
+    short_repr,
+)
 from capsim.scenario import Scenario
-from capsim.stats import mean_interval, wilson_interval
-
-Criterion = Literal["mean", "chance"]
-#: KPIs a roster can be sized on (each improves as technicians are added).
-SIZABLE = ("on_time_rate", "wait_positive_share", "wait_mean_hours", "lead_time_mean_hours",
-           "lead_time_p50_hours", "lead_time_p90_hours", "lead_time_p95_hours",
-           "lead_time_p99_hours", "peak_wip", "orders_unfinished")
-SHARE_KPIS = ("on_time_rate", "wait_positive_share")
 
 
 @dataclass(frozen=True, eq=False)
-class SizeResult:
+class SizeResult(Savable):
     """What the staffing search found, and every evaluation behind it."""
 
     scenario: Scenario
@@ -68,6 +70,23 @@ class SizeResult:
     partial: bool = False
     elapsed_seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
+
+    tables = View("capsim.tables", "SizeTables")
+    plot = View("capsim.reporting.plots", "SizePlots")
+
+    def __repr__(self) -> str:
+        return short_repr("SizeResult", {
+            "scenario": repr(self.scenario.name), "recommended": self.recommended, "question":
+            repr(f"{self.criterion} {self.kpi} {relation(self.kpi)} {self.target:g}"),
+            "evaluated": sorted(self.evaluations), "replications": self.replications,
+            "seed": self.seed, **({"partial": True} if self.partial else {})})
+
+    def _repr_html_(self) -> str:
+        runs = self.evaluations
+        rows = [(n, self.verdict(n), interval_text(self.kpi, runs[n].kpis[self.kpi]), interval_text(
+            "p_target_met", runs[n].share_meeting(self.kpi, self.target))) for n in sorted(runs)]
+        return html_table(f"{self.scenario.name}: recommended {self.recommended}",
+                          ("roster", "meets", self.kpi, "p_target_met"), rows)
 
     def verdict(self, roster: int) -> bool:
         """Whether an evaluated roster meets the target under the criterion."""
@@ -91,25 +110,6 @@ class SizeResult:
             return None
         day = self.evaluations[self.recommended].daily("on_hand")[:, self.rough_cut.peak_day]
         return float(day.mean()), float(np.percentile(day, 10))
-
-
-def decision_rule(criterion: Criterion, kpi: str, target: float, confidence: float | None,
-                  level: float) -> StopRule:
-    """Enough replications once the interval behind the verdict clears the target."""
-
-    def more(summaries: list[ReplicationSummary]) -> int | None:
-        values = np.array([s.kpis[kpi] for s in summaries], dtype=float)
-        if criterion == "mean":
-            interval = mean_interval(values, level)
-            undecided = (interval.n < 2 or not interval.reliable
-                         or interval.ci_low <= target <= interval.ci_high)
-        else:
-            met = meets(kpi, values, target)
-            interval = wilson_interval(int(met.sum()), met.size, level)
-            undecided = interval.ci_low < (confidence or 0.0) <= interval.ci_high
-        return 2 * len(summaries) if undecided else None
-
-    return StopRule("decided", more)
 
 
 def judge(result: RunResult, criterion: Criterion, kpi: str, target: float,
@@ -232,12 +232,13 @@ def size_staff(
     max_replications: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
-    engine: str = "auto",
-    executor: str = "processes",
+    engine: str | None = None,
+    executor: str | None = None,
     scheduler: str | None = None,
-    ci_level: float = 0.95,
+    ci_level: float | None = None,
     progress: ProgressOption = None,
     also: Sequence[int] = (),
+    options: RunOptions | None = None,
 ) -> SizeResult:
     """Find the smallest roster meeting a target (see the module docstring).
 
@@ -259,6 +260,9 @@ def size_staff(
     max_replications : int, optional
         Above ``replications``: add replications to a roster (doubling) until its
         verdict is clear at ``ci_level``, up to this many.
+    workers, engine, executor, scheduler, ci_level, progress, options
+        How to simulate (see :func:`capsim.run`); ``options`` gives them (and
+        ``replications``, ``seed``, ``max_replications``) as one :class:`RunOptions`.
     also : sequence of int
         Rosters to evaluate besides those the search needs (a report adds the rule of
         thumb's), on the same seeds.
@@ -269,6 +273,12 @@ def size_staff(
         ``recommended`` is None when no roster up to ``maximum`` meets the target.
         Ctrl-C stops the search, keeps the completed evaluations and marks it partial.
     """
+    o = resolve_options(options, replications=replications, seed=seed, workers=workers,
+                        engine=engine, executor=executor, scheduler=scheduler, ci_level=ci_level,
+                        progress=progress, max_replications=max_replications)
+    replications, seed, workers, scheduler = o.replications, o.seed, o.workers, o.scheduler
+    engine, executor, ci_level, progress = o.engine, o.executor, o.ci_level, o.progress
+    max_replications = o.max_replications
     target = scenario.targets.on_time_rate if target is None else target
     confidence = confidence if criterion == "chance" else None
     check_request(kpi, target, criterion, confidence, minimum, maximum)
@@ -297,7 +307,7 @@ def size_staff(
 
         def evaluate(roster: int) -> bool:
             nonlocal interrupted
-            total = max_replications if adaptive else replications
+            total = max_replications if max_replications is not None and adaptive else replications
             label = (f"roster {roster} ({len(evaluations) + 1} of about "
                      f"{_expected_evaluations(search, plan, guess)})")
             notify, close = progress_callback(progress, total, label=label)
@@ -358,11 +368,11 @@ def _why_not_met(result: SizeResult) -> list[str]:
     means = {n: result.evaluations[n].kpis[kpi].mean for n in result.evaluations}
     pick = min if kpi in SMALLER_IS_BETTER else max
     best = pick(means, key=lambda n: (means[n], -n))
-    relation = "<=" if kpi in SMALLER_IS_BETTER else ">="
-    share = kpi in SHARE_KPIS
-    shown = (lambda v: f"{100 * v:.2f} %") if share else (lambda v: f"{v:.4g}")
-    value = (f"P(a season has {kpi} {relation} {shown(target)}) >= {result.confidence:g}"
-             if result.criterion == "chance" else f"mean {kpi} {relation} {shown(target)}")
+    def shown(v: float) -> str:
+        return f"{100 * v:.2f} %" if kpi in SHARE_KPIS else f"{v:.4g}"
+    goal = f"{kpi} {relation(kpi)} {shown(target)}"
+    value = (f"P(a season has {goal}) >= {result.confidence:g}"
+             if result.criterion == "chance" else f"mean {goal}")
     notes = [f"no roster up to {max(means)} meets {value}: the best mean is "
              f"{shown(means[best])}, at roster {best}"]
     if kpi == "on_time_rate":

@@ -112,7 +112,8 @@ def _finish(mean: float, low: float, high: float, level: float, n: int,
 
 def _values(values: np.ndarray) -> np.ndarray:
     x = np.asarray(values, dtype=float)
-    return x[~np.isnan(x)]
+    result: np.ndarray = x[~np.isnan(x)]
+    return result
 
 
 def _too_few(x: np.ndarray, level: float) -> Interval:

@@ -26,8 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from capsim.errors import CapsimError
-from capsim.experiment import ProgressOption, Runner, progress_callback
-from capsim.results import RunResult
+from capsim.experiment import Runner
+from capsim.options import RunOptions, resolve_options
+from capsim.progress import ProgressOption, progress_callback
+from capsim.results import RunResult, Savable, View, html_table, interval_text, short_repr
 from capsim.scenario import Scenario, StressEvent
 from capsim.stats import Interval, mean_interval
 
@@ -40,7 +42,8 @@ def window_on_time(result: RunResult, first_day: int, last_day: int) -> np.ndarr
     rate = result.daily("on_time_rate")[:, first_day:last_day]
     on_time = np.where(due > 0, rate * due, 0.0).sum(axis=1)
     total = due.sum(axis=1)
-    return np.divide(on_time, total, out=np.full(total.shape, np.nan), where=total > 0)
+    value: np.ndarray = np.divide(on_time, total, out=np.full(total.shape, np.nan), where=total > 0)
+    return value
 
 
 def clear_hours(stressed: RunResult, baseline: RunResult, event: StressEvent) -> np.ndarray:
@@ -120,7 +123,7 @@ class StressOutcome:
 
 
 @dataclass(frozen=True, eq=False)
-class StressReport:
+class StressReport(Savable):
     """The baseline and every event's outcome."""
 
     scenario: Scenario
@@ -129,11 +132,30 @@ class StressReport:
     partial: bool = False
     elapsed_seconds: float = 0.0
 
+    tables = View("capsim.tables", "StressTables")
+
+    def __repr__(self) -> str:
+        return short_repr("StressReport", {
+            "scenario": repr(self.scenario.name), "roster": self.scenario.workforce.roster,
+            "events": [o.event.name for o in self.outcomes],
+            "replications": self.baseline.replications,
+            **({"partial": True} if self.partial else {})})
+
+    def _repr_html_(self) -> str:
+        rows = [(o.event.name, o.event.describe(), interval_text(
+                    "on_time_rate", o.on_time("during")), interval_text(
+                    "on_time_rate", o.on_time("during", baseline=True)))
+                for o in self.outcomes]
+        return html_table(f"{self.scenario.name}: stress tests at roster "
+                          f"{self.scenario.workforce.roster}",
+                          ("event", "what happens", "on time during", "without it"), rows)
+
 
 def stress_test(scenario: Scenario, *, replications: int | None = None, seed: int | None = None,
-                workers: int | None = None, engine: str = "auto", executor: str = "processes",
-                scheduler: str | None = None, ci_level: float = 0.95,
-                progress: ProgressOption = None) -> StressReport:
+                workers: int | None = None, engine: str | None = None,
+                executor: str | None = None, scheduler: str | None = None,
+                ci_level: float | None = None, progress: ProgressOption = None,
+                options: RunOptions | None = None) -> StressReport:
     """Run the baseline and each stress event of the scenario on the same replications.
 
     Raises
@@ -141,6 +163,11 @@ def stress_test(scenario: Scenario, *, replications: int | None = None, seed: in
     capsim.errors.CapsimError
         If the scenario defines no ``[[stress]]`` events.
     """
+    o = resolve_options(options, replications=replications, seed=seed, workers=workers,
+                        engine=engine, executor=executor, scheduler=scheduler,
+                        ci_level=ci_level, progress=progress)
+    replications, seed, workers, scheduler = o.replications, o.seed, o.workers, o.scheduler
+    engine, executor, ci_level, progress = o.engine, o.executor, o.ci_level, o.progress
     if not scenario.stress:
         raise CapsimError(f"{scenario.source}: no [[stress]] events to test; add some, e.g. "
                           '[[stress]] name = "flu" kind = "absence" start_day = 30 '

@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from capsim.errors import CapsimError
-from capsim.experiment import ProgressOption, Runner, progress_callback
-from capsim.results import RunResult
+from capsim.experiment import Runner
+from capsim.options import RunOptions, resolve_options
+from capsim.progress import ProgressOption, progress_callback
+from capsim.results import RunResult, Savable, View, html_table, interval_text, short_repr
 from capsim.scenario import Scenario
 from capsim.scenario.load import format_path, parse_path
 
@@ -131,7 +133,7 @@ def _label(point: Point) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class SweepResult:
+class SweepResult(Savable):
     """The runs of a what-if grid, in grid order (None for points not reached)."""
 
     scenario: Scenario
@@ -143,6 +145,24 @@ class SweepResult:
     partial: bool = False
     elapsed_seconds: float = 0.0
 
+    tables = View("capsim.tables", "SweepTables")
+
+    def __repr__(self) -> str:
+        done = sum(r is not None for r in self.results)
+        return short_repr("SweepResult", {
+            "scenario": repr(self.scenario.name), "vary": [v.path for v in self.varies],
+            "points": f"{done} of {len(self.results)}", "replications": self.replications,
+            "seed": self.seed, **({"partial": True} if self.partial else {})})
+
+    def _repr_html_(self) -> str:
+        rows = [(*self.values(i), "not run" if run is None else
+                 interval_text("on_time_rate", run.kpis["on_time_rate"]),
+                 "" if run is None else interval_text("p_target_met", run.p_target_met))
+                for i, run in enumerate(self.results)]
+        return html_table(f"{self.scenario.name}: what-if grid",
+                          (*(v.path for v in self.varies), "on_time_rate", "p_target_met"),
+                          rows)
+
     def values(self, index: int) -> tuple[Any, ...]:
         """The varied values of grid point ``index``."""
         combos = list(itertools.product(*(v.values for v in self.varies)))
@@ -150,14 +170,20 @@ class SweepResult:
 
 
 def sweep(scenario: Scenario, varies: Sequence[Vary], *, replications: int | None = None,
-          seed: int | None = None, workers: int | None = None, engine: str = "auto",
-          executor: str = "processes", scheduler: str | None = None, ci_level: float = 0.95,
-          progress: ProgressOption = None) -> SweepResult:
+          seed: int | None = None, workers: int | None = None, engine: str | None = None,
+          executor: str | None = None, scheduler: str | None = None,
+          ci_level: float | None = None, progress: ProgressOption = None,
+          options: RunOptions | None = None) -> SweepResult:
     """Run the scenario at every grid point, on the same seeds.
 
     Every point is validated before the first runs. Ctrl-C stops the sweep and keeps
     the points completed, marked partial.
     """
+    o = resolve_options(options, replications=replications, seed=seed, workers=workers,
+                        engine=engine, executor=executor, scheduler=scheduler,
+                        ci_level=ci_level, progress=progress)
+    replications, seed, workers, scheduler = o.replications, o.seed, o.workers, o.scheduler
+    engine, executor, ci_level, progress = o.engine, o.executor, o.ci_level, o.progress
     points = grid(varies)
     scenarios = [scenario.edit(point, flag="--vary") for point in points]
     replications = scenario.experiment.replications if replications is None else replications

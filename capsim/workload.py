@@ -133,7 +133,7 @@ def estimate(scenario: Scenario, replications: int, workers: int | None = None) 
 def memory_budget() -> float:
     """Bytes a run may plan to use: :data:`MEMORY_SHARE` of this machine's memory."""
     try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        total: float = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
         total = FALLBACK_MEMORY_GIB * GIB
     return MEMORY_SHARE * float(total if total > 0 else FALLBACK_MEMORY_GIB * GIB)

@@ -28,7 +28,7 @@ def always_on(roster: int, days: int, absence: dict) -> object:
 
 
 def statuses(s, replications: int, seed: int = 0) -> np.ndarray:
-    return np.array([sample(s, r, seed).status for r in range(replications)])
+    return np.array([sample(s, r, seed=seed).status for r in range(replications)])
 
 
 def test_on_hand_is_binomial_with_a_daily_rate():

@@ -160,7 +160,7 @@ def sampled_records():
                     "outbreaks": [{"start_day": 9, "share": 0.4, "duration_days": 3}]},
     }
     s = scenario(data)
-    return [(sample(s, rep, 5), simulate(s, sample(s, rep, 5))) for rep in range(4)]
+    return [(sample(s, rep, seed=5), simulate(s, sample(s, rep, seed=5))) for rep in range(4)]
 
 
 def test_every_order_is_accounted_for(sampled_records):
@@ -226,7 +226,7 @@ def test_one_always_on_pool_never_starts_an_order_later_with_one_more_technician
     def starts(c: int, engine) -> np.ndarray:
         s = scenario(mmc_data(rate, 1.0, c, 2.0, horizon_days=2, warmup_days=0,
                               work={"distribution": work}))
-        start = engine(s, sample(s, 0, seed)).start
+        start = engine(s, sample(s, 0, seed=seed)).start
         return np.where(np.isnan(start), np.inf, start)
 
     for engine in (simulate, fast_simulate):
@@ -273,7 +273,7 @@ def test_with_ample_technicians_orders_in_progress_are_counted_exactly():
     _, surge, _, _ = next(c for c in cases(quick=True) if c[0] == "surge")
     hours = np.arange(surge.horizon_hours)
     for replication in range(5):
-        real = sample(surge, replication, 1)
+        real = sample(surge, replication, seed=1)
         r = simulate(surge, real)
         np.testing.assert_array_equal(r.start, r.arrival)
         end = real.arrival + real.work

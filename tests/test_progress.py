@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from capsim import experiment
+from capsim import progress as progress_module
 from capsim.cli import main
 from capsim.errors import ArgumentError
 from capsim.experiment import progress_callback
@@ -42,7 +42,7 @@ def small(tmp_path):
 
 def test_lines_show_the_first_update_at_once_then_at_most_one_a_second_and_the_last(
         capsys, monkeypatch):
-    monkeypatch.setattr(experiment, "LINE_SECONDS", 3600.0)
+    monkeypatch.setattr(progress_module, "LINE_SECONDS", 3600.0)
     update, close = progress_callback("lines", 10, label="roster 4 (1 of about 6)")
     update(1, 10)
     update(2, 10)

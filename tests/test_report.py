@@ -79,7 +79,7 @@ SECTIONS = ["1. Executive summary", "2. On-time delivery by roster",
             "5. Technicians on hand", "6. Lead time against the promise",
             "7. Utilization and overtime", "8. Stress tests: what breaks the plan",
             "9. Analytic rough cut against simulation", "10. Assumptions: every input",
-            "11. Method and reproducibility"]
+            "11. Method and reproducibility", "12. Every KPI"]
 
 
 @pytest.fixture(scope="module")
@@ -596,3 +596,12 @@ def test_the_browser_check_does_see_a_broken_page(tmp_path, chromium):
     assert any("boom" in e for e in seen.errors), seen.errors
     assert any("missing.png" in e or "ERR_FILE_NOT_FOUND" in e for e in seen.errors)
     assert seen.images[0]["naturalWidth"] == 0
+
+
+def test_report_lists_exactly_the_registry_kpis(built):
+    from capsim.kpis import KPI_NAMES, P_TARGET_MET
+
+    markdown = (built / "report.md").read_text()
+    section = markdown.split("## 12. Every KPI", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == [*KPI_NAMES, P_TARGET_MET.name]

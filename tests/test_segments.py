@@ -63,7 +63,7 @@ def test_hourly_wip_adds_up_to_the_hours_orders_spent_in_house(shifts_data):
     time orders spent in-house within the horizon; busy hours likewise."""
     s = scenario(shifts_data)
     for replication in range(3):
-        record = vectorized.simulate(s, sample(s, replication, 8))
+        record = vectorized.simulate(s, sample(s, replication, seed=8))
         series = summarize(record, replication).hourly
         horizon = record.horizon
         until = np.where(np.isnan(record.finish), horizon, np.minimum(record.finish, horizon))
@@ -77,7 +77,7 @@ def test_hourly_wip_adds_up_to_the_hours_orders_spent_in_house(shifts_data):
 @pytest.mark.parametrize("together", [2, 5])
 def test_a_batch_summarizes_like_its_parts(shifts_data, together):
     s = scenario(shifts_data)
-    reals = [sample(s, r, 4) for r in range(together)]
+    reals = [sample(s, r, seed=4) for r in range(together)]
     records = vectorized.simulate_many(s, reals)
     batch = summarize_many(records, list(range(together)))
     for i, record in enumerate(records):

@@ -93,7 +93,7 @@ def test_no_replication_beats_the_bound():
     s = with_roster(scenario(WEEKDAYS_ONLY), 12)
     bad = hopeless(duty_union(s), 24.0, s.horizon_hours)
     for replication in range(3):
-        record = simulate(s, sample(s, replication, 2))
+        record = simulate(s, sample(s, replication, seed=2))
         counted = (record.arrival >= s.warmup_hours) & (record.due <= s.horizon_hours)
         doomed = np.zeros(record.arrival.size, dtype=bool)
         for a, b in bad:

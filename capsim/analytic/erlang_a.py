@@ -72,7 +72,8 @@ class ErlangA:
             if n > c and rate > lam and logs[-1] < top - 690.0:  # e^-690 ≈ 1e-300
                 break
         log_p = np.array(logs)
-        return np.exp(log_p - logsumexp(log_p))
+        result: np.ndarray = np.exp(log_p - logsumexp(log_p))
+        return result
 
     @property
     def _queued(self) -> np.ndarray:

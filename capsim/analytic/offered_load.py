@@ -33,7 +33,7 @@ def memory_hours(work: WorkDistribution, tolerance: float = 1e-12) -> float:
     ``tolerance`` × mean.
     """
     x = work.mean
-    while work.mean - float(work.limited_mean(x)) > tolerance * work.mean:
+    while work.mean - float(work.limited_mean(np.asarray(x))) > tolerance * work.mean:
         x *= 2.0
     return x / 60.0
 
@@ -84,7 +84,8 @@ def offered_load_from_rate(edges: np.ndarray, rates: np.ndarray, work: WorkDistr
         since_start = at[:, None] - edges[:-1][index]
         since_end = at[:, None] - edges[1:][index]
         terms = (limited_hours(since_start) - limited_hours(since_end)) * rates[index]
-        return np.where(real, terms, 0.0).sum(axis=1)
+        result: np.ndarray = np.where(real, terms, 0.0).sum(axis=1)
+        return result
 
     return np.concatenate([block(at) for at in _blocks(times, edges.size - 1)])
 
@@ -112,7 +113,7 @@ def offered_load(scenario: Scenario, times: np.ndarray) -> np.ndarray:
         index = ({n: i for i, n in enumerate(scenario.class_names)} if data.order_class
                  else None)
         for k, (share, work) in enumerate(classes):
-            chosen = (data.arrival_hour if index is None else
+            chosen = (data.arrival_hour if index is None or data.order_class is None else
                       data.arrival_hour[[index[c] == k for c in data.order_class]])
             weight = share if index is None else 1.0
             total += weight * _arrivals_in_service(chosen, work, times)
@@ -139,7 +140,8 @@ def _arrivals_in_service(arrivals: np.ndarray, work: WorkDistribution,
         elapsed = at[:, None] - unique[index]
         alive = np.where(real & (elapsed >= 0), work.survival(60.0 * np.maximum(elapsed, 0.0)),
                          0.0)
-        return (alive * counts[index]).sum(axis=1)
+        result: np.ndarray = (alive * counts[index]).sum(axis=1)
+        return result
 
     return np.concatenate([block(at) for at in _blocks(times, unique.size)])
 
@@ -148,7 +150,8 @@ def mol_staffing(load: np.ndarray, delay_probability: float) -> np.ndarray:
     """Modified-offered-load staffing s(t) = ceil(m(t) + β√m(t)), β from Halfin–Whitt."""
     beta = halfin_whitt_beta(delay_probability)
     load = np.asarray(load, dtype=float)
-    return np.ceil(load + beta * np.sqrt(load) - 1e-9).astype(int)
+    result: np.ndarray = np.ceil(load + beta * np.sqrt(load) - 1e-9).astype(int)
+    return result
 
 
 def psa_staffing(scenario: Scenario, times: np.ndarray, delay_probability: float) -> np.ndarray:

@@ -135,7 +135,7 @@ def _outbreak_share(scenario: Scenario, day: int) -> float:
                 spared *= 1.0 - o.share
             continue
         if o.duration_distribution == "fixed":
-            lasting = min(int(o.duration_days), day + 1)  # days 0..day, then gone
+            lasting: float = min(int(o.duration_days), day + 1)  # days 0..day, then gone
         else:  # geometric on 1, 2, ... with mean duration_days: P(D > k) = q^k
             q = 1.0 - 1.0 / o.duration_days
             lasting = (1.0 - q ** (day + 1)) * o.duration_days

@@ -29,7 +29,8 @@ def halfin_whitt_delay(beta: float) -> float:
         return 1.0
     # Φ(β)/φ(β) via the scaled complementary error function, stable for large β
     ratio = math.sqrt(math.pi / 2) * special.erfcx(-beta / math.sqrt(2))
-    return 1.0 / (1.0 + beta * ratio)
+    result: float = 1.0 / (1.0 + beta * ratio)
+    return result
 
 
 def halfin_whitt_beta(delay_probability: float) -> float:

@@ -79,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     try:
         with warnings_to_stderr():
-            return args.handler(args)
+            result: int = args.handler(args)
+            return result
     except CapsimError as exc:
         if args.debug:
             traceback.print_exc()

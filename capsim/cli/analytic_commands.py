@@ -11,9 +11,12 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capsim.cli.args import COUNT, NON_NEGATIVE, POSITIVE, PROBABILITY, add_debug, add_overrides
+
+if TYPE_CHECKING:
+    from capsim.scenario import Scenario
 
 
 def _number(value: float) -> str:
@@ -152,7 +155,7 @@ def _absence_buffer(args: argparse.Namespace) -> int:
                  {"roster": n, "needed": args.needed, "probability": chance})
 
 
-def _scenario(args: argparse.Namespace):
+def _scenario(args: argparse.Namespace) -> Scenario:
     from capsim.scenario import load_scenario
 
     return load_scenario(args.scenario, args.overrides)
@@ -202,7 +205,8 @@ def _quick(args: argparse.Namespace) -> int:
 
 
 def _formula(sub: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:
-    return sub.add_parser(name, help=summary, description=description)
+    result: argparse.ArgumentParser = sub.add_parser(name, help=summary, description=description)
+    return result
 
 
 def _json_and_debug(parser: argparse.ArgumentParser) -> None:

@@ -29,7 +29,8 @@ def bounded(kind: type, low: float | None = None, high: float | None = None, *,
                 parts.append(f"{'<' if open_high else '<='} {high:g}")
             raise argparse.ArgumentTypeError(f"{text} is out of range; allowed: "
                                              f"{' and '.join(parts)}")
-        return value
+        result: float = value
+        return result
 
     return parse
 

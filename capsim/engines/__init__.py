@@ -61,7 +61,8 @@ def _module(name: str) -> ModuleType:
 
 def get(name: str) -> Engine:
     """The ``simulate`` function of a named engine."""
-    return _module(name).simulate
+    result: Engine = _module(name).simulate
+    return result
 
 
 def get_many(name: str) -> Callable[[Scenario, list[Realization]], list[Records]]:
@@ -72,5 +73,6 @@ def get_many(name: str) -> Callable[[Scenario, list[Realization]], list[Records]
     """
     module = _module(name)
     if hasattr(module, "simulate_many"):
-        return module.simulate_many
+        result: Callable[[Scenario, list[Realization]], list[Records]] = module.simulate_many
+        return result
     return lambda scenario, realizations: [module.simulate(scenario, r) for r in realizations]

@@ -38,6 +38,7 @@ from functools import partial
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL, EventPriority
 
 from capsim.attendance import duty_intervals, is_present
 from capsim.records import Records, build_records
@@ -45,7 +46,7 @@ from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
 Process = Generator[simpy.Event, int | None, None]  # the body of a SimPy process
-LATE = 2  # event priority after SimPy's URGENT (0) and NORMAL (1)
+LATE = EventPriority(2)  # event priority after SimPy's URGENT (0) and NORMAL (1)
 
 
 class _AfterAll(simpy.Event):
@@ -75,7 +76,8 @@ class Environment(simpy.Environment):
     ``tests/test_engine.py`` pins the behaviour.
     """
 
-    def schedule(self, event: simpy.Event, priority: int = 1, delay: float = 0) -> None:
+    def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL,
+                 delay: float = 0) -> None:
         """Schedule ``event``: at its ``at`` time if it has one, else after ``delay``."""
         at = getattr(event, "at", None)
         if at is None:

@@ -33,6 +33,13 @@ def json_ready(value: Any) -> Any:
     return value
 
 
+def json_object(document: dict[str, Any]) -> dict[str, Any]:
+    """:func:`json_ready` of a JSON object (a summary): still an object."""
+    ready = json_ready(document)
+    assert isinstance(ready, dict)
+    return ready
+
+
 def csv_text(header: Sequence[str], rows: list[list[Any]]) -> str:
     """CSV with a header row; NaN as an empty cell."""
     buffer = io.StringIO()

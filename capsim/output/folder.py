@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -119,7 +119,7 @@ class Workspace:
             self.discard()
             raise
 
-    def write(self, files: dict[str, str | bytes], under: str = "") -> None:
+    def write(self, files: Mapping[str, str | bytes], under: str = "") -> None:
         """Write each named text (or bytes) at ``under/name`` in the workspace.
 
         A file written again is overwritten: the workspace is private until it is
@@ -210,7 +210,7 @@ def finish_despite_ctrl_c(step: Callable[[], Any]) -> tuple[Any, bool]:
 
 
 def write_folder(out: Path, kind: str,
-                 files: Callable[[], dict[str, str | bytes]]) -> list[Path]:
+                 files: Callable[[], Mapping[str, str | bytes]]) -> list[Path]:
     """Write the files ``files()`` returns as the whole folder ``out`` (module docstring).
 
     A Ctrl-C while the files are made or written does not lose what was computed: the
@@ -224,6 +224,6 @@ def write_folder(out: Path, kind: str,
     return [Path(out) / name for name in names]
 
 
-def _write_all(work: Workspace, files: dict[str, str | bytes]) -> list[str]:
+def _write_all(work: Workspace, files: Mapping[str, str | bytes]) -> list[str]:
     work.write(files)
     return list(files)

@@ -10,17 +10,12 @@ from typing import Any
 import numpy as np
 
 from capsim._version import __version__
-from capsim.metrics import (
-    ABANDONMENT_KPIS,
-    DAILY_NAMES,
-    KPI_NAMES,
-    LEAD_TIME_BINS_PER_PROMISE,
-    SERIES_NAMES,
-)
+from capsim.kpis import KPI_NAMES, KPIS, P_TARGET_MET
+from capsim.metrics import DAILY_NAMES, LEAD_TIME_BINS_PER_PROMISE, SERIES_NAMES
 from capsim.output.common import (
     TIMING,
     csv_text,
-    json_ready,
+    json_object,
     json_text,
     reproducible,
     timing_text,
@@ -34,7 +29,7 @@ QUANTILES = (10, 50, 90)
 
 def summary(result: RunResult) -> dict[str, Any]:
     """The machine-readable summary of a run (what ``capsim run --json`` prints)."""
-    return json_ready({
+    return json_object({
         "scenario": result.scenario.name,
         "seed": result.seed,
         "replications": result.replications,
@@ -64,7 +59,8 @@ def _nanmean(values: np.ndarray) -> np.ndarray:
     finite = ~np.isnan(values)
     total = np.where(finite, values, 0.0).sum(axis=0)
     count = finite.sum(axis=0)
-    return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    result: np.ndarray = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    return result
 
 
 def timeseries_csv(result: RunResult) -> str:
@@ -102,7 +98,8 @@ def lead_time_csv(result: RunResult) -> str:
     """
     cdf = result.lead_time_cdf()[:, :-1]
     promises = {c.promise_hours for c in result.scenario.order_classes}
-    hours = promises.pop() if len(promises) == 1 else math.nan
+    only = promises.pop() if len(promises) == 1 else None
+    hours = math.nan if only is None else only
     mean = _nanmean(cdf)
     quantiles = (np.nanpercentile(cdf, QUANTILES, axis=0) if np.isfinite(cdf).any()
                  else np.full((len(QUANTILES), cdf.shape[1]), np.nan))
@@ -138,38 +135,26 @@ def write_run(result: RunResult, out: Path, command: Sequence[str]) -> list[Path
     return write_folder(out, "run", lambda: run_files(result, command))
 
 
-def _fmt(value: float, kpi: str) -> str:
-    if math.isnan(value):
-        return "-"
-    if kpi in ("on_time_rate", "wait_positive_share", "utilization"):
-        return f"{100 * value:.2f} %"
-    if kpi in ("orders_arrived", "orders_completed", "orders_unfinished", "peak_wip",
-               "on_hand_min"):
-        return f"{value:,.1f}"
-    return f"{value:.3f}"
-
-
 def format_table(result: RunResult) -> str:
     """A readable summary of a run for the terminal."""
     level = round(100 * result.ci_level)
-    met = result.p_target_met
+    met, share = result.p_target_met, P_TARGET_MET.format
     lines = [
         f"{result.scenario.name}: {result.replications} replications"
         + (f" of {result.replications_requested} (interrupted: partial)" if result.partial else "")
         + f", seed {result.seed}, engine {result.engine}, {result.elapsed_seconds:.1f} s",
         f"target on_time_rate >= {result.target:g}: met in "
         f"{round(met.mean * met.n)} of {met.n} replications "
-        f"({_fmt(met.mean, 'on_time_rate')}, {level} % CI {_fmt(met.ci_low, 'on_time_rate')} to "
-        f"{_fmt(met.ci_high, 'on_time_rate')})",
+        f"({share(met.mean)}, {level} % CI {share(met.ci_low)} to {share(met.ci_high)})",
         "",
         f"{'kpi':<24}{'mean':>14}{f'{level} % CI':>30}",
     ]
-    for name in KPI_NAMES:
-        if name in ABANDONMENT_KPIS and not result.scenario.has_patience:
-            continue  # nobody can abandon: always 0
-        k = result.kpis[name]
-        ci = f"[{_fmt(k.ci_low, name)}, {_fmt(k.ci_high, name)}]"
-        lines.append(f"{name:<24}{_fmt(k.mean, name):>14}{ci:>30}"
+    for kpi in KPIS:
+        if not kpi.applies_to(result.scenario):
+            continue  # always 0 here (no patience, say): the table leaves it out
+        k = result.kpis[kpi.name]
+        ci = f"[{kpi.format(k.ci_low)}, {kpi.format(k.ci_high)}]"
+        lines.append(f"{kpi.name:<24}{kpi.format(k.mean):>14}{ci:>30}"
                      + ("" if k.reliable or k.n < 2 else " ~"))
     if any(not result.kpis[n].reliable and result.kpis[n].n >= 2 for n in KPI_NAMES):
         lines += ["", "~ too few replications for this KPI's skewness: its interval may cover "

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from capsim._version import __version__
-from capsim.metrics import KPI_NAMES
+from capsim.kpis import KPI_NAMES, SHARE_KPIS, interval_columns, relation
 from capsim.output.common import (
     TIMING,
     csv_text,
-    json_ready,
+    json_object,
     json_text,
     percent,
     reproducible,
@@ -20,9 +20,8 @@ from capsim.output.common import (
 )
 from capsim.output.folder import write_folder
 from capsim.output.run import detail_files
-from capsim.results import SMALLER_IS_BETTER
 from capsim.scenario import scenario_dict
-from capsim.staffing import SHARE_KPIS, SizeResult
+from capsim.staffing import SizeResult
 
 
 def _kpis(result: SizeResult, roster: int) -> dict[str, Any]:
@@ -46,7 +45,7 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
     cut = result.rough_cut
     peak = result.on_hand_at_peak()
     engines = {r.engine for r in result.evaluations.values()}
-    return json_ready({
+    return json_object({
         "scenario": result.scenario.name,
         "recommended": result.recommended,
         "met": result.recommended is not None,
@@ -81,8 +80,7 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
 def curve_csv(result: SizeResult) -> str:
     """Every evaluated roster: verdict, replications, KPI means and intervals, P(met)."""
     header = ["roster", "meets", "replications"]
-    for name in (*KPI_NAMES, "p_target_met"):
-        header += [f"{name}_mean", f"{name}_ci_low", f"{name}_ci_high"]
+    header += interval_columns()
     rows = []
     for n in sorted(result.evaluations):
         kpis = _kpis(result, n)
@@ -118,8 +116,7 @@ def _value(kpi: str, value: float) -> str:
 
 
 def _question(result: SizeResult) -> str:
-    relation = "<=" if result.kpi in SMALLER_IS_BETTER else ">="
-    goal = f"{result.kpi} {relation} {_value(result.kpi, result.target)}"
+    goal = f"{result.kpi} {relation(result.kpi)} {_value(result.kpi, result.target)}"
     if result.criterion == "mean":
         return f"the smallest roster whose mean {goal}"
     return (f"the smallest roster with P(a season has {goal}) >= {result.confidence:g}, "

@@ -11,7 +11,7 @@ from capsim._version import __version__
 from capsim.output.common import (
     TIMING,
     csv_text,
-    json_ready,
+    json_object,
     json_text,
     percent,
     reproducible,
@@ -50,7 +50,7 @@ def _row(outcome: StressOutcome) -> dict[str, Any]:
 def stress_summary(report: StressReport) -> dict[str, Any]:
     """The baseline and each event (what ``capsim stress --json`` prints)."""
     base = report.baseline
-    return json_ready({
+    return json_object({
         "scenario": report.scenario.name, "roster": report.scenario.workforce.roster,
         "replications": base.replications, "seed": base.seed, "after_days": AFTER_DAYS,
         "baseline": {"season_on_time": base.kpis["on_time_rate"].as_dict(),

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from capsim._version import __version__
-from capsim.metrics import KPI_NAMES
+from capsim.kpis import KPI_NAMES, interval_columns
 from capsim.output.common import (
     TIMING,
     csv_text,
-    json_ready,
+    json_object,
     json_text,
     percent,
     reproducible,
@@ -30,7 +30,7 @@ def sweep_summary(result: SweepResult) -> dict[str, Any]:
         points.append({"values": values, "completed": run is not None, "kpis": None if run is None
                        else {**{n: run.kpis[n].as_dict() for n in KPI_NAMES},
                              "p_target_met": run.p_target_met.as_dict()}})
-    return json_ready({
+    return json_object({
         "scenario": result.scenario.name,
         "vary": [{"path": v.path, "values": list(v.values)} for v in result.varies],
         "points": points, "seed": result.seed, "replications": result.replications,
@@ -41,8 +41,7 @@ def sweep_summary(result: SweepResult) -> dict[str, Any]:
 def sweep_csv(result: SweepResult) -> str:
     """One row per completed grid point: the varied values, then every KPI with its interval."""
     header = [v.path for v in result.varies]
-    for name in (*KPI_NAMES, "p_target_met"):
-        header += [f"{name}_mean", f"{name}_ci_low", f"{name}_ci_high"]
+    header += interval_columns()
     rows = []
     for i, run in enumerate(result.results):
         if run is None:

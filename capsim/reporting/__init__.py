@@ -36,7 +36,8 @@ from typing import Any
 
 from capsim import interrupts
 from capsim.analytic import rough_cut
-from capsim.errors import CapsimError
+from capsim.errors import ArgumentError, CapsimError
+from capsim.options import RunOptions, resolve_options
 from capsim.output.folder import Workspace, finish_despite_ctrl_c
 from capsim.output.stress import stress_files
 from capsim.reporting import bundle as data
@@ -45,13 +46,14 @@ from capsim.reporting.figures import Drawn, available, draw
 from capsim.reporting.render import to_html, to_markdown
 from capsim.reporting.sections import document, reproduce_command, title
 from capsim.reporting.summary import executive_summary
+from capsim.results import Criterion
 from capsim.scenario import (
     Scenario,
     data_files,
     scenario_dict,
     scenario_toml,
 )
-from capsim.staffing import size_staff
+from capsim.staffing import SizeResult, size_staff
 from capsim.stress import StressReport, stress_test
 
 
@@ -120,9 +122,12 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
            target: float | None = None, criterion: str | None = None,
            confidence: float | None = None, replications: int | None = None,
            max_replications: int | None = None, seed: int | None = None,
-           maximum: int | None = None, workers: int | None = None, engine: str = "auto",
-           executor: str = "processes", scheduler: str | None = None, ci_level: float = 0.95,
-           progress: Any = None, command: list[str] | None = None) -> ReportResult:
+           maximum: int | None = None, workers: int | None = None, engine: str | None = None,
+           executor: str | None = None, scheduler: str | None = None,
+           ci_level: float | None = None, progress: Any = None,
+           command: list[str] | None = None, size: SizeResult | None = None,
+           stress: StressReport | None = None, options: RunOptions | None = None
+           ) -> ReportResult:
     """Write the staffing report of a scenario into the folder ``out``.
 
     Parameters
@@ -141,8 +146,15 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
         which they do not record, cannot be given).
     workers, engine, executor, scheduler, ci_level, progress
         How to simulate (see :func:`capsim.run`).
+    options : RunOptions, optional
+        These settings (and ``replications``, ``seed``, ``max_replications``) as one
+        object (:mod:`capsim.options`); a keyword given, not None, wins over it.
     command : list of str, optional
         The command line to record (default: the equivalent ``capsim report`` call).
+    size, stress : SizeResult, StressReport, optional
+        Results in hand (fresh, or read back with :func:`capsim.load_result`): the report
+        is made from them instead of a new search (and new stress tests at the
+        recommended roster). A loaded result gives the same report, byte for byte.
 
     Returns
     -------
@@ -159,8 +171,16 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
         After the report was written whole, if Ctrl-C came while it was written.
     """
     out = Path(out)
-    options = {"workers": workers, "engine": engine, "executor": executor,
-               "scheduler": scheduler, "ci_level": ci_level, "progress": progress}
+    o = resolve_options(options, replications=replications, seed=seed, workers=workers,
+                        engine=engine, executor=executor, scheduler=scheduler,
+                        ci_level=ci_level, progress=progress, max_replications=max_replications)
+    if size is not None and from_dir is not None:
+        raise CapsimError("give the results in hand (size=) or a folder (from_dir=), not both")
+    for given in (size, stress):  # stress tests run at the recommended roster
+        if given is not None and scenario_dict(given.scenario) != scenario_dict(
+                scenario.with_roster(given.scenario.workforce.roster)):
+            raise CapsimError(f"{type(given).__name__} of another scenario "
+                              f"({given.scenario.source}) given for {scenario.source}")
     with Workspace(out, "report") as work:  # refuses a bad --out before any simulation
         if from_dir is not None:
             source = data.find_data(Path(from_dir))
@@ -170,26 +190,32 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
             _check_reuse(scenario, summary, Path(from_dir), {
                 "target": target, "criterion": criterion,
                 "confidence": confidence if summary.get("criterion") == "chance" else None,
-                "seed": seed, "replications": replications,
-                "max_replications": max_replications})
+                "seed": o.seed, "replications": o.replications,
+                "max_replications": o.max_replications})
             _, stopped = finish_despite_ctrl_c(lambda: _copy_data(scenario, source, work))
         else:
-            size = size_staff(scenario, target, criterion=criterion or "mean",
-                              confidence=0.9 if confidence is None else confidence,
-                              replications=replications, max_replications=max_replications,
-                              seed=seed, maximum=maximum,
-                              also=[rough_cut(scenario).rule_of_thumb], **options)
+            if size is None:
+                size = size_staff(scenario, target, criterion=_criterion(criterion),
+                                  confidence=0.9 if confidence is None else confidence,
+                                  maximum=maximum, also=[rough_cut(scenario).rule_of_thumb],
+                                  options=o)
+            found = size
             argv = command or ["capsim", "report", str(scenario.source), "--out", str(out)]
             _, stopped = finish_despite_ctrl_c(
-                lambda: work.write(data.size_data(size, argv), "data"))
+                lambda: work.write(data.size_data(found, argv), "data"))
             summary = data.read_json(work.path / "data" / "summary.json")
+            if stress is not None:
+                given = stress
+                _, again = finish_despite_ctrl_c(lambda: work.write(
+                    stress_files(given, summary.get("command", [])), f"data/{data.STRESS}"))
+                stopped = stopped or again
         # under the CLI a signal after the search is only recorded (capsim.interrupts):
         # what is in hand finishes, and nothing new starts
         stopped = stopped or interrupts.requested() is not None
         missing: list[str] = []
         if _needs_stress(scenario, summary, work.path / "data"):
             written, stopped = ((False, True) if stopped else
-                                _stress(scenario, summary, work, options))
+                                _stress(scenario, summary, work, o))
             if not written:
                 missing.append("the stress tests")
         result, interrupted = _render(scenario, work, out, stopped, missing)
@@ -197,6 +223,13 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     if interrupted:  # while the last files were written: they were, and the report is whole
         raise KeyboardInterrupt
     return result
+
+
+def _criterion(criterion: str | None) -> Criterion:
+    """The search's criterion (``mean`` by default); anything else is refused."""
+    if criterion not in (None, "mean", "chance"):
+        raise ArgumentError(f"unknown criterion {criterion!r}; allowed: mean, chance")
+    return "chance" if criterion == "chance" else "mean"
 
 
 def _expected_on_hand(scenario: Scenario, work: Workspace) -> None:
@@ -221,7 +254,7 @@ def _needs_stress(scenario: Scenario, summary: dict[str, Any], folder: Path) -> 
 
 
 def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
-            options: dict[str, Any]) -> tuple[bool, bool]:
+            options: RunOptions) -> tuple[bool, bool]:
     """Run the stress tests at the recommended roster and write them.
 
     Returns whether they were written and whether Ctrl-C came. A Ctrl-C inside the
@@ -231,7 +264,7 @@ def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
     at = scenario.with_roster(summary["recommended"])
     try:
         result: StressReport = stress_test(at, replications=summary["replications"],
-                                           seed=summary["seed"], **options)
+                                           seed=summary["seed"], options=options)
     except KeyboardInterrupt:
         return False, True
     _, again = finish_despite_ctrl_c(lambda: work.write(

@@ -13,6 +13,7 @@ number a report shows can be found in its data.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Sequence
@@ -26,8 +27,10 @@ from capsim.analytic.rough_cut import presence_on
 from capsim.errors import CapsimError
 from capsim.output.common import TIMING, csv_text
 from capsim.output.staffing import detail_roster, size_files
+from capsim.output.stress import stress_files
 from capsim.scenario import Scenario
 from capsim.staffing import SizeResult
+from capsim.stress import StressReport
 
 #: Files every data folder has (the detail files exist when a roster was evaluated).
 REQUIRED = ("summary.json", "curve.csv")
@@ -69,10 +72,15 @@ class Table:
 def read_table(path: Path) -> Table:
     """Read a CSV file written by capsim."""
     with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
+        return parse_table(handle.read(), str(path))
+
+
+def parse_table(content: str, source: str) -> Table:
+    """A CSV text written by capsim as a :class:`Table` (``source`` names it in errors)."""
+    rows = list(csv.reader(io.StringIO(content, newline="")))
     if not rows:
-        raise CapsimError(f"{path}: empty file, expected a header row")
-    return Table(rows[0], rows[1:], str(path))
+        raise CapsimError(f"{source}: empty file, expected a header row")
+    return Table(rows[0], rows[1:], source)
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,6 +139,30 @@ def size_data(size: SizeResult, command: Sequence[str]) -> dict[str, str]:
         scheduled = size.evaluations[roster].daily("scheduled").mean(axis=0)
         files["on_hand_expected.csv"] = expected_on_hand_csv(size.scenario, scheduled)
     return files
+
+
+def bundle_of(size: SizeResult, stress: StressReport | None = None) -> Bundle:
+    """The bundle a report of these results reads, made in memory (for ``result.plot``).
+
+    The same files as a report's data folder (:func:`size_data`, ``stress/``), parsed as
+    :func:`load_bundle` parses them: the figures see exactly what the report's see.
+    """
+    files = size_data(size, [])
+    if stress is not None:
+        files |= {f"{STRESS}/{name}": text for name, text in stress_files(stress, []).items()}
+    where = Path("<memory>")
+
+    def table(name: str) -> Table | None:
+        return parse_table(files[name], name) if name in files else None
+
+    curve = table("curve.csv")
+    assert curve is not None
+    return Bundle(
+        directory=where, scenario=size.scenario, summary=json.loads(files["summary.json"]),
+        curve=curve, timeseries=table("timeseries.csv"), daily=table("daily.csv"),
+        lead_time=table("lead_time.csv"), expected=table("on_hand_expected.csv"),
+        stress=None if stress is None else json.loads(files[f"{STRESS}/summary.json"]),
+        stress_table=table(f"{STRESS}/stress.csv"))
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -13,10 +13,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+from cycler import cycler
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from capsim.analytic.staffing import RuleOfThumb
@@ -26,13 +30,13 @@ from capsim.reporting.bundle import Bundle
 PALETTE = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
            "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
            "purple": "#CC79A7", "grey": "#999999"}
-STYLE = {
+STYLE: dict[Any, Any] = {
     "figure.figsize": (8.0, 4.5), "figure.dpi": 100, "savefig.dpi": 150,
     "font.family": "DejaVu Sans", "font.size": 11, "axes.titlesize": 13,
     "axes.titleweight": "bold", "axes.labelsize": 11, "legend.fontsize": 9.5,
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
     "grid.color": "#DDDDDD", "grid.linewidth": 0.8, "axes.axisbelow": True,
-    "axes.prop_cycle": mpl.cycler(color=[PALETTE[c] for c in
+    "axes.prop_cycle": cycler(color=[PALETTE[c] for c in
                                          ("blue", "orange", "green", "vermillion", "purple",
                                           "sky", "black")]),
     "svg.hashsalt": "capsim", "svg.fonttype": "path", "path.simplify": False,
@@ -50,7 +54,7 @@ class Drawn:
     alt: str
 
 
-def _new() -> tuple[Figure, object]:
+def _new() -> tuple[Figure, Axes]:
     figure = Figure(layout="constrained")
     return figure, figure.add_subplot()
 
@@ -63,7 +67,7 @@ def _kpi(b: Bundle, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return b.curve[f"{name}_mean"], b.curve[f"{name}_ci_low"], b.curve[f"{name}_ci_high"]
 
 
-def _mark_rosters(ax: object, b: Bundle) -> None:
+def _mark_rosters(ax: Axes, b: Bundle) -> None:
     recommended = b.summary["recommended"]
     if recommended is not None:
         ax.axvline(recommended, color=PALETTE["green"], linewidth=2, alpha=0.5,
@@ -75,7 +79,7 @@ def _mark_rosters(ax: object, b: Bundle) -> None:
     ax.set_xlabel("Technicians on the roster")
 
 
-def _with_band(ax: object, x: np.ndarray, mean: np.ndarray, low: np.ndarray,
+def _with_band(ax: Axes, x: np.ndarray, mean: np.ndarray, low: np.ndarray,
                high: np.ndarray, label: str) -> None:
     # an interval holds its estimate, but a file may say otherwise (rounding, an older
     # capsim): never draw a negative error bar, and leave a missing one out
@@ -119,7 +123,7 @@ def target_chance_by_roster(b: Bundle) -> tuple[Figure, str]:
                     "the number of technicians on the roster.")
 
 
-def _shade_windows(ax: object, b: Bundle) -> None:
+def _shade_windows(ax: Axes, b: Bundle) -> None:
     """Warm-up and demand surges as shaded spans; surge names stacked at the top."""
     warmup = b.scenario.warmup_days
     if warmup:
@@ -201,8 +205,10 @@ def lead_time_cdf(b: Bundle) -> tuple[Figure, str]:
     x = np.concatenate([[0.0], hours if in_hours else b.lead_time["promises"]])
     promise = x[np.flatnonzero(b.lead_time["promises"] == 1.0)[0] + 1]
 
+    table = b.lead_time
+
     def curve(name: str) -> np.ndarray:
-        return np.concatenate([[0.0], b.lead_time[name]])
+        return np.concatenate([[0.0], table[name]])
 
     ax.fill_between(x, curve("share_p10"), curve("share_p90"), step="post",
                     color=PALETTE["sky"], alpha=0.45, linewidth=0,
@@ -249,7 +255,9 @@ def stress_tests(b: Bundle) -> tuple[Figure, str]:
     assert b.stress is not None
     events = b.stress["events"]
     figure = Figure(layout="constrained", figsize=(8.0, 2.0 + 0.7 * len(events)))
-    figure.get_layout_engine().set(wspace=0.06)
+    layout = figure.get_layout_engine()
+    assert isinstance(layout, ConstrainedLayoutEngine)
+    layout.set(wspace=0.06)
     left, right = figure.subplots(1, 2, sharey=True)
     y = np.arange(len(events))[::-1]
     names = [e["name"] for e in events]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from capsim.kpis import KPIS, P_TARGET_MET
 from capsim.reporting.blocks import (
     Block,
     Bullets,
@@ -298,13 +299,37 @@ def _method(f: Facts) -> list[Block]:
     ]
 
 
+def _every_kpi(f: Facts) -> list[Block]:
+    """Every KPI of the registry at the roster the series describe, with its interval."""
+    roster = f.b.roster
+    if roster is None or f.b.at(roster) is None:
+        return []
+    rows = []
+    for k in (*KPIS, P_TARGET_MET):
+        fmt = k.report_format
+        rows.append((text(Code(k.name)), text(k.description),
+                     text(f.curve(roster, f"{k.name}_mean", fmt), " [",
+                          f.curve(roster, f"{k.name}_ci_low", fmt), ", ",
+                          f.curve(roster, f"{k.name}_ci_high", fmt), "]")))
+    level = round(100 * f.b.ci_level)
+    return [
+        Heading(2, "12. Every KPI", "kpis"),
+        Paragraph(text("Every KPI capsim measures, with ", f.summary("detail_roster", "int"),
+                       " technicians on the roster: the mean over the simulated seasons and "
+                       f"its {level} % confidence interval (", Code("curve.csv"), ").")),
+        Table(("KPI", "What it measures", f"Mean [{level} % CI]"), tuple(rows),
+              (False, False, True)),
+    ]
+
+
 def document(b: Bundle) -> list[Block]:
     """The whole report, section by section."""
     f = Facts(b)
     blocks = executive_summary(b)
     if len(b.curve):
         blocks += _staffing_curve(f) + _season(f) + _utilization(f)
-    return blocks + _stress(f) + _analytic(f) + _assumptions(f) + _method(f)
+    return (blocks + _stress(f) + _analytic(f) + _assumptions(f) + _method(f)
+            + _every_kpi(f))
 
 
 def title(b: Bundle) -> str:

@@ -88,6 +88,7 @@ def _answer(f: Facts) -> list[Block]:
 
 def _not_met(f: Facts) -> list[Block]:
     best = f.b.roster
+    assert best is not None
     if f.b.summary.get("partial"):
         return [Paragraph(text(Strong("No recommendation yet:"), " the search was stopped "
                                "before it found the smallest roster meeting the target. The "

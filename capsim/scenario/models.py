@@ -58,7 +58,8 @@ REPLACE = "Scenario.replace"
 
 __all__ = [
     "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Demand", "Experiment", "FieldError",
-    "OrderClass", "Outbreak", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace",
+    "OrderClass", "Outbreak", "Patience", "Scenario", "Shift", "StressEvent", "Surge", "Targets",
+    "Trace",
     "Vacation", "Window", "Work", "Workforce",
 ]
 
@@ -341,7 +342,9 @@ class Scenario(SchemaModel):
             # model_construct: the parts are validated already (and a data file is not re-read)
             return (OrderClass.model_construct(name="default", share=1.0, priority=0,
                                                promise_hours=self.work.promise_hours,
-                                               work=self.work, patience=self.patience),)
+                                               # a complete [work] is a complete ClassWork
+                                               work=self.work,  # type: ignore[arg-type]
+                                               patience=self.patience),)
         return tuple(
             c.model_copy(update={"work": c.work or self.work, "promise_hours": self._promise(c),
                                  "patience": c.patience or self.patience})

@@ -225,7 +225,8 @@ class ClassWork(Work):
     ``[work].promise_hours`` still reaches the class.
     """
 
-    promise_hours: PositiveHours | None = Field(
+    # a class's work may leave its promise to the class (a wider type than Work's)
+    promise_hours: PositiveHours | None = Field(  # type: ignore[assignment]
         None, description="Default: the class's promise_hours, else [work].promise_hours."
     )
 

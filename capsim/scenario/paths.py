@@ -146,7 +146,7 @@ def apply_edits(data: dict[str, Any], edits: Iterable[Edit], flag: str) -> dict[
         If a path goes through a value as if it were a table, or names a list element
         that does not exist.
     """
-    result = deep_copy(data)
+    result: dict[str, Any] = deep_copy(data)
     for edit in edits:
         _set(result, edit, f"{flag} {edit.text}")
     return result
