@@ -8,10 +8,10 @@ numbers bit for bit); :mod:`capsim.engines.vectorized` then uses numpy steps for
 The loop is the reference engine's rule (:mod:`capsim.engines.simpy_model`) written as
 a sequence of decisions. Per replication it keeps
 
-- the technicians in a binary heap keyed on (available since, index), where available
+- the technicians in a binary heap of (available since, index), where available
   since = max(last finish, start of the duty interval holding it) is also the earliest
   moment the technician can start (its *duty pointer* marks that interval);
-- the queued orders: a range of indices under FIFO, else a heap keyed on
+- the queued orders: a range of indices under FIFO, else a heap of
   (due time or class priority, arrival index).
 
 Each decision has a lower bound L, the moment the last order started or, when the
@@ -37,70 +37,48 @@ from collections.abc import Callable
 import numpy as np
 
 #: The helpers :func:`_loop` calls; compiled with it (see :func:`_compile`).
-_HELPERS = ("_tech_sift_down", "_order_push", "_order_pop", "_duty_since")
+_HELPERS = ("_sift_down", "_sift_up", "_duty_since")
 
 
-def _tech_sift_down(heap: np.ndarray, since: np.ndarray, n: int, pos: int) -> None:
-    """Restore the heap below ``pos`` after since[heap[pos]] grew (key: since, index)."""
-    item = heap[pos]
-    key = since[item]
-    while True:
-        child = 2 * pos + 1
-        if child >= n:
-            break
-        other = child + 1
-        if other < n and (since[heap[other]] < since[heap[child]] or (
-                since[heap[other]] == since[heap[child]] and heap[other] < heap[child])):
-            child = other
-        c = heap[child]
-        if since[c] < key or (since[c] == key and c < item):
-            heap[pos] = c
-            pos = child
-        else:
-            break
-    heap[pos] = item
+def _sift_down(key: np.ndarray, item: np.ndarray, n: int, k: float, x: int) -> None:
+    """Put (k, x) at the root of the heap of size n and restore the heap.
 
-
-def _order_push(heap: np.ndarray, keys: np.ndarray, n: int, order: int) -> int:
-    """Push ``order`` on the queue heap of size n (key: keys[order], order); new size."""
-    pos = n
-    key = keys[order]
-    while pos > 0:
-        parent = (pos - 1) // 2
-        p = heap[parent]
-        if keys[p] < key or (keys[p] == key and p < order):
-            break
-        heap[pos] = p
-        pos = parent
-    heap[pos] = order
-    return n + 1
-
-
-def _order_pop(heap: np.ndarray, keys: np.ndarray, n: int) -> int:
-    """Remove and return the first order of the queue heap of size n (> 0)."""
-    first = heap[0]
-    n -= 1
-    if n == 0:
-        return first
-    item = heap[n]
-    key = keys[item]
+    The heap holds pairs (key[j], item[j]), smallest first, ties by the smaller item;
+    keys sit in the heap's own array, so that comparisons read memory in order. The
+    hole left at the root first sinks along the smaller children to a leaf, then (k, x)
+    rises from there (Floyd's bottom-up variant: a finishing technician's new key is
+    usually among the largest, so it rises little, and half the comparisons go).
+    """
     pos = 0
     while True:
         child = 2 * pos + 1
         if child >= n:
             break
         other = child + 1
-        if other < n and (keys[heap[other]] < keys[heap[child]] or (
-                keys[heap[other]] == keys[heap[child]] and heap[other] < heap[child])):
+        if other < n and (key[other] < key[child] or (
+                key[other] == key[child] and item[other] < item[child])):
             child = other
-        c = heap[child]
-        if keys[c] < key or (keys[c] == key and c < item):
-            heap[pos] = c
-            pos = child
-        else:
+        key[pos], item[pos] = key[child], item[child]
+        pos = child
+    while pos > 0:
+        parent = (pos - 1) // 2
+        if key[parent] < k or (key[parent] == k and item[parent] < x):
             break
-    heap[pos] = item
-    return first
+        key[pos], item[pos] = key[parent], item[parent]
+        pos = parent
+    key[pos], item[pos] = k, x
+
+
+def _sift_up(key: np.ndarray, item: np.ndarray, n: int, k: float, x: int) -> None:
+    """Add (k, x) to the heap of size n (see :func:`_sift_down`)."""
+    pos = n
+    while pos > 0:
+        parent = (pos - 1) // 2
+        if key[parent] < k or (key[parent] == k and item[parent] < x):
+            break
+        key[pos], item[pos] = key[parent], item[parent]
+        pos = parent
+    key[pos], item[pos] = k, x
 
 
 def _duty_since(begin: np.ndarray, end: np.ndarray, pointer: np.ndarray, r: int, i: int,
@@ -125,15 +103,17 @@ def _loop(arrival: np.ndarray, work: np.ndarray, keys: np.ndarray, fifo: bool,
     finish and technician of each order started (finished) before the horizon.
     """
     reps, roster = begin.shape[0], begin.shape[1]
-    since = np.empty(roster)
     pointer = np.zeros(roster, np.int64)
-    heap = np.empty(roster, np.int64)
-    queue = np.empty(max(arrival.size, 1), np.int64)
+    since = np.empty(roster)
+    tech_key, tech = np.empty(roster), np.empty(roster, np.int64)  # technician heap
+    size = max(arrival.size, 1)
+    queue_key, queue = np.empty(size), np.empty(size, np.int64)  # order heap (not FIFO)
     for r in range(reps):
         pointer[:] = 0
         for i in range(roster):
             since[i] = _duty_since(begin, end, pointer, r, i, -np.inf)
-        heap[:] = np.argsort(since, kind="mergesort")  # sorted by (since, index): a heap
+        tech[:] = np.argsort(since, kind="mergesort")  # sorted by (since, index): a heap
+        tech_key[:] = since[tech]
         head, last = offsets[r], offsets[r + 1]  # next order to admit; end of the orders
         first, queued = head, 0  # FIFO: the queue is [first, head); else `queued` in heap
         lower = -np.inf
@@ -143,34 +123,34 @@ def _loop(arrival: np.ndarray, work: np.ndarray, keys: np.ndarray, fifo: bool,
                     break
                 lower = max(lower, arrival[head])
             while True:  # the top technician, moved on if its duty ended by `lower`
-                i = heap[0]
-                p = pointer[i]
-                if end[r, i, p] > lower:
+                i = tech[0]
+                if end[r, i, pointer[i]] > lower:
                     break
                 _duty_since(begin, end, pointer, r, i, lower)
-                since[i] = begin[r, i, pointer[i]]  # on duty (and waiting) from then
-                _tech_sift_down(heap, since, roster, 0)
-            s = max(since[i], lower)
+                # on duty (and waiting) from the start of that interval
+                _sift_down(tech_key, tech, roster, begin[r, i, pointer[i]], i)
+            s = max(tech_key[0], lower)
             if s >= horizon:
                 break
             while head < last and arrival[head] <= s:
                 if not fifo:
-                    _order_push(queue, keys, queued, head)
+                    _sift_up(queue_key, queue, queued, keys[head], head)
                 head += 1
                 queued += 1
+            queued -= 1
             if fifo:
                 k = first
                 first += 1
             else:
-                k = _order_pop(queue, keys, queued)
-            queued -= 1
+                k = queue[0]
+                if queued > 0:
+                    _sift_down(queue_key, queue, queued, queue_key[queued], queue[queued])
             start[k] = s
             technician[k] = i
             done = s + work[k]
             if done < horizon:
                 finish[k] = done
-            since[i] = _duty_since(begin, end, pointer, r, i, done)
-            _tech_sift_down(heap, since, roster, 0)
+            _sift_down(tech_key, tech, roster, _duty_since(begin, end, pointer, r, i, done), i)
             lower = s
 
 
