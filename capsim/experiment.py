@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Self
 
 from capsim import engines, interrupts
+from capsim.engines import fused
 from capsim.errors import ArgumentError
 from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, ProcessPool, cpu_count
 from capsim.metrics import KPI_NAMES, ReplicationSummary, summarize_many
@@ -56,9 +57,12 @@ def replicate_many(scenario: Scenario, seed: int, indices: list[int],
                    engine: str = "simpy") -> list[ReplicationSummary]:
     """Run replications end to end: sample, simulate, summarise.
 
-    Engines that can (the fast one) simulate all of them in one call.
+    Engines that can (the fast one) simulate all of them in one call; compiled, the
+    fast one also reduces them without Records (:mod:`capsim.engines.fused`).
     """
     realizations = sample_many(scenario, indices, seed)
+    if engine == "fast" and fused.available():
+        return fused.summarize_many(scenario, realizations, indices)
     return summarize_many(engines.get_many(engine)(scenario, realizations), indices)
 
 

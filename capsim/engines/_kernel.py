@@ -96,11 +96,13 @@ def _duty_since(begin: np.ndarray, end: np.ndarray, pointer: np.ndarray, r: int,
 
 def _loop(arrival: np.ndarray, work: np.ndarray, keys: np.ndarray, fifo: bool,
           offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
-          start: np.ndarray, finish: np.ndarray, technician: np.ndarray) -> None:
+          start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
+          sequence: np.ndarray) -> None:
     """Replication r's orders are arrival[offsets[r]:offsets[r + 1]] (and so on).
 
     ``keys`` orders the queue unless ``fifo`` (then arrival order). Writes start,
-    finish and technician of each order started (finished) before the horizon.
+    finish and technician of each order started (finished) before the horizon, and
+    in ``sequence[offsets[r]:]`` the orders of replication r in the order they started.
     """
     reps, roster = begin.shape[0], begin.shape[1]
     pointer = np.zeros(roster, np.int64)
@@ -117,6 +119,7 @@ def _loop(arrival: np.ndarray, work: np.ndarray, keys: np.ndarray, fifo: bool,
         head, last = offsets[r], offsets[r + 1]  # next order to admit; end of the orders
         first, queued = head, 0  # FIFO: the queue is [first, head); else `queued` in heap
         lower = -np.inf
+        started = head
         while True:
             if queued == 0:
                 if head == last or arrival[head] >= horizon:
@@ -147,6 +150,8 @@ def _loop(arrival: np.ndarray, work: np.ndarray, keys: np.ndarray, fifo: bool,
                     _sift_down(queue_key, queue, queued, queue_key[queued], queue[queued])
             start[k] = s
             technician[k] = i
+            sequence[started] = k
+            started += 1
             done = s + work[k]
             if done < horizon:
                 finish[k] = done

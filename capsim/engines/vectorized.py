@@ -75,11 +75,13 @@ def _duty_table(realizations: Sequence[Realization]) -> tuple[np.ndarray, np.nda
 
 def _recursion(arrival: np.ndarray, work: np.ndarray, offsets: np.ndarray, begin: np.ndarray,
                end: np.ndarray, horizon: float, keys: np.ndarray | None = None, *,
-               compiled: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start, finish (NaN where not by the horizon) and technician (-1) of every order.
+               compiled: bool = True
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start, finish (NaN where not by the horizon), technician (-1) and start sequence.
 
     Orders of all replications are concatenated: replication r's are
-    ``[offsets[r], offsets[r + 1])``. ``keys`` orders the queue (smallest first, ties
+    ``[offsets[r], offsets[r + 1])``, and ``sequence[offsets[r] + j]`` is the j-th of
+    them to start (-1 after the last). ``keys`` orders the queue (smallest first, ties
     by arrival; see :func:`capsim.records.dispatch_keys`); None is FIFO. Uses the
     compiled loop of :mod:`capsim.engines._kernel` when numba is available (and
     ``compiled``), else the numpy steps below for FIFO and the kernel's loop as plain
@@ -88,16 +90,17 @@ def _recursion(arrival: np.ndarray, work: np.ndarray, offsets: np.ndarray, begin
     start = np.full(arrival.size, np.nan)
     finish = np.full(arrival.size, np.nan)
     technician = np.full(arrival.size, -1, dtype=np.int32)
+    sequence = np.full(arrival.size, -1, dtype=np.int64)
     if begin.shape[1] == 0 or arrival.size == 0:
-        return start, finish, technician
+        return start, finish, technician, sequence
     kernel = _kernel.compiled() if compiled else None
     if kernel is None and keys is not None:
         kernel = _kernel.interpreted()
     if kernel is not None:
         fifo = keys is None
         kernel(arrival, work, np.zeros(1) if fifo else keys, fifo, offsets, begin, end,
-               horizon, start, finish, technician)
-        return start, finish, technician
+               horizon, start, finish, technician, sequence)
+        return start, finish, technician, sequence
     counts = np.diff(offsets)
     rows = np.repeat(np.arange(counts.size), counts)
     columns = np.arange(arrival.size) - np.repeat(offsets[:-1], counts)
@@ -106,7 +109,11 @@ def _recursion(arrival: np.ndarray, work: np.ndarray, offsets: np.ndarray, begin
     padded_arrival[rows, columns], padded_work[rows, columns] = arrival, work
     out = (np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, -1, dtype=np.int32))
     _numpy_steps(padded_arrival, padded_work, begin, end, horizon, *out)
-    return out[0][rows, columns], out[1][rows, columns], out[2][rows, columns]
+    start, finish, technician = out[0][rows, columns], out[1][rows, columns], out[2][rows, columns]
+    # FIFO starts orders in arrival order, and none after the first it cannot start
+    began = np.flatnonzero(technician >= 0)
+    sequence[began] = began
+    return start, finish, technician, sequence
 
 
 def _numpy_steps(arrival: np.ndarray, work: np.ndarray, begin: np.ndarray, end: np.ndarray,
@@ -150,18 +157,29 @@ def _numpy_steps(arrival: np.ndarray, work: np.ndarray, begin: np.ndarray, end: 
         finish[ended, k] = done[ended]
 
 
-def simulate_many(scenario: Scenario, realizations: Sequence[Realization]) -> list[Records]:
-    """Run several replications at once; the Records of each, in the order given."""
-    if not realizations:
-        return []
+def decisions(scenario: Scenario, realizations: Sequence[Realization]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start, finish, technician and start sequence of several replications' orders.
+
+    Concatenated (see :func:`_recursion`), with the offsets: replication r's orders
+    are ``[offsets[r], offsets[r + 1])``.
+    """
     begin, end = _duty_table(realizations)
     offsets = np.concatenate([[0], np.cumsum([real.orders for real in realizations])])
     keys = None if scenario.dispatch == "fifo" else np.concatenate(
         [dispatch_keys(scenario, real) for real in realizations])
-    start, finish, technician = _recursion(
+    start, finish, technician, sequence = _recursion(
         np.concatenate([real.arrival for real in realizations]),
         np.concatenate([real.work for real in realizations]), offsets, begin, end,
         scenario.horizon_hours, keys)
+    return start, finish, technician, sequence, offsets
+
+
+def simulate_many(scenario: Scenario, realizations: Sequence[Realization]) -> list[Records]:
+    """Run several replications at once; the Records of each, in the order given."""
+    if not realizations:
+        return []
+    start, finish, technician, _, offsets = decisions(scenario, realizations)
     return [build_records(scenario, real, *(x[offsets[r]:offsets[r + 1]]
                                             for x in (start, finish, technician)))
             for r, real in enumerate(realizations)]
