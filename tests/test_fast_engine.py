@@ -1,7 +1,8 @@
 """The fast engine against the SimPy reference: the same start and finish for every order.
 
 Randomized scenarios (hypothesis) cover shifts, days off, absences, outbreaks, stress
-absences, surges, batch drops, overtime, order classes and every dispatch rule, with
+absences, surges, batch drops, overtime, order classes, abandonment (patience) and
+every dispatch rule, with
 whole-hour shift starts, batches and fixed work contents so that simultaneous events
 (ties) are common, and shifts at fractional hours (which SimPy could not reach exactly by
 a delay). The compiled loop, the numpy steps (FIFO) and the loop run as plain Python
@@ -19,7 +20,7 @@ from capsim import engines
 from capsim.engines import _kernel, simpy_model, vectorized
 from capsim.engines._kernel import compiled
 from capsim.metrics import summarize
-from capsim.records import dispatch_keys
+from capsim.records import dispatch_keys, patience_deadline
 from capsim.sampling import sample
 from tests.conftest import scenario
 
@@ -45,6 +46,11 @@ def operations(draw, max_roster=7, max_rate=8.0):
     n_classes = draw(st.integers(1, 3))
     classes = [{"name": f"c{j}", "share": 1.0 / n_classes, "priority": draw(st.integers(0, 2)),
                 "promise_hours": float(draw(st.integers(1, 30)))} for j in range(n_classes)]
+    if draw(st.booleans()):  # abandonment: a patience for everyone, or for one class
+        patience = {"distribution": draw(st.sampled_from(["fixed", "exponential"])),
+                    "mean_minutes": float(draw(st.sampled_from([15, 60, 240]))),
+                    "at_once": draw(st.sampled_from([0.0, 0.2]))}
+        classes[0]["patience"] = patience
     data = {
         "dispatch": draw(st.sampled_from(["fifo", "edd", "priority"])), "classes": classes,
         "name": "random", "horizon_days": days, "warmup_days": draw(st.integers(0, 1)),
@@ -74,6 +80,7 @@ def assert_same_orders_and_kpis(reference, fast):
     np.testing.assert_array_equal(np.isnan(reference.finish), np.isnan(fast.finish))
     np.testing.assert_allclose(fast.finish, reference.finish, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(fast.technician, reference.technician)
+    np.testing.assert_array_equal(fast.abandon, reference.abandon)
     a, b = summarize(reference, 0).kpis, summarize(fast, 0).kpis
     assert a.keys() == b.keys()
     for name in a:
@@ -101,14 +108,16 @@ def _batch(s, reps=4):
     offsets = np.concatenate([[0], np.cumsum([r.orders for r in reals])])
     keys = None if s.dispatch == "fifo" else np.concatenate(
         [dispatch_keys(s, r) for r in reals])
+    deadline = None if not s.has_patience else np.concatenate(
+        [patience_deadline(r) for r in reals])
     return (np.concatenate([r.arrival for r in reals]), np.concatenate([r.work for r in reals]),
-            offsets, begin, end, s.horizon_hours, keys)
+            offsets, begin, end, s.horizon_hours, keys, deadline)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=operations())
 def test_compiled_and_numpy_recursions_are_identical(s):
-    """FIFO: numpy steps; EDD and priority: the compiled helpers' plain Python versions."""
+    """FIFO: numpy steps; EDD, priority or patience: the loop as plain Python."""
     assert compiled() is not None, "numba is part of the dev extra: the compiled path must run"
     args = _batch(s)
     one = vectorized._recursion(*args, compiled=True)

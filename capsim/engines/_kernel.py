@@ -21,9 +21,10 @@ index on a tie) takes the order. A top whose duty interval ended by L is moved o
 its next interval first (its new since is that interval's start); every other entry
 is either on duty at L or later than the top, so the top is right without looking
 further. At the start time every order arrived by then joins the queue and the queue's
-first order starts. So the cost per order is O(log roster) (plus O(log roster) per
-duty interval that passes while its technician waits), and O(log queue) for keyed
-queues.
+first order starts (orders whose patience ran out are dropped as they come up: they
+left at arrival + patience, and nothing they did changed anything else). So the cost
+per order is O(log roster) (plus O(log roster) per duty interval that passes while its
+technician waits), and O(log queue) for keyed queues.
 """
 
 from __future__ import annotations
@@ -94,13 +95,16 @@ def _duty_since(begin: np.ndarray, end: np.ndarray, pointer: np.ndarray, r: int,
     return max(t, begin[r, i, p])
 
 
-def _loop(arrival: np.ndarray, work: np.ndarray, keys: np.ndarray, fifo: bool,
+def _loop(arrival: np.ndarray, work: np.ndarray, deadline: np.ndarray, keys: np.ndarray,
+          fifo: bool,
           offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
           start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
           sequence: np.ndarray) -> None:
     """Replication r's orders are arrival[offsets[r]:offsets[r + 1]] (and so on).
 
-    ``keys`` orders the queue unless ``fifo`` (then arrival order). Writes start,
+    ``keys`` orders the queue unless ``fifo`` (then arrival order); an order still
+    queued after its ``deadline`` (arrival + patience; +inf: never) leaves unserved
+    when its turn comes (the reference engine drops it then too). Writes start,
     finish and technician of each order started (finished) before the horizon, and
     in ``sequence[offsets[r]:]`` the orders of replication r in the order they started.
     """
@@ -140,14 +144,21 @@ def _loop(arrival: np.ndarray, work: np.ndarray, keys: np.ndarray, fifo: bool,
                     _sift_up(queue_key, queue, queued, keys[head], head)
                 head += 1
                 queued += 1
-            queued -= 1
-            if fifo:
-                k = first
-                first += 1
-            else:
-                k = queue[0]
-                if queued > 0:
-                    _sift_down(queue_key, queue, queued, queue_key[queued], queue[queued])
+            k = -1
+            while queued > 0:  # the queue's first order still waiting at s
+                queued -= 1
+                if fifo:
+                    k = first
+                    first += 1
+                else:
+                    k = queue[0]
+                    if queued > 0:
+                        _sift_down(queue_key, queue, queued, queue_key[queued], queue[queued])
+                if s <= deadline[k]:
+                    break
+                k = -1  # its patience ran out: it left, unserved
+            if k < 0:
+                continue  # nobody to serve: the technicians wait for the next arrival
             start[k] = s
             technician[k] = i
             sequence[started] = k

@@ -25,7 +25,8 @@ import numpy as np
 ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
                  "lead_time_p90_hours", "lead_time_p95_hours", "lead_time_p99_hours",
                  "wait_mean_hours", "wait_positive_share", "orders_arrived",
-                 "orders_completed", "orders_unfinished", "peak_wip")
+                 "orders_completed", "orders_unfinished", "abandonment_rate",
+                 "orders_abandoned", "peak_wip")
 #: Percentiles of lead time, in the order of ``ORDER_COLUMNS``.
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
 _HELPERS = ("_ratio", "_percentiles", "_time_average", "_peak_wip", "_interp",
@@ -87,7 +88,8 @@ def _time_average(times: np.ndarray, hours: int, out: np.ndarray) -> None:
 def _peak_wip(arrival: np.ndarray, finish: np.ndarray, warmup: float) -> float:
     """The most orders in-house at the warm-up's end or just after an arrival.
 
-    #finished by arrival k's moment counts the finishes f with f <= arrival[k], that
+    ``finish`` is when each order left (finished or abandoned; NaN: still in-house).
+    #left by arrival k's moment counts the times f with f <= arrival[k], that
     is those whose first arrival at or after f has an index <= k (arrivals sorted);
     that index is found from the order's own, forward, so nothing is sorted.
     """
@@ -189,21 +191,23 @@ def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: 
 
 
 def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,
-            warmup: float, horizon: float, out: np.ndarray, counts: np.ndarray,
-            daily: np.ndarray) -> None:
+            abandon: np.ndarray, warmup: float, horizon: float, out: np.ndarray,
+            counts: np.ndarray, daily: np.ndarray) -> None:
     """One replication's order KPIs, lead-time histogram and per-day order counts.
 
-    ``out`` gets ORDER_COLUMNS but peak_wip; ``daily`` the orders arrived, due, and
+    ``abandon`` is when an order abandoned (NaN: it did not). ``out`` gets
+    ORDER_COLUMNS but peak_wip; ``daily`` the orders arrived, due, and
     on time among those due, per day; all as :mod:`capsim.metrics` computes them.
     """
     per = 48
     last = counts.size - 1
     days = daily.shape[1]
-    n_counted = n_done = n_started = n_on_time = n_waited = arrived = completed = 0
+    n_counted = n_done = n_left = n_on_time = n_waited = arrived = completed = 0
+    gone = n_gone = 0
     lead_sum = wait_sum = 0.0
     lead = np.empty(arrival.size)
     for k in range(arrival.size):
-        a, d, s, f = arrival[k], due[k], start[k], finish[k]
+        a, d, s, f, g = arrival[k], due[k], start[k], finish[k], abandon[k]
         day = np.floor(a / 24.0)
         if day >= 0 and day < days:
             daily[0, int(day)] += 1.0
@@ -216,6 +220,8 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
             arrived += 1
             if not np.isnan(f):
                 completed += 1
+            if not np.isnan(g):
+                gone += 1
         if not (a >= warmup and d <= horizon):
             continue
         n_counted += 1
@@ -223,9 +229,12 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
             n_on_time += 1
         if not (s <= a):
             n_waited += 1
-        if not np.isnan(s):
-            n_started += 1
-            wait_sum += s - a
+        if not np.isnan(g):
+            n_gone += 1
+        left = g if np.isnan(s) else s  # left the queue: started, or abandoned
+        if not np.isnan(left):
+            n_left += 1
+            wait_sum += left - a
         if not np.isnan(f):
             lead[n_done] = f - a
             n_done += 1
@@ -238,13 +247,15 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
     out[0] = _ratio(float(n_on_time), float(n_counted))
     out[1] = _ratio(lead_sum, float(n_done))
     _percentiles(lead[:n_done], out[2:6])
-    out[6] = _ratio(wait_sum, float(n_started))
+    out[6] = _ratio(wait_sum, float(n_left))
     out[7] = _ratio(float(n_waited), float(n_counted))
-    out[8], out[9], out[10] = float(arrived), float(completed), float(arrived - completed)
+    out[8], out[9], out[10] = float(arrived), float(completed), float(arrived - completed - gone)
+    out[11], out[12] = _ratio(float(n_gone), float(n_counted)), float(gone)
 
 
 def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,
-          technician: np.ndarray, sequence: np.ndarray, offsets: np.ndarray,
+          abandon: np.ndarray, technician: np.ndarray, sequence: np.ndarray,
+          offsets: np.ndarray,
           shift_start: np.ndarray,
           shift_end: np.ndarray, present: np.ndarray, warmup: float, horizon: float,
           orders: np.ndarray, counts: np.ndarray, daily: np.ndarray, hourly: np.ndarray,
@@ -252,19 +263,21 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
     """Every replication's reductions; replication r's orders are [offsets[r], offsets[r+1]).
 
     Outputs (zeroed by the caller): orders (reps × ORDER_COLUMNS), counts (reps × bins),
-    daily (reps × 3 × days), hourly (reps × 3 × hours: arrived, started, finished),
+    daily (reps × 3 × days), hourly (reps × 4 × hours: arrived, started, finished,
+    abandoned),
     busy and overtime (reps × roster × days).
     """
     hours = hourly.shape[2]
     for r in range(offsets.size - 1):
         lo, hi = offsets[r], offsets[r + 1]
-        a, f = arrival[lo:hi], finish[lo:hi]
-        _orders(a, due[lo:hi], start[lo:hi], f, warmup, horizon, orders[r], counts[r],
+        a, f, g = arrival[lo:hi], finish[lo:hi], abandon[lo:hi]
+        _orders(a, due[lo:hi], start[lo:hi], f, g, warmup, horizon, orders[r], counts[r],
                 daily[r])
-        orders[r, 11] = _peak_wip(a, f, warmup)
+        orders[r, 13] = _peak_wip(a, np.where(np.isnan(f), g, f), warmup)
         _time_average(a, hours, hourly[r, 0])
         _time_average(start[lo:hi], hours, hourly[r, 1])
         _time_average(f, hours, hourly[r, 2])
+        _time_average(g, hours, hourly[r, 3])
         until = np.where(np.isnan(f), horizon, f)
         _busy_and_overtime(shift_start[r], shift_end[r], present[r], start[lo:hi], until,
                            technician[lo:hi], sequence[lo:hi] - lo, horizon, busy[r],

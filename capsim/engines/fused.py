@@ -28,6 +28,7 @@ from capsim.metrics import (
     SERIES_NAMES,
     ReplicationSummary,
 )
+from capsim.records import patience_deadline
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 from capsim.segments import time_average_until
@@ -105,6 +106,11 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
     arrival = np.concatenate([real.arrival for real in realizations])
     due = np.concatenate([real.arrival + promise[real.order_class] for real in realizations])
+    abandon = np.full(arrival.size, np.nan)  # as capsim.records.build_records dates it
+    if scenario.has_patience:
+        leaves = np.concatenate([patience_deadline(real) for real in realizations])
+        gone = np.isnan(start) & (leaves < scenario.horizon_hours)
+        abandon[gone] = leaves[gone]
     status = np.stack([real.status for real in realizations])
     shift_start = np.stack([real.shift_start for real in realizations])
     shift_end = np.stack([real.shift_end for real in realizations])
@@ -113,14 +119,15 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     orders = np.zeros((count, len(_reduce.ORDER_COLUMNS)))
     lead = np.zeros((count, LEAD_TIME_BINS_PER_PROMISE * LEAD_TIME_PROMISES + 1), np.int64)
     per_day = np.zeros((count, 3, days))
-    timed = np.zeros((count, 3, hours))
+    timed = np.zeros((count, 4, hours))
     busy, overtime = np.zeros(status.shape), np.zeros(status.shape)
-    reduce(arrival, due, start, finish, technician, sequence, offsets, shift_start, shift_end,
-           is_present(status), warmup, horizon, orders, lead, per_day, timed, busy, overtime)
+    reduce(arrival, due, start, finish, abandon, technician, sequence, offsets, shift_start,
+           shift_end, is_present(status), warmup, horizon, orders, lead, per_day, timed, busy,
+           overtime)
     kpis = {**dict(zip(_reduce.ORDER_COLUMNS, orders.T, strict=True)),
             **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup)}
-    arrived, started, finished = timed[:, 0], timed[:, 1], timed[:, 2]
-    series = {"wip": arrived - finished, "queue": arrived - started,
+    arrived, started, finished, gone = timed[:, 0], timed[:, 1], timed[:, 2], timed[:, 3]
+    series = {"wip": arrived - finished - gone, "queue": arrived - started - gone,
               "on_hand": _on_hand(status, shift_start, shift_end, hours),
               "busy": started - finished}
     daily = _daily(status, busy, overtime, per_day)

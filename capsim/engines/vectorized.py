@@ -20,7 +20,8 @@ replications at once (under FIFO orders start in arrival order, so order k's sta
 is a function of the technicians' state alone), and EDD and priority run the kernel's
 loop as plain Python: the same numbers either way. Covers every feature of the
 scenario (arrivals, surges, batches, classes, shifts, days off, absences, outbreaks,
-stress events, overtime, every dispatch rule).
+stress events, overtime, every dispatch rule, abandonment: an order still queued past
+its patience is dropped when its turn comes, as in the reference engine).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import numpy as np
 
 from capsim.attendance import duty_intervals, is_present
 from capsim.engines import _kernel
-from capsim.records import Records, build_records, dispatch_keys
+from capsim.records import Records, build_records, dispatch_keys, patience_deadline
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
@@ -74,18 +75,19 @@ def _duty_table(realizations: Sequence[Realization]) -> tuple[np.ndarray, np.nda
 
 
 def _recursion(arrival: np.ndarray, work: np.ndarray, offsets: np.ndarray, begin: np.ndarray,
-               end: np.ndarray, horizon: float, keys: np.ndarray | None = None, *,
-               compiled: bool = True
+               end: np.ndarray, horizon: float, keys: np.ndarray | None = None,
+               deadline: np.ndarray | None = None, *, compiled: bool = True
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Start, finish (NaN where not by the horizon), technician (-1) and start sequence.
 
     Orders of all replications are concatenated: replication r's are
     ``[offsets[r], offsets[r + 1])``, and ``sequence[offsets[r] + j]`` is the j-th of
     them to start (-1 after the last). ``keys`` orders the queue (smallest first, ties
-    by arrival; see :func:`capsim.records.dispatch_keys`); None is FIFO. Uses the
-    compiled loop of :mod:`capsim.engines._kernel` when numba is available (and
-    ``compiled``), else the numpy steps below for FIFO and the kernel's loop as plain
-    Python otherwise: the same numbers bit for bit.
+    by arrival; see :func:`capsim.records.dispatch_keys`); None is FIFO. ``deadline``
+    is arrival + patience of each order (None: nobody abandons). Uses the compiled
+    loop of :mod:`capsim.engines._kernel` when numba is available (and ``compiled``),
+    else the numpy steps below for FIFO without abandonment and the kernel's loop as
+    plain Python otherwise: the same numbers bit for bit.
     """
     start = np.full(arrival.size, np.nan)
     finish = np.full(arrival.size, np.nan)
@@ -94,12 +96,13 @@ def _recursion(arrival: np.ndarray, work: np.ndarray, offsets: np.ndarray, begin
     if begin.shape[1] == 0 or arrival.size == 0:
         return start, finish, technician, sequence
     kernel = _kernel.compiled() if compiled else None
-    if kernel is None and keys is not None:
+    if kernel is None and (keys is not None or deadline is not None):
         kernel = _kernel.interpreted()
     if kernel is not None:
         fifo = keys is None
-        kernel(arrival, work, np.zeros(1) if fifo else keys, fifo, offsets, begin, end,
-               horizon, start, finish, technician, sequence)
+        kernel(arrival, work, np.full(arrival.size, np.inf) if deadline is None else deadline,
+               np.zeros(1) if fifo else keys, fifo, offsets, begin, end, horizon, start,
+               finish, technician, sequence)
         return start, finish, technician, sequence
     counts = np.diff(offsets)
     rows = np.repeat(np.arange(counts.size), counts)
@@ -168,10 +171,12 @@ def decisions(scenario: Scenario, realizations: Sequence[Realization]
     offsets = np.concatenate([[0], np.cumsum([real.orders for real in realizations])])
     keys = None if scenario.dispatch == "fifo" else np.concatenate(
         [dispatch_keys(scenario, real) for real in realizations])
+    deadline = None if not scenario.has_patience else np.concatenate(
+        [patience_deadline(real) for real in realizations])
     start, finish, technician, sequence = _recursion(
         np.concatenate([real.arrival for real in realizations]),
         np.concatenate([real.work for real in realizations]), offsets, begin, end,
-        scenario.horizon_hours, keys)
+        scenario.horizon_hours, keys, deadline)
     return start, finish, technician, sequence, offsets
 
 

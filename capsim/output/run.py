@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 
 from capsim._version import __version__
-from capsim.metrics import DAILY_NAMES, KPI_NAMES, LEAD_TIME_BINS_PER_PROMISE, SERIES_NAMES
+from capsim.metrics import (
+    ABANDONMENT_KPIS,
+    DAILY_NAMES,
+    KPI_NAMES,
+    LEAD_TIME_BINS_PER_PROMISE,
+    SERIES_NAMES,
+)
 from capsim.output.common import (
     TIMING,
     csv_text,
@@ -159,6 +165,8 @@ def format_table(result: RunResult) -> str:
         f"{'kpi':<24}{'mean':>14}{f'{level} % CI':>30}",
     ]
     for name in KPI_NAMES:
+        if name in ABANDONMENT_KPIS and not result.scenario.has_patience:
+            continue  # nobody can abandon: always 0
         k = result.kpis[name]
         ci = f"[{_fmt(k.ci_low, name)}, {_fmt(k.ci_high, name)}]"
         lines.append(f"{name:<24}{_fmt(k.mean, name):>14}{ci:>30}"
