@@ -96,6 +96,32 @@ def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: 
     return busy, overtime
 
 
+def dispatch_keys(scenario: Scenario, realization: Realization) -> np.ndarray:
+    """The queue key of each order: smallest first, ties by arrival (float64).
+
+    EDD: the due time; priority: the class priority; FIFO: zeros (arrival order).
+    Every engine orders its queue by these keys.
+    """
+    classes = realization.order_class
+    if scenario.dispatch == "edd":
+        promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
+        due: np.ndarray = realization.arrival + promise[classes]
+        return due
+    if scenario.dispatch == "priority":
+        priority = np.array([c.priority for c in scenario.order_classes], dtype=float)
+        keys: np.ndarray = priority[classes]
+        return keys
+    return np.zeros(realization.orders)
+
+
+def patience_deadline(realization: Realization) -> np.ndarray:
+    """When each order's patience runs out: arrival + patience (+inf: never)."""
+    if realization.patience is None:
+        return np.full(realization.orders, np.inf)
+    deadline: np.ndarray = realization.arrival + realization.patience
+    return deadline
+
+
 def build_records(scenario: Scenario, realization: Realization, start: np.ndarray,
                   finish: np.ndarray, technician: np.ndarray) -> Records:
     """Assemble the Records of one replication from an engine's per-order decisions.

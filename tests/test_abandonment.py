@@ -24,8 +24,8 @@ import pytest
 
 from capsim import engines
 from capsim.analytic.erlang_a import ErlangA
-from capsim.engines import simpy_model
-from capsim.errors import CapsimError, ScenarioError
+from capsim.engines import simpy_model, vectorized
+from capsim.errors import ScenarioError
 from capsim.experiment import run
 from capsim.metrics import summarize
 from capsim.sampling import sample
@@ -141,12 +141,17 @@ def test_patience_leaves_every_other_draw_unchanged():
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 
-def test_the_fast_engine_says_it_does_not_cover_patience_and_auto_falls_back():
-    sc = scenario(mmc_plus(9.0, 1.0, 10, {"distribution": "exponential",
-                                          "mean_minutes": 30.0}))
-    assert engines.resolve("auto", sc) == "simpy"
-    with pytest.raises(CapsimError, match="patience"):
-        engines.resolve("fast", sc)
+def test_the_fast_engine_runs_patience_order_by_order_like_the_reference():
+    """(tests/test_fast_engine.py draws patience into its randomised agreement tests.)"""
+    sc = scenario(mmc_plus(11.0, 1.0, 10, {"distribution": "exponential",
+                                           "mean_minutes": 30.0}, horizon_days=6))
+    assert engines.resolve("auto", sc) == "fast"
+    realization = sample(sc, 0, 5)
+    reference = simpy_model.simulate(sc, realization)
+    fast = vectorized.simulate(sc, realization)
+    assert np.isfinite(reference.abandon).sum() > 50  # abandonment matters here
+    for name in ("start", "finish", "technician", "abandon"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(reference, name), name)
 
 
 @pytest.mark.parametrize(("patience", "field"), [

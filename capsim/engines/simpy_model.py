@@ -41,7 +41,7 @@ import simpy
 from simpy.events import NORMAL, EventPriority
 
 from capsim.attendance import duty_intervals, is_present
-from capsim.records import Records, build_records
+from capsim.records import Records, build_records, dispatch_keys
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
@@ -131,14 +131,9 @@ class _Keyed:
 
 
 def _queue(scenario: Scenario, realization: Realization) -> _Fifo | _Keyed:
-    classes = scenario.order_classes
-    if scenario.dispatch == "edd":
-        promise = np.array([c.promise_hours for c in classes], dtype=float)
-        return _Keyed((realization.arrival + promise[realization.order_class]).tolist())
-    if scenario.dispatch == "priority":
-        priority = np.array([c.priority for c in classes], dtype=float)
-        return _Keyed(priority[realization.order_class].tolist())
-    return _Fifo()
+    if scenario.dispatch == "fifo":
+        return _Fifo()
+    return _Keyed(dispatch_keys(scenario, realization).tolist())
 
 
 class PrepressFloor:
