@@ -146,7 +146,7 @@ def test_the_fast_engine_runs_patience_order_by_order_like_the_reference():
     sc = scenario(mmc_plus(11.0, 1.0, 10, {"distribution": "exponential",
                                            "mean_minutes": 30.0}, horizon_days=6))
     assert engines.resolve("auto", sc) == "fast"
-    realization = sample(sc, 0, 5)
+    realization = sample(sc, 0, seed=5)
     reference = simpy_model.simulate(sc, realization)
     fast = vectorized.simulate(sc, realization)
     assert np.isfinite(reference.abandon).sum() > 50  # abandonment matters here
@@ -179,13 +179,15 @@ def assert_within(values: np.ndarray, expected: float, what: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("engine", ["simpy", "fast"])
 @pytest.mark.parametrize("case", ERLANG_A)
-def test_erlang_a(case):
+def test_erlang_a(case, engine):
     lam, mu, c, theta = case
     sc = scenario(mmc_plus(lam, mu, c, {"distribution": "exponential",
                                         "mean_minutes": 60.0 / theta},
                            horizon_days=30, warmup_days=2))
-    result = run(sc, replications=40, seed=7, progress=False)
+    result = run(sc, replications=40, seed=7, progress=False, engine=engine)
+    assert result.engine == engine
     exact = ErlangA(arrival_rate=lam, service_rate=mu, servers=c, patience_rate=theta)
     kpis = {name: np.array([s.kpis[name] for s in result.summaries])
             for name in ("abandonment_rate", "wait_mean_hours", "wait_positive_share")}
