@@ -2,6 +2,9 @@
 
 - :func:`simulate` is :func:`capsim.run` with the scenario's own replications and seed,
   so the page's headline is ``capsim run`` with the same ``--set``, number for number.
+  The page passes one :class:`~capsim.experiment.Runner` kept for the server's life, so
+  the worker processes a long run starts serve every later what-if too (results do not
+  depend on where replications ran).
 - :func:`headline` and :func:`kpi_rows` read the :class:`~capsim.RunResult`.
 - :func:`compare` sets a pinned baseline beside the current answer. Both ran on the
   same seed and replication indices, so replication r of each saw the same orders and
@@ -28,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-from capsim.experiment import run
+from capsim.experiment import Runner, run
 from capsim.metrics import KPI_NAMES, KPI_RANGES
 from capsim.output import summary
 from capsim.output.common import json_text
@@ -49,9 +52,15 @@ def cache_key(scenario: Scenario) -> str:
     return f"# base_dir {scenario.base_dir}\n{scenario_toml(scenario)}"
 
 
-def simulate(scenario: Scenario, progress: Progress | None = None) -> RunResult:
-    """``capsim run`` of the scenario: its replications, its seed, engine ``auto``."""
-    return run(scenario, progress=progress or "none")
+def simulate(scenario: Scenario, progress: Progress | None = None,
+             runner: Runner | None = None) -> RunResult:
+    """``capsim run`` of the scenario: its replications, its seed, engine ``auto``.
+
+    With a ``runner``, on its executor (kept open for the next call); else on a new one.
+    """
+    if runner is None:
+        return run(scenario, progress=progress or "none")
+    return runner.run(scenario, progress=progress or "none")
 
 
 @dataclass(frozen=True)

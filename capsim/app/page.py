@@ -10,6 +10,7 @@ going back to a baseline costs nothing.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from capsim import examples
 from capsim.app import answers, sources
 from capsim.app.knobs import Edited, Knob, apply, knobs
 from capsim.errors import CapsimError
+from capsim.experiment import Runner
 from capsim.results import RunResult
 from capsim.scenario import Scenario
 from capsim.workload import check_workload
@@ -34,10 +36,18 @@ def _command_line() -> str | None:
     return sys.argv[1] if ours else None
 
 
+@st.cache_resource
+def _runner() -> tuple[Runner, threading.Lock]:
+    """One Runner for the server's life: worker processes start once, not per what-if."""
+    return Runner(), threading.Lock()
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _simulate(key: str, _scenario: Scenario) -> RunResult:
     """One run per key: the canonical TOML of the scenario (see answers.cache_key)."""
-    return answers.simulate(_scenario)
+    runner, lock = _runner()
+    with lock:  # a Runner serves one run at a time; two tabs take turns
+        return answers.simulate(_scenario, runner=runner)
 
 
 def _choose_source(folder: Path) -> sources.Source | None:
