@@ -52,12 +52,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_healthy(url: str, child: subprocess.Popen, deadline_s: float) -> None:
+def wait_healthy(url: str, child: subprocess.Popen, log: Path, deadline_s: float) -> None:
     """Poll the health endpoint until it says ok; fail at once if the child died."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if child.poll() is not None:
-            pytest.fail(f"capsim app exited with {child.returncode}: {child.stderr.read()}")
+            pytest.fail(f"capsim app exited with {child.returncode}: {log.read_text()}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
                 if reply.read().strip() == b"ok":
@@ -75,13 +75,15 @@ def served(tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "capsim", "app", "small.toml", "--port", str(port)],
-        cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "server.log"  # a file, not a pipe: a full pipe would stall the server
+    with log.open("w") as output:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "capsim", "app", "small.toml", "--port", str(port)],
+            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=output,
+            stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, child, START_S)
+        wait_healthy(url, child, log, START_S)
         yield url, tmp_path
     finally:
         child.terminate()
@@ -90,7 +92,6 @@ def served(tmp_path):
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-        child.stderr.close()
 
 
 def cli_headline(folder: Path, capsys, *sets: str) -> list[str]:
