@@ -37,7 +37,7 @@ def main() -> None:
     print(f"first answer (example stutterfly, 100 replications): {first:.1f} s, "
           f"on time {at.metric[0].value}")
     for path, value in WHAT_IFS:
-        at, seconds = timed(lambda p=path, v=value: turn(at, p, v))
+        at, seconds = timed(lambda a=at, p=path, v=value: turn(a, p, v))
         said = next(c.value for c in at.caption if "answered in" in c.value)
         print(f"{path} = {value}: {seconds:.1f} s, on time {at.metric[0].value} ({said})")
     assert not at.exception, at.exception
