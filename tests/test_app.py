@@ -278,6 +278,17 @@ def test_a_bad_value_on_the_page_shows_the_message_and_no_traceback(folder, caps
     assert len(at.metric) == 2
 
 
+def test_a_run_too_large_is_refused_by_the_replications_knob(folder, capsys):
+    at = turn(page(), "experiment.replications", 1_000_000)
+    assert not at.exception
+    shown = [e.value for e in at.sidebar.error]
+    status, _, err = cli(capsys, "run", "small.toml", "--replications", "1000000")
+    assert status == 2
+    assert len(shown) == 1
+    assert shown[0] in err
+    assert not at.metric
+
+
 def test_the_page_refuses_a_path_outside_the_working_folder(folder):
     (folder.parent / "outside.toml").write_text(mmc_toml("x", **SMALL))
     at = page()

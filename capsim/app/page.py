@@ -20,7 +20,7 @@ import streamlit as st
 from capsim import examples
 from capsim.app import answers, sources
 from capsim.app.knobs import Edited, Knob, apply, knobs
-from capsim.errors import CapsimError
+from capsim.errors import CapsimError, WorkloadError
 from capsim.experiment import Runner
 from capsim.results import RunResult
 from capsim.scenario import Scenario
@@ -234,10 +234,14 @@ def _downloads(result: RunResult, source: sources.Source, edited: Edited, key: s
                                        Path.cwd()), language="bash")
 
 
-def _answer(source: sources.Source, edited: Edited) -> None:
+def _answer(source: sources.Source, edited: Edited, slots: dict[str, Any]) -> None:
     scenario = edited.scenario
     assert scenario is not None
-    check_workload(scenario, scenario.experiment.replications, None)
+    try:  # a run too large for this machine: the CLI's refusal, by the replications knob
+        check_workload(scenario, scenario.experiment.replications, None)
+    except WorkloadError as exc:
+        slots["experiment.replications"].error(str(exc))
+        return
     key = answers.cache_key(scenario)
     began = time.perf_counter()
     with st.spinner(f"Simulating {scenario.experiment.replications} seasons"):
@@ -284,7 +288,7 @@ def main() -> None:
         edited = apply(source, knob_list, values)
         _show_problems(edited, slots)
         if edited.scenario is not None:
-            _answer(source, edited)
+            _answer(source, edited, slots)
     except CapsimError as exc:
         st.error(str(exc))
     except Exception as exc:  # a bug in capsim: say so in one line, as the CLI does
