@@ -9,6 +9,8 @@ going back to a baseline costs nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 import threading
 import time
@@ -249,13 +251,17 @@ def _answer(source: sources.Source, edited: Edited, slots: dict[str, Any]) -> No
     seconds = time.perf_counter() - began
     seen = st.session_state.setdefault("seen", set())
     cached, _ = key in seen, seen.add(key)
-    baseline = st.session_state.get("baseline")
+    pinned = st.session_state.get("baseline")  # (source label, result)
+    baseline = pinned[1] if pinned is not None and pinned[0] == source.label else None
+    if pinned is not None and baseline is None:
+        st.caption(f"The pinned baseline is from {pinned[0]}: it is compared only with "
+                   "answers of the same scenario.")
     _headline(result, baseline, seconds, cached)
     pin, drop = st.columns(2)
     if pin.button("Pin this answer as the baseline", key="pin"):
-        st.session_state["baseline"] = result
+        st.session_state["baseline"] = (source.label, result)
         st.rerun()
-    if baseline is not None and drop.button("Drop the baseline", key="drop"):
+    if pinned is not None and drop.button("Drop the baseline", key="drop"):
         del st.session_state["baseline"]
         st.rerun()
     if baseline is not None:
@@ -284,7 +290,8 @@ def main() -> None:
             return
         st.caption(f"{base.scenario.name} ({source.label})")
         knob_list = knobs(base.scenario)
-        values, slots = _knob_widgets(knob_list, f"{source.label}:{hash(str(source.data))}")
+        digest = hashlib.sha256(json.dumps(source.data, sort_keys=True, default=str).encode())
+        values, slots = _knob_widgets(knob_list, f"{source.label}:{digest.hexdigest()[:12]}")
         edited = apply(source, knob_list, values)
         _show_problems(edited, slots)
         if edited.scenario is not None:
