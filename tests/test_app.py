@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from capsim.app import answers, knobs, launch, sources
 from capsim.cli import main
 from capsim.scenario import load_scenario
+from capsim.staffing import size_staff
 from capsim.stats import mean_interval
 from tests.conftest import mmc_toml
 
@@ -221,6 +222,18 @@ def test_the_equivalent_command_names_the_file_and_the_sets(folder):
     example = sources.example("stutterfly")
     assert answers.equivalent_command(example.path, example.label, [], folder) == (
         "capsim example stutterfly > stutterfly.toml && capsim run stutterfly.toml")
+
+
+def test_size_reports_progress_and_is_size_staff(folder):
+    scenario = load_scenario("small.toml", ["targets.on_time_rate=0.8"])
+    seen: list[tuple[int, int]] = []
+    result = answers.size(scenario, progress=lambda done, total: seen.append((done, total)))
+    assert result.recommended == size_staff(scenario, progress="none").recommended
+    ends = [done for done, total in seen if done == total]
+    assert len(ends) == len(result.evaluations)  # each roster's run reaches its total
+    rows = answers.size_rows(result)
+    assert [r["roster"] for r in rows] == sorted(result.evaluations)
+    assert [r["roster"] for r in rows if r["recommended"]] == [result.recommended]
 
 
 @pytest.mark.slow
