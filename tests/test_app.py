@@ -117,6 +117,35 @@ def test_knobs_make_the_scenario_the_cli_makes_with_the_same_set(folder):
     assert edited.scenario.as_data() == expected.as_data()
 
 
+def test_new_blackout_and_surge_knobs_add_them_as_a_set_of_the_whole_list(capsys):
+    source = sources.example("stutterfly")
+    scenario = load_scenario(source.path)
+    knob_list = knobs.knobs(scenario)
+    assert "absence.vacation.blackouts[1].start_day" in {k.path for k in knob_list}
+    untouched = knobs.apply(source, knob_list, {k.path: k.default for k in knob_list})
+    assert untouched.overrides == ()  # new elements appear only when a knob of theirs moves
+    edited = knobs.apply(source, knob_list, {
+        "absence.vacation.blackouts[1].start_day": 10,  # mid-November: no vacations
+        "absence.vacation.blackouts[1].end_day": 21,
+        "demand.surges[3].multiplier": 2.0,  # a promotion doubles Sunday 23 November
+        "demand.surges[3].start_hour": 480.0, "demand.surges[3].end_hour": 504.0,
+        "demand.surges[1].multiplier": 1.8})  # an edit of a surge that was there, after
+    assert edited.scenario is not None, edited.general
+    blackouts = edited.scenario.absence.vacation.blackouts
+    assert [(w.start_day, w.end_day) for w in blackouts] == [(21, 56), (10, 21)]
+    surges = edited.scenario.demand.surges
+    assert [(s.start_hour, s.end_hour, s.multiplier) for s in surges] == [
+        (600, 696, 1.6), (696, 1080, 1.8), (1080, 1344, 0.7), (480, 504, 2.0)]
+    assert surges[:3][0].name == scenario.demand.surges[0].name
+    # the CLI reads the same --set texts into the same scenario
+    assert load_scenario(source.path, list(edited.overrides)).as_data() == \
+        edited.scenario.as_data()
+    # half a new window: the CLI's words beside the knob left out
+    half = knobs.apply(source, knob_list, {"absence.vacation.blackouts[1].start_day": 30})
+    assert "Input should be greater than 0 (got 0" in \
+        half.errors["absence.vacation.blackouts[1].end_day"]
+
+
 def test_a_bad_value_gets_the_clis_words_beside_its_field(folder, capsys):
     source = sources.from_file("small.toml", folder)
     knob_list = knobs.knobs(knobs.apply(source, [], {}).scenario)
@@ -219,6 +248,9 @@ def test_the_equivalent_command_names_the_file_and_the_sets(folder):
     command = answers.equivalent_command(folder / "small.toml", "small.toml",
                                          ["workforce.roster=11"], folder)
     assert command == "capsim run small.toml --set workforce.roster=11"
+    quoted = answers.equivalent_command(folder / "small.toml", "small.toml",
+                                        ["demand.surges=[{start_hour = 1}]"], folder)
+    assert quoted.endswith("--set 'demand.surges=[{start_hour = 1}]'")  # as a shell reads it
     example = sources.example("stutterfly")
     assert answers.equivalent_command(example.path, example.label, [], folder) == (
         "capsim example stutterfly > stutterfly.toml && capsim run stutterfly.toml")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import math
+import shlex
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
@@ -242,4 +243,4 @@ def equivalent_command(source_path: Path | None, source: str, overrides: Sequenc
         except ValueError:
             shown = source_path
         head = f"capsim run {shown}"
-    return " ".join([head, *(f"--set {text}" for text in overrides)])
+    return " ".join([head, *(f"--set {shlex.quote(text)}" for text in overrides)])

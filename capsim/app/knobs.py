@@ -16,6 +16,7 @@ nothing of Streamlit.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Mapping
@@ -66,6 +67,9 @@ class Knob:
         The scenario's own value.
     help : str
         The field's description from the schema (or a short one written here).
+    adds : str or None
+        For a field of an element the scenario does not have yet (a new blackout, a new
+        surge): the list it is added to, once one of its knobs moves.
     """
 
     path: str
@@ -73,6 +77,7 @@ class Knob:
     group: str
     default: Number
     help: str
+    adds: str | None = None
 
     @property
     def whole(self) -> bool:
@@ -148,6 +153,27 @@ def _knob(data: dict[str, Any], path: str, label: str, group: str) -> Knob:
     return Knob(path, label, group, _value(data, path), field_help(path))
 
 
+#: The element a planner may add, per list: its fields, their starting values and labels.
+NEW = {
+    "absence.vacation.blackouts": ("Vacation", "New blackout", {
+        "start_day": (0, "first day"), "end_day": (0, "end day (excluded)")}),
+    "demand.surges": ("Demand surges", "New surge", {
+        "multiplier": (1.0, "multiplier"), "start_hour": (0.0, "start hour"),
+        "end_hour": (0.0, "end hour")}),
+}
+#: Fields the added element gets besides its knobs.
+NEW_FIXED = {"demand.surges": {"name": "new surge"}}
+
+
+def _new_knobs(data: dict[str, Any], where: str) -> list[Knob]:
+    """Knobs for one more element of the list ``where``; moving one adds the element."""
+    group, title, fields = NEW[where]
+    index = len(_value(data, where))
+    return [Knob(f"{where}[{index}].{name}", f"{title}: {label}", group, default,
+                 field_help(f"{where}[{index}].{name}"), adds=where)
+            for name, (default, label) in fields.items()]
+
+
 def _staff_knobs(scenario: Scenario, data: dict[str, Any]) -> list[Knob]:
     if not scenario.workforce.counts_only:
         return [_knob(data, "workforce.roster", "Roster (technicians)", "Staff")]
@@ -179,12 +205,14 @@ def knobs(scenario: Scenario) -> list[Knob]:
         found += [_knob(data, f"{base}.start_day", f"Blackout {i + 1}: first day", "Vacation"),
                   _knob(data, f"{base}.end_day", f"Blackout {i + 1}: end day (excluded)",
                         "Vacation")]
+    found += _new_knobs(data, "absence.vacation.blackouts")
     for i, surge in enumerate(scenario.demand.surges):
         name = surge.name or f"surge {i + 1}"
         base = f"demand.surges[{i}]"
         found += [_knob(data, f"{base}.multiplier", f"{name}: multiplier", "Demand surges"),
                   _knob(data, f"{base}.start_hour", f"{name}: start hour", "Demand surges"),
                   _knob(data, f"{base}.end_hour", f"{name}: end hour", "Demand surges")]
+    found += _new_knobs(data, "demand.surges")
     found += _promise_knobs(scenario, data)
     found += [_knob(data, "targets.on_time_rate", "On-time target", "Promise and target"),
               _knob(data, "experiment.replications", "Replications", "Run"),
@@ -212,21 +240,48 @@ def _normal(knob: Knob, value: Any) -> Any:
     return value
 
 
-def overrides(knob_list: list[Knob], values: Mapping[str, Any]) -> list[str]:
-    """``PATH=VALUE`` for each knob whose value moved from its default, in knob order."""
-    moved = []
+def inline(value: Any) -> str:
+    """Plain data (tables, lists, text, numbers) as one TOML inline literal."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {inline(v)}" for k, v in value.items()
+                               if v is not None) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(inline(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a TOML basic string, escapes included
+    return literal(value)
+
+
+def overrides(knob_list: list[Knob], values: Mapping[str, Any],
+              data: Mapping[str, Any] | None = None) -> list[str]:
+    """``PATH=VALUE`` for each knob whose value moved from its default, in knob order.
+
+    A moved knob of a new element (:attr:`Knob.adds`) adds the element: the whole list,
+    the scenario's elements (from ``data``, the scenario's tables) and the new one,
+    comes first, so that the edits of the elements already there apply to it.
+    """
+    moved, lists = [], []
+    added: dict[str, dict[str, Any]] = {}
     for knob in knob_list:
-        if knob.path not in values:
-            continue
-        value = _normal(knob, values[knob.path])
-        if type(value) is not type(knob.default) or value != knob.default:
+        value = _normal(knob, values.get(knob.path, knob.default))
+        changed = type(value) is not type(knob.default) or value != knob.default
+        if knob.adds is not None:
+            element = added.setdefault(knob.adds, dict(NEW_FIXED.get(knob.adds, {})))
+            element[str(path_parts(knob.path)[-1])] = value
+            if changed and knob.adds not in lists:
+                lists.append(knob.adds)
+        elif changed and knob.path in values:
             moved.append(f"{knob.path}={literal(value)}")
-    return moved
+    if lists and data is None:
+        raise ValueError("adding an element needs the scenario's data")
+    grown = [f"{where}={inline([*_value(data, where), added[where]])}" for where in lists]
+    return grown + moved
 
 
 def apply(source: Source, knob_list: list[Knob], values: Mapping[str, Any]) -> Edited:
     """The source's scenario with the knobs' values, validated as ``--set`` would be."""
-    moved = overrides(knob_list, values)
+    moved = overrides(knob_list, values, _base_data(source) if any(
+        k.adds for k in knob_list) else None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CapsimWarning)
         try:
@@ -237,6 +292,13 @@ def apply(source: Source, knob_list: list[Knob], values: Mapping[str, Any]) -> E
     said = tuple(dict.fromkeys(str(w.message) for w in caught
                                if issubclass(w.category, CapsimWarning)))
     return Edited(scenario, tuple(moved), warnings=said)
+
+
+def _base_data(source: Source) -> dict[str, Any]:
+    """The source's scenario tables, every default filled in (what the knobs start from)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CapsimWarning)
+        return validate(source.data, source=source.label, base_dir=source.base_dir).as_data()
 
 
 def _refused(exc: ScenarioError, moved: list[str], paths: set[str]) -> Edited:
