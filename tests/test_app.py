@@ -374,6 +374,27 @@ def test_size_it_on_the_page_is_capsim_size(folder, capsys):
     chosen = curve[curve["recommended"] == "<-"]["roster"].tolist()
     assert chosen == [expected["recommended"]]
     assert f"**{expected['recommended']} technicians**" in " ".join(m.value for m in at.markdown)
+    at = at.button(key="use_size").click().run()  # the roster knob takes the answer
+    assert at.number_input(key=knob_key(at, "workforce.roster")).value == \
+        expected["recommended"]
+    assert f"--set workforce.roster={expected['recommended']}" in at.code[0].value
+
+
+def test_an_uploaded_scenario_answers_as_its_file_does(folder, capsys):
+    at = page()
+    at = at.radio(key="source_kind").set_value("Upload").run()
+    assert not at.metric
+    at.file_uploader(key="upload").set_value(
+        ("mine.toml", (folder / "small.toml").read_bytes(), "application/toml"))
+    at = at.run()
+    assert not at.exception
+    expected = cli_json(capsys, "small.toml")
+    assert kpi_table(at)["on_time_rate"].mean == expected["kpis"]["on_time_rate"]["mean"]
+    at.file_uploader(key="upload").set_value(("bad.toml", b"name = ", "application/toml"))
+    at = at.run()
+    assert not at.exception
+    assert any("upload bad.toml" in e.value and "invalid TOML" in e.value
+               for e in at.sidebar.error)
 
 
 def test_the_app_command_refuses_a_scenario_outside_the_folder_or_invalid(folder, capsys):

@@ -177,7 +177,12 @@ def _comparison(baseline: RunResult, result: RunResult) -> None:
         hide_index=True, key="comparison")
 
 
-def _size(scenario: Scenario, key: str) -> None:
+def _use(key: str, value: int) -> None:
+    """Set a knob from a button (a callback runs before the page does: allowed)."""
+    st.session_state[key] = value
+
+
+def _size(scenario: Scenario, key: str, roster_key: str | None) -> None:
     st.subheader("Size it")
     criterion = st.radio("Criterion", ("mean", "chance"), horizontal=True, key="criterion",
                          help="mean: the mean on-time rate meets the target; chance: at least "
@@ -209,6 +214,9 @@ def _size(scenario: Scenario, key: str) -> None:
         found = (f"**{result.recommended} technicians**" if result.recommended is not None
                  else "no roster up to the search's maximum")
         st.markdown(f"Smallest roster meeting the target: {found}")
+        if roster_key is not None and result.recommended is not None:
+            st.button(f"Use {result.recommended} technicians", key="use_size", on_click=_use,
+                      args=(roster_key, result.recommended))
         st.dataframe(pd.DataFrame(answers.size_rows(result)), hide_index=True, key="curve")
         for note in result.notes:
             st.caption(note)
@@ -236,7 +244,8 @@ def _downloads(result: RunResult, source: sources.Source, edited: Edited, key: s
                                        Path.cwd()), language="bash")
 
 
-def _answer(source: sources.Source, edited: Edited, slots: dict[str, Any]) -> None:
+def _answer(source: sources.Source, edited: Edited, slots: dict[str, Any],
+            prefix: str) -> None:
     scenario = edited.scenario
     assert scenario is not None
     try:  # a run too large for this machine: the CLI's refusal, by the replications knob
@@ -271,7 +280,8 @@ def _answer(source: sources.Source, edited: Edited, slots: dict[str, Any]) -> No
 
     st.dataframe(pd.DataFrame(answers.kpi_rows(result)), hide_index=True, key="kpis")
     _figures(result)
-    _size(scenario, key)
+    roster_key = None if scenario.workforce.counts_only else f"{prefix}:workforce.roster"
+    _size(scenario, key, roster_key)
     _downloads(result, source, edited, key)
 
 
@@ -291,11 +301,12 @@ def main() -> None:
         st.caption(f"{base.scenario.name} ({source.label})")
         knob_list = knobs(base.scenario)
         digest = hashlib.sha256(json.dumps(source.data, sort_keys=True, default=str).encode())
-        values, slots = _knob_widgets(knob_list, f"{source.label}:{digest.hexdigest()[:12]}")
+        prefix = f"{source.label}:{digest.hexdigest()[:12]}"
+        values, slots = _knob_widgets(knob_list, prefix)
         edited = apply(source, knob_list, values)
         _show_problems(edited, slots)
         if edited.scenario is not None:
-            _answer(source, edited, slots)
+            _answer(source, edited, slots, prefix)
     except CapsimError as exc:
         st.error(str(exc))
     except Exception as exc:  # a bug in capsim: say so in one line, as the CLI does
