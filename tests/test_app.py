@@ -275,6 +275,8 @@ def test_the_report_comes_as_a_zip_of_the_report_folder(folder):
     names = archive.namelist()
     assert "report/index.html" in names
     assert "report/data/summary.json" in names
+    summary = json.loads(archive.read("report/data/summary.json"))
+    assert summary["command"] == ["capsim", "report", "small.toml", "--out", "report"]
 
 
 # ------------------------------------------------------------------ the page, headless

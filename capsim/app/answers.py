@@ -206,20 +206,28 @@ def scenario_file(scenario: Scenario, source: str, overrides: Sequence[str]) -> 
     return scenario_toml(scenario, header="\n".join(lines))
 
 
+def file_name(scenario: Scenario) -> str:
+    """The name of the edited scenario's file: its name, lower case, dashes for the rest."""
+    stem = "".join(c if c.isalnum() else "-" for c in scenario.name.lower()).strip("-")
+    return f"{stem or 'scenario'}.toml"
+
+
 def downloads(result: RunResult, source: str, overrides: Sequence[str]) -> dict[str, str]:
     """The files the page offers: the scenario (TOML), the replications (CSV), the summary."""
-    stem = "".join(c if c.isalnum() else "-" for c in result.scenario.name.lower()).strip("-")
-    return {f"{stem or 'scenario'}.toml": scenario_file(result.scenario, source, overrides),
+    return {file_name(result.scenario): scenario_file(result.scenario, source, overrides),
             "replications.csv": replications_csv(result),
             "summary.json": json_text(summary(result))}
 
 
 def report_zip(scenario: Scenario, progress: Progress | None = None) -> bytes:
-    """The ``capsim report`` folder of the scenario, as a zip archive."""
+    """The ``capsim report`` folder of the scenario, as a zip archive.
+
+    The command it records runs the downloaded scenario file (:func:`file_name`).
+    """
     with tempfile.TemporaryDirectory(prefix="capsim-app-") as work:
         folder = Path(work) / "report"
         report(scenario, folder, progress=progress or "none",
-               command=["capsim", "report", scenario.source, "--out", "report"])
+               command=["capsim", "report", file_name(scenario), "--out", "report"])
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
