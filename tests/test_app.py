@@ -210,7 +210,11 @@ def test_a_baseline_difference_is_the_mean_of_paired_differences(two_rosters):
     same_rows = {r.kpi: r for r in answers.compare(baseline, baseline)}
     d = same_rows["on_time_rate"].difference
     assert (d.mean, d.ci_low, d.ci_high) == (0.0, 0.0, 0.0)
-    assert same_rows["on_time_rate"].better is None
+    assert same_rows["on_time_rate"].clearly == ""
+    # an extra technician: clearly better on time, clearly lower utilization (no better side)
+    assert rows["on_time_rate"].clearly == "better"
+    assert rows["utilization"].clearly == "lower"
+    assert rows["wait_mean_hours"].clearly == "better"
 
 
 def test_without_common_seeds_the_difference_is_welchs(folder):

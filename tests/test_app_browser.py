@@ -120,7 +120,7 @@ def test_the_page_answers_a_what_if_in_a_real_browser(served, chromium, capsys):
             "--disable-gpu", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
         try:
-            page = chrome.new_page(viewport={"width": 1400, "height": 1000})
+            page = chrome.new_page(viewport={"width": 1400, "height": 2000})
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(url)
             values = page.get_by_test_id("stMetricValue")

@@ -44,6 +44,9 @@ from capsim.staffing import SizeResult, size_staff
 from capsim.stats import Interval, mean_interval
 
 Progress = Callable[[int, int], None]
+#: KPIs for which more is better (the rest of those with a better side are smaller-is-better;
+#: utilization, counts and on-hand figures have none: the table says higher or lower).
+BETTER_HIGHER = frozenset({"on_time_rate", "p_target_met"})
 #: KPIs shown as percentages.
 SHARES = frozenset({"on_time_rate", "wait_positive_share", "utilization", "p_target_met"})
 
@@ -119,13 +122,21 @@ class Difference:
     paired: bool
 
     @property
-    def better(self) -> bool | None:
-        """Whether the change improved the KPI, clearly (interval clear of 0); None if unclear."""
+    def clearly(self) -> str:
+        """What the interval says: ``higher`` or ``lower`` when it is clear of 0, else ``""``.
+
+        For a KPI with a better side (:data:`BETTER_HIGHER`, and the smaller-is-better
+        ones), ``better`` or ``worse`` instead.
+        """
         low, high = self.difference.ci_low, self.difference.ci_high
         if not (low > 0 or high < 0):
-            return None
+            return ""
         up = low > 0
-        return not up if self.kpi in SMALLER_IS_BETTER else up
+        if self.kpi in SMALLER_IS_BETTER:
+            return "worse" if up else "better"
+        if self.kpi in BETTER_HIGHER:
+            return "better" if up else "worse"
+        return "higher" if up else "lower"
 
 
 def paired(baseline: RunResult, current: RunResult) -> bool:

@@ -161,6 +161,11 @@ def _figures(result: RunResult) -> None:
     right.line_chart(present, x_label="day", y_label="technicians")
 
 
+def _height(rows: int) -> int:
+    """Pixels for a table to show all its rows without scrolling."""
+    return 35 * (rows + 1) + 3
+
+
 def _comparison(baseline: RunResult, result: RunResult) -> None:
     import pandas as pd
 
@@ -173,8 +178,8 @@ def _comparison(baseline: RunResult, result: RunResult) -> None:
         "kpi": r.kpi, "baseline": r.baseline, "current": r.current,
         "difference": r.difference.mean, "ci_low": r.difference.ci_low,
         "ci_high": r.difference.ci_high,
-        "clearly": {None: "", True: "better", False: "worse"}[r.better]} for r in rows]),
-        hide_index=True, key="comparison")
+        "clearly": r.clearly} for r in rows]), hide_index=True, key="comparison",
+        height=_height(len(rows)))
 
 
 def _use(key: str, value: int) -> None:
@@ -278,7 +283,8 @@ def _answer(source: sources.Source, edited: Edited, slots: dict[str, Any],
     st.subheader("KPIs")
     import pandas as pd
 
-    st.dataframe(pd.DataFrame(answers.kpi_rows(result)), hide_index=True, key="kpis")
+    rows = answers.kpi_rows(result)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="kpis", height=_height(len(rows)))
     _figures(result)
     roster_key = None if scenario.workforce.counts_only else f"{prefix}:workforce.roster"
     _size(scenario, key, roster_key)
