@@ -24,6 +24,7 @@ from capsim import interrupts
 from capsim._version import __version__
 from capsim.cli import (
     analytic_commands,
+    app_command,
     example_command,
     report_command,
     run_commands,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify_command.register(commands)
     report_command.register(commands)
     example_command.register(commands)
+    app_command.register(commands)
     return parser
 
 
