@@ -20,10 +20,12 @@ from scipy import special, stats
 from capsim.experiment import run
 from capsim.scenario import load_scenario
 from capsim.stats import (
+    difference_interval,
     mean_interval,
     needed_replications,
     skewness,
     t_interval,
+    welch_interval,
     wilson_interval,
 )
 from tests.conftest import ROOT
@@ -164,3 +166,22 @@ def test_an_interval_from_too_few_replications_is_marked_unreliable():
     one_bad_season = np.array([1.0] * 59 + [0.0])  # skewness -7.5: 143 needed
     assert needed_replications(skewness(one_bad_season)) == 143
     assert not mean_interval(one_bad_season).reliable
+
+
+def test_welch_interval_is_scipys():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(1.0, 1.0, 30), rng.normal(1.4, 2.0, 45)
+    got = welch_interval(a, b, 0.9)
+    want = stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.9)
+    assert (got.ci_low, got.ci_high) == pytest.approx((want.low, want.high), rel=1e-12)
+    assert got.mean == pytest.approx(b.mean() - a.mean())
+
+
+def test_a_paired_difference_is_the_interval_of_the_differences():
+    rng = np.random.default_rng(4)
+    a = rng.random(60)
+    b = a + rng.normal(0.05, 0.01, 60)  # common random numbers: a small, certain change
+    paired = difference_interval(a, b, paired=True, level=0.95, bounds=(0.0, 1.0))
+    assert paired == mean_interval(b - a, 0.95, (-1.0, 1.0))
+    unpaired = difference_interval(a, b, paired=False, level=0.95)
+    assert paired.ci_high - paired.ci_low < (unpaired.ci_high - unpaired.ci_low) / 10

@@ -29,9 +29,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from scipy import special
-
 from capsim.experiment import Runner, run
 from capsim.kpis import KPI_NAMES, SMALLER_IS_BETTER
 from capsim.metrics import KPI_RANGES
@@ -42,7 +39,7 @@ from capsim.reporting import report
 from capsim.results import RunResult, meets
 from capsim.scenario import Scenario, scenario_toml
 from capsim.staffing import SizeResult, size_staff
-from capsim.stats import Interval, mean_interval
+from capsim.stats import Interval, difference_interval
 
 Progress = Callable[[int, int], None]
 #: KPIs for which more is better (the rest of those with a better side are smaller-is-better;
@@ -147,29 +144,6 @@ def paired(baseline: RunResult, current: RunResult) -> bool:
             == [s.replication for s in current.summaries])
 
 
-def _welch(a: np.ndarray, b: np.ndarray, level: float) -> Interval:
-    """Interval of mean(b) − mean(a) from independent samples (Welch's t)."""
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    if a.size < 2 or b.size < 2:
-        mean = float(b.mean() - a.mean()) if a.size and b.size else math.nan
-        return Interval(mean, math.nan, math.nan, level, min(a.size, b.size))
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    mean, se = float(b.mean() - a.mean()), math.sqrt(va + vb)
-    if se == 0:
-        return Interval(mean, mean, mean, level, min(a.size, b.size))
-    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    half = float(special.stdtrit(dof, 0.5 + level / 2)) * se
-    return Interval(mean, mean - half, mean + half, level, min(a.size, b.size))
-
-
-def _difference(a: np.ndarray, b: np.ndarray, same: bool, level: float,
-                bounds: tuple[float, float]) -> Interval:
-    if same:
-        width = bounds[1] - bounds[0]
-        return mean_interval(b - a, level, (-width, width))
-    return _welch(a, b, level)
-
-
 def compare(baseline: RunResult, current: RunResult) -> list[Difference]:
     """Current minus baseline for the share of seasons meeting the target and every KPI."""
     same = paired(baseline, current)
@@ -178,14 +152,16 @@ def compare(baseline: RunResult, current: RunResult) -> list[Difference]:
     met_a = meets("on_time_rate", baseline.column("on_time_rate"), baseline.target)
     met_b = meets("on_time_rate", current.column("on_time_rate"), target)
     rows = [Difference("p_target_met", baseline.p_target_met.mean, current.p_target_met.mean,
-                       _difference(met_a.astype(float), met_b.astype(float), same, level,
-                                   (0.0, 1.0)), same)]
+                       difference_interval(met_a.astype(float), met_b.astype(float),
+                                           paired=same, level=level, bounds=(0.0, 1.0)),
+                       same)]
     for name in KPI_NAMES:
         a, b = baseline.column(name), current.column(name)
         low, high = KPI_RANGES[name]
         bounds = (low, high) if math.isfinite(high) else (-math.inf, math.inf)
         rows.append(Difference(name, baseline.kpis[name].mean, current.kpis[name].mean,
-                               _difference(a, b, same, level, bounds), same))
+                               difference_interval(a, b, paired=same, level=level,
+                                                   bounds=bounds), same))
     return rows
 
 
