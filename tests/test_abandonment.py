@@ -17,7 +17,6 @@ Validated three ways:
 from __future__ import annotations
 
 import heapq
-import math
 
 import numpy as np
 import pytest
@@ -30,8 +29,7 @@ from capsim.experiment import run
 from capsim.metrics import summarize
 from capsim.sampling import sample
 from tests.conftest import mmc_data, scenario
-
-Z = 4.0
+from tests.theory import assert_within
 
 
 def mmc_plus(lam: float, mu: float, c: int, patience: dict, **changes) -> dict:
@@ -169,13 +167,6 @@ ERLANG_A = [
     pytest.param((11.0, 1.0, 10, 2.0), id="M/M/10+M rho=1.1"),
     pytest.param((4.0, 1.0, 5, 0.5), id="M/M/5+M rho=0.8"),
 ]
-
-
-def assert_within(values: np.ndarray, expected: float, what: str) -> None:
-    se = values.std(ddof=1) / math.sqrt(values.size)
-    assert se > 0, f"{what}: no variation across replications"
-    z = (values.mean() - expected) / se
-    assert abs(z) <= Z, f"{what}: simulated {values.mean():.5f}, exact {expected:.5f}, z = {z:.2f}"
 
 
 @pytest.mark.slow

@@ -12,26 +12,17 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from capsim.experiment import run
 from tests.conftest import mmc_data, scenario
-from tests.theory import erlang_c, mmc_mean_wait, mmc_sojourn_cdf
+from tests.theory import assert_within, erlang_c, mmc_mean_wait, mmc_sojourn_cdf
 
-Z = 4.0
 CASES = [
     # (lambda per hour, mu per hour, servers, promise hours); the first has θ = cμ − λ = μ
     pytest.param((9.0, 1.0, 10, 2.0), id="M/M/10 rho=0.9"),
     pytest.param((2.4, 1.0, 3, 3.0), id="M/M/3 rho=0.8"),
 ]
-
-
-def assert_within(values: np.ndarray, expected: float, what: str) -> None:
-    se = values.std(ddof=1) / math.sqrt(values.size)
-    assert se > 0, f"{what}: no variation across replications"
-    z = (values.mean() - expected) / se
-    assert abs(z) <= Z, f"{what}: simulated {values.mean():.5f}, exact {expected:.5f}, z = {z:.2f}"
 
 
 @pytest.fixture(scope="module", params=[(case, engine) for case in CASES

@@ -12,6 +12,7 @@ with S ~ Exp(μ) independent, so
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def erlang_b(c: int, a: float) -> float:
@@ -38,3 +39,17 @@ def mmc_sojourn_cdf(lam: float, mu: float, c: int, t: float) -> float:
     else:
         tail = (theta * math.exp(-mu * t) - mu * math.exp(-theta * t)) / (theta - mu)
     return 1.0 - ((1.0 - delay) * math.exp(-mu * t) + delay * tail)
+
+
+#: Tolerance of the validation tests in standard errors: a correct model fails one
+#: such check with probability about 6e-5.
+Z = 4.0
+
+
+def assert_within(values: Any, expected: float, what: str, z_max: float = Z) -> None:
+    """The mean of independent replications' values lies within ``z_max`` SE of ``expected``."""
+    se = values.std(ddof=1) / math.sqrt(values.size)
+    assert se > 0, f"{what}: no variation across replications"
+    z = (values.mean() - expected) / se
+    assert abs(z) <= z_max, (f"{what}: simulated {values.mean():.5f}, exact {expected:.5f}, "
+                             f"z = {z:.2f}")
