@@ -61,8 +61,9 @@ class Kpi:
     per_class : bool
         Reported per order class as well (none yet: the perfect-order work adds them).
     feature : str or None
-        The scenario feature it measures (``patience``: abandonment); without it the
-        KPI is 0 by construction, and the CLI table leaves it out (files keep it).
+        The scenario feature it measures (``patience``: abandonment; ``answer_within``:
+        a service-level threshold); without it the KPI is 0 or undefined by
+        construction, and the CLI table leaves it out (files keep it).
     """
 
     name: str
@@ -77,7 +78,7 @@ class Kpi:
     aggregation: Aggregation = "mean"
     interval: IntervalMethod = "hall_t"
     per_class: bool = False
-    feature: Literal["patience"] | None = None
+    feature: Literal["patience", "answer_within"] | None = None
 
     def applies_to(self, scenario: Any) -> bool:
         """Whether the scenario has what this KPI measures (see ``feature``)."""
@@ -121,6 +122,9 @@ KPIS: tuple[Kpi, ...] = (
         "decimal", smaller_is_better=True, sizable=True),
     Kpi("wait_positive_share", "share of counted orders that waited at all", "share", "rate",
         "percent", smaller_is_better=True, high=1.0, sizable=True),
+    Kpi("service_level", "share of counted orders that waited at most "
+        "targets.answer_within_hours (abandons within it as targets.abandoned_short says)",
+        "share", "rate", "percent", high=1.0, sizable=True, feature="answer_within"),
     Kpi("utilization", "busy technician-hours / scheduled hours of technicians present",
         "share", "rate", "percent", high=1.0),
     Kpi("overtime_hours", "technician-hours worked past shift end", "hours", "hours",

@@ -9,7 +9,10 @@ Definitions (the KPI names are part of capsim's public contract):
   or by abandoning (their wait is the time until they left: Erlang A's waiting
   time); ``wait_positive_share`` counts an order never started as having waited.
   ``abandonment_rate`` is the share of counted orders that abandoned (their
-  patience ran out before anyone started on them).
+  patience ran out before anyone started on them). ``service_level`` is the share of
+  counted orders whose wait was at most ``targets.answer_within_hours`` (NaN without
+  one): an order never started waited longer; one that abandoned within the threshold
+  is left out, met or missed as ``targets.abandoned_short`` says, and later is missed.
 - *window*: the days from the end of the warm-up to the horizon. ``utilization``
   (busy hours inside shifts / scheduled hours of technicians present),
   ``overtime_hours`` (total), and the ``on_hand_*`` statistics (technicians present
@@ -118,6 +121,7 @@ class _Batch:
     def __init__(self, records: Sequence[Records]):
         first = records[0]
         self.count, self.horizon, self.warmup = len(records), first.horizon, first.warmup
+        self.answer_within, self.abandoned_short = first.answer_within, first.abandoned_short
         self.hours, self.days = int(np.floor(first.horizon)), first.days
         sizes = [r.arrival.size for r in records]
         self.rep = np.repeat(np.arange(self.count), sizes)
@@ -163,6 +167,7 @@ def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
     n_counted, n_done = b.per(counted), b.per(done)
     percentiles = segment_percentiles(lead[done], b.rep[done], b.count, LEAD_TIME_PERCENTILES)
     return {
+        "service_level": _service_level(b, counted, left_queue, abandoned),
         "on_time_rate": _ratio(b.per(on_time), n_counted),
         "lead_time_mean_hours": _ratio(b.per(done, lead), n_done),
         **{f"lead_time_p{p}_hours": percentiles[:, i]
@@ -176,6 +181,19 @@ def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
         "abandonment_rate": _ratio(b.per(counted & abandoned), n_counted),
         "orders_abandoned": gone,
     }
+
+
+def _service_level(b: _Batch, counted: np.ndarray, left_queue: np.ndarray,
+                   abandoned: np.ndarray) -> np.ndarray:
+    """Share of counted orders that waited at most the threshold (see the docstring)."""
+    if np.isnan(b.answer_within):
+        return np.full(b.count, np.nan)
+    with np.errstate(invalid="ignore"):
+        within = left_queue - b.arrival <= b.answer_within  # NaN: never left, not within
+    short = abandoned & within  # abandoned within the threshold
+    met = counted & within if b.abandoned_short == "met" else counted & within & ~short
+    among = counted & ~short if b.abandoned_short == "exclude" else counted
+    return _ratio(b.per(met), b.per(among))
 
 
 def _lead_time_counts(b: _Batch) -> np.ndarray:

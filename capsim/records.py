@@ -50,6 +50,9 @@ class Records:
     shift_end: np.ndarray
     busy_hours: np.ndarray
     overtime_hours: np.ndarray
+    #: The service level's threshold (hours; NaN: none) and how short abandons count.
+    answer_within: float = float("nan")
+    abandoned_short: str = "exclude"
 
     @property
     def days(self) -> int:
@@ -163,4 +166,16 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         shift_end=realization.shift_end,
         busy_hours=busy,
         overtime_hours=overtime,
+        answer_within=service_threshold(scenario),
+        abandoned_short=scenario.targets.abandoned_short,
     )
+
+
+#: How :attr:`Targets.abandoned_short` is passed to the compiled reductions.
+SHORT_RULES = ("exclude", "met", "missed")
+
+
+def service_threshold(scenario: Scenario) -> float:
+    """``targets.answer_within_hours``, NaN when the scenario sets none."""
+    within = scenario.targets.answer_within_hours
+    return float("nan") if within is None else within

@@ -176,12 +176,17 @@ def test_erlang_a(case, engine):
     lam, mu, c, theta = case
     sc = scenario(mmc_plus(lam, mu, c, {"distribution": "exponential",
                                         "mean_minutes": 60.0 / theta},
-                           horizon_days=30, warmup_days=2))
+                           horizon_days=30, warmup_days=2,
+                           targets={"answer_within_hours": 0.1,
+                                    "abandoned_short": "missed"}))
     result = run(sc, replications=40, seed=7, progress=False, engine=engine)
     assert result.engine == engine
     exact = ErlangA(arrival_rate=lam, service_rate=mu, servers=c, patience_rate=theta)
     kpis = {name: np.array([s.kpis[name] for s in result.summaries])
-            for name in ("abandonment_rate", "wait_mean_hours", "wait_positive_share")}
+            for name in ("abandonment_rate", "wait_mean_hours", "wait_positive_share",
+                         "service_level")}
     assert_within(kpis["abandonment_rate"], exact.abandon_probability, "P(abandon)")
     assert_within(kpis["wait_mean_hours"], exact.mean_wait, "mean wait")
     assert_within(kpis["wait_positive_share"], exact.delay_probability, "P(wait > 0)")
+    # every abandon a miss: the service level is P(an arrival starts within 6 minutes)
+    assert_within(kpis["service_level"], exact.served_within(0.1), "service level")

@@ -70,6 +70,10 @@ def operations(draw, max_roster=7, max_rate=8.0):
         "stress": [{"name": "flu", "kind": "absence", "start_day": 1, "days": 1,
                     "technicians": 1, "enabled": draw(st.booleans())}],
     }
+    if draw(st.booleans()):  # a service level, short abandons counted every way
+        data["targets"] = {"answer_within_hours": draw(st.sampled_from([0.25, 1.0, 4.0])),
+                           "abandoned_short": draw(st.sampled_from(["exclude", "met",
+                                                                    "missed"]))}
     return scenario(data)
 
 

@@ -87,6 +87,20 @@ def test_an_abandoned_order_by_hand(records):
     assert series["queue"][32] == before["queue"][32] - 1
 
 
+@pytest.mark.parametrize(("rule", "expected"), [
+    ("exclude", 2 / 3),  # counted 1-4; order 4 abandoned after 0.5 h: left out
+    ("met", 3 / 4),
+    ("missed", 2 / 4),
+])
+def test_the_service_level_by_hand(records, rule, expected):
+    """Threshold 1 h. Counted orders 1-4 waited 1 (met: at most), 3 (missed), 0 (met);
+    order 4 abandons at 30.5, half an hour after it came: a short abandon."""
+    gone = Records(**{**records.__dict__, "abandon": np.array([NAN] * 4 + [30.5, NAN]),
+                      "answer_within": 1.0, "abandoned_short": rule})
+    assert summarize(gone, 0).kpis["service_level"] == pytest.approx(expected)
+    assert np.isnan(summarize(records, 0).kpis["service_level"])  # no threshold
+
+
 def test_hourly_series_by_hand(records):
     series = hourly_series(records)
     assert {name: len(values) for name, values in series.items()} == {

@@ -26,7 +26,7 @@ ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
                  "lead_time_p90_hours", "lead_time_p95_hours", "lead_time_p99_hours",
                  "wait_mean_hours", "wait_positive_share", "orders_arrived",
                  "orders_completed", "orders_unfinished", "abandonment_rate",
-                 "orders_abandoned", "peak_wip")
+                 "orders_abandoned", "peak_wip", "service_level")
 #: Percentiles of lead time, in the order of ``ORDER_COLUMNS``.
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
 _HELPERS = ("_ratio", "_percentiles", "_time_average", "_peak_wip", "_interp",
@@ -195,19 +195,21 @@ def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: 
 
 
 def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,
-            abandon: np.ndarray, warmup: float, horizon: float, out: np.ndarray,
-            counts: np.ndarray, daily: np.ndarray) -> None:
+            abandon: np.ndarray, warmup: float, horizon: float, within: float, short: int,
+            out: np.ndarray, counts: np.ndarray, daily: np.ndarray) -> None:
     """One replication's order KPIs, lead-time histogram and per-day order counts.
 
-    ``abandon`` is when an order abandoned (NaN: it did not). ``out`` gets
-    ORDER_COLUMNS but peak_wip; ``daily`` the orders arrived, due, and
-    on time among those due, per day; all as :mod:`capsim.metrics` computes them.
+    ``abandon`` is when an order abandoned (NaN: it did not). ``within`` is the
+    service level's threshold (NaN: none) and ``short`` how an abandon within it
+    counts (the index of its rule in :data:`capsim.records.SHORT_RULES`). ``out``
+    gets ORDER_COLUMNS but peak_wip; ``daily`` the orders arrived, due, and on time
+    among those due, per day; all as :mod:`capsim.metrics` computes them.
     """
     per = 48
     last = counts.size - 1
     days = daily.shape[1]
     n_counted = n_done = n_left = n_on_time = n_waited = arrived = completed = 0
-    gone = n_gone = 0
+    gone = n_gone = n_met = n_among = 0
     lead_sum = wait_sum = 0.0
     lead = np.empty(arrival.size)
     for k in range(arrival.size):
@@ -239,6 +241,14 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
         if not np.isnan(left):
             n_left += 1
             wait_sum += left - a
+        in_time = left - a <= within  # NaN (never left, or no threshold): False
+        if in_time and not np.isnan(g):  # abandoned within the threshold
+            if short != 0:
+                n_among += 1
+                n_met += 1 if short == 1 else 0
+        else:
+            n_among += 1
+            n_met += 1 if in_time else 0
         if not np.isnan(f):
             lead[n_done] = f - a
             n_done += 1
@@ -255,6 +265,7 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
     out[7] = _ratio(float(n_waited), float(n_counted))
     out[8], out[9], out[10] = float(arrived), float(completed), float(arrived - completed - gone)
     out[11], out[12] = _ratio(float(n_gone), float(n_counted)), float(gone)
+    out[14] = np.nan if np.isnan(within) else _ratio(float(n_met), float(n_among))
 
 
 def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,
@@ -262,8 +273,9 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
           offsets: np.ndarray,
           shift_start: np.ndarray,
           shift_end: np.ndarray, present: np.ndarray, warmup: float, horizon: float,
-          orders: np.ndarray, counts: np.ndarray, daily: np.ndarray, hourly: np.ndarray,
-          busy: np.ndarray, overtime: np.ndarray) -> None:
+          within: float, short: int, orders: np.ndarray, counts: np.ndarray,
+          daily: np.ndarray, hourly: np.ndarray, busy: np.ndarray,
+          overtime: np.ndarray) -> None:
     """Every replication's reductions; replication r's orders are [offsets[r], offsets[r+1]).
 
     Outputs (zeroed by the caller): orders (reps × ORDER_COLUMNS), counts (reps × bins),
@@ -275,8 +287,8 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
     for r in range(offsets.size - 1):
         lo, hi = offsets[r], offsets[r + 1]
         a, f, g = arrival[lo:hi], finish[lo:hi], abandon[lo:hi]
-        _orders(a, due[lo:hi], start[lo:hi], f, g, warmup, horizon, orders[r], counts[r],
-                daily[r])
+        _orders(a, due[lo:hi], start[lo:hi], f, g, warmup, horizon, within, short, orders[r],
+                counts[r], daily[r])
         orders[r, 13] = _peak_wip(a, np.where(np.isnan(f), g, f), warmup)
         _time_average(a, hours, hourly[r, 0])
         _time_average(start[lo:hi], hours, hourly[r, 1])

@@ -28,7 +28,7 @@ from capsim.metrics import (
     SERIES_NAMES,
     ReplicationSummary,
 )
-from capsim.records import patience_deadline
+from capsim.records import SHORT_RULES, patience_deadline, service_threshold
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 from capsim.segments import time_average_until
@@ -122,9 +122,10 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     per_day = np.zeros((count, 3, days))
     timed = np.zeros((count, 4, hours))
     busy, overtime = np.zeros(status.shape), np.zeros(status.shape)
+    short = SHORT_RULES.index(scenario.targets.abandoned_short)
     reduce(arrival, due, start, finish, abandon, technician, sequence, offsets, shift_start,
-           shift_end, is_present(status), warmup, horizon, orders, lead, per_day, timed, busy,
-           overtime)
+           shift_end, is_present(status), warmup, horizon, service_threshold(scenario), short,
+           orders, lead, per_day, timed, busy, overtime)
     kpis = {**dict(zip(_reduce.ORDER_COLUMNS, orders.T, strict=True)),
             **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup)}
     arrived, started, finished, gone = timed[:, 0], timed[:, 1], timed[:, 2], timed[:, 3]

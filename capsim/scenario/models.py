@@ -32,6 +32,7 @@ from capsim.scenario.base import (
     Int,
     Name,
     PositiveDays,
+    PositiveHours,
     SchemaModel,
     Share,
     Text,
@@ -83,9 +84,16 @@ def surge_peak(surges: Sequence[Surge]) -> float:
 
 
 class Targets(SchemaModel):
-    """What the operation must achieve."""
+    """What the operation must achieve, and how a service level is counted."""
 
     on_time_rate: Share = 0.95
+    answer_within_hours: PositiveHours | None = Field(
+        None, description="The service level's threshold: the share of orders whose wait "
+        "for their start is at most this (the contact centre's '80 % in 20 s'); none: no "
+        "service_level KPI.")
+    abandoned_short: Literal["exclude", "met", "missed"] = Field(
+        "exclude", description="An order that abandoned within answer_within_hours: left "
+        "out of the service level, counted as met, or as missed.")
 
 
 class Experiment(SchemaModel):
@@ -350,6 +358,11 @@ class Scenario(SchemaModel):
                                  "patience": c.patience or self.patience})
             for c in self.classes
         )
+
+    @property
+    def has_answer_within(self) -> bool:
+        """Whether the targets set a service-level threshold (``service_level`` applies)."""
+        return self.targets.answer_within_hours is not None
 
     @property
     def has_patience(self) -> bool:
