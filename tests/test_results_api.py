@@ -254,3 +254,15 @@ def test_a_tiny_always_on_run_round_trips_with_its_nan_kpis(tmp_path):
                      replications=1, seed=2, workers=1)
     assert math.isnan(run.kpis["on_time_rate"].mean)
     assert_same_run(run, load_result(run.save(tmp_path / "nan")))
+
+
+def test_a_run_stopped_before_any_replication_still_has_its_tables(scenario, tmp_path):
+    empty = capsim.RunResult(scenario=scenario, seed=1, replications_requested=4,
+                             engine="fast", summaries=(), stopped_by="interrupted")
+    assert "partial=True" in repr(empty)
+    assert empty.tables.replications().empty
+    assert list(empty.tables.timeseries().columns) == ["replication", "hour", *SERIES_NAMES]
+    assert empty.tables.daily().empty
+    assert empty.tables.lead_time().empty
+    assert empty.tables.kpis()["n"].eq(0).all()
+    assert_same_run(empty, load_result(empty.save(tmp_path / "empty")))

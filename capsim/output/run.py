@@ -148,9 +148,10 @@ def run_files(result: RunResult, command: Sequence[str]) -> dict[str, str]:
 
     ``summary.json`` also holds the resolved scenario (every default filled in)
     and the command line, so the run can be repeated exactly; how long it took is
-    in ``timing.json`` only.
+    in ``timing.json`` only. A run stopped before any replication has no detail files.
     """
-    files = {"replications.csv": replications_csv(result), **detail_files(result),
+    details = detail_files(result) if result.summaries else {}
+    files = {"replications.csv": replications_csv(result), **details,
              TIMING: timing_text(result.elapsed_seconds)}
     document = {**reproducible(summary(result)), "command": list(command),
                 "resolved_scenario": scenario_dict(result.scenario),
