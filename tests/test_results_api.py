@@ -199,6 +199,11 @@ def test_sweep_and_stress_save_and_load_exactly(scenario, tmp_path):
         assert_same_run(a.result, b.result)
         assert b.baseline is back.baseline
     assert back.tables.events().equals(stressed.tables.events())
+    ax = back.plot.events()
+    assert ax.figure.get_suptitle() == f"Stress tests at {scenario.workforce.roster} technicians"
+    # bars: the event's on-time rate during it, as the events table has it
+    during = [p.get_width() for p in ax.patches][len(back.outcomes):]
+    assert during == list(back.tables.events()["on_time_during"])
 
 
 def test_a_loaded_result_renders_the_same_report_byte_for_byte(scenario, sized, tmp_path):
