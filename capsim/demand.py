@@ -80,9 +80,18 @@ def sample_poisson(pieces: RatePieces, rng: np.random.Generator) -> np.ndarray:
     return np.sort(times, kind="stable")  # timsort: the pieces are already in order
 
 
-def forecast_multiplier(cv: float, rng: np.random.Generator) -> float:
-    """A lognormal rate multiplier with mean 1 and the given coefficient of variation."""
+def forecast_multiplier(cv: float, rng: np.random.Generator,
+                        distribution: str = "lognormal") -> float:
+    """A rate multiplier with mean 1 and the given coefficient of variation.
+
+    ``lognormal`` (sigma² = ln(1 + cv²)) or ``gamma`` (shape 1/cv², scale cv²): with a
+    gamma multiplier the season's order count is negative binomial, the Poisson–gamma
+    model of the staffing literature. Either way the count has mean Λ and variance
+    Λ + cv²Λ², Λ the expected orders at multiplier 1.
+    """
     if cv == 0:
         return 1.0
+    if distribution == "gamma":
+        return float(rng.gamma(1 / cv**2, cv**2))
     sigma2 = math.log1p(cv**2)
     return float(rng.lognormal(-sigma2 / 2, math.sqrt(sigma2)))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from capsim.scenario import Work
+from capsim.scenario.orders import Duration
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,8 @@ class WorkDistribution:
         return (below[count] + x * (values.size - count)) / values.size
 
 
-def work_distribution(spec: Work) -> WorkDistribution:
-    """Build the distribution a scenario's ``[work]`` table describes."""
+def work_distribution(spec: Duration) -> WorkDistribution:
+    """Build the distribution a ``[work]`` (or ``[patience]``) table describes."""
     if spec.distribution == "empirical":
         values = np.asarray(spec.empirical_minutes, dtype=float)
         mean = float(values.mean())

@@ -20,6 +20,13 @@ workers, so they do not hold on to the CPUs or to the output pipes they share wi
 it. A worker whose parent dies (even by SIGKILL) exits at once: a thread in each
 worker waits on :func:`multiprocessing.parent_process`'s sentinel.
 
+Results come back through files, not through the pool's result pipe: a worker pickles
+its result into a private temporary folder and sends only the file's name, a message
+far below ``PIPE_BUF`` that one ``write()`` delivers whole. A worker terminated while it
+sends a large result through the pipe leaves half a message there; the pool's manager
+thread then waits for the rest for ever and the process can never exit (it hung in CI
+that way). A half-written file is only a file, removed with the folder.
+
 Dask (``pip install "capsim[dask]"``): ``DaskCluster(address)`` connects to a
 running scheduler; without an address it starts a local cluster on loopback, every
 port (scheduler, workers, the scheduler's HTTP endpoint) chosen free by the system.
@@ -31,7 +38,10 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import pickle
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -108,20 +118,51 @@ def _start_worker() -> None:
                      daemon=True).start()
 
 
-def _first_done(running: set[Any]) -> set[Any]:
-    return wait(running, return_when=FIRST_COMPLETED).done
+#: Seconds between two looks at a pending stop request while waiting on workers.
+POLL_SECONDS = 0.05
+
+
+def _to_file(fn: Callable[[T], R], folder: str, task: T) -> str:
+    """Run ``fn(task)`` in a worker; pickle the result into ``folder``; its file's name."""
+    result = fn(task)
+    descriptor, path = tempfile.mkstemp(dir=folder, suffix=".pickle")
+    with os.fdopen(descriptor, "wb") as handle:
+        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _from_files(paths: Generator[str, None, None]) -> Generator[Any, None, None]:
+    """Load and remove each result file as its name comes; closing this closes ``paths``."""
+    try:
+        for path in paths:
+            with open(path, "rb") as handle:
+                result = pickle.load(handle)
+            os.unlink(path)
+            yield result
+    finally:
+        paths.close()
+
+
+def _first_done(running: set[Any], timeout: float) -> set[Any]:
+    return wait(running, timeout=timeout, return_when=FIRST_COMPLETED).done
 
 
 def _bounded(submit: Callable[[T], Any], tasks: Iterable[T], in_flight: int,
-             first_done: Callable[[set[Any]], set[Any]] = _first_done,
+             first_done: Callable[[set[Any], float], set[Any]] = _first_done,
              broken: type[BaseException] | tuple[()] = (),
              abandon: Callable[[], None] = lambda: None) -> Generator[R, None, None]:
     """Keep at most ``in_flight`` tasks submitted; yield results as they complete.
 
-    ``first_done`` waits until at least one of the running futures is done and
-    returns those that are. If the consumer stops early (or an exception, Ctrl-C
-    included, ends the wait), tasks not yet started are cancelled and ``abandon`` is
-    called to stop those running.
+    ``first_done(running, timeout)`` waits up to ``timeout`` seconds until at least one
+    of the running futures is done and returns those that are (none on a timeout). If
+    the consumer stops early (or an exception, Ctrl-C included, ends the wait), tasks
+    not yet started are cancelled and ``abandon`` is called to stop those running.
+
+    Submitting and waiting run inside :func:`capsim.interrupts.deferred`: a stop
+    request is recorded there, never raised inside the executor's machinery (where it
+    could leave a lock held or a submitted task untracked), and seen within
+    :data:`POLL_SECONDS`; ``KeyboardInterrupt`` is then raised here, with ``running``
+    exact, so that every task in flight is cancelled or abandoned.
     """
     pending: Iterator[T] = iter(tasks)
     running: set[Any] = set()
@@ -133,22 +174,34 @@ def _bounded(submit: Callable[[T], Any], tasks: Iterable[T], in_flight: int,
                 return
             running.add(submit(task))
 
+    def next_done() -> set[Any]:
+        while True:
+            interrupts.raise_pending()
+            done = first_done(running, POLL_SECONDS)
+            if done:
+                return done
+
     try:
-        refill()
+        with interrupts.deferred():
+            refill()
         while running:
-            for future in first_done(running):
+            with interrupts.deferred():
+                done = next_done()
+            for future in done:
                 running.discard(future)
                 yield future.result()
-            refill()
+            with interrupts.deferred():
+                refill()
     except broken:
         if interrupts.requested() is not None:  # the workers got the signal too
             raise KeyboardInterrupt from None
         raise CapsimError(GUARD_HINT) from None
     finally:
-        for future in running:
-            future.cancel()
-        if any(not future.done() for future in running):
-            abandon()
+        with interrupts.deferred():
+            for future in running:
+                future.cancel()
+            if any(not future.done() for future in running):
+                abandon()
 
 
 def _signal_all(processes: list[Any], how: str) -> None:
@@ -171,6 +224,7 @@ class ProcessPool(_Closing):
             raise ArgumentError(f"workers must be >= 1, got {workers}")
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._folder = ""  # where workers leave their results (see the module docstring)
 
     def imap(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Generator[R, None, None]:
         """Yield ``fn(task)`` for each task as workers complete them.
@@ -178,12 +232,14 @@ class ProcessPool(_Closing):
         Two tasks per worker are in flight; on an early stop, queued tasks are cancelled.
         """
         if self._pool is None:
+            self._folder = tempfile.mkdtemp(prefix="capsim-results-")
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker)
-        pool = self._pool
-        return _bounded(lambda task: pool.submit(fn, task), tasks, 2 * self.workers,
-                        broken=BrokenProcessPool, abandon=self.terminate)
+        pool, folder = self._pool, self._folder
+        return _from_files(_bounded(lambda task: pool.submit(_to_file, fn, folder, task),
+                                    tasks, 2 * self.workers, broken=BrokenProcessPool,
+                                    abandon=self.terminate))
 
     def terminate(self) -> None:
         """Stop the workers now, without waiting for their tasks; the next use starts anew.
@@ -200,12 +256,19 @@ class ProcessPool(_Closing):
         exited = multiprocessing.connection.wait([p.sentinel for p in processes],
                                                  TERMINATE_SECONDS)
         _signal_all([p for p in processes if p.sentinel not in exited], "kill")
+        self._remove_folder()
 
     def close(self) -> None:
         """Stop the workers (tasks already running finish first)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._remove_folder()
+
+    def _remove_folder(self) -> None:
+        if self._folder:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = ""
 
 
 class DaskCluster(_Closing):
@@ -248,10 +311,17 @@ class DaskCluster(_Closing):
         import distributed
 
         client = self._client
+
+        def first_done(running: set[Any], timeout: float) -> set[Any]:
+            try:
+                done: set[Any] = distributed.wait(running, timeout=timeout,
+                                                  return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                return set()
+            return done
+
         return _bounded(lambda task: client.submit(fn, task, pure=False), tasks,
-                        2 * self.workers,
-                        lambda running: distributed.wait(running,
-                                                         return_when="FIRST_COMPLETED").done)
+                        2 * self.workers, first_done)
 
     def close(self) -> None:
         """Disconnect, and stop the local cluster if this executor started it."""

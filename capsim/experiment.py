@@ -27,6 +27,7 @@ from typing import Self
 import numpy as np
 
 from capsim import engines, interrupts
+from capsim.engines import fused
 from capsim.errors import ArgumentError
 from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, ProcessPool, cpu_count
 from capsim.kpis import KPI_NAMES
@@ -54,11 +55,14 @@ def replicate_many(scenario: Scenario, *, seed: int, indices: list[int],
                    engine: str = "simpy") -> list[ReplicationSummary]:
     """Run replications end to end: sample, simulate, summarise.
 
-    Engines that can (the fast one) simulate all of them in one call. Every argument
-    after the scenario is a keyword: two integers (seed, replication) must never be
-    swappable.
+    Engines that can (the fast one) simulate all of them in one call; compiled, the
+    fast one also reduces them without Records (:mod:`capsim.engines.fused`). Every
+    argument after the scenario is a keyword: two integers (seed, replication) must
+    never be swappable.
     """
     realizations = sample_many(scenario, indices, seed=seed)
+    if engine == "fast" and fused.available():
+        return fused.summarize_many(scenario, realizations, indices)
     return summarize_many(engines.get_many(engine)(scenario, realizations), indices)
 
 

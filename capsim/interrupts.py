@@ -13,7 +13,15 @@ are handled alike:
   with nothing (:func:`requested` says why).
 
 A second signal while the first is pending raises ``KeyboardInterrupt`` wherever the
-program is: a way out of a write that takes too long. The command then exits with
+program is: a way out of a write that takes too long.
+
+Inside :func:`deferred` every signal is only recorded, even within
+:func:`interruptible`: for code that a ``KeyboardInterrupt`` must not cut half-way,
+such as waiting on a worker pool (an exception raised inside
+``concurrent.futures`` can leave one of its locks held or a submitted task
+untracked, and the process then hangs on exit). Such code looks at
+:func:`requested` when it wakes and raises ``KeyboardInterrupt`` itself, at a point
+where it knows what is running. The command then exits with
 128 + the first signal's number (130 for SIGINT, 143 for SIGTERM), as a shell reports
 a program a signal stopped.
 
@@ -36,8 +44,13 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 class _State:
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self.received: int | None = None  # the first signal's number
         self.interruptible = False
+        self.deferred = False
+        self.pending = False  # a KeyboardInterrupt held back by deferred()
 
 
 _state = _State()
@@ -58,7 +71,10 @@ def _handle(signum: int, _frame: FrameType | None) -> None:
     if first:
         _state.received = signum
     if _state.interruptible or not first:
-        raise KeyboardInterrupt
+        if _state.deferred:
+            _state.pending = True
+        else:
+            raise KeyboardInterrupt
 
 
 @contextmanager
@@ -72,13 +88,13 @@ def handling_signals() -> Iterator[None]:
         yield
         return
     previous = {number: signal.signal(number, _handle) for number in SIGNALS}
-    _state.received, _state.interruptible = None, False
+    _state.reset()
     try:
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-        _state.received, _state.interruptible = None, False
+        _state.reset()
 
 
 @contextmanager
@@ -95,3 +111,27 @@ def interruptible() -> Iterator[None]:
         yield
     finally:
         _state.interruptible = before
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold back ``KeyboardInterrupt`` here (see the module docstring).
+
+    A stop request that would have raised raises on leaving the outermost
+    :func:`deferred`, or earlier where the code calls :func:`raise_pending`.
+    """
+    before = _state.deferred
+    _state.deferred = True
+    try:
+        yield
+    finally:
+        _state.deferred = before
+    if not before:
+        raise_pending()
+
+
+def raise_pending() -> None:
+    """Raise the ``KeyboardInterrupt`` that :func:`deferred` held back, if any."""
+    if _state.pending:
+        _state.pending = False
+        raise KeyboardInterrupt

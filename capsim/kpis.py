@@ -60,6 +60,9 @@ class Kpi:
         A roster can be sized on it (it improves as technicians are added).
     per_class : bool
         Reported per order class as well (none yet: the perfect-order work adds them).
+    feature : str or None
+        The scenario feature it measures (``patience``: abandonment); without it the
+        KPI is 0 by construction, and the CLI table leaves it out (files keep it).
     """
 
     name: str
@@ -74,6 +77,11 @@ class Kpi:
     aggregation: Aggregation = "mean"
     interval: IntervalMethod = "hall_t"
     per_class: bool = False
+    feature: Literal["patience"] | None = None
+
+    def applies_to(self, scenario: Any) -> bool:
+        """Whether the scenario has what this KPI measures (see ``feature``)."""
+        return self.feature is None or bool(getattr(scenario, f"has_{self.feature}"))
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -102,12 +110,14 @@ def _lead(p: str) -> Kpi:
 
 
 KPIS: tuple[Kpi, ...] = (
-    Kpi("on_time_rate", "share of counted orders finished by their due time", "share", "rate",
+    Kpi("on_time_rate", "share of counted orders finished by their due time (unfinished "
+        "and abandoned ones are late)", "share", "rate",
         "percent", high=1.0, sizable=True),
     Kpi("lead_time_mean_hours", "mean lead time (finish − arrival) of finished orders",
         "hours", "hours", "decimal", smaller_is_better=True, sizable=True),
     *(_lead(p) for p in ("50", "90", "95", "99")),
-    Kpi("wait_mean_hours", "mean wait (start − arrival) of started orders", "hours", "hours",
+    Kpi("wait_mean_hours", "mean wait of orders that left the queue (started, or abandoned: "
+        "the time until they left)", "hours", "hours",
         "decimal", smaller_is_better=True, sizable=True),
     Kpi("wait_positive_share", "share of counted orders that waited at all", "share", "rate",
         "percent", smaller_is_better=True, high=1.0, sizable=True),
@@ -127,6 +137,11 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("orders_completed", "of those, finished by the horizon", "orders", "count", "count"),
     Kpi("orders_unfinished", "of those, unfinished at the horizon", "orders", "count",
         "count", smaller_is_better=True, sizable=True),
+    Kpi("abandonment_rate", "share of counted orders that left unserved (patience ran out)",
+        "share", "rate", "percent", smaller_is_better=True, high=1.0, sizable=True,
+        feature="patience"),
+    Kpi("orders_abandoned", "of the orders arrived, left unserved", "orders", "count",
+        "count", smaller_is_better=True, feature="patience"),
 )
 #: The share of replications whose KPI meets its target (on_time_rate by default).
 P_TARGET_MET = Kpi("p_target_met", "share of replications meeting the target", "share",

@@ -4,16 +4,19 @@ Definitions (the KPI names are part of capsim's public contract):
 
 - *counted orders*: arrived at or after the warm-up and due within the horizon.
   ``on_time_rate`` is the share of counted orders finished by their due time
-  (unfinished ones are late). Lead-time statistics use the counted orders that
-  finished; ``wait_mean_hours`` those that started; ``wait_positive_share``
-  counts an order never started as having waited.
+  (unfinished and abandoned ones are late). Lead-time statistics use the counted
+  orders that finished; ``wait_mean_hours`` those that left the queue, by starting
+  or by abandoning (their wait is the time until they left: Erlang A's waiting
+  time); ``wait_positive_share`` counts an order never started as having waited.
+  ``abandonment_rate`` is the share of counted orders that abandoned (their
+  patience ran out before anyone started on them).
 - *window*: the days from the end of the warm-up to the horizon. ``utilization``
   (busy hours inside shifts / scheduled hours of technicians present),
   ``overtime_hours`` (total), and the ``on_hand_*`` statistics (technicians present
   per day, population standard deviation) are taken over the window;
   ``peak_wip`` is the most orders in-house at any time in it.
-- ``orders_arrived`` counts orders arriving in the window; each is either
-  ``orders_completed`` or ``orders_unfinished`` at the horizon.
+- ``orders_arrived`` counts orders arriving in the window; each is exactly one of
+  ``orders_completed``, ``orders_abandoned`` or ``orders_unfinished`` at the horizon.
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
 ``lead_time_counts`` is the distribution of the counted orders' lead time against
@@ -24,7 +27,8 @@ orders included), except that an order finished exactly at its due time (x = 1) 
 on time and counts in the bin just below the promise: the cumulative share at the
 promise is exactly ``on_time_rate``.
 Hourly series are time averages over each hour [h, h + 1), h = 0, 1, ..., horizon − 1:
-``wip`` (arrived, not finished), ``queue`` (arrived, not started), ``busy``
+``wip`` (arrived, not finished or abandoned), ``queue`` (arrived, not started or
+abandoned), ``busy``
 (started, not finished) and ``on_hand`` (technicians on a present shift). Averages,
 not values at the whole hour: shifts change on the hour, and a queue that starts
 draining at 06:00 would be seen at its peak every morning (Stutterfly's WIP read 0.49 %
@@ -104,6 +108,7 @@ class _Batch:
     due: np.ndarray
     start: np.ndarray
     finish: np.ndarray
+    abandon: np.ndarray
     status: np.ndarray
     shift_start: np.ndarray
     shift_end: np.ndarray
@@ -117,10 +122,20 @@ class _Batch:
         sizes = [r.arrival.size for r in records]
         self.rep = np.repeat(np.arange(self.count), sizes)
         self.offsets = np.concatenate([[0], np.cumsum(sizes)])
-        for name in ("arrival", "due", "start", "finish"):
+        for name in ("arrival", "due", "start", "finish", "abandon"):
             setattr(self, name, np.concatenate([getattr(r, name) for r in records]))
         for name in ("status", "shift_start", "shift_end", "busy_hours", "overtime_hours"):
             setattr(self, name, np.stack([getattr(r, name) for r in records]))
+
+    @property
+    def departure(self) -> np.ndarray:
+        """When each order left: finished or abandoned (NaN: still in-house)."""
+        return np.where(np.isnan(self.finish), self.abandon, self.finish)
+
+    @property
+    def left_queue(self) -> np.ndarray:
+        """When each order left the queue: started or abandoned (NaN: still waiting)."""
+        return np.where(np.isnan(self.start), self.abandon, self.start)
 
     def per(self, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Per replication: how many orders satisfy ``mask`` (or the sum of ``weights``)."""
@@ -135,13 +150,16 @@ def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
 def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
     counted = (b.arrival >= b.warmup) & (b.due <= b.horizon)
     done = counted & ~np.isnan(b.finish)
-    started = counted & ~np.isnan(b.start)
+    left_queue = b.left_queue
+    waited_out = counted & ~np.isnan(left_queue)  # started, or abandoned
+    abandoned = ~np.isnan(b.abandon)
     lead = b.finish - b.arrival
     with np.errstate(invalid="ignore"):
         on_time = counted & (b.finish <= b.due)  # NaN (unfinished) compares False
         waited = counted & ~(b.start <= b.arrival)  # never started counts as waited
     in_window = b.arrival >= b.warmup
     arrived, completed = b.per(in_window), b.per(in_window & ~np.isnan(b.finish))
+    gone = b.per(in_window & abandoned)
     n_counted, n_done = b.per(counted), b.per(done)
     percentiles = segment_percentiles(lead[done], b.rep[done], b.count, LEAD_TIME_PERCENTILES)
     return {
@@ -149,11 +167,14 @@ def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
         "lead_time_mean_hours": _ratio(b.per(done, lead), n_done),
         **{f"lead_time_p{p}_hours": percentiles[:, i]
            for i, p in enumerate(LEAD_TIME_PERCENTILES)},
-        "wait_mean_hours": _ratio(b.per(started, b.start - b.arrival), b.per(started)),
+        "wait_mean_hours": _ratio(b.per(waited_out, left_queue - b.arrival),
+                                  b.per(waited_out)),
         "wait_positive_share": _ratio(b.per(waited), n_counted),
         "orders_arrived": arrived,
         "orders_completed": completed,
-        "orders_unfinished": arrived - completed,
+        "orders_unfinished": arrived - completed - gone,
+        "abandonment_rate": _ratio(b.per(counted & abandoned), n_counted),
+        "orders_abandoned": gone,
     }
 
 
@@ -192,11 +213,13 @@ def _peak_wip(b: _Batch) -> np.ndarray:
     """The most orders in-house at any time in the window, per replication.
 
     WIP rises only at arrivals, so the peak is at the warm-up's end or just after an
-    arrival (a batch counted whole): #arrived by then − #finished by then.
+    arrival (a batch counted whole): #arrived by then − #left (finished or abandoned)
+    by then.
     """
     peak = np.zeros(b.count)
+    departure = b.departure
     for r, (low, high) in enumerate(itertools.pairwise(b.offsets)):
-        arrival, finish = b.arrival[low:high], b.finish[low:high]
+        arrival, finish = b.arrival[low:high], departure[low:high]
         finish = np.sort(finish[~np.isnan(finish)], kind="stable")
         moments = np.concatenate([[b.warmup], arrival[arrival >= b.warmup]])
         wip = (np.searchsorted(arrival, moments, side="right")
@@ -210,10 +233,12 @@ def _hourly(b: _Batch) -> dict[str, np.ndarray]:
         return time_average_until(times, rep, b.count, b.hours)
 
     arrived, started, finished = count(b.arrival), count(b.start), count(b.finish)
+    gone = count(b.abandon)
     present = is_present(b.status)
     rep = np.broadcast_to(np.arange(b.count)[:, None, None], present.shape)[present]
     on_duty = count(b.shift_start[present], rep) - count(b.shift_end[present], rep)
-    series = {"wip": arrived - finished, "queue": arrived - started, "on_hand": on_duty,
+    series = {"wip": arrived - finished - gone, "queue": arrived - started - gone,
+              "on_hand": on_duty,
               "busy": started - finished}
     return {name: series[name] for name in SERIES_NAMES}
 

@@ -6,7 +6,9 @@ columns and the realization (due times; busy and overtime hours per
 technician-day), so that every engine shares the same bookkeeping.
 
 Missing values: an order never started has ``start = NaN`` and
-``technician = -1``; an order not finished by the horizon has ``finish = NaN``.
+``technician = -1``; an order not finished by the horizon has ``finish = NaN``. An
+order never started whose patience ran out before the horizon abandoned:
+``abandon`` holds the time it left (arrival + patience), NaN for every other order.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Records:
     """Per-order and per-technician-day columns of one replication.
 
     Order columns (length = orders, sorted by arrival): ``arrival``, ``due``,
-    ``order_class``, ``work``, ``start``, ``finish``, ``technician``.
+    ``order_class``, ``work``, ``start``, ``finish``, ``technician``, ``abandon``.
     Technician-day columns (shape roster × days): ``status``, ``shift_start``,
     ``shift_end``, ``busy_hours`` (busy time inside the day's shift, present days
     only) and ``overtime_hours`` (busy time after the shift ends, before the
@@ -42,6 +44,7 @@ class Records:
     start: np.ndarray
     finish: np.ndarray
     technician: np.ndarray
+    abandon: np.ndarray
     status: np.ndarray
     shift_start: np.ndarray
     shift_end: np.ndarray
@@ -93,6 +96,32 @@ def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: 
     return busy, overtime
 
 
+def dispatch_keys(scenario: Scenario, realization: Realization) -> np.ndarray:
+    """The queue key of each order: smallest first, ties by arrival (float64).
+
+    EDD: the due time; priority: the class priority; FIFO: zeros (arrival order).
+    Every engine orders its queue by these keys.
+    """
+    classes = realization.order_class
+    if scenario.dispatch == "edd":
+        promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
+        due: np.ndarray = realization.arrival + promise[classes]
+        return due
+    if scenario.dispatch == "priority":
+        priority = np.array([c.priority for c in scenario.order_classes], dtype=float)
+        keys: np.ndarray = priority[classes]
+        return keys
+    return np.zeros(realization.orders)
+
+
+def patience_deadline(realization: Realization) -> np.ndarray:
+    """When each order's patience runs out: arrival + patience (+inf: never)."""
+    if realization.patience is None:
+        return np.full(realization.orders, np.inf)
+    deadline: np.ndarray = realization.arrival + realization.patience
+    return deadline
+
+
 def build_records(scenario: Scenario, realization: Realization, start: np.ndarray,
                   finish: np.ndarray, technician: np.ndarray) -> Records:
     """Assemble the Records of one replication from an engine's per-order decisions.
@@ -109,6 +138,11 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
     horizon = scenario.horizon_hours
     promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
     until = np.where(np.isnan(finish), horizon, finish)
+    abandon = np.full(realization.orders, np.nan)
+    if realization.patience is not None:
+        leaves = realization.arrival + realization.patience
+        gone = np.isnan(start) & (leaves < horizon)
+        abandon[gone] = leaves[gone]
     busy, overtime = _busy_and_overtime(
         realization.shift_start, realization.shift_end, is_present(realization.status),
         start, until, technician, horizon)
@@ -123,6 +157,7 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         start=start,
         finish=finish,
         technician=technician,
+        abandon=abandon,
         status=realization.status,
         shift_start=realization.shift_start,
         shift_end=realization.shift_end,

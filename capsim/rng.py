@@ -27,7 +27,12 @@ PURPOSES: dict[str, int] = {
     "outbreaks": 5,
     "technicians": 6,
     "stress": 7,
+    "patience": 8,
 }
+
+#: Sources of orders, each with streams of its own for per-order draws (patience):
+#: so that a batch or a stress event never changes the draws of other orders.
+ORDER_SOURCES: dict[str, int] = {"base": 0, "batch": 1, "stress": 2}
 
 #: Stream numbers of each technician's purposes (under ``technicians``).
 TECHNICIAN_PURPOSES: dict[str, int] = {
@@ -67,3 +72,12 @@ def technician_stream(
     """The generator for one purpose of one technician in one replication."""
     key = (replication, PURPOSES["technicians"], technician, TECHNICIAN_PURPOSES[purpose])
     return _generator(seed, key)
+
+
+def order_stream(seed: int, replication: int, purpose: str, source: str,
+                 index: int = 0) -> np.random.Generator:
+    """The generator of one purpose for the orders of one source (see :data:`ORDER_SOURCES`).
+
+    ``index`` tells batches and stress events apart (their index in the scenario).
+    """
+    return _generator(seed, (replication, PURPOSES[purpose], ORDER_SOURCES[source], index))

@@ -26,7 +26,7 @@ import numpy as np
 from capsim.attendance import apply_stress_attendance, attendance_table, schedule
 from capsim.demand import RatePieces, forecast_multiplier, rate_pieces, sample_poisson
 from capsim.distributions import work_distribution
-from capsim.rng import stream, stress_stream
+from capsim.rng import order_stream, stream, stress_stream
 from capsim.scenario import Scenario
 
 
@@ -54,6 +54,9 @@ class Realization:
         :class:`capsim.attendance.Status` code of each technician-day (int8).
     forecast_multiplier : float
         The replication's demand multiplier (forecast uncertainty).
+    patience : numpy.ndarray or None
+        How long each order waits for its start before it abandons, hours (inf for a
+        class without patience); None when no class has one.
     """
 
     seed: int
@@ -65,6 +68,7 @@ class Realization:
     shift_end: np.ndarray
     status: np.ndarray
     forecast_multiplier: float
+    patience: np.ndarray | None = None
 
     @property
     def orders(self) -> int:
@@ -79,14 +83,23 @@ class Realization:
 
 @dataclass(frozen=True, eq=False)
 class _Orders:
-    """Orders of one source: times (hours), class indices, work (hours)."""
+    """Orders of one source: times (hours), class indices, work and patience (hours)."""
 
     time: np.ndarray
     order_class: np.ndarray
     work: np.ndarray
+    patience: np.ndarray | None = None
 
     def keep(self, mask: np.ndarray) -> _Orders:
-        return _Orders(self.time[mask], self.order_class[mask], self.work[mask])
+        return _Orders(self.time[mask], self.order_class[mask], self.work[mask],
+                       None if self.patience is None else self.patience[mask])
+
+    def with_patience(self, scenario: Scenario, rng: np.random.Generator) -> _Orders:
+        """These orders with their patience drawn (when some class has one)."""
+        if not scenario.has_patience:
+            return self
+        return _Orders(self.time, self.order_class, self.work,
+                       _patience_hours(scenario, self.order_class, rng))
 
 
 def _classes_by_share(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -103,11 +116,30 @@ def _work_hours(scenario: Scenario, classes: np.ndarray, rng: np.random.Generato
     return minutes / 60.0
 
 
+def _patience_hours(scenario: Scenario, classes: np.ndarray,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Each order's patience in hours (inf for a class without patience).
+
+    Zero with the class's ``at_once`` probability, else a draw from its distribution.
+    """
+    hours = np.full(classes.size, np.inf)
+    for index, order_class in enumerate(scenario.order_classes):
+        patience = order_class.patience
+        if patience is None:
+            continue
+        chosen = np.flatnonzero(classes == index)
+        at_once = rng.random(chosen.size) < patience.at_once
+        drawn = work_distribution(patience).sample(rng, chosen.size) / 60.0
+        hours[chosen] = np.where(at_once, 0.0, drawn)
+    return hours
+
+
 def _sampled(scenario: Scenario, seed: int, replication: int, pieces: RatePieces) -> _Orders:
     times = sample_poisson(pieces, stream(seed, replication, "arrivals"))
     classes = _classes_by_share(scenario, times.size, stream(seed, replication, "classes"))
-    return _Orders(times, classes, _work_hours(scenario, classes,
-                                               stream(seed, replication, "work")))
+    orders = _Orders(times, classes, _work_hours(scenario, classes,
+                                                 stream(seed, replication, "work")))
+    return orders.with_patience(scenario, order_stream(seed, replication, "patience", "base"))
 
 
 def _traced(scenario: Scenario, seed: int, replication: int) -> _Orders:
@@ -123,13 +155,14 @@ def _traced(scenario: Scenario, seed: int, replication: int) -> _Orders:
         classes = _classes_by_share(scenario, times.size, stream(seed, replication, "classes"))
     work = (data.work_minutes[keep] / 60.0 if data.work_minutes is not None
             else _work_hours(scenario, classes, stream(seed, replication, "work")))
-    return _Orders(times, classes, work)
+    return _Orders(times, classes, work).with_patience(
+        scenario, order_stream(seed, replication, "patience", "base"))
 
 
 def _batches(scenario: Scenario, seed: int, replication: int) -> list[_Orders]:
     rng = stream(seed, replication, "batches")
     drops = []
-    for batch in scenario.demand.batches:
+    for index, batch in enumerate(scenario.demand.batches):
         if batch.at_hour >= scenario.horizon_hours:
             continue
         if batch.order_class is None:
@@ -137,8 +170,10 @@ def _batches(scenario: Scenario, seed: int, replication: int) -> list[_Orders]:
         else:
             classes = np.full(batch.orders, scenario.class_names.index(batch.order_class),
                               dtype=np.int16)
-        drops.append(_Orders(np.full(batch.orders, batch.at_hour), classes,
-                             _work_hours(scenario, classes, rng)))
+        drop = _Orders(np.full(batch.orders, batch.at_hour), classes,
+                       _work_hours(scenario, classes, rng))
+        drops.append(drop.with_patience(
+            scenario, order_stream(seed, replication, "patience", "batch", index)))
     return drops
 
 
@@ -160,15 +195,21 @@ def _stress_demand(scenario: Scenario, seed: int, replication: int, pieces: Rate
             spike = RatePieces(pieces.edges, np.where(window, pieces.rates * (factor - 1), 0.0))
             times = sample_poisson(spike, rng)
             classes = _classes_by_share(scenario, times.size, rng)
-            extra.append(_Orders(times, classes, _work_hours(scenario, classes, rng)))
+            spiked = _Orders(times, classes, _work_hours(scenario, classes, rng))
+            extra.append(spiked.with_patience(
+                scenario, order_stream(seed, replication, "patience", "stress", index)))
     return base, extra
 
 
 def _merge(sources: list[_Orders]) -> _Orders:
     times = np.concatenate([s.time for s in sources])
     order = np.argsort(times, kind="stable")
+    patience = None
+    if sources[0].patience is not None:  # all or none have it
+        patience = np.concatenate([s.patience for s in sources if s.patience is not None])
+        patience = patience[order]
     return _Orders(times[order], np.concatenate([s.order_class for s in sources])[order],
-                   np.concatenate([s.work for s in sources])[order])
+                   np.concatenate([s.work for s in sources])[order], patience)
 
 
 def sample(scenario: Scenario, replication: int, *, seed: int | None = None) -> Realization:
@@ -206,7 +247,8 @@ def _sample(scenario: Scenario, replication: int, seed: int,
         base = _traced(scenario, seed, replication)
     else:
         multiplier = forecast_multiplier(scenario.demand.forecast_cv,
-                                         stream(seed, replication, "forecast"))
+                                         stream(seed, replication, "forecast"),
+                                         scenario.demand.forecast_distribution)
         pieces = known if known is not None else rate_pieces(scenario, multiplier)
         base = _sampled(scenario, seed, replication, pieces)
     base, extra = _stress_demand(scenario, seed, replication, pieces, base)
@@ -217,4 +259,4 @@ def _sample(scenario: Scenario, replication: int, seed: int,
     return Realization(
         seed=seed, replication=replication, arrival=orders.time, order_class=orders.order_class,
         work=orders.work, shift_start=shift_start, shift_end=shift_end, status=status,
-        forecast_multiplier=multiplier)
+        forecast_multiplier=multiplier, patience=orders.patience)

@@ -83,10 +83,15 @@ class Workload:
         return self.orders_per_replication * self.replications
 
 
-def _forecast_quantile(cv: float, level: float = 0.999) -> float:
-    """The ``level`` quantile of the lognormal forecast multiplier (mean 1, this cv)."""
+def _forecast_quantile(cv: float, level: float = 0.999,
+                       distribution: str = "lognormal") -> float:
+    """The ``level`` quantile of the forecast multiplier (mean 1, this cv)."""
     if cv == 0:
         return 1.0
+    if distribution == "gamma":
+        from scipy.stats import gamma
+
+        return float(gamma.ppf(level, 1 / cv**2, scale=cv**2))
     sigma2 = math.log1p(cv**2)
     return math.exp(-sigma2 / 2 + NormalDist().inv_cdf(level) * math.sqrt(sigma2))
 
@@ -113,7 +118,9 @@ def estimate(scenario: Scenario, replications: int, workers: int | None = None) 
     if scenario.demand.trace is not None:
         fixed += int(np.count_nonzero(scenario.demand.trace.data.arrival_hour < horizon))
     sampled = _sampled_orders(scenario)
-    peak = sampled * _forecast_quantile(scenario.demand.forecast_cv) + fixed
+    demand = scenario.demand
+    peak = sampled * _forecast_quantile(demand.forecast_cv,
+                                        distribution=demand.forecast_distribution) + fixed
     at_once = min(replications, max(FIRST_BATCH, workers or cpu_count()))
     in_flight = (peak * BYTES_PER_ORDER + scenario.workforce.roster * scenario.horizon_days
                  * BYTES_PER_TECHNICIAN_DAY)

@@ -10,7 +10,7 @@ from scipy import stats
 
 from capsim.demand import forecast_multiplier, rate_at, rate_pieces, sample_poisson
 from capsim.errors import CapsimWarning
-from capsim.sampling import sample
+from capsim.sampling import sample, sample_many
 from tests.conftest import merge, mmc_data, scenario
 
 Z = 4.0  # tolerance in standard errors; see test_validation_mmc for the reasoning
@@ -87,13 +87,36 @@ def test_arrivals_are_uniform_within_pieces():
     assert np.all(np.diff(times) >= 0)
 
 
-def test_forecast_multiplier_has_mean_one_and_the_given_cv():
+@pytest.mark.parametrize("distribution", ["lognormal", "gamma"])
+def test_forecast_multiplier_has_mean_one_and_the_given_cv(distribution):
     rng = np.random.default_rng(5)
-    m = np.array([forecast_multiplier(0.2, rng) for _ in range(20_000)])
+    m = np.array([forecast_multiplier(0.2, rng, distribution) for _ in range(20_000)])
     se_mean = 0.2 / math.sqrt(m.size)
     assert abs(m.mean() - 1.0) < Z * se_mean
     assert m.std() == pytest.approx(0.2, rel=0.05)  # SE of a sample sd ≈ sd·√((κ−1)/4n) < 1 %
     assert forecast_multiplier(0.0, rng) == 1.0
+
+
+def test_a_gamma_forecast_makes_the_season_count_negative_binomial():
+    """Poisson counts with a gamma(1/cv², cv²) rate multiplier are negative binomial
+    with n = 1/cv² and p = n / (n + Λ): a chi-square test of 3,000 seasons' counts
+    against that pmf (cells with at least 5 expected), and the variance Λ + cv²Λ²."""
+    cv = 0.4
+    s = scenario(mmc_data(2.0, 1.0, 2, 4.0, horizon_days=1, warmup_days=0,
+                          demand={"forecast_cv": cv, "forecast_distribution": "gamma"}))
+    counts = np.array([r.orders for r in sample_many(s, list(range(3000)), seed=3)])
+    expected_orders = rate_pieces(s, 1.0).expected_orders
+    n = 1 / cv**2
+    law = stats.nbinom(n, n / (n + expected_orders))
+    edges = np.arange(law.ppf(0.001), law.ppf(0.999) + 1)
+    observed = np.array([(counts < edges[0]).sum(),
+                         *[(counts == k).sum() for k in edges],
+                         (counts > edges[-1]).sum()])
+    probabilities = np.array([law.cdf(edges[0] - 1), *law.pmf(edges), law.sf(edges[-1])])
+    assert probabilities.sum() == pytest.approx(1.0)
+    assert stats.chisquare(observed, probabilities * counts.size).pvalue > 1e-4
+    variance = expected_orders + (cv * expected_orders) ** 2
+    assert counts.var(ddof=1) == pytest.approx(variance, rel=0.1)  # SE of s² about 4 %
 
 
 def test_forecast_scales_the_whole_season():

@@ -1,10 +1,12 @@
 """The fast engine against the SimPy reference: the same start and finish for every order.
 
 Randomized scenarios (hypothesis) cover shifts, days off, absences, outbreaks, stress
-absences, surges, batch drops and overtime, with whole-hour shift starts, batches and
-fixed work contents so that simultaneous events (ties) are common, and shifts at
-fractional hours (which SimPy could not reach exactly by a delay). The compiled and the
-numpy recursions must agree bit for bit.
+absences, surges, batch drops, overtime, order classes, abandonment (patience) and
+every dispatch rule, with
+whole-hour shift starts, batches and fixed work contents so that simultaneous events
+(ties) are common, and shifts at fractional hours (which SimPy could not reach exactly by
+a delay). The compiled loop, the numpy steps (FIFO) and the loop run as plain Python
+(EDD, priority) must agree bit for bit.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capsim import engines
-from capsim.engines import simpy_model, vectorized
+from capsim.engines import _kernel, simpy_model, vectorized
 from capsim.engines._kernel import compiled
 from capsim.metrics import summarize
+from capsim.records import dispatch_keys, patience_deadline
 from capsim.sampling import sample
 from tests.conftest import scenario
 
 
 @st.composite
-def operations(draw):
+def operations(draw, max_roster=7, max_rate=8.0):
     days = draw(st.integers(2, 5))
     fixed = draw(st.booleans())
     work = ({"distribution": "fixed", "mean_minutes": float(draw(st.sampled_from([30, 60, 90])))}
@@ -38,10 +41,20 @@ def operations(draw):
     if draw(st.booleans()):
         shifts[0]["share"] = 0.5
         shifts.append({"start_hour": draw(hour), "length_hours": draw(length), "share": 0.5})
-    roster = draw(st.integers(1, 7))
+    roster = draw(st.integers(1, max_roster))
+    # few distinct priorities and whole-hour promises: equal keys (FIFO within them) occur
+    n_classes = draw(st.integers(1, 3))
+    classes = [{"name": f"c{j}", "share": 1.0 / n_classes, "priority": draw(st.integers(0, 2)),
+                "promise_hours": float(draw(st.integers(1, 30)))} for j in range(n_classes)]
+    if draw(st.booleans()):  # abandonment: a patience for everyone, or for one class
+        patience = {"distribution": draw(st.sampled_from(["fixed", "exponential"])),
+                    "mean_minutes": float(draw(st.sampled_from([15, 60, 240]))),
+                    "at_once": draw(st.sampled_from([0.0, 0.2]))}
+        classes[0]["patience"] = patience
     data = {
+        "dispatch": draw(st.sampled_from(["fifo", "edd", "priority"])), "classes": classes,
         "name": "random", "horizon_days": days, "warmup_days": draw(st.integers(0, 1)),
-        "demand": {"rate_per_hour": draw(st.floats(0.2, 8.0)),
+        "demand": {"rate_per_hour": draw(st.floats(0.2, max_rate)),
                    "surges": [{"start_hour": 24.0, "end_hour": 30.0,
                                "multiplier": draw(st.floats(0.5, 3.0))}],
                    "batches": [{"at_hour": float(draw(st.integers(0, 24 * days - 1))),
@@ -60,34 +73,58 @@ def operations(draw):
     return scenario(data)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(s=operations(), replication=st.integers(0, 1000))
-def test_the_engines_agree_order_by_order(s, replication):
-    real = sample(s, replication, seed=11)
-    reference = simpy_model.simulate(s, real)
-    fast = vectorized.simulate(s, real)
+def assert_same_orders_and_kpis(reference, fast):
+    """Per-order start and finish within 1e-9 h, the same technicians, the same KPIs."""
     np.testing.assert_array_equal(np.isnan(reference.start), np.isnan(fast.start))
     np.testing.assert_allclose(fast.start, reference.start, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(np.isnan(reference.finish), np.isnan(fast.finish))
     np.testing.assert_allclose(fast.finish, reference.finish, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(fast.technician, reference.technician)
+    np.testing.assert_array_equal(fast.abandon, reference.abandon)
     a, b = summarize(reference, 0).kpis, summarize(fast, 0).kpis
     assert a.keys() == b.keys()
     for name in a:
         assert a[name] == pytest.approx(b[name], rel=1e-12, abs=1e-12, nan_ok=True), name
 
 
+@settings(max_examples=90, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=operations(), replication=st.integers(0, 1000))
+def test_the_engines_agree_order_by_order(s, replication):
+    real = sample(s, replication, seed=11)
+    assert_same_orders_and_kpis(simpy_model.simulate(s, real), vectorized.simulate(s, real))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=operations(max_roster=120, max_rate=150.0), replication=st.integers(0, 1000))
+def test_the_engines_agree_with_large_rosters(s, replication):
+    """Up to 120 technicians: the technician heap keeps the tie rule at every size."""
+    real = sample(s, replication, seed=13)
+    assert_same_orders_and_kpis(simpy_model.simulate(s, real), vectorized.simulate(s, real))
+
+
+def _batch(s, reps=4):
+    reals = [sample(s, r, seed=5) for r in range(reps)]
+    begin, end = vectorized._duty_table(reals)
+    offsets = np.concatenate([[0], np.cumsum([r.orders for r in reals])])
+    keys = None if s.dispatch == "fifo" else np.concatenate(
+        [dispatch_keys(s, r) for r in reals])
+    deadline = None if not s.has_patience else np.concatenate(
+        [patience_deadline(r) for r in reals])
+    return (np.concatenate([r.arrival for r in reals]), np.concatenate([r.work for r in reals]),
+            offsets, begin, end, s.horizon_hours, keys, deadline)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=operations())
 def test_compiled_and_numpy_recursions_are_identical(s):
+    """FIFO: numpy steps; EDD, priority or patience: the loop as plain Python."""
     assert compiled() is not None, "numba is part of the dev extra: the compiled path must run"
-    reals = [sample(s, r, seed=5) for r in range(4)]
-    begin, end = vectorized._duty_table(reals)
-    offsets = np.concatenate([[0], np.cumsum([r.orders for r in reals])])
-    args = (np.concatenate([r.arrival for r in reals]), np.concatenate([r.work for r in reals]),
-            offsets, begin, end, s.horizon_hours)
+    args = _batch(s)
     one = vectorized._recursion(*args, compiled=True)
-    two = vectorized._recursion(*args, compiled=False)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in _kernel._HELPERS:  # what runs when numba is missing
+            patch.setattr(_kernel, name, getattr(_kernel, name).py_func)
+        two = vectorized._recursion(*args, compiled=False)
     for x, y in zip(one, two, strict=True):
         np.testing.assert_array_equal(x, y)
 
@@ -105,13 +142,10 @@ def test_many_at_once_equals_one_by_one(shifts_data):
 def test_auto_picks_the_fast_engine_when_it_can(shifts_data):
     from tests.conftest import merge
 
-    assert engines.resolve("auto", scenario(shifts_data)) == "fast"
-    edd = scenario(merge(shifts_data, {"dispatch": "edd"}))
-    assert engines.resolve("auto", edd) == "simpy"
-    from capsim.errors import CapsimError
-
-    with pytest.raises(CapsimError, match="dispatch = 'edd'"):
-        engines.resolve("fast", edd)
+    for dispatch in ("fifo", "edd", "priority"):
+        s = scenario(merge(shifts_data, {"dispatch": dispatch}))
+        assert engines.resolve("auto", s) == "fast"
+        assert engines.resolve("fast", s) == "fast"
 
 
 def test_auto_passes_over_the_fast_engine_without_numba(shifts_data, monkeypatch):

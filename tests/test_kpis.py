@@ -46,7 +46,7 @@ def test_registry_entries_are_consistent():
         # a share lives in [0, 1]; nothing else is bounded above
         assert (k.kind == "rate") == (k.high == 1.0)
     assert P_TARGET_MET.interval == "wilson"
-    assert set(SHARE_KPIS) == {"on_time_rate", "wait_positive_share"}
+    assert set(SHARE_KPIS) == {"on_time_rate", "wait_positive_share", "abandonment_rate"}
     assert set(SHARE_KPIS) <= set(SIZABLE)
     assert "utilization" not in SIZABLE
     assert "on_time_rate" not in SMALLER_IS_BETTER
@@ -86,9 +86,12 @@ def test_run_outputs_list_exactly_the_registry(tiny, tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary["kpis"]) == list(KPI_NAMES)
     jsonschema.validate(summary["kpis"], kpis_schema())
-    # the CLI table: one row per KPI, in registry order, and nothing else after the header
+    # the CLI table: one row per KPI that applies (no patience here: no abandonment), in
+    # registry order, and nothing else after the header
     rows = table.split("% CI\n", 1)[1].split("\n\n")[0].splitlines()
-    assert [row.split()[0] for row in rows] == list(KPI_NAMES)
+    shown = [k.name for k in KPIS if k.feature is None]
+    assert [row.split()[0] for row in rows] == shown
+    assert len(shown) < len(KPI_NAMES)
 
 
 def test_size_curve_lists_exactly_the_registry(tiny, tmp_path, capsys):

@@ -38,6 +38,7 @@ def records() -> Records:
         start=np.array([10.0, 26.0, 29.0, 27.0, NAN, NAN]),
         finish=np.array([12.0, 29.0, 33.0, 28.0, NAN, NAN]),
         technician=np.array([0, 0, 0, 1, -1, -1], np.int32),
+        abandon=np.full(6, NAN),
         status=status, shift_start=start, shift_end=start + 24,
         busy_hours=np.array([[2.0, 6.0], [1.0, 0.0]]),
         overtime_hours=np.array([[0.0, 0.5], [0.0, 0.0]]),
@@ -66,8 +67,24 @@ def test_peak_wip_counts_a_batch_whole(records):
                        "arrival": np.array([30.0, 30.0, 30.0]),
                        "finish": np.array([31.0, NAN, NAN]),
                        "start": np.array([30.0, 31.0, NAN]),
-                       "due": np.full(3, 40.0)})
+                       "due": np.full(3, 40.0), "abandon": np.full(3, NAN)})
     assert peak_wip(batch) == 3
+
+
+def test_an_abandoned_order_by_hand(records):
+    """Order 4 (arrived 30, never started) abandons at 32 instead of waiting: it leaves
+    the queue and the house then, waited 2 h, and is late; the counts still add up."""
+    gone = Records(**{**records.__dict__, "abandon": np.array([NAN] * 4 + [32.0, NAN])})
+    k = summarize(gone, 0).kpis
+    assert k["abandonment_rate"] == 0.25  # 1 of the 4 counted orders
+    assert (k["orders_arrived"], k["orders_completed"], k["orders_abandoned"],
+            k["orders_unfinished"]) == (5, 3, 1, 1)
+    assert k["on_time_rate"] == 0.5
+    assert k["wait_mean_hours"] == pytest.approx((1 + 3 + 0 + 2) / 4)
+    series, before = hourly_series(gone), hourly_series(records)
+    assert series["wip"][31] == before["wip"][31]  # still in-house during [31, 32)
+    assert series["wip"][32] == before["wip"][32] - 1
+    assert series["queue"][32] == before["queue"][32] - 1
 
 
 def test_hourly_series_by_hand(records):
@@ -83,7 +100,8 @@ def test_hourly_series_by_hand(records):
 
 def test_nothing_to_measure_is_nan(records):
     empty = Records(**{**records.__dict__, **{
-        name: np.empty(0) for name in ("arrival", "due", "work", "start", "finish")},
+        name: np.empty(0) for name in ("arrival", "due", "work", "start", "finish",
+                                        "abandon")},
         "order_class": np.empty(0, np.int16), "technician": np.empty(0, np.int32)})
     k = summarize(empty, 0).kpis
     assert np.isnan(k["on_time_rate"])
@@ -113,7 +131,7 @@ def test_lead_time_counts_split_at_the_promise_like_on_time_rate(records):
                       "finish": np.array([due, np.nextafter(due, np.inf), 26.0]),
                       "start": np.array([25.1, 25.1, 26.0]),
                       "order_class": np.zeros(3, np.int16), "work": np.ones(3),
-                      "technician": np.zeros(3, np.int32)})
+                      "technician": np.zeros(3, np.int32), "abandon": np.full(3, NAN)})
     summary = summarize(edge, 0)
     counts = summary.lead_time_counts
     at_promise = counts[:LEAD_TIME_BINS_PER_PROMISE].sum()

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
 import threading
+from concurrent.futures import Future
 
 import psutil
 import pytest
 
+from capsim import interrupts
 from capsim.cli import main
-from capsim.executors import ProcessPool
+from capsim.executors import ProcessPool, _bounded
 from tests import processes
 from tests.conftest import ROOT, mmc_toml
+from tests.pool_tasks import large_result
 from tests.processes import PATIENCE, Child
 
 TINY = mmc_toml("tiny", horizon_days=4, rate=2.0, mean_minutes=30.0, promise=4.0,
@@ -295,3 +299,62 @@ def test_signals_are_handled_as_before_once_main_returns(tiny):
     before = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
     assert main(["run", str(tiny), "-r", "2", "--workers", "1"]) == 0
     assert {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)} == before
+
+
+def test_a_stop_inside_deferred_raises_only_on_leaving_it():
+    """Inside deferred() a signal is recorded, never raised half-way (the CI hang: a
+    KeyboardInterrupt inside concurrent.futures left the process unable to exit)."""
+    reached = []
+
+    def stop_then_go_on() -> None:
+        with interrupts.deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            reached.append(interrupts.requested())
+
+    with interrupts.handling_signals(), interrupts.interruptible(), \
+            pytest.raises(KeyboardInterrupt):
+        stop_then_go_on()
+    assert reached == [signal.SIGINT]
+
+
+def test_a_stop_while_waiting_on_workers_abandons_every_task_in_flight():
+    """A signal that lands while tasks are submitted ends the wait with every submitted
+    task tracked: those not started are cancelled, and the running ones abandoned."""
+    futures: list[Future] = []
+    abandoned = []
+
+    def submit(task: int) -> Future:
+        future: Future = Future()
+        if task == 0:
+            future.set_running_or_notify_cancel()  # started: cannot be cancelled
+        futures.append(future)
+        if task == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return future
+
+    with interrupts.handling_signals(), interrupts.interruptible(), \
+            pytest.raises(KeyboardInterrupt):
+        list(_bounded(submit, range(10), 3, abandon=lambda: abandoned.append(True)))
+    assert len(futures) == 3  # nothing submitted after the signal
+    assert [f.cancelled() for f in futures] == [False, True, True]
+    assert abandoned == [True]
+
+
+
+def test_results_come_back_through_files_that_are_then_removed(tmp_path):
+    """The CI hang: a worker terminated while it wrote a large result into the pool's
+    result pipe left half a message there; the pool's manager thread waited for the rest
+    for ever (the parent holds the pipe's other end, so no end of file comes) and the
+    process could not exit. A result now travels as a file and the pipe carries only the
+    file's name, which one write() delivers whole: here 20 MB come back intact, and the
+    pool's folder is gone once it closes."""
+    marker = tmp_path / "sent"
+    with ProcessPool(1) as pool:
+        folder = None
+        for result in pool.imap(large_result, [(str(marker), 20_000_000)]):
+            folder = pool._folder
+            assert result == b"x" * 20_000_000
+        assert folder
+        assert os.path.isdir(folder)
+        assert os.listdir(folder) == []  # read and removed as it came
+    assert not os.path.exists(folder)

@@ -1,10 +1,30 @@
-"""The fast engine's recursion as a compiled loop, when numba is installed.
+"""The fast engine's dynamics as one compiled loop, for every dispatch rule.
 
-numba (``pip install "capsim[fast]"``) compiles :func:`recursion` on first use and
-caches the machine code on disk, so later processes load it in a fraction of a
-second. The loop follows the rule documented in :mod:`capsim.engines.vectorized`
-step by step; without numba that module's numpy version runs instead, with the same
-results bit for bit.
+numba (``pip install "capsim[fast]"``) compiles :func:`_loop` and its heap helpers on
+first use and caches the machine code on disk, so later processes load it in a fraction
+of a second. Without numba the same functions run as plain Python (slow, but the same
+numbers bit for bit); :mod:`capsim.engines.vectorized` then uses numpy steps for FIFO.
+
+The loop is the reference engine's rule (:mod:`capsim.engines.simpy_model`) written as
+a sequence of decisions. Per replication it keeps
+
+- the technicians in a binary heap of (available since, index), where available
+  since = max(last finish, start of the duty interval holding it) is also the earliest
+  moment the technician can start (its *duty pointer* marks that interval);
+- the queued orders: a range of indices under FIFO, else a heap of
+  (due time or class priority, arrival index).
+
+Each decision has a lower bound L, the moment the last order started or, when the
+queue is empty, the next arrival. The heap's top is the winner: a technician can start
+at max(since, L), and among those who can start then the one available longest (lowest
+index on a tie) takes the order. A top whose duty interval ended by L is moved on to
+its next interval first (its new since is that interval's start); every other entry
+is either on duty at L or later than the top, so the top is right without looking
+further. At the start time every order arrived by then joins the queue and the queue's
+first order starts (orders whose patience ran out are dropped as they come up: they
+left at arrival + patience, and nothing they did changed anything else). So the cost
+per order is O(log roster) (plus O(log roster) per duty interval that passes while its
+technician waits), and O(log queue) for keyed queues.
 """
 
 from __future__ import annotations
@@ -17,45 +37,137 @@ from collections.abc import Callable
 
 import numpy as np
 
+#: The helpers :func:`_loop` calls; compiled with it (see :func:`_compile`).
+_HELPERS = ("_sift_down", "_sift_up", "_duty_since")
 
-def _loop(arrival: np.ndarray, work: np.ndarray, offsets: np.ndarray, begin: np.ndarray,
-          end: np.ndarray, horizon: float, start: np.ndarray, finish: np.ndarray,
-          technician: np.ndarray) -> None:  # pragma: no cover - compiled by numba
-    """Replication r's orders are arrival[offsets[r]:offsets[r + 1]] (and so on)."""
+
+def _sift_down(key: np.ndarray, item: np.ndarray, n: int, k: float, x: int) -> None:
+    """Put (k, x) at the root of the heap of size n and restore the heap.
+
+    The heap holds pairs (key[j], item[j]), smallest first, ties by the smaller item;
+    keys sit in the heap's own array, so that comparisons read memory in order. The
+    hole left at the root first sinks along the smaller children to a leaf, then (k, x)
+    rises from there (Floyd's bottom-up variant: a finishing technician's new key is
+    usually among the largest, so it rises little, and half the comparisons go).
+    """
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= n:
+            break
+        other = child + 1
+        if other < n and (key[other] < key[child] or (
+                key[other] == key[child] and item[other] < item[child])):
+            child = other
+        key[pos], item[pos] = key[child], item[child]
+        pos = child
+    while pos > 0:
+        parent = (pos - 1) // 2
+        if key[parent] < k or (key[parent] == k and item[parent] < x):
+            break
+        key[pos], item[pos] = key[parent], item[parent]
+        pos = parent
+    key[pos], item[pos] = k, x
+
+
+def _sift_up(key: np.ndarray, item: np.ndarray, n: int, k: float, x: int) -> None:
+    """Add (k, x) to the heap of size n (see :func:`_sift_down`)."""
+    pos = n
+    while pos > 0:
+        parent = (pos - 1) // 2
+        if key[parent] < k or (key[parent] == k and item[parent] < x):
+            break
+        key[pos], item[pos] = key[parent], item[parent]
+        pos = parent
+    key[pos], item[pos] = k, x
+
+
+def _duty_since(begin: np.ndarray, end: np.ndarray, pointer: np.ndarray, r: int, i: int,
+                t: float) -> float:
+    """The first moment at or after t when technician i is on duty (+inf: never again).
+
+    Moves its duty pointer to the first interval ending after t.
+    """
+    p = pointer[i]
+    while end[r, i, p] <= t:
+        p += 1
+    pointer[i] = p
+    return max(t, begin[r, i, p])
+
+
+def _loop(arrival: np.ndarray, work: np.ndarray, deadline: np.ndarray, keys: np.ndarray,
+          fifo: bool,
+          offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
+          start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
+          sequence: np.ndarray) -> None:
+    """Replication r's orders are arrival[offsets[r]:offsets[r + 1]] (and so on).
+
+    ``keys`` orders the queue unless ``fifo`` (then arrival order); an order still
+    queued after its ``deadline`` (arrival + patience; +inf: never) leaves unserved
+    when its turn comes (the reference engine drops it then too). Writes start,
+    finish and technician of each order started (finished) before the horizon, and
+    in ``sequence[offsets[r]:]`` the orders of replication r in the order they started.
+    """
     reps, roster = begin.shape[0], begin.shape[1]
-    free = np.empty(roster)
-    pointer = np.empty(roster, np.int64)
+    pointer = np.zeros(roster, np.int64)
+    since = np.empty(roster)
+    tech_key, tech = np.empty(roster), np.empty(roster, np.int64)  # technician heap
+    size = max(arrival.size, 1)
+    queue_key, queue = np.empty(size), np.empty(size, np.int64)  # order heap (not FIFO)
     for r in range(reps):
-        free[:] = -np.inf
         pointer[:] = 0
-        for k in range(offsets[r], offsets[r + 1]):
-            a = arrival[k]
-            if a >= horizon:
+        for i in range(roster):
+            since[i] = _duty_since(begin, end, pointer, r, i, -np.inf)
+        tech[:] = np.argsort(since, kind="mergesort")  # sorted by (since, index): a heap
+        tech_key[:] = since[tech]
+        head, last = offsets[r], offsets[r + 1]  # next order to admit; end of the orders
+        first, queued = head, 0  # FIFO: the queue is [first, head); else `queued` in heap
+        lower = -np.inf
+        started = head
+        while True:
+            if queued == 0:
+                if head == last or arrival[head] >= horizon:
+                    break
+                lower = max(lower, arrival[head])
+            while True:  # the top technician, moved on if its duty ended by `lower`
+                i = tech[0]
+                if end[r, i, pointer[i]] > lower:
+                    break
+                _duty_since(begin, end, pointer, r, i, lower)
+                # on duty (and waiting) from the start of that interval
+                _sift_down(tech_key, tech, roster, begin[r, i, pointer[i]], i)
+            s = max(tech_key[0], lower)
+            if s >= horizon:
                 break
-            best_can = np.inf
-            best_since = np.inf
-            best = -1
-            for i in range(roster):
-                t = max(a, free[i])
-                p = pointer[i]
-                while end[r, i, p] <= t:
-                    p += 1
-                pointer[i] = p
-                opens = begin[r, i, p]
-                can = max(t, opens)
-                since = max(free[i], opens)
-                if can < best_can or (can == best_can and since < best_since):
-                    best_can = can
-                    best_since = since
-                    best = i
-            if best_can >= horizon:
-                break
-            start[k] = best_can
-            technician[k] = best
-            done = best_can + work[k]
-            free[best] = done
+            while head < last and arrival[head] <= s:
+                if not fifo:
+                    _sift_up(queue_key, queue, queued, keys[head], head)
+                head += 1
+                queued += 1
+            k = -1
+            while queued > 0:  # the queue's first order still waiting at s
+                queued -= 1
+                if fifo:
+                    k = first
+                    first += 1
+                else:
+                    k = queue[0]
+                    if queued > 0:
+                        _sift_down(queue_key, queue, queued, queue_key[queued], queue[queued])
+                if s <= deadline[k]:
+                    break
+                k = -1  # its patience ran out: it left, unserved
+            if k < 0:
+                continue  # nobody to serve: the technicians wait for the next arrival
+            start[k] = s
+            technician[k] = i
+            sequence[started] = k
+            started += 1
+            done = s + work[k]
             if done < horizon:
                 finish[k] = done
+            _sift_down(tech_key, tech, roster, _duty_since(begin, end, pointer, r, i, done), i)
+            lower = s
 
 
 @functools.cache
@@ -64,7 +176,14 @@ def _compile() -> Callable[..., None] | None:
         import numba
     except ImportError:
         return None
-    return numba.njit(cache=True, nogil=True)(_loop)
+    jit = numba.njit(cache=True, nogil=True)
+    # _loop finds its helpers among this module's globals when numba compiles it, so
+    # the compiled helpers take the plain ones' place (they are callable from Python
+    # too and give the same numbers; each keeps the original as .py_func)
+    for name in _HELPERS:
+        if not hasattr(globals()[name], "py_func"):
+            globals()[name] = jit(globals()[name])
+    return jit(_loop)
 
 
 def available() -> bool:
@@ -92,3 +211,8 @@ def compiled() -> Callable[..., None] | None:
             kernel(*args)
 
     return run
+
+
+def interpreted() -> Callable[..., None]:
+    """The loop as plain Python (what numba compiles): slow, the same numbers."""
+    return _loop

@@ -16,6 +16,12 @@ index. Decisions are taken after every other event at the same moment (a dispatc
 event of late priority), unless nothing else happens at that moment and nobody else
 is waiting, when a technician simply takes the next order.
 
+Abandonment: an order whose wait would exceed its patience leaves at arrival +
+patience. Nothing else can have changed by then (the order was only waiting), so the
+model removes it lazily: when the dispatch rule picks an order whose time ran out, it
+is dropped and the next one picked. :func:`capsim.records.build_records` dates its
+departure.
+
 Arrivals enter the queue when someone looks at it, and cost an event only while a
 technician is waiting (one wake-up at the next arrival): at night and at the peak,
 when nobody waits, orders arrive for free. The model records start, finish and
@@ -35,7 +41,7 @@ import simpy
 from simpy.events import NORMAL, EventPriority
 
 from capsim.attendance import duty_intervals, is_present
-from capsim.records import Records, build_records
+from capsim.records import Records, build_records, dispatch_keys
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
@@ -125,14 +131,9 @@ class _Keyed:
 
 
 def _queue(scenario: Scenario, realization: Realization) -> _Fifo | _Keyed:
-    classes = scenario.order_classes
-    if scenario.dispatch == "edd":
-        promise = np.array([c.promise_hours for c in classes], dtype=float)
-        return _Keyed((realization.arrival + promise[realization.order_class]).tolist())
-    if scenario.dispatch == "priority":
-        priority = np.array([c.priority for c in classes], dtype=float)
-        return _Keyed(priority[realization.order_class].tolist())
-    return _Fifo()
+    if scenario.dispatch == "fifo":
+        return _Fifo()
+    return _Keyed(dispatch_keys(scenario, realization).tolist())
 
 
 class PrepressFloor:
@@ -159,6 +160,9 @@ class PrepressFloor:
         self.finish = [np.nan] * n
         self.technician = [-1] * n
         self.arrival = realization.arrival.tolist()
+        # when each order's patience runs out (None: nobody abandons)
+        self.deadline = (None if realization.patience is None
+                         else (realization.arrival + realization.patience).tolist())
         self.admitted = 0  # orders 0..admitted-1 have been put in the queue
         # technicians offering themselves: a heap of (available since, technician, ticket);
         # an entry is live while its ticket is the technician's current one
@@ -185,6 +189,14 @@ class PrepressFloor:
             k += 1
         self.admitted = k
 
+    def _take(self) -> int | None:
+        """The next order by the dispatch rule still waiting now; those out of patience go."""
+        now, deadline = self.env.now, self.deadline
+        while True:
+            order = self.queue.pop()
+            if order is None or deadline is None or now <= deadline[order]:
+                return order
+
     # --- dispatch ----------------------------------------------------------------
 
     def _request_dispatch(self) -> None:
@@ -196,11 +208,15 @@ class PrepressFloor:
         """Give queued orders to waiting technicians, available longest first."""
         self.dispatch_pending = False
         self._admit()
-        while self.offer and len(self.queue):
-            _, tech, ticket = heapq.heappop(self.waiting)
-            if ticket != self.ticket[tech] or tech not in self.offer:
-                continue  # stale: the technician left or offered again since
-            self.offer.pop(tech).succeed(self.queue.pop())
+        while self.offer:
+            order = self._take()
+            if order is None:
+                break
+            while True:
+                _, tech, ticket = heapq.heappop(self.waiting)
+                if ticket == self.ticket[tech] and tech in self.offer:
+                    break  # else stale: the technician left or offered again since
+            self.offer.pop(tech).succeed(order)
         self._arm()
 
     def _arm(self) -> None:
@@ -251,7 +267,7 @@ class PrepressFloor:
                 order = None
                 if self._alone():
                     self._admit()
-                    order = self.queue.pop()
+                    order = self._take()
                 if order is None:
                     order = yield self._wait_for_work(tech, since)
                     if order is None:

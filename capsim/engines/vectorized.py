@@ -1,24 +1,27 @@
-"""The fast engine: the FIFO dynamics as a recursion, vectorised across replications.
+"""The fast engine: the reference engine's dynamics as a recursion, for every dispatch rule.
 
-Under FIFO, orders start in arrival order, and the SimPy model's rule makes each
-start a function of the technicians' state alone. With ``free`` the time each
-technician finished its last order and g(t) the first moment at or after t when it
-is on duty (inside one of its duty intervals, back-to-back shifts merged):
+With ``since`` the moment each technician became (or becomes) available, the later
+of its last finish and the start of the duty interval holding it, each decision is
 
-    can_i  = g_i(max(a_k, free_i))          when technician i could start order k
-    s_k    = min_i can_i                      order k starts then (if before the horizon)
-    winner = among i with can_i = s_k, the smallest (available since, index), where
-             available since = max(free_i, start of the duty interval holding s_k)
-    free_winner = s_k + w_k                   it works on, past its shift end if need be
+    L      = the moment the last order started, or the next arrival if none is queued
+    s      = min_i max(since_i, L)           over technicians on duty then
+    winner = among i with that s, the smallest (since, index)
+    order  = the queue's first order at s (every order arrived by s has joined it):
+             the earliest arrival (FIFO), the earliest due time (EDD) or the smallest
+             class priority, earliest arrival first within it (priority)
+    since_winner = g(s + w), where g(t) is the first moment at or after t on duty
 
 This is exactly the reference engine's rule (:mod:`capsim.engines.simpy_model`), so
-both give the same start and finish for every order of a realization. g is a pointer
-per technician into its duty intervals that only moves forward. The recursion runs as
-a compiled loop over replications and orders when numba is installed
-(:mod:`capsim.engines._kernel`), and otherwise as numpy steps, one per order across all
-replications at once (state arrays of replications × technicians): the same numbers
-either way. Covers FIFO dispatch with every other feature (arrivals, surges, batches,
-classes, shifts, days off, absences, outbreaks, stress events, overtime).
+both give the same start and finish for every order of a realization. It runs as a
+compiled loop over replications and orders when numba is installed
+(:mod:`capsim.engines._kernel`: technicians and queued orders in heaps, O(log roster)
+per order). Without numba, FIFO runs as numpy steps, one per order across all
+replications at once (under FIFO orders start in arrival order, so order k's start
+is a function of the technicians' state alone), and EDD and priority run the kernel's
+loop as plain Python: the same numbers either way. Covers every feature of the
+scenario (arrivals, surges, batches, classes, shifts, days off, absences, outbreaks,
+stress events, overtime, every dispatch rule, abandonment: an order still queued past
+its patience is dropped when its turn comes, as in the reference engine).
 """
 
 from __future__ import annotations
@@ -29,15 +32,13 @@ import numpy as np
 
 from capsim.attendance import duty_intervals, is_present
 from capsim.engines import _kernel
-from capsim.records import Records, build_records
+from capsim.records import Records, build_records, dispatch_keys, patience_deadline
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
 
 def unsupported(scenario: Scenario) -> str | None:
-    """The fast engine covers FIFO dispatch only."""
-    if scenario.dispatch != "fifo":
-        return f"dispatch = {scenario.dispatch!r} (the fast engine covers FIFO dispatch only)"
+    """The fast engine runs every scenario."""
     return None
 
 
@@ -74,24 +75,35 @@ def _duty_table(realizations: Sequence[Realization]) -> tuple[np.ndarray, np.nda
 
 
 def _recursion(arrival: np.ndarray, work: np.ndarray, offsets: np.ndarray, begin: np.ndarray,
-               end: np.ndarray, horizon: float, *, compiled: bool = True
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start, finish (NaN where not by the horizon) and technician (-1) of every order.
+               end: np.ndarray, horizon: float, keys: np.ndarray | None = None,
+               deadline: np.ndarray | None = None, *, compiled: bool = True
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start, finish (NaN where not by the horizon), technician (-1) and start sequence.
 
     Orders of all replications are concatenated: replication r's are
-    ``[offsets[r], offsets[r + 1])``. Uses the compiled loop of
-    :mod:`capsim.engines._kernel` when numba is available (and ``compiled``), else the
-    numpy steps below: the same numbers bit for bit.
+    ``[offsets[r], offsets[r + 1])``, and ``sequence[offsets[r] + j]`` is the j-th of
+    them to start (-1 after the last). ``keys`` orders the queue (smallest first, ties
+    by arrival; see :func:`capsim.records.dispatch_keys`); None is FIFO. ``deadline``
+    is arrival + patience of each order (None: nobody abandons). Uses the compiled
+    loop of :mod:`capsim.engines._kernel` when numba is available (and ``compiled``),
+    else the numpy steps below for FIFO without abandonment and the kernel's loop as
+    plain Python otherwise: the same numbers bit for bit.
     """
     start = np.full(arrival.size, np.nan)
     finish = np.full(arrival.size, np.nan)
     technician = np.full(arrival.size, -1, dtype=np.int32)
+    sequence = np.full(arrival.size, -1, dtype=np.int64)
     if begin.shape[1] == 0 or arrival.size == 0:
-        return start, finish, technician
+        return start, finish, technician, sequence
     kernel = _kernel.compiled() if compiled else None
+    if kernel is None and (keys is not None or deadline is not None):
+        kernel = _kernel.interpreted()
     if kernel is not None:
-        kernel(arrival, work, offsets, begin, end, horizon, start, finish, technician)
-        return start, finish, technician
+        fifo = keys is None
+        kernel(arrival, work, np.full(arrival.size, np.inf) if deadline is None else deadline,
+               np.zeros(1) if fifo else keys, fifo, offsets, begin, end, horizon, start,
+               finish, technician, sequence)
+        return start, finish, technician, sequence
     counts = np.diff(offsets)
     rows = np.repeat(np.arange(counts.size), counts)
     columns = np.arange(arrival.size) - np.repeat(offsets[:-1], counts)
@@ -100,7 +112,11 @@ def _recursion(arrival: np.ndarray, work: np.ndarray, offsets: np.ndarray, begin
     padded_arrival[rows, columns], padded_work[rows, columns] = arrival, work
     out = (np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, -1, dtype=np.int32))
     _numpy_steps(padded_arrival, padded_work, begin, end, horizon, *out)
-    return out[0][rows, columns], out[1][rows, columns], out[2][rows, columns]
+    start, finish, technician = out[0][rows, columns], out[1][rows, columns], out[2][rows, columns]
+    # FIFO starts orders in arrival order, and none after the first it cannot start
+    began = np.flatnonzero(technician >= 0)
+    sequence[began] = began
+    return start, finish, technician, sequence
 
 
 def _numpy_steps(arrival: np.ndarray, work: np.ndarray, begin: np.ndarray, end: np.ndarray,
@@ -144,16 +160,31 @@ def _numpy_steps(arrival: np.ndarray, work: np.ndarray, begin: np.ndarray, end: 
         finish[ended, k] = done[ended]
 
 
+def decisions(scenario: Scenario, realizations: Sequence[Realization]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start, finish, technician and start sequence of several replications' orders.
+
+    Concatenated (see :func:`_recursion`), with the offsets: replication r's orders
+    are ``[offsets[r], offsets[r + 1])``.
+    """
+    begin, end = _duty_table(realizations)
+    offsets = np.concatenate([[0], np.cumsum([real.orders for real in realizations])])
+    keys = None if scenario.dispatch == "fifo" else np.concatenate(
+        [dispatch_keys(scenario, real) for real in realizations])
+    deadline = None if not scenario.has_patience else np.concatenate(
+        [patience_deadline(real) for real in realizations])
+    start, finish, technician, sequence = _recursion(
+        np.concatenate([real.arrival for real in realizations]),
+        np.concatenate([real.work for real in realizations]), offsets, begin, end,
+        scenario.horizon_hours, keys, deadline)
+    return start, finish, technician, sequence, offsets
+
+
 def simulate_many(scenario: Scenario, realizations: Sequence[Realization]) -> list[Records]:
     """Run several replications at once; the Records of each, in the order given."""
     if not realizations:
         return []
-    begin, end = _duty_table(realizations)
-    offsets = np.concatenate([[0], np.cumsum([real.orders for real in realizations])])
-    start, finish, technician = _recursion(
-        np.concatenate([real.arrival for real in realizations]),
-        np.concatenate([real.work for real in realizations]), offsets, begin, end,
-        scenario.horizon_hours)
+    start, finish, technician, _, offsets = decisions(scenario, realizations)
     return [build_records(scenario, real, *(x[offsets[r]:offsets[r + 1]]
                                             for x in (start, finish, technician)))
             for r, real in enumerate(realizations)]

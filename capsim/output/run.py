@@ -179,6 +179,8 @@ def format_table(result: RunResult) -> str:
         f"{'kpi':<24}{'mean':>14}{f'{level} % CI':>30}",
     ]
     for kpi in KPIS:
+        if not kpi.applies_to(result.scenario):
+            continue  # always 0 here (no patience, say): the table leaves it out
         k = result.kpis[kpi.name]
         ci = f"[{kpi.format(k.ci_low)}, {kpi.format(k.ci_high)}]"
         lines.append(f"{kpi.name:<24}{kpi.format(k.mean):>14}{ci:>30}"

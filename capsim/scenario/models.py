@@ -39,7 +39,16 @@ from capsim.scenario.base import (
 )
 from capsim.scenario.checks import check_data, mention
 from capsim.scenario.files import quote
-from capsim.scenario.orders import Batch, ClassWork, Demand, OrderClass, Surge, Trace, Work
+from capsim.scenario.orders import (
+    Batch,
+    ClassWork,
+    Demand,
+    OrderClass,
+    Patience,
+    Surge,
+    Trace,
+    Work,
+)
 from capsim.scenario.paths import Edit, FieldPath, edits_of
 from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
@@ -49,7 +58,8 @@ REPLACE = "Scenario.replace"
 
 __all__ = [
     "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Demand", "Experiment", "FieldError",
-    "OrderClass", "Outbreak", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace",
+    "OrderClass", "Outbreak", "Patience", "Scenario", "Shift", "StressEvent", "Surge", "Targets",
+    "Trace",
     "Vacation", "Window", "Work", "Workforce",
 ]
 
@@ -95,6 +105,9 @@ class Scenario(SchemaModel):
     start_weekday: Weekday = Field(0, description="Weekday of day 0 (0 = Monday).")
     demand: Demand
     work: Work = Work()
+    patience: Patience | None = Field(
+        None, description="Abandonment: how long orders wait for their start before they "
+        "leave unserved (classes may override); default: none, orders wait for ever.")
     classes: tuple[OrderClass, ...] = Field(
         (), max_length=MAX_CLASSES, description="Order classes; default: one class from [work]."
     )
@@ -275,13 +288,16 @@ class Scenario(SchemaModel):
 
     def _check_work(self) -> None:
         for i, order_class in enumerate(self.classes or [None]):
-            own = order_class.work if order_class is not None else None
-            work = own if own is not None else self.work
-            try:
-                work.check_complete()
-            except FieldError as exc:
-                where = f"classes[{i}].work" if own is not None else "work"
-                raise FieldError(f"{where}.{exc.field}", str(exc), exc.value) from None
+            for part in ("work", "patience"):
+                own = order_class is not None and getattr(order_class, part) is not None
+                table = getattr(order_class if own else self, part)
+                if table is None:
+                    continue
+                try:
+                    table.check_complete()
+                except FieldError as exc:
+                    where = f"classes[{i}].{part}" if own else part
+                    raise FieldError(f"{where}.{exc.field}", str(exc), exc.value) from None
 
     def unused_inputs(self) -> list[tuple[str, str]]:
         """Inputs that can never take effect, as (field, why): events after the horizon.
@@ -327,11 +343,18 @@ class Scenario(SchemaModel):
             return (OrderClass.model_construct(name="default", share=1.0, priority=0,
                                                promise_hours=self.work.promise_hours,
                                                # a complete [work] is a complete ClassWork
-                                               work=self.work),)  # type: ignore[arg-type]
+                                               work=self.work,  # type: ignore[arg-type]
+                                               patience=self.patience),)
         return tuple(
-            c.model_copy(update={"work": c.work or self.work, "promise_hours": self._promise(c)})
+            c.model_copy(update={"work": c.work or self.work, "promise_hours": self._promise(c),
+                                 "patience": c.patience or self.patience})
             for c in self.classes
         )
+
+    @property
+    def has_patience(self) -> bool:
+        """Whether any order can abandon (some class has a patience)."""
+        return any(c.patience is not None for c in self.order_classes)
 
     def _promise(self, order_class: OrderClass) -> float:
         """A class's promise: its own, else its work table's, else ``[work]``'s (24 h)."""

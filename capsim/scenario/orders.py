@@ -29,6 +29,7 @@ from capsim.scenario.base import (
     Multiplier,
     Name,
     PositiveHours,
+    Probability,
     SchemaModel,
     Share,
     resolve_path,
@@ -115,8 +116,11 @@ class Demand(SchemaModel):
     batches: tuple[Batch, ...] = Field((), max_length=MAX_ENTRIES)
     forecast_cv: Float = Field(
         0.0, ge=0, le=MAX_FORECAST_CV, description="Coefficient of variation of a "
-        "per-replication rate multiplier (lognormal, mean 1): uncertainty in the forecast."
+        "per-replication rate multiplier (mean 1): uncertainty in the forecast."
     )
+    forecast_distribution: Literal["lognormal", "gamma"] = Field(
+        "lognormal", description="Distribution of the forecast multiplier; gamma makes the "
+        "season's order count negative binomial (the Poisson-gamma model).")
     trace: Trace | None = None
 
     @model_validator(mode="after")
@@ -134,12 +138,12 @@ Distribution = Literal["fixed", "exponential", "lognormal", "gamma", "empirical"
 DEFAULT_PROMISE_HOURS = 24.0
 
 
-class Work(SchemaModel):
-    """Work content (touch time) of an order, and the promise that sets its due time."""
+class Duration(SchemaModel):
+    """A random duration in minutes: its distribution and parameters (work, patience)."""
 
     distribution: Distribution = "exponential"
     mean_minutes: Annotated[Float, Field(gt=0, le=MAX_WORK_MINUTES)] | None = Field(
-        None, description="Mean work content in minutes (all but empirical)."
+        None, description="Mean in minutes (all but empirical)."
     )
     cv: Annotated[Float, Field(ge=MIN_CV, le=MAX_CV)] | None = Field(
         None, description="Coefficient of variation (lognormal and gamma only)."
@@ -150,10 +154,6 @@ class Work(SchemaModel):
     )
     column: Annotated[str, Field(max_length=MAX_NAME_LENGTH)] | None = Field(
         None, description="Column of `file`; default: the first.")
-    promise_hours: PositiveHours = Field(
-        DEFAULT_PROMISE_HOURS, description="Due time = arrival + promise_hours (classes may "
-        "override)."
-    )
     _minutes: Any = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -179,8 +179,8 @@ class Work(SchemaModel):
     def check_complete(self) -> None:
         """Raise :class:`FieldError` if a parameter the distribution needs is missing.
 
-        Checked only for the work tables that orders actually use: a scenario whose
-        classes all give their own ``work`` needs no mean in ``[work]``.
+        Checked only for the tables that orders actually use: a scenario whose classes
+        all give their own ``work`` needs no mean in ``[work]``.
         """
         kind = self.distribution
         if kind == "empirical" and self.file is None:
@@ -194,6 +194,27 @@ class Work(SchemaModel):
     def empirical_minutes(self) -> Any:
         """The values read from ``file`` (empirical only), else None."""
         return self._minutes
+
+
+class Work(Duration):
+    """Work content (touch time) of an order, and the promise that sets its due time."""
+
+    promise_hours: PositiveHours = Field(
+        DEFAULT_PROMISE_HOURS, description="Due time = arrival + promise_hours (classes may "
+        "override)."
+    )
+
+
+class Patience(Duration):
+    """How long an order (a customer) waits for its start before it leaves unserved.
+
+    An order whose wait would exceed its patience abandons at arrival + patience: it
+    is never served and never on time. ``at_once`` is a mass at zero: the share who
+    leave at once unless someone can start on them the moment they arrive.
+    """
+
+    at_once: Probability = Field(0.0, description="Probability of zero patience (leave at once "
+                           "unless served on arrival).")
 
 
 class ClassWork(Work):
@@ -227,3 +248,6 @@ class OrderClass(SchemaModel):
     priority: Int = Field(0, ge=-MAX_PRIORITY, le=MAX_PRIORITY,
                           description="Smaller is served first under dispatch = 'priority'.")
     work: ClassWork | None = Field(None, description="Default: the scenario's [work].")
+    patience: Patience | None = Field(
+        None, description="Abandonment: how long this class waits; default: the scenario's "
+        "[patience] (none: orders wait for ever).")

@@ -1,0 +1,315 @@
+"""The per-order KPI reductions of the fast pipeline, as compiled loops.
+
+What :mod:`capsim.metrics` and :func:`capsim.records.build_records` compute from a
+replication's orders, computed here straight from the engine's start and finish
+arrays, replication by replication, without building Records: counts and sums,
+exact lead-time percentiles, the lead-time histogram, peak WIP, the hourly time
+averages of arrivals, starts and finishes, the per-day order counts, and busy and
+overtime hours per technician-day. Every number is computed the way numpy computes
+it there (sums in order, ``np.percentile``'s linear rule, ``np.interp``'s formula),
+so the two paths agree bit for bit; ``tests/test_fused.py`` checks that they do.
+
+Like :mod:`capsim.engines._kernel`, the functions are plain Python that numba
+compiles (and caches) when installed; the fast pipeline only uses them compiled.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+#: Columns of the ``orders`` output, one row per replication.
+ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
+                 "lead_time_p90_hours", "lead_time_p95_hours", "lead_time_p99_hours",
+                 "wait_mean_hours", "wait_positive_share", "orders_arrived",
+                 "orders_completed", "orders_unfinished", "abandonment_rate",
+                 "orders_abandoned", "peak_wip")
+#: Percentiles of lead time, in the order of ``ORDER_COLUMNS``.
+PERCENTILES = (0.5, 0.9, 0.95, 0.99)
+_HELPERS = ("_ratio", "_percentiles", "_time_average", "_peak_wip", "_interp",
+            "_busy_and_overtime", "_orders")
+
+
+def _ratio(top: float, bottom: float) -> float:
+    return top / bottom if bottom > 0 else np.nan
+
+
+def _percentiles(values: np.ndarray, out: np.ndarray) -> None:
+    """``np.percentile(values, 100 q)`` for each q of PERCENTILES, as numpy computes it.
+
+    numpy's linear rule: virtual index (n − 1)·q, and between the order statistics
+    a = x[floor] and b = x[floor + 1] with gamma = the fraction, a + (b − a)·gamma
+    (b − (b − a)·(1 − gamma) from gamma = 0.5 on); the last value from n − 1 on. The
+    order statistics come from one partial sort (as in numpy), not a full sort.
+    """
+    n = values.size
+    if n == 0:
+        out[:] = np.nan
+        return
+    kth = np.empty(2 * len(PERCENTILES), np.int64)
+    for i in range(len(PERCENTILES)):
+        low = min(int(np.floor((n - 1) * PERCENTILES[i])), n - 1)
+        kth[2 * i], kth[2 * i + 1] = low, min(low + 1, n - 1)
+    ordered = np.partition(values, np.unique(kth))
+    for i in range(len(PERCENTILES)):
+        virtual = (n - 1) * PERCENTILES[i]
+        if virtual >= n - 1:
+            out[i] = ordered[n - 1]
+            continue
+        previous = np.floor(virtual)
+        a, b = ordered[int(previous)], ordered[int(previous) + 1]
+        gamma = virtual - previous
+        diff = b - a
+        out[i] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+def _time_average(times: np.ndarray, hours: int, out: np.ndarray) -> None:
+    """out[h] = the average over [h, h + 1) of #{t <= s} (capsim.segments' rule)."""
+    full = np.zeros(hours + 1, np.int64)
+    partial = np.zeros(hours)
+    for t in times:
+        if np.isnan(t):
+            continue
+        ceiling = np.ceil(t)
+        full[int(min(max(ceiling, 0.0), hours))] += 1
+        share = ceiling - t
+        hour = ceiling - 1
+        if share > 0 and hour >= 0 and hour < hours:
+            partial[int(hour)] += share
+    count = 0
+    for h in range(hours):
+        count += full[h]
+        out[h] = count + partial[h]
+
+
+def _peak_wip(arrival: np.ndarray, finish: np.ndarray, warmup: float) -> float:
+    """The most orders in-house at the warm-up's end or just after an arrival.
+
+    ``finish`` is when each order left (finished or abandoned; NaN: still in-house).
+    #left by arrival k's moment counts the times f with f <= arrival[k], that
+    is those whose first arrival at or after f has an index <= k (arrivals sorted);
+    that index is found from the order's own, forward, so nothing is sorted (backward,
+    among the arrivals at the same moment, for an order that left as it came).
+    """
+    n = arrival.size
+    by = np.zeros(n + 1, np.int64)  # by[j]: finishes whose first arrival >= f is j
+    finished_by_warmup = 0
+    for k in range(n):
+        f = finish[k]
+        if np.isnan(f):
+            continue
+        if f <= warmup:
+            finished_by_warmup += 1
+        if f <= arrival[k]:  # left the moment it came (no patience): the first of its ties
+            by[np.searchsorted(arrival[:k + 1], f)] += 1
+            continue
+        j, step = k, 1  # arrival[k] < f: gallop, then bisect
+        while j + step < n and arrival[j + step] < f:
+            j += step
+            step *= 2
+        high = min(j + step, n)  # arrival[j] < f or j == k; arrival[high] >= f or high == n
+        while high - j > 1:
+            middle = (j + high) // 2
+            if arrival[middle] < f:
+                j = middle
+            else:
+                high = middle
+        by[high if arrival[j] < f else j] += 1
+    arrived_by_warmup = np.searchsorted(arrival, warmup, side="right")
+    peak = arrived_by_warmup - finished_by_warmup
+    finished = 0
+    arrived = 0
+    for k in range(n):
+        finished += by[k]
+        if arrival[k] < warmup:
+            continue
+        while arrived < n and arrival[arrived] <= arrival[k]:
+            arrived += 1
+        peak = max(peak, arrived - finished)
+    return float(peak)
+
+
+def _interp(x: float, xp: np.ndarray, fp: np.ndarray) -> float:
+    """``np.interp(x, xp, fp, left=0, right=fp[-1])`` for increasing xp, as numpy does it."""
+    j = np.searchsorted(xp, x, side="right") - 1  # the last j with xp[j] <= x
+    if j < 0:
+        return 0.0
+    if j >= xp.size - 1 or xp[j] == x:
+        return fp[j]
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    return slope * (x - xp[j]) + fp[j]
+
+
+def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: np.ndarray,
+                       start: np.ndarray, until: np.ndarray, technician: np.ndarray,
+                       sequence: np.ndarray, horizon: float, busy: np.ndarray,
+                       overtime: np.ndarray) -> None:
+    """:func:`capsim.records._busy_and_overtime` of one replication, written out.
+
+    Its timeline sorts orders by (technician, start); a technician starts its orders
+    one after the other, so grouping ``sequence`` (the orders in the order they
+    started) by technician gives that order without sorting.
+    """
+    roster, days = present.shape
+    served = 0
+    while served < sequence.size and sequence[served] >= 0:
+        served += 1
+    if served == 0 or not present.any():
+        return
+    first = np.zeros(roster + 1, np.int64)  # technician i's orders: [first[i], first[i+1])
+    for j in range(served):
+        first[technician[sequence[j]] + 1] += 1
+    first = np.cumsum(first)
+    fill = first[:roster].copy()
+    span = horizon + 1.0
+    xp, fp = np.empty(2 * served), np.empty(2 * served)
+    for j in range(served):
+        k = sequence[j]
+        shift = technician[k] * span
+        at = fill[technician[k]]
+        fill[technician[k]] += 1
+        xp[2 * at], xp[2 * at + 1] = start[k] + shift, until[k] + shift
+    done = 0.0
+    for j in range(served):
+        fp[2 * j] = done
+        done += xp[2 * j + 1] - xp[2 * j]
+        fp[2 * j + 1] = done
+    for i in range(roster):
+        offset = i * span
+        for d in range(days):
+            if not present[i, d]:
+                continue
+            a = shift_start[i, d]
+            b = min(shift_end[i, d], horizon)
+            following = horizon
+            for e in range(d + 1, days):  # the technician's next present shift
+                if present[i, e]:
+                    following = min(shift_start[i, e], horizon)
+                    break
+            at_end = _interp(b + offset, xp, fp)
+            busy[i, d] = at_end - _interp(a + offset, xp, fp)
+            overtime[i, d] = max(_interp(max(following, b) + offset, xp, fp) - at_end, 0.0)
+
+
+def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,
+            abandon: np.ndarray, warmup: float, horizon: float, out: np.ndarray,
+            counts: np.ndarray, daily: np.ndarray) -> None:
+    """One replication's order KPIs, lead-time histogram and per-day order counts.
+
+    ``abandon`` is when an order abandoned (NaN: it did not). ``out`` gets
+    ORDER_COLUMNS but peak_wip; ``daily`` the orders arrived, due, and
+    on time among those due, per day; all as :mod:`capsim.metrics` computes them.
+    """
+    per = 48
+    last = counts.size - 1
+    days = daily.shape[1]
+    n_counted = n_done = n_left = n_on_time = n_waited = arrived = completed = 0
+    gone = n_gone = 0
+    lead_sum = wait_sum = 0.0
+    lead = np.empty(arrival.size)
+    for k in range(arrival.size):
+        a, d, s, f, g = arrival[k], due[k], start[k], finish[k], abandon[k]
+        day = np.floor(a / 24.0)
+        if day >= 0 and day < days:
+            daily[0, int(day)] += 1.0
+        if d <= horizon:
+            day = np.floor(d / 24.0)
+            if day >= 0 and day < days:
+                daily[1, int(day)] += 1.0
+                daily[2, int(day)] += 1.0 if f <= d else 0.0
+        if a >= warmup:
+            arrived += 1
+            if not np.isnan(f):
+                completed += 1
+            if not np.isnan(g):
+                gone += 1
+        if not (a >= warmup and d <= horizon):
+            continue
+        n_counted += 1
+        if f <= d:
+            n_on_time += 1
+        if not (s <= a):
+            n_waited += 1
+        if not np.isnan(g):
+            n_gone += 1
+        left = g if np.isnan(s) else s  # left the queue: started, or abandoned
+        if not np.isnan(left):
+            n_left += 1
+            wait_sum += left - a
+        if not np.isnan(f):
+            lead[n_done] = f - a
+            n_done += 1
+            lead_sum += f - a
+        x = np.floor((f - a) / (d - a) * per)
+        if np.isnan(x) or x == np.inf:
+            x = float(last)
+        index = min(max(x, 0.0), per - 1.0) if f <= d else min(max(x, float(per)), last)
+        counts[int(index)] += 1
+    out[0] = _ratio(float(n_on_time), float(n_counted))
+    out[1] = _ratio(lead_sum, float(n_done))
+    _percentiles(lead[:n_done], out[2:6])
+    out[6] = _ratio(wait_sum, float(n_left))
+    out[7] = _ratio(float(n_waited), float(n_counted))
+    out[8], out[9], out[10] = float(arrived), float(completed), float(arrived - completed - gone)
+    out[11], out[12] = _ratio(float(n_gone), float(n_counted)), float(gone)
+
+
+def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,
+          abandon: np.ndarray, technician: np.ndarray, sequence: np.ndarray,
+          offsets: np.ndarray,
+          shift_start: np.ndarray,
+          shift_end: np.ndarray, present: np.ndarray, warmup: float, horizon: float,
+          orders: np.ndarray, counts: np.ndarray, daily: np.ndarray, hourly: np.ndarray,
+          busy: np.ndarray, overtime: np.ndarray) -> None:
+    """Every replication's reductions; replication r's orders are [offsets[r], offsets[r+1]).
+
+    Outputs (zeroed by the caller): orders (reps × ORDER_COLUMNS), counts (reps × bins),
+    daily (reps × 3 × days), hourly (reps × 4 × hours: arrived, started, finished,
+    abandoned),
+    busy and overtime (reps × roster × days).
+    """
+    hours = hourly.shape[2]
+    for r in range(offsets.size - 1):
+        lo, hi = offsets[r], offsets[r + 1]
+        a, f, g = arrival[lo:hi], finish[lo:hi], abandon[lo:hi]
+        _orders(a, due[lo:hi], start[lo:hi], f, g, warmup, horizon, orders[r], counts[r],
+                daily[r])
+        orders[r, 13] = _peak_wip(a, np.where(np.isnan(f), g, f), warmup)
+        _time_average(a, hours, hourly[r, 0])
+        _time_average(start[lo:hi], hours, hourly[r, 1])
+        _time_average(f, hours, hourly[r, 2])
+        _time_average(g, hours, hourly[r, 3])
+        until = np.where(np.isnan(f), horizon, f)
+        _busy_and_overtime(shift_start[r], shift_end[r], present[r], start[lo:hi], until,
+                           technician[lo:hi], sequence[lo:hi] - lo, horizon, busy[r],
+                           overtime[r])
+
+
+@functools.cache
+def _compile() -> Callable[..., None] | None:
+    try:
+        import numba
+    except ImportError:
+        return None
+    jit = numba.njit(cache=True, nogil=True)
+    for name in _HELPERS:  # as in capsim.engines._kernel: compiled helpers in place
+        if not hasattr(globals()[name], "py_func"):
+            globals()[name] = jit(globals()[name])
+    return jit(_loop)
+
+
+def compiled() -> Callable[..., None] | None:
+    """The compiled reductions, or None without numba."""
+    kernel = _compile()
+    if kernel is None:
+        return None
+
+    def run(*args: object) -> None:
+        with warnings.catch_warnings():  # a read-only install cannot cache: it recompiles
+            warnings.filterwarnings("ignore", module="numba")
+            kernel(*args)
+
+    return run

@@ -1,0 +1,141 @@
+"""The fast pipeline: realizations -> replication summaries, without Records in Python.
+
+:func:`capsim.metrics.summarize_many` reduces Records that the engines build per
+replication; for the fast engine most of that work is per order, so here the compiled
+dynamics (:mod:`capsim.engines._kernel`) and the compiled per-order reductions
+(:mod:`capsim.engines._reduce`) run on the whole batch's concatenated order arrays,
+and only the technician-day tables (roster × days per replication, small) are reduced
+with numpy, by the same expressions as :mod:`capsim.metrics`. The summaries are the
+same as the Records path's bit for bit (``tests/test_fused.py``), so which path ran
+never shows in a result. Used when the fast engine runs compiled (:func:`available`);
+otherwise the experiment takes the Records path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from capsim.attendance import Status, is_present
+from capsim.engines import _kernel, _reduce, vectorized
+from capsim.kpis import KPI_NAMES
+from capsim.metrics import (
+    ABSENCE_REASONS,
+    DAILY_NAMES,
+    LEAD_TIME_BINS_PER_PROMISE,
+    LEAD_TIME_PROMISES,
+    SERIES_NAMES,
+    ReplicationSummary,
+)
+from capsim.records import patience_deadline
+from capsim.sampling import Realization
+from capsim.scenario import Scenario
+from capsim.segments import time_average_until
+
+
+def available() -> bool:
+    """Whether the compiled pipeline can run (numba installed and not switched off)."""
+    return _kernel.compiled() is not None and _reduce.compiled() is not None
+
+
+def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(bottom > 0, top / bottom, np.nan)
+
+
+def _staff(status: np.ndarray, shift_start: np.ndarray, shift_end: np.ndarray,
+           busy: np.ndarray, overtime: np.ndarray, horizon: float, warmup: float
+           ) -> dict[str, np.ndarray]:
+    """The technician-day KPIs of :mod:`capsim.metrics`, tables stacked by replication."""
+    first_day = round(warmup / 24.0)
+    present = is_present(status)[:, :, first_day:]
+    hours = (np.minimum(shift_end, horizon) - shift_start)[:, :, first_day:]
+    scheduled = np.where(present, hours, 0.0).sum(axis=(1, 2))
+    on_hand = present.sum(axis=1)
+    empty = on_hand.shape[1] == 0
+    nan = np.full(status.shape[0], np.nan)
+    return {
+        "utilization": _ratio(busy[:, :, first_day:].sum(axis=(1, 2)), scheduled),
+        "overtime_hours": overtime[:, :, first_day:].sum(axis=(1, 2)),
+        "on_hand_mean": nan if empty else on_hand.mean(axis=1),
+        "on_hand_std": nan if empty else on_hand.std(axis=1),
+        "on_hand_min": nan if empty else on_hand.min(axis=1).astype(float),
+    }
+
+
+def _daily(status: np.ndarray, busy: np.ndarray, overtime: np.ndarray,
+           orders: np.ndarray) -> dict[str, np.ndarray]:
+    table = {
+        "orders_arrived": orders[:, 0],
+        "orders_due": orders[:, 1],
+        "on_time_rate": _ratio(orders[:, 2], orders[:, 1]),
+        "scheduled": (status != Status.DAY_OFF).sum(axis=1).astype(float),
+        "on_hand": is_present(status).sum(axis=1).astype(float),
+        **{f"absent_{s.label}": (status == s).sum(axis=1).astype(float)
+           for s in ABSENCE_REASONS},
+        "covered": (status == Status.COVERED).sum(axis=1).astype(float),
+        "busy_hours": busy.sum(axis=1),
+        "overtime_hours": overtime.sum(axis=1),
+    }
+    return {name: table[name] for name in DAILY_NAMES}
+
+
+def _on_hand(status: np.ndarray, shift_start: np.ndarray, shift_end: np.ndarray,
+             hours: int) -> np.ndarray:
+    present = is_present(status)
+    rep = np.broadcast_to(np.arange(status.shape[0])[:, None, None], present.shape)[present]
+    count = status.shape[0]
+    on_duty: np.ndarray = (time_average_until(shift_start[present], rep, count, hours)
+                           - time_average_until(shift_end[present], rep, count, hours))
+    return on_duty
+
+
+def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
+                   replications: Sequence[int]) -> list[ReplicationSummary]:
+    """Simulate and reduce several replications at once: one summary each.
+
+    The same summaries as ``capsim.metrics.summarize_many`` of the fast engine's
+    Records, bit for bit. Needs the compiled loops (:func:`available`).
+    """
+    if not realizations:
+        return []
+    reduce = _reduce.compiled()
+    if reduce is None:
+        raise RuntimeError("the fused pipeline needs numba")
+    start, finish, technician, sequence, offsets = vectorized.decisions(scenario, realizations)
+    promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
+    arrival = np.concatenate([real.arrival for real in realizations])
+    due = np.concatenate([real.arrival + promise[real.order_class] for real in realizations])
+    abandon = np.full(arrival.size, np.nan)  # as capsim.records.build_records dates it
+    if scenario.has_patience:
+        leaves = np.concatenate([patience_deadline(real) for real in realizations])
+        gone = np.isnan(start) & (leaves < scenario.horizon_hours)
+        abandon[gone] = leaves[gone]
+    status = np.stack([real.status for real in realizations])
+    shift_start = np.stack([real.shift_start for real in realizations])
+    shift_end = np.stack([real.shift_end for real in realizations])
+    count, horizon, warmup = len(realizations), scenario.horizon_hours, scenario.warmup_hours
+    hours, days = int(np.floor(horizon)), status.shape[2]
+    orders = np.zeros((count, len(_reduce.ORDER_COLUMNS)))
+    lead = np.zeros((count, LEAD_TIME_BINS_PER_PROMISE * LEAD_TIME_PROMISES + 1), np.int64)
+    per_day = np.zeros((count, 3, days))
+    timed = np.zeros((count, 4, hours))
+    busy, overtime = np.zeros(status.shape), np.zeros(status.shape)
+    reduce(arrival, due, start, finish, abandon, technician, sequence, offsets, shift_start,
+           shift_end, is_present(status), warmup, horizon, orders, lead, per_day, timed, busy,
+           overtime)
+    kpis = {**dict(zip(_reduce.ORDER_COLUMNS, orders.T, strict=True)),
+            **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup)}
+    arrived, started, finished, gone = timed[:, 0], timed[:, 1], timed[:, 2], timed[:, 3]
+    series = {"wip": arrived - finished - gone, "queue": arrived - started - gone,
+              "on_hand": _on_hand(status, shift_start, shift_end, hours),
+              "busy": started - finished}
+    daily = _daily(status, busy, overtime, per_day)
+    return [ReplicationSummary(
+        replication=replication,
+        kpis={name: float(kpis[name][i]) for name in KPI_NAMES},
+        hourly={name: series[name][i] for name in SERIES_NAMES},
+        daily={name: daily[name][i] for name in DAILY_NAMES},
+        lead_time_counts=lead[i],
+    ) for i, replication in enumerate(replications)]
