@@ -47,7 +47,7 @@ def rate_at(scenario: Scenario, t: np.ndarray, multiplier: float = 1.0) -> np.nd
     t = np.asarray(t, dtype=float)
     hour = np.floor(t).astype(np.int64)
     weekday = (scenario.start_weekday + hour // 24) % 7
-    rate = (
+    rate: np.ndarray = (
         d.rate_per_hour * multiplier
         * np.asarray(d.hour_profile)[hour % 24]
         * np.asarray(d.week_profile)[weekday]
@@ -55,8 +55,7 @@ def rate_at(scenario: Scenario, t: np.ndarray, multiplier: float = 1.0) -> np.nd
     for surge in d.surges:
         active = (t >= surge.start_hour) & (t < surge.end_hour)
         rate = np.where(active, rate * surge.multiplier, rate)
-    result: np.ndarray = rate
-    return result
+    return rate
 
 
 def rate_pieces(scenario: Scenario, multiplier: float = 1.0) -> RatePieces:

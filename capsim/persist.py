@@ -155,7 +155,8 @@ def save_result(result: Result, directory: Path) -> Path:
     writer = _Writer()
     kind, meta, files = _describe(result, writer)
     document = {"kind": kind, "format": FORMAT, "capsim_version": __version__, **meta}
-    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    # NaN stays NaN (Python's JSON reads it back): this file is capsim's own, exactness first
+    text = json.dumps(document, indent=1) + "\n"
     write_folder(directory, kind, lambda: {**files, META: text, ARRAYS: writer.npz()})
     return Path(directory)
 

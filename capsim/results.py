@@ -215,6 +215,8 @@ class RunResult(Savable):
     @property
     def on_hand_histogram(self) -> dict[int, float]:
         """Share of replication-days (after warm-up) with each number of technicians on hand."""
+        if not self.summaries:
+            return {}
         days = self.daily("on_hand")[:, self.scenario.warmup_days:].ravel().astype(int)
         if days.size == 0:
             return {}

@@ -133,6 +133,7 @@ class StressReport(Savable):
     elapsed_seconds: float = 0.0
 
     tables = View("capsim.tables", "StressTables")
+    plot = View("capsim.reporting.plots", "StressPlots")
 
     def __repr__(self) -> str:
         return short_repr("StressReport", {

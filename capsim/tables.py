@@ -19,6 +19,7 @@ hold the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,15 +46,23 @@ def _kpi_rows(run: RunResult, target_met: Interval) -> list[dict[str, Any]]:
             _interval_row(P_TARGET_MET.name, target_met)]
 
 
-def _by_replication(run: RunResult, values: dict[str, np.ndarray], axis: str) -> pd.DataFrame:
-    """Replications × steps arrays as a long table, ``replication`` and ``axis`` first."""
+def _by_replication(run: RunResult, values: Callable[[], dict[str, np.ndarray]],
+                    axis: str, names: Sequence[str]) -> pd.DataFrame:
+    """Replications × steps arrays as a long table, ``replication`` and ``axis`` first.
+
+    A run without replications (stopped at once) gives the columns and no rows.
+    """
+    if not run.summaries:
+        return pd.DataFrame({"replication": np.array([], dtype=np.int64),
+                             axis: np.array([], dtype=np.int64),
+                             **{name: np.array([], dtype=float) for name in names}})
+    arrays = values()
     replications = np.array([s.replication for s in run.summaries], dtype=np.int64)
-    steps = next(iter(values.values())).shape[1] if run.summaries else 0
-    frame = pd.DataFrame({
+    steps = next(iter(arrays.values())).shape[1]
+    return pd.DataFrame({
         "replication": np.repeat(replications, steps),
         axis: np.tile(np.arange(steps, dtype=np.int64), len(replications)),
-        **{name: array.reshape(-1) for name, array in values.items()}})
-    return frame
+        **{name: arrays[name].reshape(-1) for name in names}})
 
 
 class RunTables:
@@ -76,14 +85,14 @@ class RunTables:
     def timeseries(self) -> pd.DataFrame:
         """Hourly averages: one row per replication and hour, a column per series."""
         r = self.result
-        return _by_replication(r, {n: r.hourly(n).astype(float).reshape(r.replications, -1)
-                                   for n in SERIES_NAMES}, "hour")
+        return _by_replication(r, lambda: {n: r.hourly(n).astype(float) for n in SERIES_NAMES},
+                               "hour", SERIES_NAMES)
 
     def daily(self) -> pd.DataFrame:
         """The daily table: one row per replication and day."""
         r = self.result
-        return _by_replication(r, {n: r.daily(n).astype(float).reshape(r.replications, -1)
-                                   for n in DAILY_NAMES}, "day")
+        return _by_replication(r, lambda: {n: r.daily(n).astype(float) for n in DAILY_NAMES},
+                               "day", DAILY_NAMES)
 
     def lead_time(self) -> pd.DataFrame:
         """Cumulative share of counted orders by lead time, per replication and bin.
@@ -92,8 +101,8 @@ class RunTables:
         bin (everything later, unfinished orders included) is left out.
         """
         r = self.result
-        cdf = r.lead_time_cdf().reshape(r.replications, -1)[:, :-1]
-        frame = _by_replication(r, {"share": cdf}, "bin")
+        frame = _by_replication(r, lambda: {"share": r.lead_time_cdf()[:, :-1]}, "bin",
+                                ["share"])
         frame.insert(2, "promises", (frame["bin"].to_numpy() + 1) / LEAD_TIME_BINS_PER_PROMISE)
         return frame.drop(columns="bin")
 

@@ -118,3 +118,15 @@ def test_schema_refuses_a_kpi_the_registry_lacks():
     del document["made_up"], document["peak_wip"]
     with pytest.raises(jsonschema.ValidationError, match="peak_wip"):
         jsonschema.validate(document, kpis_schema())
+
+
+def test_run_summaries_follow_the_printed_schema(tiny, tmp_path, capsys):
+    assert main(["schema", "--summary"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["properties"]["kpis"]["required"] == list(KPI_NAMES)
+    assert main(["run", str(tiny), "--workers", "1", "--json"]) == 0
+    jsonschema.validate(json.loads(capsys.readouterr().out), schema)
+    out = tmp_path / "out"
+    assert main(["run", str(tiny), "--workers", "1", "--out", str(out)]) == 0
+    jsonschema.validate(json.loads((out / "summary.json").read_text()), schema)

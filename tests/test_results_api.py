@@ -199,6 +199,11 @@ def test_sweep_and_stress_save_and_load_exactly(scenario, tmp_path):
         assert_same_run(a.result, b.result)
         assert b.baseline is back.baseline
     assert back.tables.events().equals(stressed.tables.events())
+    ax = back.plot.events()
+    assert ax.figure.get_suptitle() == f"Stress tests at {scenario.workforce.roster} technicians"
+    # bars: the event's on-time rate during it, as the events table has it
+    during = [p.get_width() for p in ax.patches][len(back.outcomes):]
+    assert during == list(back.tables.events()["on_time_during"])
 
 
 def test_a_loaded_result_renders_the_same_report_byte_for_byte(scenario, sized, tmp_path):
@@ -254,3 +259,15 @@ def test_a_tiny_always_on_run_round_trips_with_its_nan_kpis(tmp_path):
                      replications=1, seed=2, workers=1)
     assert math.isnan(run.kpis["on_time_rate"].mean)
     assert_same_run(run, load_result(run.save(tmp_path / "nan")))
+
+
+def test_a_run_stopped_before_any_replication_still_has_its_tables(scenario, tmp_path):
+    empty = capsim.RunResult(scenario=scenario, seed=1, replications_requested=4,
+                             engine="fast", summaries=(), stopped_by="interrupted")
+    assert "partial=True" in repr(empty)
+    assert empty.tables.replications().empty
+    assert list(empty.tables.timeseries().columns) == ["replication", "hour", *SERIES_NAMES]
+    assert empty.tables.daily().empty
+    assert empty.tables.lead_time().empty
+    assert empty.tables.kpis()["n"].eq(0).all()
+    assert_same_run(empty, load_result(empty.save(tmp_path / "empty")))

@@ -13,7 +13,7 @@ def bounded(kind: type, low: float | None = None, high: float | None = None, *,
 
     def parse(text: str) -> float:
         try:
-            value = kind(text)
+            value: float = kind(text)
         except ValueError:
             what = "a whole number" if kind is int else "a number"
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
@@ -29,8 +29,7 @@ def bounded(kind: type, low: float | None = None, high: float | None = None, *,
                 parts.append(f"{'<' if open_high else '<='} {high:g}")
             raise argparse.ArgumentTypeError(f"{text} is out of range; allowed: "
                                              f"{' and '.join(parts)}")
-        result: float = value
-        return result
+        return value
 
     return parse
 

@@ -90,6 +90,8 @@ def register(commands: Any) -> None:
         "schema", help="print the JSON Schema of scenario files",
         description="Print the JSON Schema of scenario files, for completion and checking "
         "in editors that read one for TOML files.")
+    schema.add_argument("--summary", action="store_true",
+                        help="the schema of a run's summary (run --json, summary.json) instead")
     add_debug(schema)
     schema.set_defaults(handler=_schema)
 
@@ -154,7 +156,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from capsim.output.run import summary_schema
     from capsim.scenario import json_schema
 
-    print(json.dumps(json_schema(), indent=2))
+    print(json.dumps(summary_schema() if args.summary else json_schema(), indent=2))
     return 0

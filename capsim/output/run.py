@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from capsim._version import __version__
-from capsim.kpis import KPI_NAMES, KPIS, P_TARGET_MET
+from capsim.kpis import KPI_NAMES, KPIS, P_TARGET_MET, interval_schema, kpis_schema
 from capsim.metrics import DAILY_NAMES, LEAD_TIME_BINS_PER_PROMISE, SERIES_NAMES
 from capsim.output.common import (
     TIMING,
@@ -47,6 +47,34 @@ def summary(result: RunResult) -> dict[str, Any]:
         "on_hand_histogram": result.on_hand_histogram,
         "elapsed_seconds": round(result.elapsed_seconds, 3),
     })
+
+
+def summary_schema() -> dict[str, Any]:
+    """JSON Schema (Draft 2020-12) of a run's summary: ``run --json`` and ``summary.json``.
+
+    Its ``kpis`` are exactly the registry's (:func:`capsim.kpis.kpis_schema`);
+    ``capsim schema --summary`` prints it.
+    """
+    number, text = {"type": ["number", "null"]}, {"type": "string"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "capsim run summary", "type": "object",
+        "required": ["scenario", "seed", "replications", "engine", "capsim_version",
+                     "partial", "kpis", "p_target_met", "on_hand_histogram"],
+        "properties": {
+            "scenario": text, "seed": {"type": "integer"},
+            "replications": {"type": "integer", "minimum": 0},
+            "replications_requested": {"type": "integer", "minimum": 1}, "engine": text,
+            "capsim_version": text, "partial": {"type": "boolean"},
+            "stopped_by": {"enum": ["replications", "precision", "decided",
+                                    "max_replications", "interrupted"]},
+            "target": {"type": "object", "properties": {"kpi": text, "value": number}},
+            "kpis": kpis_schema(),
+            "unreliable_intervals": {"type": "array", "items": {"enum": list(KPI_NAMES)}},
+            "p_target_met": interval_schema(),
+            "on_hand_histogram": {"type": "object", "additionalProperties": number},
+        },
+    }
 
 
 def replications_csv(result: RunResult) -> str:
@@ -120,9 +148,10 @@ def run_files(result: RunResult, command: Sequence[str]) -> dict[str, str]:
 
     ``summary.json`` also holds the resolved scenario (every default filled in)
     and the command line, so the run can be repeated exactly; how long it took is
-    in ``timing.json`` only.
+    in ``timing.json`` only. A run stopped before any replication has no detail files.
     """
-    files = {"replications.csv": replications_csv(result), **detail_files(result),
+    details = detail_files(result) if result.summaries else {}
+    files = {"replications.csv": replications_csv(result), **details,
              TIMING: timing_text(result.elapsed_seconds)}
     document = {**reproducible(summary(result)), "command": list(command),
                 "resolved_scenario": scenario_dict(result.scenario),

@@ -10,7 +10,8 @@ it to show it inline).
   meeting the target), ``utilization()`` (utilization and overtime, two Axes), and, for
   the recommended roster (else the largest evaluated), ``in_house()``, ``on_hand()``,
   ``lead_time()``; ``stress(report)`` draws a stress report's events beside them.
-- ``run.plot``: ``in_house()``, ``on_hand()``, ``lead_time()`` of that run.
+- ``run.plot``: ``in_house()``, ``on_hand()``, ``lead_time()`` of that run;
+- ``stress.plot``: ``events()``, the stress tests against their baseline.
 """
 
 from __future__ import annotations
@@ -81,17 +82,22 @@ class SizePlots:
         return _axes(figures.stress_tests, bundle_of(self.result, report))
 
 
+def _alone(result: RunResult) -> SizeResult:
+    """One run as a search that evaluated its roster only (what the figures read)."""
+    scenario = result.scenario
+    return SizeResult(
+        scenario=scenario, criterion="mean", kpi="on_time_rate", target=result.target,
+        confidence=None, seed=result.seed, replications=result.replications,
+        max_replications=None, rough_cut=rough_cut(scenario),
+        evaluations={scenario.workforce.roster: result}, recommended=None,
+        partial=result.partial)
+
+
 class RunPlots:
     """The figures of one run (``run.plot``): the report's, for its roster."""
 
     def __init__(self, result: RunResult):
-        scenario = result.scenario
-        self._size = SizePlots(SizeResult(
-            scenario=scenario, criterion="mean", kpi="on_time_rate", target=result.target,
-            confidence=None, seed=result.seed, replications=result.replications,
-            max_replications=None, rough_cut=rough_cut(scenario),
-            evaluations={scenario.workforce.roster: result}, recommended=None,
-            partial=result.partial))
+        self._size = SizePlots(_alone(result))
 
     def in_house(self) -> Axes:
         """Orders in-house over the season: median and 10–90 % band."""
@@ -104,3 +110,14 @@ class RunPlots:
     def lead_time(self) -> Axes:
         """The lead-time distribution against the promise."""
         return self._size.lead_time()
+
+
+class StressPlots:
+    """The figure of stress tests (``stress.plot``): the report's section 8."""
+
+    def __init__(self, result: StressReport):
+        self.result = result
+
+    def events(self) -> Axes:
+        """On time during each event with and without it (these Axes), and recovery."""
+        return SizePlots(_alone(self.result.baseline)).stress(self.result)
