@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -157,6 +157,18 @@ class RunResult(Savable):
                           f"{self.seed}, engine {self.engine}" + (" (partial)" if self.partial
                                                                   else ""),
                           ("kpi", f"mean [{level} % CI]"), rows)
+
+    def first(self, n: int) -> RunResult:
+        """Its first ``n`` replications as a run of ``n``.
+
+        Replication r depends only on (seed, r) (:mod:`capsim.rng`), so this is the run
+        of ``n`` replications with the same seed, bit for bit, but for its timing.
+        """
+        if not 1 <= n <= self.replications:
+            raise ValueError(f"n must be in 1..{self.replications}, got {n}")
+        return replace(self, summaries=self.summaries[:n],
+                                   replications_requested=n, stopped_by="replications",
+                                   precision=None)
 
     def __post_init__(self) -> None:
         kpis = {k.name: mean_interval(self.column(k.name), self.ci_level, k.bounds)

@@ -25,12 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from capsim import engines
 from capsim.errors import CapsimError
 from capsim.experiment import Runner
 from capsim.options import RunOptions, resolve_options
 from capsim.progress import ProgressOption, progress_callback
 from capsim.results import RunResult, Savable, View, html_table, interval_text, short_repr
-from capsim.scenario import Scenario, StressEvent
+from capsim.scenario import Scenario, StressEvent, scenario_dict
 from capsim.stats import Interval, mean_interval
 
 AFTER_DAYS = 7
@@ -152,12 +153,29 @@ class StressReport(Savable):
                           ("event", "what happens", "on time during", "without it"), rows)
 
 
+def _reusable(run: RunResult | None, plain: Scenario, seed: int, replications: int,
+              engine: str, ci_level: float) -> RunResult | None:
+    """``run``'s first ``replications``, if it is the baseline these settings would run."""
+    if (run is None or run.partial or run.seed != seed or run.replications < replications
+            or run.ci_level != ci_level or run.engine != engines.resolve(engine, plain)
+            or scenario_dict(run.scenario) != scenario_dict(plain)):
+        return None
+    return run.first(replications)
+
+
 def stress_test(scenario: Scenario, *, replications: int | None = None, seed: int | None = None,
                 workers: int | None = None, engine: str | None = None,
                 executor: str | None = None, scheduler: str | None = None,
                 ci_level: float | None = None, progress: ProgressOption = None,
-                options: RunOptions | None = None) -> StressReport:
+                options: RunOptions | None = None,
+                baseline: RunResult | None = None) -> StressReport:
     """Run the baseline and each stress event of the scenario on the same replications.
+
+    ``baseline``, if given, is a run already made of this scenario with no event
+    enabled, with the same seed and engine and at least as many replications (the
+    staffing search's evaluation of this roster, say): its first ``replications`` are
+    exactly the baseline this would run (:meth:`RunResult.first`), so it is used
+    instead. A run that does not match is ignored.
 
     Raises
     ------
@@ -193,7 +211,8 @@ def stress_test(scenario: Scenario, *, replications: int | None = None, seed: in
             finally:
                 close()
 
-        baseline = evaluate(plain, "baseline", 1)
+        reused = _reusable(baseline, plain, seed, replications, engine, ci_level)
+        baseline = reused if reused is not None else evaluate(plain, "baseline", 1)
         partial = baseline.partial or runner.stop_requested
         for i, event in enumerate(scenario.stress):
             if partial:

@@ -115,3 +115,33 @@ def test_bad_stress_events(base, event, field):
     with pytest.raises(ScenarioError) as info:
         validate(merge(base, {"stress": [event]}), source="s.toml")
     assert f"s.toml: {field}" in str(info.value)
+
+
+def test_a_baseline_already_run_is_reused_exactly(base, monkeypatch):
+    """The report's stress tests start from the roster the search evaluated: its first
+    replications are the baseline (replication r depends on the seed and r alone), so
+    it is not run again, and the report is what a fresh baseline gives, bit for bit."""
+    from capsim import stress
+    from capsim.experiment import Runner, run
+
+    event = {"name": "flu", "kind": "absence", "start_day": 5, "days": 3, "technicians": 4}
+    s = with_event(base, event, enabled=False)
+    fresh = stress.stress_test(s, replications=6, seed=3, workers=1, progress=False)
+    runs = []
+    real_run = Runner.run
+    monkeypatch.setattr(Runner, "run", lambda self, *a, **k: runs.append(a[0]) or
+                        real_run(self, *a, **k))
+    searched = run(s, replications=9, seed=3, workers=1, progress=False)  # more than needed
+    runs.clear()
+    again = stress.stress_test(s, replications=6, seed=3, workers=1, progress=False,
+                               baseline=searched)
+    assert len(runs) == 1  # the event only
+    assert again.baseline.replications == 6
+    for name, interval in fresh.baseline.kpis.items():
+        assert again.baseline.kpis[name] == interval, name
+    assert [o.result.kpis for o in again.outcomes] == [o.result.kpis for o in fresh.outcomes]
+    # a run of another seed is not this baseline: it runs its own
+    other = run(s, replications=9, seed=4, workers=1, progress=False)
+    runs.clear()
+    stress.stress_test(s, replications=6, seed=3, workers=1, progress=False, baseline=other)
+    assert len(runs) == 2

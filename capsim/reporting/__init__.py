@@ -46,7 +46,7 @@ from capsim.reporting.figures import Drawn, available, draw
 from capsim.reporting.render import to_html, to_markdown
 from capsim.reporting.sections import document, reproduce_command, title
 from capsim.reporting.summary import executive_summary
-from capsim.results import Criterion
+from capsim.results import Criterion, RunResult
 from capsim.scenario import (
     Scenario,
     data_files,
@@ -181,6 +181,7 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
                 scenario.with_roster(given.scenario.workforce.roster)):
             raise CapsimError(f"{type(given).__name__} of another scenario "
                               f"({given.scenario.source}) given for {scenario.source}")
+    evaluated: RunResult | None = None
     with Workspace(out, "report") as work:  # refuses a bad --out before any simulation
         if from_dir is not None:
             source = data.find_data(Path(from_dir))
@@ -200,6 +201,8 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
                                   maximum=maximum, also=[rough_cut(scenario).rule_of_thumb],
                                   options=o)
             found = size
+            if found.recommended is not None:  # the stress baseline, already run
+                evaluated = found.evaluations.get(found.recommended)
             argv = command or ["capsim", "report", str(scenario.source), "--out", str(out)]
             _, stopped = finish_despite_ctrl_c(
                 lambda: work.write(data.size_data(found, argv), "data"))
@@ -215,7 +218,7 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
         missing: list[str] = []
         if _needs_stress(scenario, summary, work.path / "data"):
             written, stopped = ((False, True) if stopped else
-                                _stress(scenario, summary, work, o))
+                                _stress(scenario, summary, work, o, evaluated))
             if not written:
                 missing.append("the stress tests")
         result, interrupted = _render(scenario, work, out, stopped, missing)
@@ -254,8 +257,11 @@ def _needs_stress(scenario: Scenario, summary: dict[str, Any], folder: Path) -> 
 
 
 def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
-            options: RunOptions) -> tuple[bool, bool]:
+            options: RunOptions, evaluated: RunResult | None = None) -> tuple[bool, bool]:
     """Run the stress tests at the recommended roster and write them.
+
+    ``evaluated`` is the search's run of that roster: the baseline, when it matches
+    (:func:`capsim.stress.stress_test`), so that it is not simulated twice.
 
     Returns whether they were written and whether Ctrl-C came. A Ctrl-C inside the
     runs leaves the events that completed, written and marked partial; one that escapes
@@ -264,7 +270,8 @@ def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
     at = scenario.with_roster(summary["recommended"])
     try:
         result: StressReport = stress_test(at, replications=summary["replications"],
-                                           seed=summary["seed"], options=options)
+                                           seed=summary["seed"], options=options,
+                                           baseline=evaluated)
     except KeyboardInterrupt:
         return False, True
     _, again = finish_despite_ctrl_c(lambda: work.write(

@@ -300,12 +300,14 @@ def _method(f: Facts) -> list[Block]:
 
 
 def _every_kpi(f: Facts) -> list[Block]:
-    """Every KPI of the registry at the roster the series describe, with its interval."""
+    """Every KPI of the registry that applies, at the roster the series describe."""
     roster = f.b.roster
     if roster is None or f.b.at(roster) is None:
         return []
     rows = []
     for k in (*KPIS, P_TARGET_MET):
+        if not k.applies_to(f.b.scenario):
+            continue  # nothing to measure here (no patience, no service-level threshold)
         fmt = k.report_format
         rows.append((text(Code(k.name)), text(k.description),
                      text(f.curve(roster, f"{k.name}_mean", fmt), " [",
