@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import signal
 import subprocess
 import sys
@@ -103,3 +104,9 @@ def shifts_data() -> dict[str, Any]:
                            "duration_distribution": "geometric"}],
         },
     }
+
+
+def same_numbers(a: dict[str, float], b: dict[str, float]) -> bool:
+    """The same keys and values, NaN (a KPI with nothing to measure) equal to NaN."""
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])) for k in a)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from capsim.experiment import Runner, run
-from capsim.kpis import KPI_NAMES, SMALLER_IS_BETTER
+from capsim.kpis import KPI_NAMES, KPIS, SMALLER_IS_BETTER
 from capsim.metrics import KPI_RANGES
 from capsim.output import summary
 from capsim.output.common import json_text
@@ -101,8 +101,10 @@ def formatted(kpi: str, value: float) -> str:
 def kpi_rows(result: RunResult) -> list[dict[str, object]]:
     """One row per KPI: mean and interval (numbers), and how the page writes them."""
     rows = []
-    for name in KPI_NAMES:
-        k = result.kpis[name]
+    for entry in KPIS:
+        if not entry.applies_to(result.scenario):
+            continue  # nothing to measure here (no patience, no service-level threshold)
+        name, k = entry.name, result.kpis[entry.name]
         rows.append({"kpi": name, "mean": k.mean, "ci_low": k.ci_low, "ci_high": k.ci_high,
                      "shown": formatted(name, k.mean),
                      "interval": f"{formatted(name, k.ci_low)} to {formatted(name, k.ci_high)}"})
