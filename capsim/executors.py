@@ -176,7 +176,7 @@ def _bounded(submit: Callable[[T], Any], tasks: Iterable[T], in_flight: int,
 
     def next_done() -> set[Any]:
         while True:
-            interrupts.raise_pending()
+            interrupts.stop_point()
             done = first_done(running, POLL_SECONDS)
             if done:
                 return done

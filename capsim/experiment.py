@@ -173,6 +173,7 @@ class Runner:
             done[summary.replication] = summary
         seconds_each = (time.perf_counter() - began) / max(len(probe), 1)
         notify(len(done), total)
+        interrupts.stop_point()
         rest = todo[1 + PROBE:]
         if not rest:
             return
@@ -184,6 +185,7 @@ class Runner:
                 for summary in chunk:
                     done[summary.replication] = summary
                 notify(len(done), total)
+                interrupts.stop_point()  # a stop whose KeyboardInterrupt was lost, if any
 
     def _batches(self, scenario: Scenario, seed: int, engine: str, replications: int,
                  limit: int, rule: StopRule | None, done: dict[int, ReplicationSummary],

@@ -118,7 +118,7 @@ def deferred() -> Iterator[None]:
     """Hold back ``KeyboardInterrupt`` here (see the module docstring).
 
     A stop request that would have raised raises on leaving the outermost
-    :func:`deferred`, or earlier where the code calls :func:`raise_pending`.
+    :func:`deferred`, or earlier where the code calls :func:`stop_point`.
     """
     before = _state.deferred
     _state.deferred = True
@@ -127,11 +127,18 @@ def deferred() -> Iterator[None]:
     finally:
         _state.deferred = before
     if not before:
-        raise_pending()
+        stop_point()
 
 
-def raise_pending() -> None:
-    """Raise the ``KeyboardInterrupt`` that :func:`deferred` held back, if any."""
-    if _state.pending:
+def stop_point() -> None:
+    """Raise ``KeyboardInterrupt`` here if a stop request waits for one.
+
+    That is one :func:`deferred` held back, or one that came while replications run
+    (inside :func:`interruptible`) whose ``KeyboardInterrupt`` was lost: Python only
+    prints an exception raised inside a finalizer or a callback, so the handler's
+    exception can vanish while the request stays recorded. Long loops call this at
+    points where stopping is safe (between tasks), so a stop is never missed.
+    """
+    if _state.pending or (_state.received is not None and _state.interruptible):
         _state.pending = False
         raise KeyboardInterrupt
