@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from capsim.scenario import Scenario, validate
+from tests import browser
 
 ROOT = Path(__file__).resolve().parent.parent
 STUTTERFLY = ROOT / "experiments" / "stutterfly.toml"
@@ -110,3 +112,14 @@ def same_numbers(a: dict[str, float], b: dict[str, float]) -> bool:
     """The same keys and values, NaN (a KPI with nothing to measure) equal to NaN."""
     return a.keys() == b.keys() and all(
         a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])) for k in a)
+
+
+@pytest.fixture
+def chromium() -> str:
+    """The browser binary; skipped with its reason where there is none, failed in CI."""
+    binary = browser.find_chromium()
+    if binary is None:
+        if os.environ.get("CAPSIM_REQUIRE_CHROMIUM"):
+            pytest.fail("CAPSIM_REQUIRE_CHROMIUM is set but no chromium was found")
+        pytest.skip("no Chromium on this machine (apt-get install chromium; CI installs it)")
+    return binary

@@ -25,7 +25,6 @@ from playwright.sync_api import expect, sync_playwright
 
 from capsim.app import answers
 from capsim.cli import main
-from tests import browser
 from tests.conftest import ROOT, mmc_toml
 
 SMALL = {"horizon_days": 8, "rate": 9.0, "mean_minutes": 60.0, "promise": 2.0, "roster": 10,
@@ -33,16 +32,6 @@ SMALL = {"horizon_days": 8, "rate": 9.0, "mean_minutes": 60.0, "promise": 2.0, "
 START_S = 90.0  # the server imports numpy, numba, Streamlit: seconds, more on a loaded machine
 ANSWER_MS = 120_000  # one simulation of the small scenario, with a margin for a loaded machine
 
-
-@pytest.fixture
-def chromium() -> str:
-    """The browser binary; skipped with its reason where there is none, failed in CI."""
-    binary = browser.find_chromium()
-    if binary is None:
-        if os.environ.get("CAPSIM_REQUIRE_CHROMIUM"):
-            pytest.fail("CAPSIM_REQUIRE_CHROMIUM is set but no chromium was found")
-        pytest.skip("no Chromium on this machine (apt-get install chromium; CI installs it)")
-    return binary
 
 
 def free_port() -> int:

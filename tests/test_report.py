@@ -560,16 +560,6 @@ def test_a_second_ctrl_c_abandons_the_report_and_keeps_the_previous_one(
     assert [p.name for p in tmp_path.iterdir()] == ["small"]
 
 
-@pytest.fixture
-def chromium() -> str:
-    """The browser binary; skipped with its reason where there is none, failed in CI."""
-    binary = browser.find_chromium()
-    if binary is None:
-        if os.environ.get("CAPSIM_REQUIRE_CHROMIUM"):
-            pytest.fail("CAPSIM_REQUIRE_CHROMIUM is set but no chromium was found")
-        pytest.skip("no Chromium on this machine (apt-get install chromium; CI installs it)")
-    return binary
-
 
 def test_the_page_renders_in_a_real_browser_without_errors(built, chromium):
     seen = browser.render(chromium, built / "index.html")

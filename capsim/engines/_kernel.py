@@ -34,6 +34,7 @@ import importlib.util
 import os
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -61,17 +62,14 @@ def _sift_down(key: np.ndarray, item: np.ndarray, n: int, k: float, x: int) -> N
             child = other
         key[pos], item[pos] = key[child], item[child]
         pos = child
-    while pos > 0:
-        parent = (pos - 1) // 2
-        if key[parent] < k or (key[parent] == k and item[parent] < x):
-            break
-        key[pos], item[pos] = key[parent], item[parent]
-        pos = parent
-    key[pos], item[pos] = k, x
+    _sift_up(key, item, pos, k, x)
 
 
 def _sift_up(key: np.ndarray, item: np.ndarray, n: int, k: float, x: int) -> None:
-    """Add (k, x) to the heap of size n (see :func:`_sift_down`)."""
+    """Let (k, x) rise from the hole at n: at the end, it adds to a heap of size n.
+
+    :func:`_sift_down` ends with the same rise, from the leaf its hole sank to.
+    """
     pos = n
     while pos > 0:
         parent = (pos - 1) // 2
@@ -170,20 +168,38 @@ def _loop(arrival: np.ndarray, work: np.ndarray, deadline: np.ndarray, keys: np.
             lower = s
 
 
-@functools.cache
-def _compile() -> Callable[..., None] | None:
+def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...]
+                 ) -> Callable[..., None] | None:
+    """``namespace['_loop']`` compiled by numba, run quietly; None without numba.
+
+    ``_loop`` finds its helpers among its module's globals when numba compiles it, so
+    the compiled helpers take the plain ones' place in ``namespace`` (they are
+    callable from Python too and give the same numbers; each keeps the original as
+    ``.py_func``). The compiled loop runs with numba's warnings silenced: a read-only
+    install cannot cache, and recompiles. Shared by this module and
+    :mod:`capsim.engines._reduce`.
+    """
     try:
         import numba
     except ImportError:
         return None
     jit = numba.njit(cache=True, nogil=True)
-    # _loop finds its helpers among this module's globals when numba compiles it, so
-    # the compiled helpers take the plain ones' place (they are callable from Python
-    # too and give the same numbers; each keeps the original as .py_func)
-    for name in _HELPERS:
-        if not hasattr(globals()[name], "py_func"):
-            globals()[name] = jit(globals()[name])
-    return jit(_loop)
+    for name in helpers:
+        if not hasattr(namespace[name], "py_func"):
+            namespace[name] = jit(namespace[name])
+    kernel = jit(namespace["_loop"])
+
+    def run(*args: object) -> None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module="numba")
+            kernel(*args)
+
+    return run
+
+
+@functools.cache
+def _compile() -> Callable[..., None] | None:
+    return compile_loop(globals(), _HELPERS)
 
 
 def available() -> bool:
@@ -201,16 +217,7 @@ def compiled() -> Callable[..., None] | None:
     """
     if os.environ.get("CAPSIM_NO_NUMBA"):
         return None
-    kernel = _compile()
-    if kernel is None:
-        return None
-
-    def run(*args: object) -> None:
-        with warnings.catch_warnings():  # a read-only install cannot cache: it recompiles
-            warnings.filterwarnings("ignore", module="numba")
-            kernel(*args)
-
-    return run
+    return _compile()
 
 
 def interpreted() -> Callable[..., None]:

@@ -16,10 +16,11 @@ compiles (and caches) when installed; the fast pipeline only uses them compiled.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable
 
 import numpy as np
+
+from capsim.engines import _kernel
 
 #: Columns of the ``orders`` output, one row per replication.
 ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
@@ -302,26 +303,9 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
 
 @functools.cache
 def _compile() -> Callable[..., None] | None:
-    try:
-        import numba
-    except ImportError:
-        return None
-    jit = numba.njit(cache=True, nogil=True)
-    for name in _HELPERS:  # as in capsim.engines._kernel: compiled helpers in place
-        if not hasattr(globals()[name], "py_func"):
-            globals()[name] = jit(globals()[name])
-    return jit(_loop)
+    return _kernel.compile_loop(globals(), _HELPERS)
 
 
 def compiled() -> Callable[..., None] | None:
     """The compiled reductions, or None without numba."""
-    kernel = _compile()
-    if kernel is None:
-        return None
-
-    def run(*args: object) -> None:
-        with warnings.catch_warnings():  # a read-only install cannot cache: it recompiles
-            warnings.filterwarnings("ignore", module="numba")
-            kernel(*args)
-
-    return run
+    return _compile()
