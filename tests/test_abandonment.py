@@ -8,8 +8,9 @@ Validated three ways:
 - conservation: every order that arrives in the window ends exactly one way
   (completed, abandoned, unfinished), abandoned orders were never started and left at
   arrival + patience, served ones started within their patience;
-- Erlang A (M/M/c+M): P(abandon), P(wait > 0) and the mean wait over every arrival
-  (served or not) within 4 standard errors of the closed form, the SE taken across
+- Erlang A (M/M/c+M): P(abandon), P(wait > 0), the mean wait over every arrival
+  (served or not), the service level and the on-time rate within 4 standard errors of
+  the closed form, the SE taken across
   independent replications (a correct model fails one such check with probability
   about 6e-5).
 """
@@ -184,9 +185,11 @@ def test_erlang_a(case, engine):
     exact = ErlangA(arrival_rate=lam, service_rate=mu, servers=c, patience_rate=theta)
     kpis = {name: np.array([s.kpis[name] for s in result.summaries])
             for name in ("abandonment_rate", "wait_mean_hours", "wait_positive_share",
-                         "service_level")}
+                         "service_level", "on_time_rate")}
     assert_within(kpis["abandonment_rate"], exact.abandon_probability, "P(abandon)")
     assert_within(kpis["wait_mean_hours"], exact.mean_wait, "mean wait")
     assert_within(kpis["wait_positive_share"], exact.delay_probability, "P(wait > 0)")
     # every abandon a miss: the service level is P(an arrival starts within 6 minutes)
     assert_within(kpis["service_level"], exact.served_within(0.1), "service level")
+    # the 2-hour promise: served, and wait + work within it (abandoned orders are late)
+    assert_within(kpis["on_time_rate"], exact.on_time_within(2.0), "on time")

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from capsim import verify as verify_module
-from capsim.analytic import MMc, erlang_b, rough_cut
+from capsim.analytic import ErlangA, MMc, MMcFeedback, erlang_b, rough_cut
 from capsim.cli import main
 from capsim.scenario import load_scenario
 from tests.conftest import STUTTERFLY
@@ -29,6 +29,24 @@ def test_erlang_b_and_c(capsys):
     assert data["delay_probability"] == pytest.approx(q.delay_probability)
     assert data["on_time"] == pytest.approx(q.sojourn_cdf(2.0))
     assert data["stable"] is True
+
+
+def test_erlang_a_and_rework(capsys):
+    data = run_json(capsys, ["analytic", "erlang-a", "--arrival-rate", "11", "--service-rate",
+                             "1", "--servers", "10", "--patience-rate", "2", "--within", "3"])
+    q = ErlangA(11.0, 1.0, 10, 2.0)
+    assert data["abandon_probability"] == pytest.approx(q.abandon_probability)
+    assert data["served_within"] == pytest.approx(q.served_within(3.0))
+    assert data["on_time"] == pytest.approx(q.on_time_within(3.0))
+    data = run_json(capsys, ["analytic", "feedback", "--arrival-rate", "7", "--service-rate",
+                             "1", "--servers", "10", "--right-first-time", "0.8"])
+    f = MMcFeedback(7.0, 1.0, 10, 0.8)
+    assert data["pass_rate"] == pytest.approx(8.75)
+    assert data["mean_wait_per_pass_hours"] == pytest.approx(MMc(8.75, 1.0, 10).mean_wait)
+    assert data["mean_lead_time_hours"] == pytest.approx(f.mean_sojourn)
+    assert main(["analytic", "feedback", "--arrival-rate", "7", "--service-rate", "1",
+                 "--servers", "10", "--right-first-time", "1.2"]) == 2
+    assert "right-first-time probability must be in (0, 1], got 1.2" in capsys.readouterr().err
 
 
 def test_overload_is_infinite_not_a_number(capsys):

@@ -1,7 +1,8 @@
 """Closed forms of queueing and staffing: rough cuts, teaching, and test oracles.
 
 - :mod:`~capsim.analytic.erlang`: Erlang B and C, the M/M/c queue (waits, service
-  level, sojourn distribution), the minimal servers for a target.
+  level, sojourn distribution), with immediate rework (Bernoulli feedback), the minimal
+  servers for a target.
 - :mod:`~capsim.analytic.erlang_a`: M/M/c+M with abandonment, by exact birth–death solution.
 - :mod:`~capsim.analytic.staffing`: square-root (Halfin–Whitt) staffing, the absenteeism
   buffer, Little's law and the rule-of-thumb calibration.
@@ -14,7 +15,7 @@ Every function is stable up to 10,000 servers and loads of 10,000 Erlangs; an
 overloaded queue (ρ >= 1) gives infinite waits, never a negative or finite one.
 """
 
-from capsim.analytic.erlang import MMc, erlang_b, erlang_c, min_servers
+from capsim.analytic.erlang import MMc, MMcFeedback, erlang_b, erlang_c, min_servers
 from capsim.analytic.erlang_a import ErlangA
 from capsim.analytic.offered_load import mol_staffing, offered_load, psa_staffing
 from capsim.analytic.reach import Reach, reach
@@ -33,6 +34,7 @@ from capsim.analytic.staffing import (
 __all__ = [
     "ErlangA",
     "MMc",
+    "MMcFeedback",
     "Reach",
     "RoughCut",
     "RuleOfThumb",

@@ -183,6 +183,71 @@ class MMc:
         return self.mean_wait + 1.0 / self.service_rate
 
 
+
+@dataclass(frozen=True)
+class MMcFeedback:
+    """M/M/c with Bernoulli feedback: each pass is right with probability p, else redone.
+
+    A finished pass is checked at once; with probability 1 − p the order goes back to
+    the end of the queue for another pass, with a fresh Exp(μ) work content. The passes
+    of an order are geometric (mean 1/p), the total arrival rate of passes is λ/p, and
+    the number in the system is that of the M/M/c queue at λ/p (the feedback network
+    is a Jackson network); an arriving pass (new or fed back) sees its time-average
+    distribution, so the wait per pass is Erlang C's at λ/p
+    (:attr:`per_pass`). Stable when λ/p < cμ.
+
+    Parameters
+    ----------
+    arrival_rate, service_rate : float
+        λ (new orders per hour), μ (passes per hour per server).
+    servers : int
+        c.
+    right_first_time : float
+        p in (0, 1].
+    """
+
+    arrival_rate: float
+    service_rate: float
+    servers: int
+    right_first_time: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.right_first_time <= 1:
+            raise ArgumentError(f"right-first-time probability must be in (0, 1], got "
+                                f"{self.right_first_time!r}")
+        MMc(self.arrival_rate / self.right_first_time, self.service_rate,
+            self.servers)  # raises on a bad rate or server count
+
+    @property
+    def per_pass(self) -> MMc:
+        """The queue every pass joins: M/M/c at the pass rate λ/p."""
+        return MMc(self.arrival_rate / self.right_first_time, self.service_rate, self.servers)
+
+    @property
+    def mean_passes(self) -> float:
+        """E[passes per order] = 1/p (geometric)."""
+        return 1.0 / self.right_first_time
+
+    @property
+    def mean_wait_per_pass(self) -> float:
+        """E[wait of one pass] = Erlang C's mean wait at λ/p."""
+        return self.per_pass.mean_wait
+
+    @property
+    def mean_wait(self) -> float:
+        """E[total wait of an order over its passes] = E[W at λ/p] / p (Wald)."""
+        return self.mean_wait_per_pass / self.right_first_time
+
+    @property
+    def mean_sojourn(self) -> float:
+        """E[arrival to final finish] = (E[W at λ/p] + 1/μ) / p."""
+        return self.per_pass.mean_sojourn / self.right_first_time
+
+    @property
+    def rework_share(self) -> float:
+        """The share of the servers' work that is rework: 1 − p."""
+        return 1.0 - self.right_first_time
+
 def meets(metric: Metric, value: float, target: float) -> bool:
     """Whether a value meets a target (delay probability and mean wait: at most)."""
     return value <= target if metric in ("delay-prob", "mean-wait") else value >= target

@@ -18,11 +18,15 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.linalg import expm
 from scipy.sparse import diags
 from scipy.sparse.linalg import expm_multiply
 from scipy.special import logsumexp
 
 from capsim.errors import ArgumentError
+
+#: Below this many queue positions the tagged customer's chain is exponentiated densely.
+DENSE_STATES = 300
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,24 +132,58 @@ class ErlangA:
         """
         if t < 0:
             raise ArgumentError(f"t must be >= 0, got {t}")
+        return self._tagged(t, served_only=True)
+
+    def on_time_within(self, t: float) -> float:
+        """P(an arrival is served and its wait plus an Exp(μ) service ends within t).
+
+        The M/M/c+M counterpart of :meth:`capsim.analytic.MMc.sojourn_cdf`: the on-time
+        rate of a promise t when abandoning counts as late. The tagged customer's chain
+        of :meth:`served_within` gains one stage, its own service at rate μ, and the
+        answer is the chance that the chain has left that stage by t.
+        """
+        if t < 0:
+            raise ArgumentError(f"t must be >= 0, got {t}")
+        return self._tagged(t, served_only=False)
+
+    def _tagged(self, t: float, served_only: bool) -> float:
+        """P(the tagged arrival has started (``served_only``) or finished service by t)."""
         queued = self._queued
         immediate = 1.0 - float(queued.sum())
-        if queued.size == 0 or t == 0:
-            return immediate
+        mu = self.service_rate
+        if t == 0:
+            return immediate if served_only else 0.0
+        if queued.size == 0:
+            return immediate if served_only else immediate * -math.expm1(-mu * t)
+        # positions an arrival finds with a chance below 1e-17 in all change nothing
+        tail = np.cumsum(queued[::-1])[::-1]
+        queued = queued[:max(int(np.count_nonzero(tail > 1e-17)), 1)]
         rates = self._ahead_rates(queued.size - 1)
         size = rates.size
         # The tagged customer leaves the queue (served or not) after a sum of at most
         # `size` exponential stages of rates >= s0 = cμ + θ. Chernoff with u = s0/2:
-        # P(still waiting at t) <= e^{-s0·t/2}·2^size, below 1e-16 from t_cap on, so the
-        # answer no longer changes (and expm_multiply, whose cost grows with t, stays quick).
+        # P(still waiting at t) <= e^{-s0·t/2}·2^size, below 1e-16 from t_cap on: after
+        # it only the service stage moves, in closed form (and expm_multiply, whose cost
+        # grows with t, stays quick).
         s0 = rates[0] + self.patience_rate
-        t = min(t, 2.0 * (size * math.log(2.0) + 37.0) / s0)
-        # states 0..size-1 (customers ahead) and `size` (in service); rows are targets
+        rest = max(t - 2.0 * (size * math.log(2.0) + 37.0) / s0, 0.0)
+        t -= rest
+        # states 0..size-1 (customers ahead), `size` (in service), `size + 1` (done);
+        # rows are targets
         generator = diags(
-            [np.append(-(rates + self.patience_rate), 0.0), np.append(rates[1:], 0.0)],
-            [0, 1], shape=(size + 1, size + 1), format="lil")
+            [np.concatenate([-(rates + self.patience_rate), [-mu, 0.0]]),
+             np.append(rates[1:], [0.0, 0.0])],
+            [0, 1], shape=(size + 2, size + 2), format="lil")
         generator[size, 0] = rates[0]
-        start = np.append(queued, 0.0)
-        after = expm_multiply(generator.tocsr() * t, start)
-        return immediate + float(after[size])
-
+        generator[size + 1, size] = mu
+        start = np.concatenate([queued, [immediate, 0.0]])
+        if served_only:  # no service stage: whoever reached it stays
+            generator[size, size] = 0.0
+            generator[size + 1, size] = 0.0
+        if size < DENSE_STATES:  # small: one dense exponential is quicker than Krylov steps
+            after = expm(generator.toarray() * t) @ start
+        else:
+            after = expm_multiply(generator.tocsr() * t, start)
+        if served_only:
+            return float(after[size] + after[size + 1])
+        return float(after[size + 1] - after[size] * math.expm1(-mu * rest))

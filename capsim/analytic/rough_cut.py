@@ -13,7 +13,9 @@ Peak technicians needed on hand:
 
 - around-the-clock servers (``always_on``): the peak of the offered load m(t), then
   the Erlang C minimum for the on-time target at that load (M/M/c with the mean work
-  content; if the promise cannot be met that way, P(wait > 0) <= 1 − target);
+  content; if the promise cannot be met that way, P(wait > 0) <= 1 − target), or the
+  Erlang A minimum (M/M/c+M: abandoned orders are late) when every class's patience is
+  the same exponential with no mass at zero;
 - shifts: the busiest day's expected work in technician-days x = work hours / shift
   length, plus a buffer z·σ for the day's work: σ² = (Poisson orders: n·E[S²] + forecast
   error: (cv·n·E[S])²) / shift length², z = Φ⁻¹(target).
@@ -32,6 +34,7 @@ import numpy as np
 from scipy import stats
 
 from capsim.analytic.erlang import min_servers
+from capsim.analytic.erlang_a import ErlangA
 from capsim.analytic.offered_load import memory_hours, offered_load, peak
 from capsim.analytic.staffing import RuleOfThumb, absence_buffer, presence_probability
 from capsim.demand import rate_pieces
@@ -176,6 +179,72 @@ def _peak_step(scenario: Scenario) -> float:
     return max(0.25, horizon * band / PEAK_CELLS)
 
 
+def _patience_rate(scenario: Scenario) -> float | None:
+    """θ per hour when every class's patience is one exponential with no mass at zero."""
+    patience = scenario.order_classes[0].patience
+    if any(c.patience != patience for c in scenario.order_classes):
+        return None
+    if patience is None or patience.distribution != "exponential" or patience.at_once > 0:
+        return None
+    assert patience.mean_minutes is not None
+    return 60.0 / patience.mean_minutes
+
+
+def _erlang_a_on_hand(load: float, mean_work: float, theta: float, target: float,
+                      promise: float) -> int | None:
+    """The fewest M/M/c+M servers whose on-time rate at the promise is >= target.
+
+    None when no number reaches it (on time needs the service itself to fit the promise:
+    at most 1 − e^(−μ·promise) of the orders can be).
+    """
+    mu = 1.0 / mean_work
+    if load == 0:
+        return 0
+    if -math.expm1(-mu * promise) < target:
+        return None
+
+    def meets(c: int) -> bool:
+        return ErlangA(load * mu, mu, c, theta).on_time_within(promise) >= target
+
+    high = max(1, math.ceil(load))
+    while not meets(high):
+        high *= 2
+        if high > 4 * load + 1000:  # the limit 1 − e^(−μ·promise) is approached, never met
+            return None
+    low = 0  # meets(low) is False or low == 0
+    while high - low > 1:
+        middle = (low + high) // 2
+        if meets(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _around_the_clock(scenario: Scenario, load: float, load_time: float, mean_work: float,
+                      target: float, theta: float | None) -> tuple[int, str]:
+    """Technicians on hand for the peak of always-on servers, and how they were found.
+
+    Erlang A when patience is exponential, else Erlang C; if the promise is out of reach
+    that way, P(wait > 0) <= 1 − target.
+    """
+    promise = min(c.promise_hours or 0.0 for c in scenario.order_classes)
+    if theta is not None:
+        on_hand = _erlang_a_on_hand(load, mean_work, theta, target, promise)
+        if on_hand is not None:
+            return on_hand, (f"peak offered load {load:.2f} at hour {load_time:g}; Erlang A "
+                             f"(M/M/c+M, patience rate {theta:g}/h) on-time: P(served and "
+                             f"lead time <= {promise:g} h) >= {target:g}")
+    try:
+        on_hand = min_servers(load / mean_work, 1 / mean_work, target, "on-time", promise)
+        return on_hand, (f"peak offered load {load:.2f} at hour {load_time:g}; Erlang C "
+                         f"on-time: P(lead time <= {promise:g} h) >= {target:g} (M/M/c)")
+    except ValueError:
+        on_hand = min_servers(load / mean_work, 1 / mean_work, 1 - target, "delay-prob")
+        return on_hand, (f"peak offered load {load:.2f}; the promise is out of reach for "
+                         f"M/M/c, so P(wait > 0) <= {1 - target:g}")
+
+
 def rough_cut(scenario: Scenario, confidence: float = 0.9,
               target: float | None = None) -> RoughCut:
     """The rough-cut roster for a scenario (see the module docstring for the method).
@@ -206,16 +275,13 @@ def rough_cut(scenario: Scenario, confidence: float = 0.9,
     if step > 0.25:
         notes.append(f"peak offered load searched every {step:.3g} h (work contents this "
                      "long make m(t) change slowly)")
+    theta = _patience_rate(scenario)
+    if scenario.has_patience and theta is None:
+        notes.append("patience not exponential (or a mass at zero): the rough cut leaves "
+                     "abandonment out")
     if scenario.workforce.always_on:
-        promise = min(c.promise_hours or 0.0 for c in scenario.order_classes)
-        try:
-            on_hand = min_servers(load / mean_work, 1 / mean_work, target, "on-time", promise)
-            notes.append(f"peak offered load {load:.2f} at hour {load_time:g}; Erlang C "
-                         f"on-time: P(lead time <= {promise:g} h) >= {target:g} (M/M/c)")
-        except ValueError:
-            on_hand = min_servers(load / mean_work, 1 / mean_work, 1 - target, "delay-prob")
-            notes.append(f"peak offered load {load:.2f}; the promise is out of reach for "
-                         f"M/M/c, so P(wait > 0) <= {1 - target:g}")
+        on_hand, note = _around_the_clock(scenario, load, load_time, mean_work, target, theta)
+        notes.append(note)
     else:
         n = orders[peak_day]
         x = n * mean_work / shift

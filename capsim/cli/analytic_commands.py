@@ -99,10 +99,35 @@ def _erlang_a(args: argparse.Namespace) -> int:
             "abandon_probability": q.abandon_probability, "mean_wait_hours": q.mean_wait,
             "mean_queue_length": q.mean_queue}
     if args.within is not None:
-        rows.append((f"P(served within {args.within:g} h)", q.served_within(args.within)))
-        data["served_within"] = q.served_within(args.within)
+        rows += [(f"P(served within {args.within:g} h)", q.served_within(args.within)),
+                 (f"P(served, lead time <= {args.within:g} h)",
+                  q.on_time_within(args.within))]
+        data.update(within_hours=args.within, served_within=q.served_within(args.within),
+                    on_time=q.on_time_within(args.within))
     return _emit(args, f"Erlang A (M/M/c+M): c = {args.servers}, patience rate "
                  f"{args.patience_rate:g}/h", rows, data)
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from capsim.analytic import MMcFeedback
+
+    q = MMcFeedback(args.arrival_rate, args.service_rate, args.servers, args.right_first_time)
+    passes = q.per_pass
+    values = [("pass_rate", passes.arrival_rate), ("utilization", passes.utilization),
+              ("mean_passes", q.mean_passes), ("delay_probability", passes.delay_probability),
+              ("mean_wait_per_pass_hours", q.mean_wait_per_pass),
+              ("mean_wait_hours", q.mean_wait), ("mean_lead_time_hours", q.mean_sojourn)]
+    labels = ["passes per hour (lambda/p)", "utilization", "mean passes per order",
+              "P(a pass waits)", "mean wait per pass (h)", "mean wait per order (h)",
+              "mean lead time (h)"]
+    rows: list[tuple[str, Any]] = [(label, v) for label, (_, v) in zip(labels, values,
+                                                                       strict=True)]
+    title = (f"M/M/c with rework (Bernoulli feedback): c = {q.servers}, right first time "
+             f"{q.right_first_time:g}" + ("" if passes.stable else
+                                          " -- UNSTABLE: passes outrun the servers"))
+    return _emit(args, title, rows, {"servers": q.servers,
+                                     "right_first_time": q.right_first_time,
+                                     "stable": passes.stable, **dict(values)})
 
 
 def _min_servers(args: argparse.Namespace) -> int:
@@ -248,6 +273,15 @@ def register(commands: Any) -> None:
                    "hours)")
     p.add_argument("--within", type=NON_NEGATIVE, metavar="T", help="threshold in hours")
     p.set_defaults(handler=_erlang_a)
+    p = _formula(sub, "feedback", "M/M/c with immediate rework",
+                 "M/M/c with Bernoulli feedback: each finished pass is right with "
+                 "probability P, else the order rejoins the queue for another pass. Every "
+                 "pass waits as in the M/M/c queue at lambda/P; an order takes 1/P passes "
+                 "on average.")
+    _queue_options(p)
+    p.add_argument("--right-first-time", type=float, required=True, metavar="P",
+                   help="probability that a pass is right, in (0, 1]")
+    p.set_defaults(handler=_feedback)
     p = _formula(sub, "min-servers", "the fewest M/M/c servers meeting a target",
                  "The smallest number of M/M/c servers meeting a target on the chance of "
                  "waiting, the service level, the on-time share or the mean wait.")
