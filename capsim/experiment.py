@@ -40,8 +40,9 @@ from capsim.scenario import Scenario
 from capsim.stats import mean_interval, needed_replications, skewness, wilson_interval
 from capsim.workload import check_workload
 
-#: With ``workers=None``, work expected to take longer than this many seconds in one
-#: process goes to a process pool.
+#: With ``workers=None``, work expected to take longer than this many seconds of CPU
+#: time in one process goes to a process pool. CPU time, not wall time: on a loaded
+#: machine a wall-clock probe reads slow exactly when extra processes help least.
 POOL_THRESHOLD_SECONDS = 3.0
 #: Target duration of one task (a group of replications run together).
 TASK_SECONDS = 0.5
@@ -168,10 +169,10 @@ class Runner:
         done[todo[0]] = replicate(scenario, seed=seed, replication=todo[0], engine=engine)
         notify(len(done), total)
         probe = todo[1:1 + PROBE]  # timed as a batch, the way the rest will run
-        began = time.perf_counter()
+        began = time.process_time()
         for summary in replicate_many(scenario, seed=seed, indices=probe, engine=engine):
             done[summary.replication] = summary
-        seconds_each = (time.perf_counter() - began) / max(len(probe), 1)
+        seconds_each = (time.process_time() - began) / max(len(probe), 1)
         notify(len(done), total)
         interrupts.stop_point()
         rest = todo[1 + PROBE:]
