@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["rate", "hours", "count", "technicians"]
+Kind = Literal["rate", "hours", "count", "technicians", "money"]
 Display = Literal["percent", "count", "decimal"]
 Aggregation = Literal["mean", "share"]
 IntervalMethod = Literal["hall_t", "wilson"]
@@ -40,9 +40,9 @@ class Kpi:
     description : str
         One line for people.
     unit : str
-        ``share`` (0 to 1), ``hours``, ``orders`` or ``technicians``.
+        ``share`` (0 to 1), ``hours``, ``orders``, ``technicians`` or ``currency``.
     kind : str
-        ``rate``, ``hours``, ``count`` (of orders) or ``technicians``.
+        ``rate``, ``hours``, ``count`` (of orders), ``technicians`` or ``money``.
     aggregation : str
         How replications combine: their ``mean`` or, for :data:`P_TARGET_MET`, the
         ``share`` of replications meeting a target.
@@ -62,7 +62,7 @@ class Kpi:
         Reported per order class as well (none yet: the perfect-order work adds them).
     feature : str or None
         The scenario feature it measures (``patience``: abandonment; ``answer_within``:
-        a service-level threshold); without it the KPI is 0 or undefined by
+        a service-level threshold; ``costs``: prices); without it the KPI is 0 or undefined by
         construction, and the CLI table leaves it out (files keep it).
     """
 
@@ -78,7 +78,7 @@ class Kpi:
     aggregation: Aggregation = "mean"
     interval: IntervalMethod = "hall_t"
     per_class: bool = False
-    feature: Literal["patience", "answer_within"] | None = None
+    feature: Literal["patience", "answer_within", "costs"] | None = None
 
     def applies_to(self, scenario: Any) -> bool:
         """Whether the scenario has what this KPI measures (see ``feature``)."""
@@ -108,6 +108,11 @@ class Kpi:
 def _lead(p: str) -> Kpi:
     return Kpi(f"lead_time_p{p}_hours", f"{p}th percentile of lead time (finish − arrival)",
                "hours", "hours", "decimal", smaller_is_better=True, sizable=True)
+
+
+def _cost(name: str, what: str) -> Kpi:
+    return Kpi(name, f"{what} (in the window)" if name != "cost_per_order" else what,
+               "currency", "money", "count", smaller_is_better=True, feature="costs")
 
 
 KPIS: tuple[Kpi, ...] = (
@@ -146,6 +151,20 @@ KPIS: tuple[Kpi, ...] = (
         feature="patience"),
     Kpi("orders_abandoned", "of the orders arrived, left unserved", "orders", "count",
         "count", smaller_is_better=True, feature="patience"),
+    Kpi("orders_late", "counted orders late: finished after their due time or unfinished "
+        "(abandoned ones are not counted here)", "orders", "count", "count",
+        smaller_is_better=True),
+    Kpi("late_hours", "hours of lateness summed over the late orders (until the horizon "
+        "for unfinished ones)", "hours", "hours", "decimal", smaller_is_better=True),
+    *(_cost(name, what) for name, what in (
+        ("cost_total", "everything [costs] prices: wages, overtime, cover, late and "
+         "abandoned orders"),
+        ("cost_wages", "paid technician-hours at each pattern's wage"),
+        ("cost_overtime", "overtime hours at wage × overtime_premium"),
+        ("cost_cover", "covered days × cover_per_day"),
+        ("cost_late", "late orders × late_per_order + hours late × late_per_hour"),
+        ("cost_abandoned", "abandoned orders × abandoned_per_order"),
+        ("cost_per_order", "cost_total / orders_arrived"))),
 )
 #: The share of replications whose KPI meets its target (on_time_rate by default).
 P_TARGET_MET = Kpi("p_target_met", "share of replications meeting the target", "share",

@@ -20,6 +20,10 @@ Definitions (the KPI names are part of capsim's public contract):
   ``peak_wip`` is the most orders in-house at any time in it.
 - ``orders_arrived`` counts orders arriving in the window; each is exactly one of
   ``orders_completed``, ``orders_abandoned`` or ``orders_unfinished`` at the horizon.
+  ``orders_late`` counts the counted orders not on time that did not abandon (finished
+  late, or unfinished), and ``late_hours`` sums their lateness: finish − due, or
+  horizon − due for an unfinished one.
+- the cost KPIs price these (:mod:`capsim.costs`), NaN without ``[costs]``.
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
 ``lead_time_counts`` is the distribution of the counted orders' lead time against
@@ -52,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from capsim.attendance import Status, is_present
+from capsim.costs import cost_kpis
 from capsim.kpis import KPI_NAMES, KPIS
 from capsim.records import Records
 from capsim.segments import per_segment, segment_percentiles, time_average_until
@@ -161,6 +166,7 @@ def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore"):
         on_time = counted & (b.finish <= b.due)  # NaN (unfinished) compares False
         waited = counted & ~(b.start <= b.arrival)  # never started counts as waited
+    late = counted & ~on_time & ~abandoned
     in_window = b.arrival >= b.warmup
     arrived, completed = b.per(in_window), b.per(in_window & ~np.isnan(b.finish))
     gone = b.per(in_window & abandoned)
@@ -180,6 +186,8 @@ def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
         "orders_unfinished": arrived - completed - gone,
         "abandonment_rate": _ratio(b.per(counted & abandoned), n_counted),
         "orders_abandoned": gone,
+        "orders_late": b.per(late),
+        "late_hours": b.per(late, np.where(np.isnan(b.finish), b.horizon, b.finish) - b.due),
     }
 
 
@@ -301,6 +309,10 @@ def summarize_many(records: Sequence[Records], replications: Sequence[int]
         return []
     batch = _Batch(records)
     kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch)}
+    first = records[0]
+    kpis |= cost_kpis(first.costs, first.wage if first.wage is not None else
+                      np.zeros(first.status.shape[0]), batch.status, batch.shift_start,
+                      batch.shift_end, batch.overtime_hours, batch.horizon, batch.warmup, kpis)
     hourly, daily, lead = _hourly(batch), _daily(batch), _lead_time_counts(batch)
     return [ReplicationSummary(
         replication=replication,

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from capsim.attendance import is_present
+from capsim.costs import wages
 from capsim.sampling import Realization
-from capsim.scenario import Scenario
+from capsim.scenario import Costs, Scenario
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +54,9 @@ class Records:
     #: The service level's threshold (hours; NaN: none) and how short abandons count.
     answer_within: float = float("nan")
     abandoned_short: str = "exclude"
+    #: The scenario's prices (None: none) and each technician's wage per hour.
+    costs: Costs | None = None
+    wage: np.ndarray | None = None
 
     @property
     def days(self) -> int:
@@ -168,6 +172,8 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         overtime_hours=overtime,
         answer_within=service_threshold(scenario),
         abandoned_short=scenario.targets.abandoned_short,
+        costs=scenario.costs,
+        wage=wages(scenario, realization.roster),
     )
 
 

@@ -67,8 +67,9 @@ def test_display_formats_are_the_cli_tables(name, value, shown):
 
 
 def test_metrics_compute_exactly_the_registry():
-    result = run(validate(mmc_data(2.0, 2.0, 2, 4.0, horizon_days=4, warmup_days=1)),
-                 replications=2, seed=1, workers=1)
+    priced = mmc_data(2.0, 2.0, 2, 4.0, horizon_days=4, warmup_days=1,
+                      costs={"wage_per_hour": 20.0, "late_per_order": 5.0})
+    result = run(validate(priced), replications=2, seed=1, workers=1)
     for summary in result.summaries:
         assert list(summary.kpis) == list(KPI_NAMES)
     assert list(result.kpis) == list(KPI_NAMES)

@@ -27,7 +27,7 @@ ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
                  "lead_time_p90_hours", "lead_time_p95_hours", "lead_time_p99_hours",
                  "wait_mean_hours", "wait_positive_share", "orders_arrived",
                  "orders_completed", "orders_unfinished", "abandonment_rate",
-                 "orders_abandoned", "peak_wip", "service_level")
+                 "orders_abandoned", "peak_wip", "service_level", "orders_late", "late_hours")
 #: Percentiles of lead time, in the order of ``ORDER_COLUMNS``.
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
 _HELPERS = ("_ratio", "_percentiles", "_time_average", "_peak_wip", "_interp",
@@ -210,8 +210,8 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
     last = counts.size - 1
     days = daily.shape[1]
     n_counted = n_done = n_left = n_on_time = n_waited = arrived = completed = 0
-    gone = n_gone = n_met = n_among = 0
-    lead_sum = wait_sum = 0.0
+    gone = n_gone = n_met = n_among = n_late = 0
+    lead_sum = wait_sum = late_sum = 0.0
     lead = np.empty(arrival.size)
     for k in range(arrival.size):
         a, d, s, f, g = arrival[k], due[k], start[k], finish[k], abandon[k]
@@ -234,6 +234,9 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
         n_counted += 1
         if f <= d:
             n_on_time += 1
+        elif np.isnan(g):  # late: finished after its due time, or unfinished
+            n_late += 1
+            late_sum += (horizon if np.isnan(f) else f) - d
         if not (s <= a):
             n_waited += 1
         if not np.isnan(g):
@@ -267,6 +270,7 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
     out[8], out[9], out[10] = float(arrived), float(completed), float(arrived - completed - gone)
     out[11], out[12] = _ratio(float(n_gone), float(n_counted)), float(gone)
     out[14] = np.nan if np.isnan(within) else _ratio(float(n_met), float(n_among))
+    out[15], out[16] = float(n_late), late_sum
 
 
 def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from capsim.attendance import Status, is_present
+from capsim.costs import cost_kpis, wages
 from capsim.engines import _kernel, _reduce, vectorized
 from capsim.kpis import KPI_NAMES
 from capsim.metrics import (
@@ -128,6 +129,8 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
            orders, lead, per_day, timed, busy, overtime)
     kpis = {**dict(zip(_reduce.ORDER_COLUMNS, orders.T, strict=True)),
             **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup)}
+    kpis |= cost_kpis(scenario.costs, wages(scenario, status.shape[1]), status, shift_start,
+                      shift_end, overtime, horizon, warmup, kpis)
     arrived, started, finished, gone = timed[:, 0], timed[:, 1], timed[:, 2], timed[:, 3]
     series = {"wip": arrived - finished - gone, "queue": arrived - started - gone,
               "on_hand": _on_hand(status, shift_start, shift_end, hours),

@@ -125,6 +125,9 @@ Days = Annotated[int, Strict(), Field(ge=0, le=MAX_HORIZON_DAYS)]
 PositiveDays = Annotated[int, Strict(), Field(ge=1, le=MAX_HORIZON_DAYS)]
 Multiplier = Annotated[float, Strict(), Field(ge=0, le=MAX_MULTIPLIER)]
 Headcount = Annotated[int, Strict(), Field(ge=0, le=MAX_ROSTER)]
+#: A price per hour, day or order (any currency); beyond MAX_PRICE, a typo.
+MAX_PRICE = 1e9
+Price = Annotated[float, Strict(), Field(ge=0, le=MAX_PRICE)]
 Name = Annotated[str, Strict(), Field(max_length=MAX_NAME_LENGTH, json_schema_extra={
     "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"}), AfterValidator(_no_control)]
 Text = Annotated[str, Strict(), Field(max_length=MAX_TEXT_LENGTH, json_schema_extra={

@@ -39,6 +39,7 @@ from capsim.scenario.base import (
     Weekday,
 )
 from capsim.scenario.checks import check_data, mention
+from capsim.scenario.costs import Costs
 from capsim.scenario.files import quote
 from capsim.scenario.orders import (
     Batch,
@@ -49,6 +50,7 @@ from capsim.scenario.orders import (
     Surge,
     Trace,
     Work,
+    surge_peak,
 )
 from capsim.scenario.paths import Edit, FieldPath, edits_of
 from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
@@ -58,29 +60,11 @@ from capsim.scenario.stress import StressEvent
 REPLACE = "Scenario.replace"
 
 __all__ = [
-    "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Demand", "Experiment", "FieldError",
+    "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Costs", "Demand", "Experiment", "FieldError",
     "OrderClass", "Outbreak", "Patience", "Scenario", "Shift", "StressEvent", "Surge", "Targets",
     "Trace",
     "Vacation", "Window", "Work", "Workforce",
 ]
-
-
-def surge_peak(surges: Sequence[Surge]) -> float:
-    """The largest product of the multipliers of surges active at the same time (at least 1).
-
-    Windows are half-open, so a surge that ends where another starts does not overlap it.
-    """
-    events = sorted([(s.end_hour, -1, s.multiplier) for s in surges]
-                    + [(s.start_hour, 1, s.multiplier) for s in surges])
-    logs, zeros, best = 0.0, 0, 0.0
-    for _, step, multiplier in events:  # at equal times, ends (-1) come before starts
-        if multiplier == 0:
-            zeros += step
-        else:
-            logs += step * math.log(multiplier)
-        if zeros == 0:
-            best = max(best, logs)
-    return math.exp(min(best, 700.0))
 
 
 class Targets(SchemaModel):
@@ -126,6 +110,9 @@ class Scenario(SchemaModel):
         "priority (FIFO within a class)."
     )
     targets: Targets = Targets()
+    costs: Costs | None = Field(
+        None, description="Prices: wages, overtime, cover, late and abandoned orders "
+        "(any one currency); default none: no cost KPIs.")
     experiment: Experiment = Experiment()
     stress: tuple[StressEvent, ...] = Field(
         (), max_length=MAX_ENTRIES,
@@ -363,6 +350,11 @@ class Scenario(SchemaModel):
     def has_answer_within(self) -> bool:
         """Whether the targets set a service-level threshold (``service_level`` applies)."""
         return self.targets.answer_within_hours is not None
+
+    @property
+    def has_costs(self) -> bool:
+        """Whether the scenario prices anything (``[costs]``: the cost KPIs apply)."""
+        return self.costs is not None
 
     @property
     def has_patience(self) -> bool:

@@ -6,6 +6,8 @@ contents, and order classes.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -52,6 +54,24 @@ class Surge(SchemaModel):
             raise FieldError("end_hour", f"must be after start_hour ({self.start_hour:g})",
                              self.end_hour)
         return self
+
+
+def surge_peak(surges: Sequence[Surge]) -> float:
+    """The largest product of the multipliers of surges active at the same time (at least 1).
+
+    Windows are half-open, so a surge that ends where another starts does not overlap it.
+    """
+    events = sorted([(s.end_hour, -1, s.multiplier) for s in surges]
+                    + [(s.start_hour, 1, s.multiplier) for s in surges])
+    logs, zeros, best = 0.0, 0, 0.0
+    for _, step, multiplier in events:  # at equal times, ends (-1) come before starts
+        if multiplier == 0:
+            zeros += step
+        else:
+            logs += step * math.log(multiplier)
+        if zeros == 0:
+            best = max(best, logs)
+    return math.exp(min(best, 700.0))
 
 
 class Batch(SchemaModel):

@@ -19,6 +19,7 @@ from capsim.scenario.base import (
     Headcount,
     Int,
     Name,
+    Price,
     Probability,
     SchemaModel,
     Share,
@@ -50,6 +51,8 @@ class Shift(SchemaModel):
     share: Share | None = Field(
         None, description="Share of the remaining roster on this pattern."
     )
+    wage_per_hour: Price | None = Field(
+        None, description="Pay per paid hour on this pattern; default [costs].wage_per_hour.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
