@@ -44,6 +44,7 @@ class Status(IntEnum):
     COVERED = 6  # absent, known the day before, a replacement works the shift
     STRESS = 7  # absent in a stress-test event
     CLOSED = 8  # a stress-test closure: nobody works
+    FLOAT = 9  # a float-pool member called in (capsim.policies)
 
     @property
     def label(self) -> str:
@@ -52,8 +53,9 @@ class Status(IntEnum):
 
 
 def is_present(status: np.ndarray) -> np.ndarray:
-    """Whether someone works each technician-day slot (present or covered)."""
-    result: np.ndarray = (status == Status.PRESENT) | (status == Status.COVERED)
+    """Whether someone works each technician-day slot (present, covered or called in)."""
+    result: np.ndarray = ((status == Status.PRESENT) | (status == Status.COVERED)
+                          | (status == Status.FLOAT))
     return result
 
 

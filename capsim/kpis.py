@@ -62,8 +62,9 @@ class Kpi:
         Reported per order class as well (none yet: the perfect-order work adds them).
     feature : str or None
         The scenario feature it measures (``patience``: abandonment; ``answer_within``:
-        a service-level threshold; ``costs``: prices); without it the KPI is 0 or undefined by
-        construction, and the CLI table leaves it out (files keep it).
+        a service-level threshold; ``costs``: prices; ``float_pool``: a float pool);
+        without it the KPI is 0 or undefined by construction, and the CLI table leaves
+        it out (files keep it).
     """
 
     name: str
@@ -78,7 +79,7 @@ class Kpi:
     aggregation: Aggregation = "mean"
     interval: IntervalMethod = "hall_t"
     per_class: bool = False
-    feature: Literal["patience", "answer_within", "costs"] | None = None
+    feature: Literal["patience", "answer_within", "costs", "float_pool"] | None = None
 
     def applies_to(self, scenario: Any) -> bool:
         """Whether the scenario has what this KPI measures (see ``feature``)."""
@@ -151,6 +152,8 @@ KPIS: tuple[Kpi, ...] = (
         feature="patience"),
     Kpi("orders_abandoned", "of the orders arrived, left unserved", "orders", "count",
         "count", smaller_is_better=True, feature="patience"),
+    Kpi("float_call_ins", "technician-days worked by the float pool", "technicians",
+        "technicians", "count", feature="float_pool"),
     Kpi("orders_late", "counted orders late: finished after their due time or unfinished "
         "(abandoned ones are not counted here)", "orders", "count", "count",
         smaller_is_better=True),
@@ -162,6 +165,7 @@ KPIS: tuple[Kpi, ...] = (
         ("cost_wages", "paid technician-hours at each pattern's wage"),
         ("cost_overtime", "overtime hours at wage × overtime_premium"),
         ("cost_cover", "covered days × cover_per_day"),
+        ("cost_float", "float-pool days worked × float_per_day"),
         ("cost_late", "late orders × late_per_order + hours late × late_per_hour"),
         ("cost_abandoned", "abandoned orders × abandoned_per_order"),
         ("cost_per_order", "cost_total / orders_arrived"))),

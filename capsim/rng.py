@@ -28,6 +28,7 @@ PURPOSES: dict[str, int] = {
     "technicians": 6,
     "stress": 7,
     "patience": 8,
+    "float_pool": 16,  # policies (16 on), apart from the order side's purposes
 }
 
 #: Sources of orders, each with streams of its own for per-order draws (patience):

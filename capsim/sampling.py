@@ -26,6 +26,7 @@ import numpy as np
 from capsim.attendance import apply_stress_attendance, attendance_table, schedule
 from capsim.demand import RatePieces, forecast_multiplier, rate_pieces, sample_poisson
 from capsim.distributions import work_distribution
+from capsim.policies import call_in
 from capsim.rng import order_stream, stream, stress_stream
 from capsim.scenario import Scenario
 
@@ -35,8 +36,9 @@ class Realization:
     """The sampled inputs of one replication.
 
     Orders are sorted by arrival. Technician-day arrays have shape
-    (roster, horizon_days); day ``d`` of technician ``i`` is the shift that starts
-    on day ``d``.
+    (roster + float pool, horizon_days); day ``d`` of technician ``i`` is the shift that
+    starts on day ``d``; the float pool's members (:mod:`capsim.policies`) come after
+    the roster.
 
     Attributes
     ----------
@@ -256,6 +258,8 @@ def _sample(scenario: Scenario, replication: int, seed: int,
     shift_start, shift_end = shifts
     status = attendance_table(scenario, seed, replication, shift_start)
     status = apply_stress_attendance(scenario, seed, replication, status)
+    status, shift_start, shift_end = call_in(scenario, seed, replication, status, shift_start,
+                                             shift_end)
     return Realization(
         seed=seed, replication=replication, arrival=orders.time, order_class=orders.order_class,
         work=orders.work, shift_start=shift_start, shift_end=shift_end, status=status,

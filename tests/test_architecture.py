@@ -32,6 +32,7 @@ LAYERS: list[set[str]] = [
     {"capsim.analytic.rough_cut", "capsim.analytic.reach"},
     {"capsim.analytic"},
     {"capsim.attendance"},
+    {"capsim.policies"},
     {"capsim.sampling", "capsim.costs"},
     {"capsim.records"},
     {"capsim.engines._kernel", "capsim.engines._reduce"},

@@ -62,6 +62,8 @@ def _staff(status: np.ndarray, shift_start: np.ndarray, shift_end: np.ndarray,
         "on_hand_mean": nan if empty else on_hand.mean(axis=1),
         "on_hand_std": nan if empty else on_hand.std(axis=1),
         "on_hand_min": nan if empty else on_hand.min(axis=1).astype(float),
+        "float_call_ins": (status[:, :, first_day:] == Status.FLOAT).sum(axis=(1, 2))
+        .astype(float),
     }
 
 
@@ -76,6 +78,7 @@ def _daily(status: np.ndarray, busy: np.ndarray, overtime: np.ndarray,
         **{f"absent_{s.label}": (status == s).sum(axis=1).astype(float)
            for s in ABSENCE_REASONS},
         "covered": (status == Status.COVERED).sum(axis=1).astype(float),
+        "called_in": (status == Status.FLOAT).sum(axis=1).astype(float),
         "busy_hours": busy.sum(axis=1),
         "overtime_hours": overtime.sum(axis=1),
     }

@@ -26,6 +26,7 @@ from capsim.scenario.models import (
     OrderClass,
     Outbreak,
     Patience,
+    Policies,
     Scenario,
     Shift,
     StressEvent,
@@ -37,6 +38,7 @@ from capsim.scenario.models import (
     Workforce,
 )
 from capsim.scenario.paths import FieldPath
+from capsim.scenario.staff import FloatPool
 
 __all__ = [
     "WEEKDAY_NAMES",
@@ -46,9 +48,11 @@ __all__ = [
     "Costs",
     "Demand",
     "FieldPath",
+    "FloatPool",
     "OrderClass",
     "Outbreak",
     "Patience",
+    "Policies",
     "Scenario",
     "Shift",
     "StressEvent",

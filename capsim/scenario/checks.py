@@ -103,3 +103,30 @@ def mention(field: str, edits: Sequence[Edit], flag: str) -> str:
         if field and (field == path or field.startswith((f"{path}.", f"{path}["))):
             return f"{field} (from {flag} {edit.text})"
     return field
+
+
+def unused_inputs(scenario: Any) -> list[tuple[str, str]]:
+    """A scenario's inputs that can never take effect, as (field, why): after the horizon.
+
+    (:meth:`capsim.scenario.Scenario.unused_inputs`.)
+    """
+    end, days = scenario.horizon_hours, scenario.horizon_days
+    after = f"after the horizon ({scenario.horizon_days} days, hour {end:g})"
+    notes = [(f"demand.surges[{i}].start_hour", f"starts at hour {s.start_hour:g}, {after}; "
+              "it never applies") for i, s in enumerate(scenario.demand.surges)
+             if s.start_hour >= end]
+    notes += [(f"demand.batches[{i}].at_hour", f"arrives at hour {b.at_hour:g}, {after}; "
+               "its orders never arrive") for i, b in enumerate(scenario.demand.batches)
+              if b.at_hour >= end]
+    notes += [(f"stress[{i}].start_day", f"starts on day {e.start_day}, {after}; it never "
+               "applies") for i, e in enumerate(scenario.stress) if e.start_day >= days]
+    notes += [(f"absence.outbreaks[{i}].start_day", f"starts on day {o.start_day}, {after}; "
+               "it never happens") for i, o in enumerate(scenario.absence.outbreaks)
+              if o.start_day is not None and o.start_day >= days]
+    trace = scenario.demand.trace
+    if trace is not None:
+        late = int((trace.data.arrival_hour >= end).sum())
+        if late:
+            notes.append(("demand.trace.file", f"{late:,} of {trace.data.arrival_hour.size:,}"
+                          f" arrivals fall at or {after}; they are left out"))
+    return notes

@@ -31,7 +31,9 @@ class Costs(SchemaModel):
       not as late) and ``late_per_hour`` for each hour of lateness (until the horizon for an
       unfinished one);
     - abandoned: ``abandoned_per_order`` for every order arrived after the warm-up that
-      left unserved.
+      left unserved;
+    - float: ``float_per_day`` for every day a float-pool member works (they are paid
+      by the day called, not by the wage).
     """
 
     wage_per_hour: Price = Field(0.0, description="Pay per paid technician-hour (shift "
@@ -48,3 +50,5 @@ class Costs(SchemaModel):
     late_per_hour: Price = Field(0.0, description="Penalty per hour an order is late.")
     abandoned_per_order: Price = Field(0.0, description="Cost of an order that left "
                                        "unserved.")
+    float_per_day: Price = Field(0.0, description="Cost of a float-pool member's day "
+                                 "worked (policies.float_pool).")

@@ -38,7 +38,7 @@ from capsim.scenario.base import (
     Text,
     Weekday,
 )
-from capsim.scenario.checks import check_data, mention
+from capsim.scenario.checks import check_data, mention, unused_inputs
 from capsim.scenario.costs import Costs
 from capsim.scenario.files import quote
 from capsim.scenario.orders import (
@@ -53,17 +53,36 @@ from capsim.scenario.orders import (
     surge_peak,
 )
 from capsim.scenario.paths import Edit, FieldPath, edits_of
-from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
+from capsim.scenario.staff import Absence, Outbreak, Policies, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
 
 #: How messages name a typed edit: ``workforce.roster (from Scenario.replace ...)``.
 REPLACE = "Scenario.replace"
 
 __all__ = [
-    "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Costs", "Demand", "Experiment", "FieldError",
-    "OrderClass", "Outbreak", "Patience", "Scenario", "Shift", "StressEvent", "Surge", "Targets",
+    "WEEKDAY_NAMES",
+    "Absence",
+    "Batch",
+    "ClassWork",
+    "Costs",
+    "Demand",
+    "Experiment",
+    "FieldError",
+
+    "OrderClass",
+    "Outbreak",
+    "Patience",
+    "Policies",
+    "Scenario",
+    "Shift",
+    "StressEvent",
+    "Surge",
+    "Targets",
     "Trace",
-    "Vacation", "Window", "Work", "Workforce",
+    "Vacation",
+    "Window",
+    "Work",
+    "Workforce",
 ]
 
 
@@ -105,6 +124,7 @@ class Scenario(SchemaModel):
     )
     workforce: Workforce
     absence: Absence = Absence()
+    policies: Policies = Policies()
     dispatch: Literal["fifo", "edd", "priority"] = Field(
         "fifo", description="Queue discipline: first in first out, earliest due date, or class "
         "priority (FIFO within a class)."
@@ -299,26 +319,7 @@ class Scenario(SchemaModel):
 
         They are valid, so the loader warns about them rather than refusing them.
         """
-        end, days = self.horizon_hours, self.horizon_days
-        after = f"after the horizon ({self.horizon_days} days, hour {end:g})"
-        notes = [(f"demand.surges[{i}].start_hour", f"starts at hour {s.start_hour:g}, {after}; "
-                  "it never applies") for i, s in enumerate(self.demand.surges)
-                 if s.start_hour >= end]
-        notes += [(f"demand.batches[{i}].at_hour", f"arrives at hour {b.at_hour:g}, {after}; "
-                   "its orders never arrive") for i, b in enumerate(self.demand.batches)
-                  if b.at_hour >= end]
-        notes += [(f"stress[{i}].start_day", f"starts on day {e.start_day}, {after}; it never "
-                   "applies") for i, e in enumerate(self.stress) if e.start_day >= days]
-        notes += [(f"absence.outbreaks[{i}].start_day", f"starts on day {o.start_day}, {after}; "
-                   "it never happens") for i, o in enumerate(self.absence.outbreaks)
-                  if o.start_day is not None and o.start_day >= days]
-        trace = self.demand.trace
-        if trace is not None:
-            late = int((trace.data.arrival_hour >= end).sum())
-            if late:
-                notes.append(("demand.trace.file", f"{late:,} of {trace.data.arrival_hour.size:,}"
-                              f" arrivals fall at or {after}; they are left out"))
-        return notes
+        return unused_inputs(self)
 
     @property
     def has_demand(self) -> bool:
@@ -350,6 +351,11 @@ class Scenario(SchemaModel):
     def has_answer_within(self) -> bool:
         """Whether the targets set a service-level threshold (``service_level`` applies)."""
         return self.targets.answer_within_hours is not None
+
+    @property
+    def has_float_pool(self) -> bool:
+        """Whether a float pool fills absences (``policies.float_pool``)."""
+        return self.policies.float_pool is not None
 
     @property
     def has_costs(self) -> bool:

@@ -13,6 +13,7 @@ from pydantic import Field, StrictBool, model_validator
 from capsim.scenario.base import (
     MAX_ENTRIES,
     MAX_HORIZON_DAYS,
+    MAX_ROSTER,
     Days,
     FieldError,
     Float,
@@ -195,3 +196,35 @@ class Absence(SchemaModel):
     cover_probability: Probability = 0.0
     vacation: Vacation = Vacation()
     outbreaks: tuple[Outbreak, ...] = Field((), max_length=MAX_ENTRIES)
+
+
+# --------------------------------------------------------------------------- policies
+
+
+class FloatPool(SchemaModel):
+    """People outside the roster, shared by every shift, called in to fill absences.
+
+    Every day, shift pattern by pattern (in the file's order), each technician absent
+    and not covered (sick, a last-minute call-in, an outbreak, a stress event; not a
+    vacation, a day off or a closure) leaves a gap while the pattern's technicians on
+    hand are fewer than ``required_share`` of those scheduled (rounded up). For each gap
+    the pool's members not yet asked that day are called in turn, each answering with
+    ``answer_probability``, until one comes; a member works at most one shift a day.
+    A gap known only at shift start (last minute) is filled ``notice_hours`` late.
+    """
+
+    size: Annotated[Int, Field(ge=1, le=MAX_ROSTER)] = Field(
+        description="People in the pool (not counted in the roster).")
+    answer_probability: Probability = Field(1.0, description="Chance that a called member "
+                                            "comes in.")
+    notice_hours: Annotated[Float, Field(ge=0, le=24)] = Field(
+        0.0, description="How late a member called at shift start arrives.")
+    required_share: Annotated[Float, Field(gt=0, le=1)] = Field(
+        1.0, description="Calls stop once this share of the pattern's scheduled "
+        "technicians is on hand (1: fill every gap).")
+
+
+class Policies(SchemaModel):
+    """How the operation responds to shortfalls (a sweep can vary any of it)."""
+
+    float_pool: FloatPool | None = Field(None, description="A float pool; default none.")
