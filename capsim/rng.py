@@ -28,9 +28,12 @@ PURPOSES: dict[str, int] = {
     "technicians": 6,
     "stress": 7,
     "patience": 8,
+    "quality": 9,
+    "returns": 10,
 }
 
-#: Sources of orders, each with streams of its own for per-order draws (patience):
+#: Sources of orders, each with streams of its own for per-order draws (patience,
+#: quality, returns):
 #: so that a batch or a stress event never changes the draws of other orders.
 ORDER_SOURCES: dict[str, int] = {"base": 0, "batch": 1, "stress": 2}
 
