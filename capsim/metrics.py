@@ -20,6 +20,15 @@ Definitions (the KPI names are part of capsim's public contract):
   ``peak_wip`` is the most orders in-house at any time in it.
 - ``orders_arrived`` counts orders arriving in the window; each is exactly one of
   ``orders_completed``, ``orders_abandoned`` or ``orders_unfinished`` at the horizon.
+- Quality and returns (:mod:`capsim.followups`): an order is *finished* when its last
+  pass (the right product) finishes, so ``on_time_rate`` judges the right product.
+  ``perfect_order_rate``: counted orders on time, right first time and not abandoned,
+  over counted orders (the on-time rate when nothing can go wrong);
+  ``right_first_time_rate``: among counted orders whose first pass finished, those
+  with one pass and no repeat contact; ``rework_hours``: work of the rework and remake
+  passes started in the window; ``repeat_contacts``: repeat contacts arriving in the
+  window (orders in their own right, in ``orders_arrived``). ``wip`` counts an order
+  until its last pass finishes; ``queue`` and ``busy`` count jobs (passes).
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
 ``lead_time_counts`` is the distribution of the counted orders' lead time against
@@ -119,6 +128,7 @@ class _Batch:
     overtime_hours: np.ndarray
 
     def __init__(self, records: Sequence[Records]):
+        self.records = records
         first = records[0]
         self.count, self.horizon, self.warmup = len(records), first.horizon, first.warmup
         self.answer_within, self.abandoned_short = first.answer_within, first.abandoned_short
@@ -180,6 +190,38 @@ def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
         "orders_unfinished": arrived - completed - gone,
         "abandonment_rate": _ratio(b.per(counted & abandoned), n_counted),
         "orders_abandoned": gone,
+    }
+
+
+def _per_order(records: Sequence[Records], name: str, default: np.ndarray) -> np.ndarray:
+    """An optional per-order column of the batch (``default`` where a Records lacks it)."""
+    return np.concatenate([default[:r.arrival.size] if getattr(r, name) is None
+                           else getattr(r, name) for r in records])
+
+
+def _quality_kpis(b: _Batch) -> dict[str, np.ndarray]:
+    """The perfect order's KPIs (see the module docstring)."""
+    most = max(r.arrival.size for r in b.records)
+    right = _per_order(b.records, "right_first_time", np.ones(most, bool))
+    repeat = _per_order(b.records, "repeat_contact", np.zeros(most, bool))
+    first = np.concatenate([r.finish if r.first_finish is None else r.first_finish
+                            for r in b.records])
+    counted = (b.arrival >= b.warmup) & (b.due <= b.horizon)
+    with np.errstate(invalid="ignore"):
+        on_time = counted & (b.finish <= b.due)
+    judged = counted & ~np.isnan(first)
+    rework = np.zeros(b.count)
+    for i, r in enumerate(b.records):
+        if r.jobs is not None:
+            with np.errstate(invalid="ignore"):
+                started = r.jobs.rework & (r.jobs.start >= b.warmup)
+            rework[i] = r.jobs.work[started].sum()
+    return {
+        "perfect_order_rate": _ratio(b.per(on_time & right & np.isnan(b.abandon)),
+                                     b.per(counted)),
+        "right_first_time_rate": _ratio(b.per(judged & right), b.per(judged)),
+        "rework_hours": rework,
+        "repeat_contacts": b.per((b.arrival >= b.warmup) & repeat),
     }
 
 
@@ -258,6 +300,16 @@ def _hourly(b: _Batch) -> dict[str, np.ndarray]:
     series = {"wip": arrived - finished - gone, "queue": arrived - started - gone,
               "on_hand": on_duty,
               "busy": started - finished}
+    if any(r.jobs is not None for r in b.records):  # queue and busy count passes
+        joined, began, ended = (
+            np.concatenate([getattr(r, name) if r.jobs is None else getattr(r.jobs, part)
+                            for r in b.records])
+            for name, part in (("arrival", "join"), ("start", "start"), ("finish", "finish")))
+        jobs = np.repeat(np.arange(b.count), [r.arrival.size if r.jobs is None
+                                              else r.jobs.join.size for r in b.records])
+        began_count = count(began, jobs)
+        series["queue"] = count(joined, jobs) - began_count - gone
+        series["busy"] = began_count - count(ended, jobs)
     return {name: series[name] for name in SERIES_NAMES}
 
 
@@ -300,7 +352,8 @@ def summarize_many(records: Sequence[Records], replications: Sequence[int]
     if not records:
         return []
     batch = _Batch(records)
-    kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch)}
+    kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch),
+            **_quality_kpis(batch)}
     hourly, daily, lead = _hourly(batch), _daily(batch), _lead_time_counts(batch)
     return [ReplicationSummary(
         replication=replication,

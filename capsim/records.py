@@ -89,8 +89,10 @@ class Records:
     answer_within: float = float("nan")
     abandoned_short: str = "exclude"
     #: Per order, with follow-ups (None without: one pass each, right first time, no
-    #: repeat contact): passes drawn, right first time, whether a repeat contact.
+    #: repeat contact): passes drawn, when the first pass finished (NaN: not by the
+    #: horizon), right first time, whether a repeat contact.
     passes: np.ndarray | None = None
+    first_finish: np.ndarray | None = None
     right_first_time: np.ndarray | None = None
     repeat_contact: np.ndarray | None = None
     #: The jobs, with follow-ups (None without: the orders are the jobs).
@@ -245,6 +247,7 @@ def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray
         shift_start=realization.shift_start, shift_end=realization.shift_end,
         busy_hours=busy, overtime_hours=overtime, answer_within=service_threshold(scenario),
         abandoned_short=scenario.targets.abandoned_short, passes=passes,
+        first_finish=finish[rows],
         right_first_time=(passes == 1) & ~returned[rows], repeat_contact=table.kind[rows] == REPEAT,
         jobs=JobRecords(join, start, finish, technician, table.work, table.kind))
 
