@@ -114,10 +114,11 @@ def test_conservation(replication):
     np.testing.assert_array_equal(jobs.join[n:], joined)
     began = ~np.isnan(jobs.start[n:])
     assert (jobs.start[n:][began] >= joined[began]).all()
-    # rework and remakes never abandon: each that joined started or still waits at the end
-    queued = ~np.isnan(joined) & ~began
-    assert not (queued & (follow.kind != REPEAT)).any() or np.isnan(
-        jobs.finish[n:][queued]).all()
+    # rework and remakes never abandon (patience 2 h): at load 0.75 every one that joined
+    # a day before the horizon started; a repeat contact can abandon, and some did
+    early = ~np.isnan(joined) & (joined < horizon - 24.0)
+    assert began[early & (follow.kind != REPEAT)].all()
+    assert not began[early & (follow.kind == REPEAT)].all()
     # repeat contacts counted = the chains realised, in the window
     repeat = follow.kind == REPEAT
     realised = repeat & (joined >= warmup)  # NaN compares False

@@ -21,7 +21,9 @@ is a function of the technicians' state alone), and EDD and priority run the ker
 loop as plain Python: the same numbers either way. Covers every feature of the
 scenario (arrivals, surges, batches, classes, shifts, days off, absences, outbreaks,
 stress events, overtime, every dispatch rule, abandonment: an order still queued past
-its patience is dropped when its turn comes, as in the reference engine).
+its patience is dropped when its turn comes, as in the reference engine; rework,
+remakes and repeat contacts: the jobs of :mod:`capsim.jobs`, run by the compiled job
+loop of :mod:`capsim.engines._jobloop`, or as plain Python without numba).
 """
 
 from __future__ import annotations
