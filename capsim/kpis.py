@@ -62,9 +62,10 @@ class Kpi:
         Reported per order class as well (none yet: the perfect-order work adds them).
     feature : str or None
         The scenario feature it measures (``patience``: abandonment; ``answer_within``:
-        a service-level threshold; ``costs``: prices; ``float_pool``: a float pool);
-        without it the KPI is 0 or undefined by construction, and the CLI table leaves
-        it out (files keep it).
+        a service-level threshold; ``quality``: defects; ``returns``: repeat contacts;
+        ``follow_ups``: either; ``costs``: prices; ``float_pool``: a float pool); without
+        it the KPI is 0 or undefined by construction, and the CLI table leaves it out
+        (files keep it).
     """
 
     name: str
@@ -79,7 +80,8 @@ class Kpi:
     aggregation: Aggregation = "mean"
     interval: IntervalMethod = "hall_t"
     per_class: bool = False
-    feature: Literal["patience", "answer_within", "costs", "float_pool"] | None = None
+    feature: Literal["patience", "answer_within", "quality", "returns", "follow_ups", "costs",
+                     "float_pool"] | None = None
 
     def applies_to(self, scenario: Any) -> bool:
         """Whether the scenario has what this KPI measures (see ``feature``)."""
@@ -152,6 +154,16 @@ KPIS: tuple[Kpi, ...] = (
         feature="patience"),
     Kpi("orders_abandoned", "of the orders arrived, left unserved", "orders", "count",
         "count", smaller_is_better=True, feature="patience"),
+    Kpi("perfect_order_rate", "share of counted orders on time, right first time and not "
+        "abandoned (without quality or returns: the on-time rate)", "share", "rate", "percent",
+        high=1.0, sizable=True),
+    Kpi("right_first_time_rate", "share of counted orders whose first pass finished that "
+        "needed no rework, no remake and brought no repeat contact", "share", "rate",
+        "percent", high=1.0, feature="follow_ups"),
+    Kpi("rework_hours", "work hours of rework and remake passes started after the warm-up",
+        "hours", "hours", "decimal", smaller_is_better=True, feature="quality"),
+    Kpi("repeat_contacts", "repeat contacts arriving after the warm-up (among orders_arrived)",
+        "orders", "count", "count", smaller_is_better=True, feature="returns"),
     Kpi("float_call_ins", "technician-days worked by the float pool", "technicians",
         "technicians", "count", feature="float_pool"),
     Kpi("orders_late", "counted orders late: finished after their due time or unfinished "

@@ -24,6 +24,15 @@ Definitions (the KPI names are part of capsim's public contract):
   late, or unfinished), and ``late_hours`` sums their lateness: finish − due, or
   horizon − due for an unfinished one.
 - the cost KPIs price these (:mod:`capsim.costs`), NaN without ``[costs]``.
+- Quality and returns (:mod:`capsim.followups`): an order is *finished* when its last
+  pass (the right product) finishes, so ``on_time_rate`` judges the right product.
+  ``perfect_order_rate``: counted orders on time, right first time and not abandoned,
+  over counted orders (the on-time rate when nothing can go wrong);
+  ``right_first_time_rate``: among counted orders whose first pass finished, those
+  with one pass and no repeat contact; ``rework_hours``: work of the rework and remake
+  passes started in the window; ``repeat_contacts``: repeat contacts arriving in the
+  window (orders in their own right, in ``orders_arrived``). ``wip`` counts an order
+  until its last pass finishes; ``queue`` and ``busy`` count jobs (passes).
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
 ``lead_time_counts`` is the distribution of the counted orders' lead time against
@@ -124,6 +133,7 @@ class _Batch:
     overtime_hours: np.ndarray
 
     def __init__(self, records: Sequence[Records]):
+        self.records = records
         first = records[0]
         self.count, self.horizon, self.warmup = len(records), first.horizon, first.warmup
         self.answer_within, self.abandoned_short = first.answer_within, first.abandoned_short
@@ -188,6 +198,38 @@ def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
         "orders_abandoned": gone,
         "orders_late": b.per(late),
         "late_hours": b.per(late, np.where(np.isnan(b.finish), b.horizon, b.finish) - b.due),
+    }
+
+
+def _per_order(records: Sequence[Records], name: str, default: np.ndarray) -> np.ndarray:
+    """An optional per-order column of the batch (``default`` where a Records lacks it)."""
+    return np.concatenate([default[:r.arrival.size] if getattr(r, name) is None
+                           else getattr(r, name) for r in records])
+
+
+def _quality_kpis(b: _Batch) -> dict[str, np.ndarray]:
+    """The perfect order's KPIs (see the module docstring)."""
+    most = max(r.arrival.size for r in b.records)
+    right = _per_order(b.records, "right_first_time", np.ones(most, bool))
+    repeat = _per_order(b.records, "repeat_contact", np.zeros(most, bool))
+    first = np.concatenate([r.finish if r.first_finish is None else r.first_finish
+                            for r in b.records])
+    counted = (b.arrival >= b.warmup) & (b.due <= b.horizon)
+    with np.errstate(invalid="ignore"):
+        on_time = counted & (b.finish <= b.due)
+    judged = counted & ~np.isnan(first)
+    rework = np.zeros(b.count)
+    for i, r in enumerate(b.records):
+        if r.jobs is not None:
+            with np.errstate(invalid="ignore"):
+                started = r.jobs.rework & (r.jobs.start >= b.warmup)
+            rework[i] = r.jobs.work[started].sum()
+    return {
+        "perfect_order_rate": _ratio(b.per(on_time & right & np.isnan(b.abandon)),
+                                     b.per(counted)),
+        "right_first_time_rate": _ratio(b.per(judged & right), b.per(judged)),
+        "rework_hours": rework,
+        "repeat_contacts": b.per((b.arrival >= b.warmup) & repeat),
     }
 
 
@@ -268,6 +310,16 @@ def _hourly(b: _Batch) -> dict[str, np.ndarray]:
     series = {"wip": arrived - finished - gone, "queue": arrived - started - gone,
               "on_hand": on_duty,
               "busy": started - finished}
+    if any(r.jobs is not None for r in b.records):  # queue and busy count passes
+        joined, began, ended = (
+            np.concatenate([getattr(r, name) if r.jobs is None else getattr(r.jobs, part)
+                            for r in b.records])
+            for name, part in (("arrival", "join"), ("start", "start"), ("finish", "finish")))
+        jobs = np.repeat(np.arange(b.count), [r.arrival.size if r.jobs is None
+                                              else r.jobs.join.size for r in b.records])
+        began_count = count(began, jobs)
+        series["queue"] = count(joined, jobs) - began_count - gone
+        series["busy"] = began_count - count(ended, jobs)
     return {name: series[name] for name in SERIES_NAMES}
 
 
@@ -311,7 +363,8 @@ def summarize_many(records: Sequence[Records], replications: Sequence[int]
     if not records:
         return []
     batch = _Batch(records)
-    kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch)}
+    kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch),
+            **_quality_kpis(batch)}
     first = records[0]
     kpis |= cost_kpis(first.costs, first.wage if first.wage is not None else
                       np.zeros(first.status.shape[0]), batch.status, batch.shift_start,

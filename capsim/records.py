@@ -9,6 +9,17 @@ Missing values: an order never started has ``start = NaN`` and
 ``technician = -1``; an order not finished by the horizon has ``finish = NaN``. An
 order never started whose patience ran out before the horizon abandoned:
 ``abandon`` holds the time it left (arrival + patience), NaN for every other order.
+
+With rework, remakes or repeat contacts the engines decide per *job*
+(:mod:`capsim.jobs`), and :func:`build_records` makes the orders of them: one row per
+outside order and per repeat contact that arrived before the horizon (by arrival, ties
+by job number); an order's ``start`` is its first pass's start, ``technician`` who
+started it, ``finish`` its last pass's finish (NaN unless the last pass finished), and
+``due`` the due in force at the horizon (that of its latest pass to join: renewed by a
+remake under ``remake_due = "renewed"``). ``passes``, ``right_first_time`` (one pass
+and no repeat contact, as drawn: a defect counts even when it comes to light after
+the horizon) and ``repeat_contact`` describe each order; :class:`JobRecords` keeps the
+jobs, and busy and overtime hours come from every job's interval.
 """
 
 from __future__ import annotations
@@ -19,8 +30,32 @@ import numpy as np
 
 from capsim.attendance import is_present
 from capsim.costs import wages
+from capsim.followups import REMAKE, REPEAT, REWORK
+from capsim.jobs import due_times, jobs, join_times, order_jobs
 from capsim.sampling import Realization
 from capsim.scenario import Costs, Scenario
+
+
+@dataclass(frozen=True, eq=False)
+class JobRecords:
+    """Per job (see :mod:`capsim.jobs`): when it joined, started, finished, who did it.
+
+    ``kind`` is 0 for an outside order, else a :mod:`capsim.followups` code; ``work``
+    its work content, hours; ``join`` NaN for a job that never joined.
+    """
+
+    join: np.ndarray
+    start: np.ndarray
+    finish: np.ndarray
+    technician: np.ndarray
+    work: np.ndarray
+    kind: np.ndarray
+
+    @property
+    def rework(self) -> np.ndarray:
+        """Which jobs are rework or remake passes."""
+        result: np.ndarray = (self.kind == REWORK) | (self.kind == REMAKE)
+        return result
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +92,15 @@ class Records:
     #: The scenario's prices (None: none) and each technician's wage per hour.
     costs: Costs | None = None
     wage: np.ndarray | None = None
+    #: Per order, with follow-ups (None without: one pass each, right first time, no
+    #: repeat contact): passes drawn, when the first pass finished (NaN: not by the
+    #: horizon), right first time, whether a repeat contact.
+    passes: np.ndarray | None = None
+    first_finish: np.ndarray | None = None
+    right_first_time: np.ndarray | None = None
+    repeat_contact: np.ndarray | None = None
+    #: The jobs, with follow-ups (None without: the orders are the jobs).
+    jobs: JobRecords | None = None
 
     @property
     def days(self) -> int:
@@ -142,6 +186,8 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
     technician : numpy.ndarray
         Who started each order (-1 if nobody did).
     """
+    if realization.follow_ups is not None:
+        return _job_records(scenario, realization, start, finish, technician)
     horizon = scenario.horizon_hours
     promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
     until = np.where(np.isnan(finish), horizon, finish)
@@ -175,6 +221,41 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         costs=scenario.costs,
         wage=wages(scenario, realization.roster),
     )
+
+
+def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray,
+                 finish: np.ndarray, technician: np.ndarray) -> Records:
+    """:func:`build_records` from per-job decisions (see the module docstring)."""
+    horizon = scenario.horizon_hours
+    table = jobs(scenario, realization)
+    join = join_times(table, finish, horizon)
+    due = due_times(table, join)
+    rows = order_jobs(table, join)
+    joined = np.flatnonzero(~np.isnan(join))
+    latest = np.full(table.size, -1, np.int64)
+    np.maximum.at(latest, table.owner[joined], joined)
+    leaves = join[rows] + table.patience[rows]
+    order_start = start[rows]
+    abandon = np.where(np.isnan(order_start) & (leaves < horizon), leaves, np.nan)
+    repeats = np.flatnonzero(table.kind == REPEAT)
+    returned = np.zeros(table.size, bool)
+    returned[table.owner[table.pred[repeats]]] = True
+    passes = np.bincount(table.owner, minlength=table.size)[rows]
+    until = np.where(np.isnan(finish), horizon, finish)
+    busy, overtime = _busy_and_overtime(
+        realization.shift_start, realization.shift_end, is_present(realization.status),
+        start, until, technician, horizon)
+    return Records(
+        horizon=horizon, warmup=scenario.warmup_hours, start_weekday=scenario.start_weekday,
+        arrival=join[rows], due=due[latest[rows]], order_class=table.order_class[rows],
+        work=table.work[rows], start=order_start, finish=finish[table.last[rows]],
+        technician=technician[rows], abandon=abandon, status=realization.status,
+        shift_start=realization.shift_start, shift_end=realization.shift_end,
+        busy_hours=busy, overtime_hours=overtime, answer_within=service_threshold(scenario),
+        abandoned_short=scenario.targets.abandoned_short, passes=passes,
+        first_finish=finish[rows],
+        right_first_time=(passes == 1) & ~returned[rows], repeat_contact=table.kind[rows] == REPEAT,
+        jobs=JobRecords(join, start, finish, technician, table.work, table.kind))
 
 
 #: How :attr:`Targets.abandoned_short` is passed to the compiled reductions.

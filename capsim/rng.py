@@ -28,10 +28,13 @@ PURPOSES: dict[str, int] = {
     "technicians": 6,
     "stress": 7,
     "patience": 8,
+    "quality": 9,
+    "returns": 10,
     "float_pool": 16,  # policies (16 on), apart from the order side's purposes
 }
 
-#: Sources of orders, each with streams of its own for per-order draws (patience):
+#: Sources of orders, each with streams of its own for per-order draws (patience,
+#: quality, returns):
 #: so that a batch or a stress event never changes the draws of other orders.
 ORDER_SOURCES: dict[str, int] = {"base": 0, "batch": 1, "stress": 2}
 

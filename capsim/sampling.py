@@ -25,7 +25,7 @@ import numpy as np
 
 from capsim.attendance import apply_stress_attendance, attendance_table, schedule
 from capsim.demand import RatePieces, forecast_multiplier, rate_pieces, sample_poisson
-from capsim.distributions import work_distribution
+from capsim.followups import FollowUps, follow_ups, merged, patience_hours, thinned, work_hours
 from capsim.policies import call_in
 from capsim.rng import order_stream, stream, stress_stream
 from capsim.scenario import Scenario
@@ -59,6 +59,10 @@ class Realization:
     patience : numpy.ndarray or None
         How long each order waits for its start before it abandons, hours (inf for a
         class without patience); None when no class has one.
+    follow_ups : FollowUps or None
+        The rework, remakes and repeat contacts drawn for the orders (jobs ``orders``
+        on; see :mod:`capsim.followups`); None when the scenario has neither quality
+        nor returns.
     """
 
     seed: int
@@ -71,6 +75,7 @@ class Realization:
     status: np.ndarray
     forecast_multiplier: float
     patience: np.ndarray | None = None
+    follow_ups: FollowUps | None = None
 
     @property
     def orders(self) -> int:
@@ -85,23 +90,38 @@ class Realization:
 
 @dataclass(frozen=True, eq=False)
 class _Orders:
-    """Orders of one source: times (hours), class indices, work and patience (hours)."""
+    """Orders of one source: times (hours), class indices, work and patience (hours).
+
+    ``follow`` holds their follow-up jobs, numbered from the source's order count.
+    """
 
     time: np.ndarray
     order_class: np.ndarray
     work: np.ndarray
     patience: np.ndarray | None = None
+    follow: FollowUps | None = None
 
     def keep(self, mask: np.ndarray) -> _Orders:
         return _Orders(self.time[mask], self.order_class[mask], self.work[mask],
-                       None if self.patience is None else self.patience[mask])
+                       None if self.patience is None else self.patience[mask],
+                       None if self.follow is None else thinned(self.follow, mask))
 
-    def with_patience(self, scenario: Scenario, rng: np.random.Generator) -> _Orders:
-        """These orders with their patience drawn (when some class has one)."""
-        if not scenario.has_patience:
-            return self
-        return _Orders(self.time, self.order_class, self.work,
-                       _patience_hours(scenario, self.order_class, rng))
+    def with_patience(self, scenario: Scenario, seed: int, replication: int, source: str,
+                      index: int = 0) -> _Orders:
+        """These orders with their patience and follow-ups drawn (when the scenario has them).
+
+        Each from the source's own streams (``patience``, ``quality``, ``returns``).
+        """
+        patience = self.patience
+        if scenario.has_patience:
+            patience = patience_hours(scenario, self.order_class,
+                                      order_stream(seed, replication, "patience", source, index))
+        follow = None
+        if scenario.has_follow_ups:
+            follow = follow_ups(scenario, self.order_class,
+                                order_stream(seed, replication, "quality", source, index),
+                                order_stream(seed, replication, "returns", source, index))
+        return _Orders(self.time, self.order_class, self.work, patience, follow)
 
 
 def _classes_by_share(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -109,39 +129,12 @@ def _classes_by_share(scenario: Scenario, n: int, rng: np.random.Generator) -> n
     return rng.choice(shares.size, size=n, p=shares / shares.sum()).astype(np.int16)
 
 
-def _work_hours(scenario: Scenario, classes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    minutes = np.empty(classes.size)
-    for index, order_class in enumerate(scenario.order_classes):
-        assert order_class.work is not None
-        chosen = np.flatnonzero(classes == index)
-        minutes[chosen] = work_distribution(order_class.work).sample(rng, chosen.size)
-    return minutes / 60.0
-
-
-def _patience_hours(scenario: Scenario, classes: np.ndarray,
-                    rng: np.random.Generator) -> np.ndarray:
-    """Each order's patience in hours (inf for a class without patience).
-
-    Zero with the class's ``at_once`` probability, else a draw from its distribution.
-    """
-    hours = np.full(classes.size, np.inf)
-    for index, order_class in enumerate(scenario.order_classes):
-        patience = order_class.patience
-        if patience is None:
-            continue
-        chosen = np.flatnonzero(classes == index)
-        at_once = rng.random(chosen.size) < patience.at_once
-        drawn = work_distribution(patience).sample(rng, chosen.size) / 60.0
-        hours[chosen] = np.where(at_once, 0.0, drawn)
-    return hours
-
-
 def _sampled(scenario: Scenario, seed: int, replication: int, pieces: RatePieces) -> _Orders:
     times = sample_poisson(pieces, stream(seed, replication, "arrivals"))
     classes = _classes_by_share(scenario, times.size, stream(seed, replication, "classes"))
-    orders = _Orders(times, classes, _work_hours(scenario, classes,
+    orders = _Orders(times, classes, work_hours(scenario, classes,
                                                  stream(seed, replication, "work")))
-    return orders.with_patience(scenario, order_stream(seed, replication, "patience", "base"))
+    return orders.with_patience(scenario, seed, replication, "base")
 
 
 def _traced(scenario: Scenario, seed: int, replication: int) -> _Orders:
@@ -156,9 +149,8 @@ def _traced(scenario: Scenario, seed: int, replication: int) -> _Orders:
     else:
         classes = _classes_by_share(scenario, times.size, stream(seed, replication, "classes"))
     work = (data.work_minutes[keep] / 60.0 if data.work_minutes is not None
-            else _work_hours(scenario, classes, stream(seed, replication, "work")))
-    return _Orders(times, classes, work).with_patience(
-        scenario, order_stream(seed, replication, "patience", "base"))
+            else work_hours(scenario, classes, stream(seed, replication, "work")))
+    return _Orders(times, classes, work).with_patience(scenario, seed, replication, "base")
 
 
 def _batches(scenario: Scenario, seed: int, replication: int) -> list[_Orders]:
@@ -173,9 +165,8 @@ def _batches(scenario: Scenario, seed: int, replication: int) -> list[_Orders]:
             classes = np.full(batch.orders, scenario.class_names.index(batch.order_class),
                               dtype=np.int16)
         drop = _Orders(np.full(batch.orders, batch.at_hour), classes,
-                       _work_hours(scenario, classes, rng))
-        drops.append(drop.with_patience(
-            scenario, order_stream(seed, replication, "patience", "batch", index)))
+                       work_hours(scenario, classes, rng))
+        drops.append(drop.with_patience(scenario, seed, replication, "batch", index))
     return drops
 
 
@@ -197,9 +188,8 @@ def _stress_demand(scenario: Scenario, seed: int, replication: int, pieces: Rate
             spike = RatePieces(pieces.edges, np.where(window, pieces.rates * (factor - 1), 0.0))
             times = sample_poisson(spike, rng)
             classes = _classes_by_share(scenario, times.size, rng)
-            spiked = _Orders(times, classes, _work_hours(scenario, classes, rng))
-            extra.append(spiked.with_patience(
-                scenario, order_stream(seed, replication, "patience", "stress", index)))
+            spiked = _Orders(times, classes, work_hours(scenario, classes, rng))
+            extra.append(spiked.with_patience(scenario, seed, replication, "stress", index))
     return base, extra
 
 
@@ -210,8 +200,14 @@ def _merge(sources: list[_Orders]) -> _Orders:
     if sources[0].patience is not None:  # all or none have it
         patience = np.concatenate([s.patience for s in sources if s.patience is not None])
         patience = patience[order]
+    follow = None
+    if sources[0].follow is not None:  # all or none have them
+        position = np.empty(times.size, np.int64)
+        position[order] = np.arange(times.size)
+        follow = merged([(s.time.size, s.follow) for s in sources if s.follow is not None],
+                        position)
     return _Orders(times[order], np.concatenate([s.order_class for s in sources])[order],
-                   np.concatenate([s.work for s in sources])[order], patience)
+                   np.concatenate([s.work for s in sources])[order], patience, follow)
 
 
 def sample(scenario: Scenario, replication: int, *, seed: int | None = None) -> Realization:
@@ -263,4 +259,4 @@ def _sample(scenario: Scenario, replication: int, seed: int,
     return Realization(
         seed=seed, replication=replication, arrival=orders.time, order_class=orders.order_class,
         work=orders.work, shift_start=shift_start, shift_end=shift_end, status=status,
-        forecast_multiplier=multiplier, patience=orders.patience)
+        forecast_multiplier=multiplier, patience=orders.patience, follow_ups=orders.follow)

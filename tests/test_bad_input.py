@@ -58,6 +58,30 @@ def problem(data, **kwargs) -> str:
     ({"absence": {"vacation": {"weeks_per_year": 5, "block_weeks": 5,
                                "blackouts": [{"start_day": 0, "end_day": 350}]}}},
      "absence.vacation.weeks_per_year", ["do not fit"]),
+    # quality and repeat contacts
+    ({"quality": {"right_first_time": 1.2}}, "quality.right_first_time",
+     ["got 1.2", ">= 0.05 and <= 1"]),
+    ({"quality": {"right_first_time": 0.01}}, "quality.right_first_time",
+     ["got 0.01", ">= 0.05"]),
+    ({"quality": {"found_by_customer": -0.5}}, "quality.found_by_customer",
+     ["got -0.5", ">= 0 and <= 1"]),
+    ({"quality": {"right_first_time": 0.9, "found_by_customer": 0.3}}, "quality.remake_delay",
+     ["needed when found_by_customer > 0"]),
+    ({"quality": {"remake_due": "later"}}, "quality.remake_due", ["'original' or 'renewed'"]),
+    ({"quality": {"rework": {"distribution": "lognormal", "mean_minutes": 20.0}}},
+     "quality.rework.cv", ["needs cv"]),
+    ({"returns": {"probability": 0.2, "delay": {"mean_minutes": 60.0}, "as_class": "vip"}},
+     "returns.as_class", ["unknown order class", "got 'vip'", "'default'"]),
+    ({"returns": {"probability": 0.2, "delay": {"mean_minutes": 60.0}, "max_returns": 0}},
+     "returns.max_returns", ["got 0", ">= 1 and <= 5"]),
+    ({"returns": {"probability": 0.2, "delay": {"mean_minutes": 60.0}, "max_returns": 6}},
+     "returns.max_returns", ["got 6", "<= 5"]),
+    ({"returns": {"probability": 1.5, "delay": {"mean_minutes": 60.0}}}, "returns.probability",
+     ["got 1.5", ">= 0 and <= 1"]),
+    ({"returns": {"probability": 0.2}}, "returns.delay", ["required field is missing"]),
+    ({"classes": [{"name": "a", "share": 1.0, "returns": {
+        "probability": 0.2, "delay": {"mean_minutes": 60.0}, "as_class": "b"}}]},
+     "classes[0].returns.as_class", ["unknown order class", "got 'b'", "'a'"]),
 ])
 def test_scenario_problem_names_the_field(changes, field, fragments):
     message = problem(merge(BASE, changes))

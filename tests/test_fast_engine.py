@@ -26,7 +26,7 @@ from tests.conftest import scenario
 
 
 @st.composite
-def operations(draw, max_roster=7, max_rate=8.0):
+def operations(draw, max_roster=7, max_rate=8.0, follow_ups=False):
     days = draw(st.integers(2, 5))
     fixed = draw(st.booleans())
     work = ({"distribution": "fixed", "mean_minutes": float(draw(st.sampled_from([30, 60, 90])))}
@@ -74,7 +74,38 @@ def operations(draw, max_roster=7, max_rate=8.0):
         data["targets"] = {"answer_within_hours": draw(st.sampled_from([0.25, 1.0, 4.0])),
                            "abandoned_short": draw(st.sampled_from(["exclude", "met",
                                                                     "missed"]))}
+    if follow_ups:
+        _add_follow_ups(draw, data)
     return scenario(data)
+
+
+def _add_follow_ups(draw, data):
+    """Rework, remakes and repeat contacts (tests/test_quality.py), with ties likely."""
+    classes = data["classes"]
+    delay = st.sampled_from([{"distribution": "fixed", "mean_minutes": 60.0},
+                             {"distribution": "fixed", "mean_minutes": 240.0},
+                             {"distribution": "exponential", "mean_minutes": 120.0}])
+    if draw(st.booleans()):
+        customer = draw(st.sampled_from([0.0, 0.5, 1.0]))
+        quality = {"right_first_time": draw(st.sampled_from([0.5, 0.8, 0.95])),
+                   "found_by_customer": customer,
+                   "rework_first": draw(st.booleans()),
+                   "remake_due": draw(st.sampled_from(["original", "renewed"]))}
+        if customer > 0:
+            quality["remake_delay"] = draw(delay)
+        if draw(st.booleans()):
+            quality["rework"] = {"distribution": "fixed", "mean_minutes": 30.0}
+        if draw(st.booleans()):
+            data["quality"] = quality
+        else:
+            classes[-1]["quality"] = quality
+    if draw(st.booleans()) or ("quality" not in data and "quality" not in classes[-1]):
+        returns = {"probability": draw(st.sampled_from([0.2, 0.5, 1.0])), "delay": draw(delay),
+                   "as_class": f"c{draw(st.integers(0, len(classes) - 1))}",
+                   "max_returns": draw(st.integers(1, 3))}
+        if draw(st.booleans()):
+            returns["extra_minutes"] = {"distribution": "fixed", "mean_minutes": 15.0}
+        classes[0]["returns"] = returns
 
 
 def assert_same_orders_and_kpis(reference, fast):

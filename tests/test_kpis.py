@@ -47,6 +47,7 @@ def test_registry_entries_are_consistent():
         assert (k.kind == "rate") == (k.high == 1.0)
     assert P_TARGET_MET.interval == "wilson"
     assert set(SHARE_KPIS) == {"on_time_rate", "wait_positive_share", "abandonment_rate",
+                               "perfect_order_rate",
                                "service_level"}
     assert set(SHARE_KPIS) <= set(SIZABLE)
     assert "utilization" not in SIZABLE

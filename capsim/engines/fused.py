@@ -8,7 +8,10 @@ and only the technician-day tables (roster × days per replication, small) are r
 with numpy, by the same expressions as :mod:`capsim.metrics`. The summaries are the
 same as the Records path's bit for bit (``tests/test_fused.py``), so which path ran
 never shows in a result. Used when the fast engine runs compiled (:func:`available`);
-otherwise the experiment takes the Records path.
+otherwise the experiment takes the Records path. Scenarios with rework, remakes or
+repeat contacts (:func:`covers` is false) take the Records path too, with the fast
+engine's compiled job loop (:mod:`capsim.engines._jobloop`): the per-order reductions
+here know orders, not jobs.
 """
 
 from __future__ import annotations
@@ -38,6 +41,23 @@ from capsim.segments import time_average_until
 def available() -> bool:
     """Whether the compiled pipeline can run (numba installed and not switched off)."""
     return _kernel.compiled() is not None and _reduce.compiled() is not None
+
+
+def covers(scenario: Scenario) -> bool:
+    """Whether the fused pipeline reduces this scenario (not with follow-up jobs)."""
+    return not scenario.has_follow_ups
+
+
+def _perfect_order(on_time_rate: np.ndarray, done: np.ndarray) -> dict[str, np.ndarray]:
+    """The perfect order's KPIs when nothing can go wrong (``done``: finished counted orders).
+
+    Every order is right first time, so the perfect-order rate is the on-time rate,
+    the right-first-time rate 1 (NaN with nothing to judge), and there is no rework.
+    """
+    zero = np.zeros(done.size)
+    return {"perfect_order_rate": on_time_rate,
+            "right_first_time_rate": _ratio(done.astype(float), done.astype(float)),
+            "rework_hours": zero, "repeat_contacts": zero}
 
 
 def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
@@ -104,6 +124,9 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     """
     if not realizations:
         return []
+    if not covers(scenario):
+        raise ValueError("the fused pipeline does not reduce rework or repeat contacts; "
+                         "use capsim.metrics.summarize_many of the fast engine's Records")
     reduce = _reduce.compiled()
     if reduce is None:
         raise RuntimeError("the fused pipeline needs numba")
@@ -134,6 +157,10 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
             **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup)}
     kpis |= cost_kpis(scenario.costs, wages(scenario, status.shape[1]), status, shift_start,
                       shift_end, overtime, horizon, warmup, kpis)
+    with np.errstate(invalid="ignore"):
+        judged = (arrival >= warmup) & (due <= horizon) & ~np.isnan(finish)
+    done = np.bincount(np.repeat(np.arange(count), np.diff(offsets)), judged, minlength=count)
+    kpis.update(_perfect_order(kpis["on_time_rate"], done))
     arrived, started, finished, gone = timed[:, 0], timed[:, 1], timed[:, 2], timed[:, 3]
     series = {"wip": arrived - finished - gone, "queue": arrived - started - gone,
               "on_hand": _on_hand(status, shift_start, shift_end, hours),

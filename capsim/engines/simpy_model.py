@@ -22,6 +22,13 @@ model removes it lazily: when the dispatch rule picks an order whose time ran ou
 is dropped and the next one picked. :func:`capsim.records.build_records` dates its
 departure.
 
+Rework, remakes and repeat contacts (:mod:`capsim.jobs`): when a job with a successor
+finishes, the successor joins the queue at exactly finish + its delay (at once for an
+internal rework, by an exact-time event otherwise) and a dispatch is requested, so the
+tie rule holds for them too; the queue is then ordered by the jobs' key (group, rule
+key, join time, job number), and a repeat contact abandons like an order (join +
+its patience), a rework or remake never.
+
 Arrivals enter the queue when someone looks at it, and cost an event only while a
 technician is waiting (one wake-up at the next arrival): at night and at the peak,
 when nobody waits, orders arrive for free. The model records start, finish and
@@ -41,6 +48,7 @@ import simpy
 from simpy.events import NORMAL, EventPriority
 
 from capsim.attendance import duty_intervals, is_present
+from capsim.jobs import EDD, PRIORITY, Jobs, jobs
 from capsim.records import Records, build_records, dispatch_keys
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
@@ -130,7 +138,40 @@ class _Keyed:
         return len(self._heap)
 
 
-def _queue(scenario: Scenario, realization: Realization) -> _Fifo | _Keyed:
+class _Jobs:
+    """Jobs by (group, rule key, join time, job number), smallest first (see capsim.jobs)."""
+
+    def __init__(self, table: Jobs, arrival: list[float]) -> None:
+        self.table = table
+        n, size = table.orders, table.size
+        self.join = [*arrival, *([np.nan] * (size - n))]
+        promise = table.promise.tolist()
+        self.due = [self.join[j] + promise[j] for j in range(n)] + [np.nan] * (size - n)
+        self._heap: list[tuple[float, float, float, int]] = []
+        self._group, self._key = table.group.tolist(), table.key.tolist()
+
+    def joins(self, job: int, now: float) -> None:
+        """Job ``job`` (a follow-up) joins at ``now``: its due is set, then it queues."""
+        t = self.table
+        self.join[job] = now
+        self.due[job] = now + float(t.promise[job]) if t.renew[job] else self.due[t.pred[job]]
+        self.push(job)
+
+    def push(self, job: int) -> None:
+        rule = self.table.rule
+        key = self.due[job] if rule == EDD else self._key[job] if rule == PRIORITY else 0.0
+        heapq.heappush(self._heap, (self._group[job], key, self.join[job], job))
+
+    def pop(self) -> int | None:
+        return heapq.heappop(self._heap)[3] if self._heap else None
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+
+def _queue(scenario: Scenario, realization: Realization) -> _Fifo | _Keyed | _Jobs:
+    if realization.follow_ups is not None:
+        return _Jobs(jobs(scenario, realization), realization.arrival.tolist())
     if scenario.dispatch == "fifo":
         return _Fifo()
     return _Keyed(dispatch_keys(scenario, realization).tolist())
@@ -154,15 +195,25 @@ class PrepressFloor:
         self.env = env
         self.horizon = scenario.horizon_hours
         self.queue = _queue(scenario, realization)
-        self.work = realization.work.tolist()
-        n = realization.orders
-        self.start = [np.nan] * n
-        self.finish = [np.nan] * n
-        self.technician = [-1] * n
         self.arrival = realization.arrival.tolist()
         # when each order's patience runs out (None: nobody abandons)
         self.deadline = (None if realization.patience is None
                          else (realization.arrival + realization.patience).tolist())
+        self.work = realization.work.tolist()
+        self.successor: list[int] | None = None  # the job each job's finish brings (-1: none)
+        if isinstance(self.queue, _Jobs):
+            table = self.queue.table
+            self.work = table.work.tolist()
+            successor = np.full(table.size, -1, np.int64)
+            follow = np.flatnonzero(table.pred >= 0)
+            successor[table.pred[follow]] = follow
+            self.successor = successor.tolist()
+            self.deadline = [*(realization.arrival + table.patience[:table.orders]).tolist(),
+                             *([np.inf] * (table.size - table.orders))]
+        n = len(self.work)
+        self.start = [np.nan] * n
+        self.finish = [np.nan] * n
+        self.technician = [-1] * n
         self.admitted = 0  # orders 0..admitted-1 have been put in the queue
         # technicians offering themselves: a heap of (available since, technician, ticket);
         # an entry is live while its ticket is the technician's current one
@@ -196,6 +247,30 @@ class PrepressFloor:
             order = self.queue.pop()
             if order is None or deadline is None or now <= deadline[order]:
                 return order
+
+    def _finished(self, job: int) -> None:
+        """``job`` finished now: its successor (if any) joins at finish + its delay."""
+        assert self.successor is not None
+        assert isinstance(self.queue, _Jobs)
+        follow = self.successor[job]
+        if follow < 0:
+            return
+        table = self.queue.table
+        at = self.env.now + float(table.delay[follow])
+        if at >= self.horizon:
+            return
+        if at <= self.env.now:
+            self._join(follow)
+        else:
+            _at(self.env, at).callbacks.append(lambda _event: self._join(follow))
+
+    def _join(self, job: int) -> None:
+        assert isinstance(self.queue, _Jobs)
+        assert self.deadline is not None
+        now = self.env.now
+        self.deadline[job] = now + float(self.queue.table.patience[job])
+        self.queue.joins(job, now)
+        self._request_dispatch()
 
     # --- dispatch ----------------------------------------------------------------
 
@@ -276,6 +351,8 @@ class PrepressFloor:
                 technician[order] = tech
                 yield env.timeout(work[order])
                 finish[order] = env.now
+                if self.successor is not None:
+                    self._finished(order)
                 since = env.now
 
     def records(self, scenario: Scenario, realization: Realization) -> Records:

@@ -21,7 +21,9 @@ is a function of the technicians' state alone), and EDD and priority run the ker
 loop as plain Python: the same numbers either way. Covers every feature of the
 scenario (arrivals, surges, batches, classes, shifts, days off, absences, outbreaks,
 stress events, overtime, every dispatch rule, abandonment: an order still queued past
-its patience is dropped when its turn comes, as in the reference engine).
+its patience is dropped when its turn comes, as in the reference engine; rework,
+remakes and repeat contacts: the jobs of :mod:`capsim.jobs`, run by the compiled job
+loop of :mod:`capsim.engines._jobloop`, or as plain Python without numba).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from capsim.attendance import duty_intervals, is_present
-from capsim.engines import _kernel
+from capsim.engines import _jobloop, _kernel
+from capsim.jobs import jobs
 from capsim.records import Records, build_records, dispatch_keys, patience_deadline
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
@@ -160,14 +163,49 @@ def _numpy_steps(arrival: np.ndarray, work: np.ndarray, begin: np.ndarray, end: 
         finish[ended, k] = done[ended]
 
 
+def _job_decisions(scenario: Scenario, realizations: Sequence[Realization], begin: np.ndarray,
+                   end: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`decisions` per job, for scenarios with follow-ups (:mod:`capsim.jobs`)."""
+    tables = [jobs(scenario, real) for real in realizations]
+    offsets = np.concatenate([[0], np.cumsum([t.size for t in tables])]).astype(np.int64)
+    size = int(offsets[-1])
+    start, finish = np.full(size, np.nan), np.full(size, np.nan)
+    technician = np.full(size, -1, dtype=np.int32)
+    sequence = np.full(size, -1, dtype=np.int64)
+    if begin.shape[1] == 0 or size == 0:
+        return start, finish, technician, sequence, offsets
+    pred = np.concatenate([np.where(t.pred >= 0, t.pred + o, -1)
+                           for t, o in zip(tables, offsets, strict=False)])
+    successor = np.full(size, -1, np.int64)
+    follow = np.flatnonzero(pred >= 0)
+    successor[pred[follow]] = follow
+    arrival = np.concatenate([np.concatenate([t.arrival, np.full(t.size - t.orders, np.inf)])
+                              for t in tables])
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([getattr(t, name) for t in tables])
+
+    kernel = _jobloop.compiled() or _jobloop.interpreted()
+    kernel(arrival, np.array([t.orders for t in tables], np.int64), joined("work"),
+           joined("patience"), successor, pred, joined("delay"), joined("renew"),
+           joined("promise"), joined("key"), joined("group"), tables[0].rule, offsets, begin,
+           end, scenario.horizon_hours, start, finish, technician, sequence)
+    return start, finish, technician, sequence, offsets
+
+
 def decisions(scenario: Scenario, realizations: Sequence[Realization]
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Start, finish, technician and start sequence of several replications' orders.
 
     Concatenated (see :func:`_recursion`), with the offsets: replication r's orders
-    are ``[offsets[r], offsets[r + 1])``.
+    are ``[offsets[r], offsets[r + 1])``. With follow-ups (:mod:`capsim.jobs`) the
+    same per job: replication r's jobs are ``[offsets[r], offsets[r + 1])``.
     """
     begin, end = _duty_table(realizations)
+    if scenario.has_follow_ups:
+        start, finish, technician, sequence, offsets = _job_decisions(
+            scenario, realizations, begin, end)
+        return start, finish, technician, sequence, offsets
     offsets = np.concatenate([[0], np.cumsum([real.orders for real in realizations])])
     keys = None if scenario.dispatch == "fifo" else np.concatenate(
         [dispatch_keys(scenario, real) for real in realizations])

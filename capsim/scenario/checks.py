@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from capsim.errors import FieldProblem, ScenarioError
 from capsim.scenario.base import FieldError
 from capsim.scenario.describe import allowed_values, field_names
+from capsim.scenario.files import quote
 from capsim.scenario.paths import Edit, PathPart, apply_edits, check_depth, format_path, parse_path
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -106,9 +107,9 @@ def mention(field: str, edits: Sequence[Edit], flag: str) -> str:
 
 
 def unused_inputs(scenario: Any) -> list[tuple[str, str]]:
-    """A scenario's inputs that can never take effect, as (field, why): after the horizon.
+    """Inputs that can never take effect, as (field, why): events after the horizon.
 
-    (:meth:`capsim.scenario.Scenario.unused_inputs`.)
+    They are valid, so the loader warns about them rather than refusing them.
     """
     end, days = scenario.horizon_hours, scenario.horizon_days
     after = f"after the horizon ({scenario.horizon_days} days, hour {end:g})"
@@ -130,3 +131,31 @@ def unused_inputs(scenario: Any) -> list[tuple[str, str]]:
             notes.append(("demand.trace.file", f"{late:,} of {trace.data.arrival_hour.size:,}"
                           f" arrivals fall at or {after}; they are left out"))
     return notes
+
+
+def check_classes(scenario: Any) -> None:
+    """Class names unique, shares summing to 1, every class named somewhere known."""
+    names = [c.name for c in scenario.classes]
+    if len(set(names)) != len(names):
+        raise FieldError("classes", "class names repeat", names)
+    total = sum(c.share for c in scenario.classes)
+    if scenario.classes and not math.isclose(total, 1, abs_tol=1e-9):
+        raise FieldError("classes", f"shares sum to {total:g}; they must sum to 1")
+    known = ", ".join(map(repr, scenario.class_names))
+    for i, batch in enumerate(scenario.demand.batches):
+        if batch.order_class is not None and batch.order_class not in scenario.class_names:
+            raise FieldError(f"demand.batches[{i}].class", f"unknown order class; allowed: "
+                             f"{known}", batch.order_class)
+    trace = scenario.demand.trace
+    if trace is not None and trace.data.order_class is not None:
+        unknown = sorted(set(trace.data.order_class) - set(scenario.class_names))
+        if unknown:
+            raise FieldError("demand.trace.file", f"unknown order class "
+                             f"{quote(unknown[0])} in the trace; allowed: {known}",
+                             str(trace.file))
+    for i, c in enumerate(scenario.classes or [scenario]):
+        back = c.returns.as_class if c.returns is not None else None
+        if back is not None and back not in scenario.class_names:
+            where = f"classes[{i}].returns" if scenario.classes else "returns"
+            raise FieldError(f"{where}.as_class", f"unknown order class; allowed: {known}",
+                             back)

@@ -11,7 +11,6 @@ nothing.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -38,15 +37,16 @@ from capsim.scenario.base import (
     Text,
     Weekday,
 )
-from capsim.scenario.checks import check_data, mention, unused_inputs
+from capsim.scenario.checks import check_classes, check_data, mention, unused_inputs
 from capsim.scenario.costs import Costs
-from capsim.scenario.files import quote
 from capsim.scenario.orders import (
     Batch,
     ClassWork,
     Demand,
     OrderClass,
     Patience,
+    Quality,
+    Returns,
     Surge,
     Trace,
     Work,
@@ -60,28 +60,9 @@ from capsim.scenario.stress import StressEvent
 REPLACE = "Scenario.replace"
 
 __all__ = [
-    "WEEKDAY_NAMES",
-    "Absence",
-    "Batch",
-    "ClassWork",
-    "Costs",
-    "Demand",
-    "Experiment",
-    "FieldError",
-
-    "OrderClass",
-    "Outbreak",
-    "Patience",
-    "Policies",
-    "Scenario",
-    "Shift",
-    "StressEvent",
-    "Surge",
-    "Targets",
-    "Trace",
-    "Vacation",
-    "Window",
-    "Work",
+    "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Costs", "Demand", "Experiment",
+    "FieldError", "OrderClass", "Outbreak", "Patience", "Policies", "Quality", "Returns",
+    "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace", "Vacation", "Window", "Work",
     "Workforce",
 ]
 
@@ -119,6 +100,10 @@ class Scenario(SchemaModel):
     patience: Patience | None = Field(
         None, description="Abandonment: how long orders wait for their start before they "
         "leave unserved (classes may override); default: none, orders wait for ever.")
+    quality: Quality | None = Field(None, description="Defects and rework (classes may "
+                                    "override); default: none, every pass is right.")
+    returns: Returns | None = Field(None, description="Repeat contacts (classes may override); "
+                                    "default: none, nobody comes back.")
     classes: tuple[OrderClass, ...] = Field(
         (), max_length=MAX_CLASSES, description="Order classes; default: one class from [work]."
     )
@@ -248,7 +233,7 @@ class Scenario(SchemaModel):
         if self.warmup_days >= self.horizon_days:
             raise FieldError("warmup_days", f"must be less than horizon_days "
                              f"({self.horizon_days})", self.warmup_days)
-        self._check_classes()
+        check_classes(self)
         names = [event.name for event in self.stress]
         if len(set(names)) != len(names):
             raise FieldError("stress", "stress event names repeat", names)
@@ -267,26 +252,6 @@ class Scenario(SchemaModel):
                              ">= 1 when there is demand", 0)
         return self
 
-    def _check_classes(self) -> None:
-        names = [c.name for c in self.classes]
-        if len(set(names)) != len(names):
-            raise FieldError("classes", "class names repeat", names)
-        total = sum(c.share for c in self.classes)
-        if self.classes and not math.isclose(total, 1, abs_tol=1e-9):
-            raise FieldError("classes", f"shares sum to {total:g}; they must sum to 1")
-        known = ", ".join(map(repr, self.class_names))
-        for i, batch in enumerate(self.demand.batches):
-            if batch.order_class is not None and batch.order_class not in self.class_names:
-                raise FieldError(f"demand.batches[{i}].class", f"unknown order class; allowed: "
-                                 f"{known}", batch.order_class)
-        trace = self.demand.trace
-        if trace is not None and trace.data.order_class is not None:
-            unknown = sorted(set(trace.data.order_class) - set(self.class_names))
-            if unknown:
-                raise FieldError("demand.trace.file", f"unknown order class "
-                                 f"{quote(unknown[0])} in the trace; allowed: {known}",
-                                 str(trace.file))
-
     def _check_peak_rate(self) -> None:
         d = self.demand
         if d.rate_per_hour == 0:
@@ -303,16 +268,18 @@ class Scenario(SchemaModel):
 
     def _check_work(self) -> None:
         for i, order_class in enumerate(self.classes or [None]):
-            for part in ("work", "patience"):
+            for part in ("work", "patience", "quality", "returns"):
                 own = order_class is not None and getattr(order_class, part) is not None
                 table = getattr(order_class if own else self, part)
-                if table is None:
-                    continue
-                try:
-                    table.check_complete()
-                except FieldError as exc:
-                    where = f"classes[{i}].{part}" if own else part
-                    raise FieldError(f"{where}.{exc.field}", str(exc), exc.value) from None
+                where = f"classes[{i}].{part}" if own else part
+                tables = {} if table is None else (
+                    table.durations() if part in ("quality", "returns") else {"": table})
+                for name, duration in tables.items():
+                    try:
+                        duration.check_complete()
+                    except FieldError as exc:
+                        inner = f"{name}.{exc.field}" if name else exc.field
+                        raise FieldError(f"{where}.{inner}", str(exc), exc.value) from None
 
     def unused_inputs(self) -> list[tuple[str, str]]:
         """Inputs that can never take effect, as (field, why): events after the horizon.
@@ -340,10 +307,12 @@ class Scenario(SchemaModel):
                                                promise_hours=self.work.promise_hours,
                                                # a complete [work] is a complete ClassWork
                                                work=self.work,  # type: ignore[arg-type]
-                                               patience=self.patience),)
+                                               patience=self.patience,
+                                               quality=self.quality, returns=self.returns),)
         return tuple(
             c.model_copy(update={"work": c.work or self.work, "promise_hours": self._promise(c),
-                                 "patience": c.patience or self.patience})
+                                 **{part: getattr(c, part) or getattr(self, part)
+                                    for part in ("patience", "quality", "returns")}})
             for c in self.classes
         )
 
@@ -366,6 +335,23 @@ class Scenario(SchemaModel):
     def has_patience(self) -> bool:
         """Whether any order can abandon (some class has a patience)."""
         return any(c.patience is not None for c in self.order_classes)
+
+    @property
+    def has_quality(self) -> bool:
+        """Whether some pass can be wrong (a class's right_first_time below 1)."""
+        return any(c.quality is not None and c.quality.right_first_time < 1
+                   for c in self.order_classes)
+
+    @property
+    def has_returns(self) -> bool:
+        """Whether some completed contact can come back (a return probability above 0)."""
+        return any(c.returns is not None and c.returns.probability > 0
+                   for c in self.order_classes)
+
+    @property
+    def has_follow_ups(self) -> bool:
+        """Whether work can create more work (rework, remakes or repeat contacts)."""
+        return self.has_quality or self.has_returns
 
     def _promise(self, order_class: OrderClass) -> float:
         """A class's promise: its own, else its work table's, else ``[work]``'s (24 h)."""

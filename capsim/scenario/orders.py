@@ -237,6 +237,86 @@ class Patience(Duration):
                            "unless served on arrival).")
 
 
+#: The least ``right_first_time`` allowed: at 0.05 the chance that an order needs
+#: more than :data:`MAX_PASSES` passes is 0.95^1000 ≈ 5e-23, so the cap never binds.
+MIN_RIGHT_FIRST_TIME = 0.05
+#: The most passes drawn for one order (first pass, reworks and remakes).
+MAX_PASSES = 1000
+#: The most repeat contacts one original order can bring.
+MAX_RETURNS = 5
+
+
+class Quality(SchemaModel):
+    """Defects and their recovery: each pass of an order is right with ``right_first_time``.
+
+    A wrong pass is found by the internal check at its end (the rework joins the
+    queue at once) or, with probability ``found_by_customer``, by the customer
+    ``remake_delay`` later (a remake joins then). Every pass draws again, so the
+    number of passes is geometric. Rework and remakes join the same queue: by join
+    time under FIFO, by the order's due under EDD, by class priority under
+    ``priority``; ``rework_first`` puts them ahead of fresh orders under every rule.
+    Defaults: ``rework_first = false`` (the plain shared queue, the M/M/c-with-feedback
+    model of the textbooks) and ``remake_due = "original"`` (the customer was promised
+    a right product by the original due; a remake does not earn a new promise, so a late
+    remake is a late order). ``"renewed"`` gives a remake due = report time + promise.
+    """
+
+    right_first_time: Annotated[Float, Field(ge=MIN_RIGHT_FIRST_TIME, le=1)] = Field(
+        1.0, description="Probability that a pass is right (each pass draws again); at least "
+        f"{MIN_RIGHT_FIRST_TIME}.")
+    found_by_customer: Probability = Field(
+        0.0, description="Share of defects the customer finds (a remake after remake_delay) "
+        "instead of the internal check (rework at once).")
+    remake_delay: Duration | None = Field(
+        None, description="Minutes from a defective pass's finish to the customer's report; "
+        "needed when found_by_customer > 0.")
+    rework: Duration | None = Field(
+        None, description="Work content of a rework or remake pass; default: the class's work.")
+    rework_first: bool = Field(
+        False, description="Rework and remakes go ahead of fresh orders in the queue.")
+    remake_due: Literal["original", "renewed"] = Field(
+        "original", description="A remake's due: the order's original due, or renewed (report "
+        "time + promise).")
+
+    @model_validator(mode="after")
+    def _remake_delay_given(self) -> Self:
+        if self.found_by_customer > 0 and self.remake_delay is None:
+            raise FieldError("remake_delay", "needed when found_by_customer > 0 (how long the "
+                             "customer takes to report a defect)", self.found_by_customer)
+        return self
+
+    def durations(self) -> dict[str, Duration]:
+        """The duration tables given (for the completeness check)."""
+        return {k: v for k, v in (("remake_delay", self.remake_delay),
+                                  ("rework", self.rework)) if v is not None}
+
+
+class Returns(SchemaModel):
+    """Repeat contacts: a completed contact comes back with ``probability`` after ``delay``.
+
+    The repeat contact is a new order of class ``as_class`` (default: the same class)
+    with its own work draw plus ``extra_minutes`` (re-explaining), its own due (arrival
+    + that class's promise), patience and quality. It may come back again, up to
+    ``max_returns`` repeat contacts per original order, each with ``probability`` (this
+    table, the original order's class's, governs the whole chain). Counted as demand.
+    """
+
+    probability: Probability = Field(description="Probability that a completed contact "
+                                     "comes back.")
+    delay: Duration = Field(description="Minutes from a contact's completion to its return.")
+    as_class: Name | None = Field(None, description="Class of the repeat contact; default: the "
+                                  "same class.")
+    extra_minutes: Duration | None = Field(
+        None, description="Re-explain work added to the repeat contact's own work draw.")
+    max_returns: Int = Field(1, ge=1, le=MAX_RETURNS, description="Most repeat contacts per "
+                             "original order.")
+
+    def durations(self) -> dict[str, Duration]:
+        """The duration tables given (for the completeness check)."""
+        return {"delay": self.delay, **({} if self.extra_minutes is None
+                                        else {"extra_minutes": self.extra_minutes})}
+
+
 class ClassWork(Work):
     """A class's own work table: as ``[work]``, but its promise is inherited when not given.
 
@@ -271,3 +351,9 @@ class OrderClass(SchemaModel):
     patience: Patience | None = Field(
         None, description="Abandonment: how long this class waits; default: the scenario's "
         "[patience] (none: orders wait for ever).")
+    quality: Quality | None = Field(
+        None, description="Defects and rework; default: the scenario's [quality] (none: every "
+        "pass is right).")
+    returns: Returns | None = Field(
+        None, description="Repeat contacts; default: the scenario's [returns] (none: nobody "
+        "comes back).")

@@ -1,0 +1,187 @@
+"""The fast engine's loop for jobs: orders plus the rework, remakes and repeat contacts they bring.
+
+The same decisions as :func:`capsim.engines._kernel._loop` (read its docstring
+first), with work that creates work (:mod:`capsim.jobs`): when a job starts, its
+finish is known, and with it when its successor (if any) joins the queue, finish +
+delay, if that is before the horizon. Such joins wait in a *pending* heap of (join
+time, job). At a decision at time s every arrival and every pending join at or before
+s enters the queue; when the queue is empty the next decision's lower bound is the
+next arrival or pending join, whichever comes first. The queue is a heap of (group,
+rule key, join time, job), the key :mod:`capsim.jobs` defines and the reference
+engine uses; a job's due (EDD's key) and patience deadline are set when it joins.
+Scenarios without follow-ups keep :mod:`capsim.engines._kernel`'s loop (its FIFO
+index range is faster).
+
+Plain Python that numba compiles and caches, as ``_kernel``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
+from capsim.engines import _kernel
+from capsim.engines._kernel import _duty_since, _sift_down, _sift_up, compile_loop
+from capsim.jobs import EDD
+
+_HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_before", "_push", "_pop")
+
+
+def _before(a: int, b: int, group: np.ndarray, key: np.ndarray, join: np.ndarray,
+            item: np.ndarray) -> bool:
+    """Whether heap entry a comes before entry b: (group, key, join, item) smaller."""
+    if group[a] != group[b]:
+        return bool(group[a] < group[b])
+    if key[a] != key[b]:
+        return bool(key[a] < key[b])
+    if join[a] != join[b]:
+        return bool(join[a] < join[b])
+    return bool(item[a] < item[b])
+
+
+def _push(group: np.ndarray, key: np.ndarray, join: np.ndarray, item: np.ndarray, n: int,
+          g: float, k: float, t: float, x: int) -> None:
+    """Add (g, k, t, x) to the queue heap of size n (entry n is free)."""
+    group[n], key[n], join[n], item[n] = g, k, t, x
+    pos = n
+    while pos > 0:
+        parent = (pos - 1) // 2
+        if not _before(pos, parent, group, key, join, item):
+            break
+        group[pos], group[parent] = group[parent], group[pos]
+        key[pos], key[parent] = key[parent], key[pos]
+        join[pos], join[parent] = join[parent], join[pos]
+        item[pos], item[parent] = item[parent], item[pos]
+        pos = parent
+
+
+def _pop(group: np.ndarray, key: np.ndarray, join: np.ndarray, item: np.ndarray,
+         n: int) -> int:
+    """Remove the queue heap's first entry (size n > 0); its item."""
+    top = item[0]
+    n -= 1
+    group[0], key[0], join[0], item[0] = group[n], key[n], join[n], item[n]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= n:
+            break
+        if child + 1 < n and _before(child + 1, child, group, key, join, item):
+            child += 1
+        if not _before(child, pos, group, key, join, item):
+            break
+        group[pos], group[child] = group[child], group[pos]
+        key[pos], key[child] = key[child], key[pos]
+        join[pos], join[child] = join[child], join[pos]
+        item[pos], item[child] = item[child], item[pos]
+        pos = child
+    return int(top)
+
+
+def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: np.ndarray,
+          successor: np.ndarray, pred: np.ndarray, delay: np.ndarray, renew: np.ndarray,
+          promise: np.ndarray, key: np.ndarray, group: np.ndarray, rule: int,
+          offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
+          start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
+          sequence: np.ndarray) -> None:
+    """Replication r's jobs are [offsets[r], offsets[r + 1]), its orders the first orders[r].
+
+    ``arrival`` is indexed like the jobs (only the orders' entries are read);
+    ``successor`` and ``pred`` hold job numbers across the whole batch (-1: none);
+    ``rule`` is a :mod:`capsim.jobs` rule code. Writes start, finish and technician of
+    every job started (finished) before the horizon and, in ``sequence[offsets[r]:]``,
+    replication r's jobs in the order they started.
+    """
+    reps, roster = begin.shape[0], begin.shape[1]
+    pointer = np.zeros(roster, np.int64)
+    since = np.empty(roster)
+    tech_key, tech = np.empty(roster), np.empty(roster, np.int64)
+    size = max(work.size, 1)
+    q_group, q_key, q_join = np.empty(size), np.empty(size), np.empty(size)
+    q_item = np.empty(size, np.int64)
+    p_time, p_item = np.empty(size), np.empty(size, np.int64)  # pending joins
+    due, deadline = np.empty(size), np.empty(size)
+    for r in range(reps):
+        pointer[:] = 0
+        for i in range(roster):
+            since[i] = _duty_since(begin, end, pointer, r, i, -np.inf)
+        tech[:] = np.argsort(since, kind="mergesort")
+        tech_key[:] = since[tech]
+        head, last = offsets[r], offsets[r] + orders[r]
+        queued = pending = 0
+        lower = -np.inf
+        started = offsets[r]
+        while True:
+            if queued == 0:
+                upcoming = arrival[head] if head < last else np.inf
+                if pending > 0 and p_time[0] < upcoming:
+                    upcoming = p_time[0]
+                if upcoming >= horizon:
+                    break
+                lower = max(lower, upcoming)
+            while True:  # the top technician, moved on if its duty ended by `lower`
+                i = tech[0]
+                if end[r, i, pointer[i]] > lower:
+                    break
+                _duty_since(begin, end, pointer, r, i, lower)
+                _sift_down(tech_key, tech, roster, begin[r, i, pointer[i]], i)
+            s = max(tech_key[0], lower)
+            if s >= horizon:
+                break
+            while head < last and arrival[head] <= s:
+                due[head] = arrival[head] + promise[head]
+                deadline[head] = arrival[head] + patience[head]
+                k = due[head] if rule == EDD else key[head]
+                _push(q_group, q_key, q_join, q_item, queued, group[head], k, arrival[head],
+                      head)
+                head += 1
+                queued += 1
+            while pending > 0 and p_time[0] <= s:
+                j, t = p_item[0], p_time[0]
+                pending -= 1
+                if pending > 0:
+                    _sift_down(p_time, p_item, pending, p_time[pending], p_item[pending])
+                due[j] = t + promise[j] if renew[j] else due[pred[j]]
+                deadline[j] = t + patience[j]
+                k = due[j] if rule == EDD else key[j]
+                _push(q_group, q_key, q_join, q_item, queued, group[j], k, t, j)
+                queued += 1
+            k = -1
+            while queued > 0:  # the queue's first job still waiting at s
+                k = _pop(q_group, q_key, q_join, q_item, queued)
+                queued -= 1
+                if s <= deadline[k]:
+                    break
+                k = -1  # its patience ran out: it left, unserved
+            if k < 0:
+                continue
+            start[k] = s
+            technician[k] = i
+            sequence[started] = k
+            started += 1
+            done = s + work[k]
+            if done < horizon:
+                finish[k] = done
+                j = successor[k]
+                if j >= 0 and done + delay[j] < horizon:
+                    _sift_up(p_time, p_item, pending, done + delay[j], j)
+                    pending += 1
+            _sift_down(tech_key, tech, roster, _duty_since(begin, end, pointer, r, i, done), i)
+            lower = s
+
+
+@functools.cache
+def _compile() -> Callable[..., None] | None:
+    return compile_loop(globals(), _HELPERS)
+
+
+def compiled() -> Callable[..., None] | None:
+    """The compiled loop, or None without numba (or with ``CAPSIM_NO_NUMBA`` set)."""
+    return _compile() if _kernel.compiled() is not None else None
+
+
+def interpreted() -> Callable[..., None]:
+    """The loop as plain Python (what numba compiles): slow, the same numbers."""
+    return _loop

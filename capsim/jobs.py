@@ -1,0 +1,143 @@
+"""The jobs of one replication as the engines see them, and the orders they make up.
+
+A scenario with rework, remakes or repeat contacts (:mod:`capsim.followups`) is
+simulated as *jobs*: jobs 0..n-1 are the orders arriving from outside, in arrival
+order; a follow-up job joins the queue at its predecessor's finish + its delay when
+that is before the horizon. Both engines order the queue by the same key,
+
+    (group, rule key, join time, job number), smallest first,
+
+where group is 0 for a rework or remake of a class with ``rework_first`` and 1
+otherwise; the rule key is 0 under FIFO, the job's due time under EDD and the class
+priority under ``priority``. A job's due time is its join time + its class's promise
+for an order and a repeat contact (a new order) and for a remake under
+``remake_due = "renewed"``, else its predecessor's due (a rework and an original-due
+remake keep the order's due). For the orders alone this is the engines' key of old:
+(due, arrival index) and (priority, arrival index) give the same order.
+
+The order-level view (:func:`order_jobs`): the orders of a replication are the
+outside orders and the repeat contacts that joined before the horizon, sorted by
+arrival (join time), ties by job number; an order's first pass is its own job and its
+last pass the last job it owns (:attr:`Jobs.last`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from capsim.followups import REMAKE, REPEAT, REWORK
+from capsim.sampling import Realization
+from capsim.scenario import Scenario
+
+#: ``Jobs.rule`` codes: the queue's rule key.
+FIFO, EDD, PRIORITY = 0, 1, 2
+RULES = {"fifo": FIFO, "edd": EDD, "priority": PRIORITY}
+
+
+@dataclass(frozen=True, eq=False)
+class Jobs:
+    """Every job of a replication (orders first, then follow-ups).
+
+    ``pred`` is -1 and ``delay`` 0 for the orders; ``patience`` is inf where a job
+    never abandons; ``renew`` says whether the job's due is join + ``promise`` (else
+    its predecessor's); ``key`` is the class priority under ``priority`` (else 0);
+    ``group`` 0 or 1 (see the module docstring); ``kind`` 0 for an outside order, else
+    a :mod:`capsim.followups` code; ``owner`` the job that starts its order.
+    """
+
+    orders: int
+    rule: int
+    arrival: np.ndarray
+    work: np.ndarray
+    pred: np.ndarray
+    delay: np.ndarray
+    patience: np.ndarray
+    renew: np.ndarray
+    promise: np.ndarray
+    key: np.ndarray
+    group: np.ndarray
+    kind: np.ndarray
+    owner: np.ndarray
+    order_class: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Number of jobs."""
+        return int(self.work.size)
+
+    @property
+    def last(self) -> np.ndarray:
+        """For each job that starts an order, its order's last pass (else -1)."""
+        last = np.full(self.size, -1, np.int64)
+        np.maximum.at(last, self.owner, np.arange(self.size))
+        return last
+
+
+def jobs(scenario: Scenario, realization: Realization) -> Jobs:
+    """The jobs of a realization (with follow-ups or without)."""
+    n = realization.orders
+    follow = realization.follow_ups
+    classes = realization.order_class
+    order_patience = (np.full(n, np.inf) if realization.patience is None
+                      else realization.patience)
+    if follow is None:
+        pred, delay, work = np.full(n, -1, np.int64), np.zeros(n), realization.work
+        patience, kind, owner = order_patience, np.zeros(n, np.int8), np.arange(n)
+    else:
+        pred = np.concatenate([np.full(n, -1, np.int64), follow.pred])
+        delay = np.concatenate([np.zeros(n), follow.delay])
+        work = np.concatenate([realization.work, follow.work])
+        patience = np.concatenate([order_patience, follow.patience])
+        kind = np.concatenate([np.zeros(n, np.int8), follow.kind])
+        owner = np.concatenate([np.arange(n), follow.owner])
+        classes = np.concatenate([classes, follow.order_class])
+    table = scenario.order_classes
+    promise = np.array([c.promise_hours for c in table], dtype=float)[classes]
+    renewed = np.array([c.quality is not None and c.quality.remake_due == "renewed"
+                        for c in table])[classes]
+    first = np.array([c.quality is not None and c.quality.rework_first for c in table])[classes]
+    again = (kind == REWORK) | (kind == REMAKE)
+    priority = np.array([c.priority for c in table], dtype=float)[classes]
+    return Jobs(
+        orders=n, rule=RULES[scenario.dispatch], arrival=realization.arrival, work=work,
+        pred=pred, delay=delay, patience=patience,
+        renew=(kind == 0) | (kind == REPEAT) | ((kind == REMAKE) & renewed),
+        promise=promise, key=priority if scenario.dispatch == "priority" else np.zeros(work.size),
+        group=np.where(again & first, 0.0, 1.0), kind=kind, owner=owner, order_class=classes)
+
+
+def join_times(table: Jobs, finish: np.ndarray, horizon: float) -> np.ndarray:
+    """When each job joined the queue (NaN: not before the horizon)."""
+    join = np.full(table.size, np.nan)
+    join[:table.orders] = table.arrival
+    follow = np.flatnonzero(table.pred >= 0)
+    with np.errstate(invalid="ignore"):
+        at = finish[table.pred[follow]] + table.delay[follow]
+        join[follow] = np.where(at < horizon, at, np.nan)
+    return join
+
+
+def due_times(table: Jobs, join: np.ndarray) -> np.ndarray:
+    """Each job's due time (see the module docstring; NaN for a job that never joined).
+
+    A job that keeps its predecessor's due takes it from the nearest job up its chain
+    that sets one (found by pointer jumping: log(chain length) steps).
+    """
+    anchor = np.where(table.renew, np.arange(table.size), table.pred)
+    while True:
+        further = anchor[anchor]
+        if np.array_equal(further, anchor):
+            break
+        anchor = further
+    own = join + table.promise
+    due: np.ndarray = np.where(np.isnan(join), np.nan, own[anchor])
+    return due
+
+
+def order_jobs(table: Jobs, join: np.ndarray) -> np.ndarray:
+    """The jobs that start an order that arrived, in Records order (by arrival, then job)."""
+    starts = np.flatnonzero((table.owner == np.arange(table.size)) & ~np.isnan(join))
+    ordered: np.ndarray = starts[np.argsort(join[starts], kind="stable")]
+    return ordered
