@@ -26,11 +26,12 @@ from tests.conftest import ROOT, STUTTERFLY
 
 
 def test_every_example_is_listed_and_loads(capsys):
-    assert examples.names() == ["rare_bad_seasons", "stutterfly"]
+    assert examples.names() == ["airport_thanksgiving", "help_desk", "rare_bad_seasons",
+                                "stutterfly"]
     assert main(["example", "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == examples.names()
-    assert "Stutterfly prepress, holiday peak season" in lines[1]
+    assert "Stutterfly prepress, holiday peak season" in lines[3]
     for name in examples.names():
         assert load_scenario(examples.path(name)).name
 
@@ -51,7 +52,8 @@ def test_an_unknown_example_exits_2_naming_those_there_are(capsys):
     assert main(["example", "stuterfly"]) == 2
     err = capsys.readouterr().err
     assert err == ("capsim: error: no example scenario 'stuterfly'; did you mean "
-                   "'stutterfly'? (allowed: rare_bad_seasons, stutterfly)\n")
+                   "'stutterfly'? (allowed: airport_thanksgiving, help_desk, rare_bad_seasons, "
+                   "stutterfly)\n")
 
 
 def test_experiments_point_at_the_one_packaged_copy():
@@ -118,5 +120,5 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_the_example(tmp_path):
     assert b"my.toml: ok" in checked.stdout
     listed = installed("example", "--list")
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.decode().startswith("rare_bad_seasons  Rare bad seasons")
+    assert listed.stdout.decode().startswith("airport_thanksgiving  An airline's check-in")
     assert tomllib.loads(done.stdout.decode())["name"] == "Stutterfly holiday peak"
