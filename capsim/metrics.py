@@ -22,6 +22,9 @@ Definitions (the KPI names are part of capsim's public contract):
   ``orders_completed``, ``orders_abandoned`` or ``orders_unfinished`` at the horizon.
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
+*Per class* (scenarios with two or more classes): each KPI the registry marks
+``per_class`` is computed by the same reduction from that class's orders alone (a
+class with no counted orders has NaN rates, as above); counts add up to the totals.
 ``lead_time_counts`` is the distribution of the counted orders' lead time against
 their promise, x = lead time / (due − arrival): bin i of the first
 :data:`LEAD_TIME_BINS_PER_PROMISE` × :data:`LEAD_TIME_PROMISES` holds
@@ -45,14 +48,15 @@ replications share a batch (or on the executor that formed it).
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from capsim.attendance import Status, is_present
-from capsim.kpis import KPI_NAMES, KPIS
+from capsim.kpis import KPI_NAMES, KPIS, PER_CLASS
 from capsim.records import Records
 from capsim.segments import per_segment, segment_percentiles, time_average_until
 
@@ -90,6 +94,9 @@ class ReplicationSummary:
         One float array per name in :data:`DAILY_NAMES`, one value per day.
     lead_time_counts : numpy.ndarray
         Counted orders per lead-time bin (see the module docstring), int64.
+    by_class : dict of str to dict of str to float
+        Per order class (two or more classes; else empty), one value per name in
+        :data:`capsim.kpis.PER_CLASS`, from that class's orders alone.
     """
 
     replication: int
@@ -97,6 +104,7 @@ class ReplicationSummary:
     hourly: dict[str, np.ndarray]
     daily: dict[str, np.ndarray]
     lead_time_counts: np.ndarray
+    by_class: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 
@@ -107,11 +115,14 @@ class _Batch:
     along a first axis.
     """
 
+    #: The per-order columns, concatenated across replications (and filtered by :meth:`only`).
+    ORDER_COLUMNS = ("arrival", "due", "start", "finish", "abandon", "order_class")
     arrival: np.ndarray
     due: np.ndarray
     start: np.ndarray
     finish: np.ndarray
     abandon: np.ndarray
+    order_class: np.ndarray
     status: np.ndarray
     shift_start: np.ndarray
     shift_end: np.ndarray
@@ -123,13 +134,24 @@ class _Batch:
         self.count, self.horizon, self.warmup = len(records), first.horizon, first.warmup
         self.answer_within, self.abandoned_short = first.answer_within, first.abandoned_short
         self.hours, self.days = int(np.floor(first.horizon)), first.days
+        self.class_names = first.class_names
         sizes = [r.arrival.size for r in records]
         self.rep = np.repeat(np.arange(self.count), sizes)
         self.offsets = np.concatenate([[0], np.cumsum(sizes)])
-        for name in ("arrival", "due", "start", "finish", "abandon"):
+        for name in self.ORDER_COLUMNS:
             setattr(self, name, np.concatenate([getattr(r, name) for r in records]))
         for name in ("status", "shift_start", "shift_end", "busy_hours", "overtime_hours"):
             setattr(self, name, np.stack([getattr(r, name) for r in records]))
+
+    def only(self, keep: np.ndarray) -> _Batch:
+        """The batch with only the orders ``keep`` marks (technician-day tables as they are)."""
+        part = copy.copy(self)
+        for name in self.ORDER_COLUMNS:
+            setattr(part, name, getattr(self, name)[keep])
+        part.rep = self.rep[keep]
+        part.offsets = np.concatenate([[0], np.cumsum(np.bincount(part.rep,
+                                                                  minlength=self.count))])
+        return part
 
     @property
     def departure(self) -> np.ndarray:
@@ -208,6 +230,16 @@ def _lead_time_counts(b: _Batch) -> np.ndarray:
     index = np.where(on_time, np.clip(raw, 0, per - 1), np.clip(raw, per, last)).astype(np.int64)
     cells = b.rep[counted] * (last + 1) + index[counted]
     return np.bincount(cells, minlength=b.count * (last + 1)).reshape(b.count, last + 1)
+
+
+def _class_kpis(b: _Batch) -> list[dict[str, dict[str, float]]]:
+    """Per replication, each class's per-class KPIs from its orders alone (2+ classes)."""
+    if len(b.class_names) < 2:
+        return [{} for _ in range(b.count)]
+    per = {name: _order_kpis(b.only(b.order_class == c))
+           for c, name in enumerate(b.class_names)}
+    return [{c: {k: float(values[k][i]) for k in PER_CLASS} for c, values in per.items()}
+            for i in range(b.count)]
 
 
 def _staff_kpis(b: _Batch) -> dict[str, np.ndarray]:
@@ -302,12 +334,14 @@ def summarize_many(records: Sequence[Records], replications: Sequence[int]
     batch = _Batch(records)
     kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch)}
     hourly, daily, lead = _hourly(batch), _daily(batch), _lead_time_counts(batch)
+    by_class = _class_kpis(batch)
     return [ReplicationSummary(
         replication=replication,
         kpis={name: float(kpis[name][i]) for name in KPI_NAMES},
         hourly={name: hourly[name][i] for name in SERIES_NAMES},
         daily={name: daily[name][i] for name in DAILY_NAMES},
         lead_time_counts=lead[i],
+        by_class=by_class[i],
     ) for i, replication in enumerate(replications)]
 
 

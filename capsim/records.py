@@ -53,6 +53,8 @@ class Records:
     #: The service level's threshold (hours; NaN: none) and how short abandons count.
     answer_within: float = float("nan")
     abandoned_short: str = "exclude"
+    #: The order classes' names, in the order ``order_class`` indexes them.
+    class_names: tuple[str, ...] = ()
 
     @property
     def days(self) -> int:
@@ -168,6 +170,7 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         overtime_hours=overtime,
         answer_within=service_threshold(scenario),
         abandoned_short=scenario.targets.abandoned_short,
+        class_names=scenario.class_names,
     )
 
 

@@ -46,7 +46,7 @@ LAYERS: list[set[str]] = [
     {"capsim.experiment"},
     {"capsim.staffing", "capsim.sweep", "capsim.stress", "capsim.verify"},
     {"capsim.tables"},
-    {"capsim.output.common", "capsim.output.ownership"},
+    {"capsim.output.common", "capsim.output.ownership", "capsim.output.classes"},
     {"capsim.output.folder"},
     {"capsim.output.run", "capsim.output.staffing", "capsim.output.sweep",
      "capsim.output.stress"},

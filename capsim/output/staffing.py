@@ -9,6 +9,7 @@ from typing import Any
 
 from capsim._version import __version__
 from capsim.kpis import KPI_NAMES, SHARE_KPIS, interval_columns, relation
+from capsim.output.classes import by_class_json, classes_of, interval_header, interval_values
 from capsim.output.common import (
     TIMING,
     csv_text,
@@ -57,7 +58,8 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
             "day": cut.peak_day, "mean": peak[0], "p10": peak[1]},
         "curve": [{"roster": n, "meets": result.verdict(n),
                    "replications": result.evaluations[n].replications,
-                   "kpis": _kpis(result, n)} for n in result.curve],
+                   "kpis": _kpis(result, n),
+                   "by_class": by_class_json(result.evaluations[n])} for n in result.curve],
         "rule_of_thumb": cut.rule_of_thumb,
         "rough_cut": {"roster": cut.roster, "lower_bound": cut.lower_bound,
                       "on_hand": cut.on_hand, "peak_day": cut.peak_day,
@@ -79,15 +81,16 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
 
 def curve_csv(result: SizeResult) -> str:
     """Every evaluated roster: verdict, replications, KPI means and intervals, P(met)."""
+    names = classes_of(result.evaluations.values())
     header = ["roster", "meets", "replications"]
-    header += interval_columns()
+    header += [*interval_columns(), *interval_header(names)]
     rows = []
     for n in sorted(result.evaluations):
         kpis = _kpis(result, n)
         row: list[Any] = [n, int(result.verdict(n)), result.evaluations[n].replications]
         for name in (*KPI_NAMES, "p_target_met"):
             row += [kpis[name]["mean"], kpis[name]["ci_low"], kpis[name]["ci_high"]]
-        rows.append(row)
+        rows.append([*row, *interval_values(result.evaluations[n], names)])
     return csv_text(header, rows)
 
 
