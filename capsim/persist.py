@@ -9,8 +9,9 @@ and the CSV files, for people and scripts) and two more files that make it loada
 - ``arrays.npz``: each run's per-replication KPIs (per class too), hourly series, daily
   tables and lead-time counts, in their own dtypes.
 
-Format 2 added the per-class KPIs (``by_class``); a format-1 folder still loads, its
-runs without them.
+Format 2 added the per-class KPIs (``by_class``) and a size result's targets
+(``goals``); a format-1 folder still loads, its runs without per-class KPIs and its
+size result with its one target.
 
 Loading rebuilds the very objects that were saved: every float bit for bit (numpy
 arrays, and JSON numbers written as Python's shortest round-trip repr), every
@@ -32,6 +33,7 @@ import numpy as np
 from capsim._version import __version__
 from capsim.analytic import RoughCut
 from capsim.errors import CapsimError
+from capsim.goals import Goal
 from capsim.metrics import ReplicationSummary
 from capsim.output.folder import write_folder
 from capsim.output.run import run_files
@@ -137,8 +139,9 @@ def _describe(result: Result, w: _Writer) -> tuple[str, dict[str, Any], dict[str
         return "run", {"run": w.run(result)}, run_files(result, [])
     if isinstance(result, SizeResult):
         fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)
-                  if f.name not in ("scenario", "rough_cut", "evaluations", "notes")}
+                  if f.name not in ("scenario", "rough_cut", "evaluations", "notes", "goals")}
         return "size", {**fields, "scenario": _scenario_meta(result.scenario),
+                        "goals": [[g.kpi, g.target, g.order_class] for g in result.goals],
                         "rough_cut": dataclasses.asdict(result.rough_cut),
                         "notes": list(result.notes),
                         "evaluations": [[n, w.run(r)] for n, r in result.evaluations.items()]
@@ -185,7 +188,9 @@ def _read_size(meta: dict[str, Any], arrays: Any) -> SizeResult:
         rough_cut=RoughCut(**{**cut, "assumptions": tuple(cut["assumptions"])}),
         evaluations={n: _read_run(run, arrays) for n, run in meta["evaluations"]},
         recommended=meta["recommended"], partial=meta["partial"],
-        elapsed_seconds=meta["elapsed_seconds"], notes=tuple(meta["notes"]))
+        elapsed_seconds=meta["elapsed_seconds"], notes=tuple(meta["notes"]),
+        goals=tuple(Goal(kpi, target, order_class)  # format 1: the headline alone
+                    for kpi, target, order_class in meta.get("goals", [])))
 
 
 def _read_sweep(meta: dict[str, Any], arrays: Any) -> SweepResult:

@@ -139,7 +139,7 @@ class SizeTables:
             rows.append({"roster": n, "meets": r.verdict(n), "recommended": n == r.recommended,
                          "replications": run.replications,
                          **{k: run.kpis[k].mean for k in KPI_NAMES},
-                         P_TARGET_MET.name: run.share_meeting(r.kpi, r.target).mean})
+                         P_TARGET_MET.name: r.p_met(n).mean})
         columns = ["roster", "meets", "recommended", "replications", *KPI_NAMES,
                    P_TARGET_MET.name]
         return pd.DataFrame(rows, columns=columns)
@@ -148,8 +148,7 @@ class SizeTables:
         """One row per evaluated roster and KPI, with its interval."""
         r = self.result
         rows = [{"roster": n, **row} for n in sorted(r.evaluations)
-                for row in _kpi_rows(r.evaluations[n],
-                                     r.evaluations[n].share_meeting(r.kpi, r.target))]
+                for row in _kpi_rows(r.evaluations[n], r.p_met(n))]
         return pd.DataFrame(rows)
 
     def replications(self) -> pd.DataFrame:

@@ -32,9 +32,7 @@ from capsim.scenario.base import (
     Int,
     Name,
     PositiveDays,
-    PositiveHours,
     SchemaModel,
-    Share,
     Text,
     Weekday,
 )
@@ -53,12 +51,14 @@ from capsim.scenario.orders import (
 from capsim.scenario.paths import Edit, FieldPath, edits_of
 from capsim.scenario.staff import Absence, Outbreak, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
+from capsim.scenario.targets import ClassTargets, Targets, check_targets
 
 #: How messages name a typed edit: ``workforce.roster (from Scenario.replace ...)``.
 REPLACE = "Scenario.replace"
 
 __all__ = [
-    "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Demand", "Experiment", "FieldError",
+    "WEEKDAY_NAMES", "Absence", "Batch", "ClassTargets", "ClassWork", "Demand", "Experiment",
+    "FieldError",
     "OrderClass", "Outbreak", "Patience", "Scenario", "Shift", "StressEvent", "Surge", "Targets",
     "Trace",
     "Vacation", "Window", "Work", "Workforce",
@@ -81,19 +81,6 @@ def surge_peak(surges: Sequence[Surge]) -> float:
         if zeros == 0:
             best = max(best, logs)
     return math.exp(min(best, 700.0))
-
-
-class Targets(SchemaModel):
-    """What the operation must achieve, and how a service level is counted."""
-
-    on_time_rate: Share = 0.95
-    answer_within_hours: PositiveHours | None = Field(
-        None, description="The service level's threshold: the share of orders whose wait "
-        "for their start is at most this (the contact centre's '80 % in 20 s'); none: no "
-        "service_level KPI.")
-    abandoned_short: Literal["exclude", "met", "missed"] = Field(
-        "exclude", description="An order that abandoned within answer_within_hours: left "
-        "out of the service level, counted as met, or as missed.")
 
 
 class Experiment(SchemaModel):
@@ -242,6 +229,7 @@ class Scenario(SchemaModel):
             raise FieldError("warmup_days", f"must be less than horizon_days "
                              f"({self.horizon_days})", self.warmup_days)
         self._check_classes()
+        check_targets(self.targets, self.class_names)
         names = [event.name for event in self.stress]
         if len(set(names)) != len(names):
             raise FieldError("stress", "stress event names repeat", names)
