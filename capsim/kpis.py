@@ -62,7 +62,10 @@ class Kpi:
         Reported per order class as well: an order-level KPI, computed from one class's
         orders alone exactly as from all of them (``<name>__<class>`` in CSV files, a
         ``by_class`` object in JSON), in scenarios with two or more classes. Staff KPIs
-        and whole-floor ones (``peak_wip``) are not.
+        and whole-floor ones (``peak_wip``) are not. Such a KPI must come out of the
+        order reductions (``capsim.metrics._order_kpis`` and
+        ``capsim.engines._reduce._orders``), which run once more on each class's orders:
+        then it needs no further code to be reported per class.
     feature : str or None
         The scenario feature it measures (``patience``: abandonment; ``answer_within``:
         a service-level threshold); without it the KPI is 0 or undefined by

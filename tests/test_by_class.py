@@ -197,3 +197,32 @@ def test_per_class_numbers_round_trip_and_old_folders_still_load(ran, tmp_path):
     old = load_result(tmp_path / "a")
     assert old.by_class == {}
     assert old.kpis.keys() == ran.kpis.keys()
+
+
+def test_only_order_level_kpis_are_per_class():
+    from capsim.kpis import BY_NAME, KPIS
+
+    whole_floor = {"utilization", "overtime_hours", "on_hand_mean", "on_hand_std",
+                   "on_hand_min", "peak_wip"}
+    assert {k.name for k in KPIS if not k.per_class} == whole_floor
+    assert all(BY_NAME[name].per_class for name in PER_CLASS)
+
+
+def test_curve_and_sweep_files_carry_per_class_intervals(three):
+    from capsim.output.staffing import curve_csv
+    from capsim.output.sweep import sweep_csv, sweep_summary
+    from capsim.staffing import size_staff
+    from capsim.sweep import parse_vary, sweep
+
+    grid = sweep(three, [parse_vary("workforce.roster=8,9")], replications=2, seed=1,
+                 workers=1, progress=False)
+    rows = list(csv.DictReader(io.StringIO(sweep_csv(grid))))
+    assert [float(r["on_time_rate__bulk_mean"]) for r in rows] == [
+        run.by_class["bulk"]["on_time_rate"].mean for run in grid.results]
+    assert sweep_summary(grid)["points"][1]["by_class"]["express"]["orders_arrived"] == \
+        grid.results[1].by_class["express"]["orders_arrived"].as_dict()
+    sized = size_staff(three, 0.5, replications=2, seed=1, workers=1, progress=False)
+    rows = list(csv.DictReader(io.StringIO(curve_csv(sized))))
+    for row in rows:
+        interval = sized.evaluations[int(row["roster"])].by_class["standard"]["wait_mean_hours"]
+        assert float(row["wait_mean_hours__standard_ci_low"]) == interval.ci_low

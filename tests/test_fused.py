@@ -5,7 +5,7 @@ number it keeps of a replication (KPIs, hourly series, daily table, lead-time
 histogram) must equal what capsim.metrics computes from the fast engine's Records,
 exactly (the reductions are written to do numpy's arithmetic in numpy's order), on
 randomised scenarios with every dispatch rule, shifts at fractional hours, batches,
-absences and outbreaks.
+absences and outbreaks; per order class too (each per-class KPI of each class).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def assert_identical(one, two):
         for name in a:
             np.testing.assert_array_equal(a[name], b[name], err_msg=f"{table} {name}")
     np.testing.assert_array_equal(one.lead_time_counts, two.lead_time_counts)
+    assert_identical_by_class(one, two)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -234,3 +234,22 @@ def test_every_sizable_kpi_has_a_target_field_and_schema_entry():
         if k.sizable and k.per_class:
             assert field in schema["ClassTargets"]["properties"], field
     assert "description" in schema["Targets"]["properties"]["service_level"]
+
+
+def test_the_report_shows_each_target_and_the_one_that_sets_the_roster(both, tmp_path):
+    from capsim.reporting import report
+
+    report(both.scenario, tmp_path / "r", size=both, progress=False)
+    markdown = (tmp_path / "r" / "report.md").read_text().replace("\\", "")  # unescaped
+    assert "The roster must meet every target at once: on_time_rate >= 60.0 %" in markdown
+    assert "service_level >= 92.0 % (met alone from 14)" in markdown
+    assert "The target that sets the roster: **service_level**" in markdown
+
+
+def test_the_app_says_which_target_binds(both):
+    from capsim.app import answers
+
+    text = answers.binding_text(both)
+    assert text is not None
+    assert text.startswith("The target service_level >= 92.00 % sets the roster")
+    assert answers.binding_text(size_staff(mmc(), 0.6, **RUN)) is None  # one target
