@@ -34,10 +34,10 @@ from capsim.kpis import KPI_NAMES
 from capsim.metrics import ReplicationSummary, summarize_many
 from capsim.options import RunOptions, resolve_options
 from capsim.progress import Progress, ProgressOption, progress_callback
-from capsim.results import Criterion, RunResult, StoppedBy, meets
+from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample_many
 from capsim.scenario import Scenario
-from capsim.stats import mean_interval, needed_replications, skewness, wilson_interval
+from capsim.stats import mean_interval, needed_replications, skewness
 from capsim.workload import check_workload
 
 #: With ``workers=None``, work expected to take longer than this many seconds of CPU
@@ -281,25 +281,6 @@ def precision_rule(kpi: str, half_width: float, level: float) -> StopRule:
         return max(wanted, needed_replications(skewness(values)), math.ceil(1.1 * n))
 
     return StopRule("precision", more, (kpi, half_width))
-
-
-def decision_rule(criterion: Criterion, kpi: str, target: float, confidence: float | None,
-                  level: float) -> StopRule:
-    """Enough replications once the interval behind the verdict clears the target."""
-
-    def more(summaries: list[ReplicationSummary]) -> int | None:
-        values = np.array([s.kpis[kpi] for s in summaries], dtype=float)
-        if criterion == "mean":
-            interval = mean_interval(values, level)
-            undecided = (interval.n < 2 or not interval.reliable
-                         or interval.ci_low <= target <= interval.ci_high)
-        else:
-            met = meets(kpi, values, target)
-            interval = wilson_interval(int(met.sum()), met.size, level)
-            undecided = interval.ci_low < (confidence or 0.0) <= interval.ci_high
-        return 2 * len(summaries) if undecided else None
-
-    return StopRule("decided", more)
 
 
 def run(

@@ -59,7 +59,13 @@ class Kpi:
     sizable : bool
         A roster can be sized on it (it improves as technicians are added).
     per_class : bool
-        Reported per order class as well (none yet: the perfect-order work adds them).
+        Reported per order class as well: an order-level KPI, computed from one class's
+        orders alone exactly as from all of them (``<name>__<class>`` in CSV files, a
+        ``by_class`` object in JSON), in scenarios with two or more classes. Staff KPIs
+        and whole-floor ones (``peak_wip``) are not. Such a KPI must come out of the
+        order reductions (``capsim.metrics._order_kpis`` and
+        ``capsim.engines._reduce._orders``), which run once more on each class's orders:
+        then it needs no further code to be reported per class.
     feature : str or None
         The scenario feature it measures (``patience``: abandonment; ``answer_within``:
         a service-level threshold; ``quality``: defects; ``returns``: repeat contacts;
@@ -110,7 +116,7 @@ class Kpi:
 
 def _lead(p: str) -> Kpi:
     return Kpi(f"lead_time_p{p}_hours", f"{p}th percentile of lead time (finish − arrival)",
-               "hours", "hours", "decimal", smaller_is_better=True, sizable=True)
+               "hours", "hours", "decimal", smaller_is_better=True, sizable=True, per_class=True)
 
 
 def _cost(name: str, what: str) -> Kpi:
@@ -121,18 +127,19 @@ def _cost(name: str, what: str) -> Kpi:
 KPIS: tuple[Kpi, ...] = (
     Kpi("on_time_rate", "share of counted orders finished by their due time (unfinished "
         "and abandoned ones are late)", "share", "rate",
-        "percent", high=1.0, sizable=True),
+        "percent", high=1.0, sizable=True, per_class=True),
     Kpi("lead_time_mean_hours", "mean lead time (finish − arrival) of finished orders",
-        "hours", "hours", "decimal", smaller_is_better=True, sizable=True),
+        "hours", "hours", "decimal", smaller_is_better=True, sizable=True, per_class=True),
     *(_lead(p) for p in ("50", "90", "95", "99")),
     Kpi("wait_mean_hours", "mean wait of orders that left the queue (started, or abandoned: "
         "the time until they left)", "hours", "hours",
-        "decimal", smaller_is_better=True, sizable=True),
+        "decimal", smaller_is_better=True, sizable=True, per_class=True),
     Kpi("wait_positive_share", "share of counted orders that waited at all", "share", "rate",
-        "percent", smaller_is_better=True, high=1.0, sizable=True),
+        "percent", smaller_is_better=True, high=1.0, sizable=True, per_class=True),
     Kpi("service_level", "share of counted orders that waited at most "
         "targets.answer_within_hours (abandons within it as targets.abandoned_short says)",
-        "share", "rate", "percent", high=1.0, sizable=True, feature="answer_within"),
+        "share", "rate", "percent", high=1.0, sizable=True, per_class=True,
+        feature="answer_within"),
     Kpi("utilization", "busy technician-hours / scheduled hours of technicians present",
         "share", "rate", "percent", high=1.0),
     Kpi("overtime_hours", "technician-hours worked past shift end", "hours", "hours",
@@ -145,15 +152,17 @@ KPIS: tuple[Kpi, ...] = (
         "count"),
     Kpi("peak_wip", "most orders in-house at any time", "orders", "count", "count",
         smaller_is_better=True, sizable=True),
-    Kpi("orders_arrived", "orders arriving after the warm-up", "orders", "count", "count"),
-    Kpi("orders_completed", "of those, finished by the horizon", "orders", "count", "count"),
+    Kpi("orders_arrived", "orders arriving after the warm-up", "orders", "count", "count",
+        per_class=True),
+    Kpi("orders_completed", "of those, finished by the horizon", "orders", "count", "count",
+        per_class=True),
     Kpi("orders_unfinished", "of those, unfinished at the horizon", "orders", "count",
-        "count", smaller_is_better=True, sizable=True),
+        "count", smaller_is_better=True, sizable=True, per_class=True),
     Kpi("abandonment_rate", "share of counted orders that left unserved (patience ran out)",
         "share", "rate", "percent", smaller_is_better=True, high=1.0, sizable=True,
-        feature="patience"),
+        per_class=True, feature="patience"),
     Kpi("orders_abandoned", "of the orders arrived, left unserved", "orders", "count",
-        "count", smaller_is_better=True, feature="patience"),
+        "count", smaller_is_better=True, per_class=True, feature="patience"),
     Kpi("perfect_order_rate", "share of counted orders on time, right first time and not "
         "abandoned (without quality or returns: the on-time rate)", "share", "rate", "percent",
         high=1.0, sizable=True),
@@ -168,9 +177,10 @@ KPIS: tuple[Kpi, ...] = (
         "technicians", "count", feature="float_pool"),
     Kpi("orders_late", "counted orders late: finished after their due time or unfinished "
         "(abandoned ones are not counted here)", "orders", "count", "count",
-        smaller_is_better=True),
+        smaller_is_better=True, per_class=True),
     Kpi("late_hours", "hours of lateness summed over the late orders (until the horizon "
-        "for unfinished ones)", "hours", "hours", "decimal", smaller_is_better=True),
+        "for unfinished ones)", "hours", "hours", "decimal", smaller_is_better=True,
+        per_class=True),
     *(_cost(name, what) for name, what in (
         ("cost_total", "everything [costs] prices: wages, overtime, cover, late and "
          "abandoned orders"),
@@ -195,6 +205,10 @@ SMALLER_IS_BETTER = frozenset(k.name for k in KPIS if k.smaller_is_better)
 SIZABLE: tuple[str, ...] = tuple(k.name for k in KPIS if k.sizable)
 #: Sizable KPIs that are shares: a target on them lies in (0, 1).
 SHARE_KPIS: tuple[str, ...] = tuple(k.name for k in KPIS if k.sizable and k.kind == "rate")
+#: The KPIs reported per order class too (order-level ones), in output order.
+PER_CLASS: tuple[str, ...] = tuple(k.name for k in KPIS if k.per_class)
+#: How a per-class KPI is named in CSV columns: ``<kpi>__<class>``.
+CLASS_SEPARATOR = "__"
 #: The columns of an interval: ``<kpi>_mean``, ``<kpi>_ci_low``, ``<kpi>_ci_high``.
 INTERVAL_COLUMNS = ("mean", "ci_low", "ci_high")
 
@@ -223,6 +237,11 @@ def interval_columns(names: tuple[str, ...] = (*KPI_NAMES, P_TARGET_MET.name)) -
     return [f"{name}_{part}" for name in names for part in INTERVAL_COLUMNS]
 
 
+def class_kpi_name(kpi: str, order_class: str) -> str:
+    """A per-class KPI's column name: ``on_time_rate__express``."""
+    return f"{kpi}{CLASS_SEPARATOR}{order_class}"
+
+
 def interval_schema() -> dict[str, Any]:
     """JSON Schema of an interval as ``summary.json`` writes it (null: undefined)."""
     number = {"type": ["number", "null"]}
@@ -243,3 +262,17 @@ def kpis_schema(with_target: bool = False) -> dict[str, Any]:
     return {"type": "object", "required": names, "additionalProperties": False,
             "properties": {name: {**interval_schema(), "description": BY_NAME[name].description}
                            for name in names}}
+
+
+def by_class_schema() -> dict[str, Any]:
+    """JSON Schema of a ``by_class`` object: ``{class: {kpi: interval}}``, per-class KPIs.
+
+    Empty for a scenario with one class (its per-class numbers are the totals).
+    """
+    per_class = {"type": "object", "required": list(PER_CLASS), "additionalProperties": False,
+                 "properties": {name: {**interval_schema(),
+                                       "description": BY_NAME[name].description}
+                                for name in PER_CLASS}}
+    return {"type": "object", "additionalProperties": per_class,
+            "description": "each order class's KPIs, from its orders alone (two or more "
+            "classes; empty otherwise)"}

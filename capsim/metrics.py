@@ -35,6 +35,9 @@ Definitions (the KPI names are part of capsim's public contract):
   until its last pass finishes; ``queue`` and ``busy`` count jobs (passes).
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
+*Per class* (scenarios with two or more classes): each KPI the registry marks
+``per_class`` is computed by the same reduction from that class's orders alone (a
+class with no counted orders has NaN rates, as above); counts add up to the totals.
 ``lead_time_counts`` is the distribution of the counted orders' lead time against
 their promise, x = lead time / (due − arrival): bin i of the first
 :data:`LEAD_TIME_BINS_PER_PROMISE` × :data:`LEAD_TIME_PROMISES` holds
@@ -60,15 +63,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from capsim.attendance import Status, is_present
+from capsim.batch import Batch, quality_kpis, ratio
 from capsim.costs import cost_kpis
-from capsim.kpis import KPI_NAMES, KPIS
+from capsim.kpis import KPI_NAMES, KPIS, PER_CLASS
 from capsim.records import Records
-from capsim.segments import per_segment, segment_percentiles, time_average_until
+from capsim.segments import segment_percentiles, time_average_until
 
 #: The range each KPI lives in; confidence intervals are clipped to it (the true
 #: mean lies in it, so clipping never excludes it).
@@ -104,6 +108,9 @@ class ReplicationSummary:
         One float array per name in :data:`DAILY_NAMES`, one value per day.
     lead_time_counts : numpy.ndarray
         Counted orders per lead-time bin (see the module docstring), int64.
+    by_class : dict of str to dict of str to float
+        Per order class (two or more classes; else empty), one value per name in
+        :data:`capsim.kpis.PER_CLASS`, from that class's orders alone.
     """
 
     replication: int
@@ -111,62 +118,11 @@ class ReplicationSummary:
     hourly: dict[str, np.ndarray]
     daily: dict[str, np.ndarray]
     lead_time_counts: np.ndarray
+    by_class: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 
-class _Batch:
-    """Records of several replications of one scenario, side by side.
-
-    Orders are concatenated (``rep`` says whose); technician-day tables are stacked
-    along a first axis.
-    """
-
-    arrival: np.ndarray
-    due: np.ndarray
-    start: np.ndarray
-    finish: np.ndarray
-    abandon: np.ndarray
-    status: np.ndarray
-    shift_start: np.ndarray
-    shift_end: np.ndarray
-    busy_hours: np.ndarray
-    overtime_hours: np.ndarray
-
-    def __init__(self, records: Sequence[Records]):
-        self.records = records
-        first = records[0]
-        self.count, self.horizon, self.warmup = len(records), first.horizon, first.warmup
-        self.answer_within, self.abandoned_short = first.answer_within, first.abandoned_short
-        self.hours, self.days = int(np.floor(first.horizon)), first.days
-        sizes = [r.arrival.size for r in records]
-        self.rep = np.repeat(np.arange(self.count), sizes)
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)])
-        for name in ("arrival", "due", "start", "finish", "abandon"):
-            setattr(self, name, np.concatenate([getattr(r, name) for r in records]))
-        for name in ("status", "shift_start", "shift_end", "busy_hours", "overtime_hours"):
-            setattr(self, name, np.stack([getattr(r, name) for r in records]))
-
-    @property
-    def departure(self) -> np.ndarray:
-        """When each order left: finished or abandoned (NaN: still in-house)."""
-        return np.where(np.isnan(self.finish), self.abandon, self.finish)
-
-    @property
-    def left_queue(self) -> np.ndarray:
-        """When each order left the queue: started or abandoned (NaN: still waiting)."""
-        return np.where(np.isnan(self.start), self.abandon, self.start)
-
-    def per(self, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """Per replication: how many orders satisfy ``mask`` (or the sum of ``weights``)."""
-        return per_segment(self.rep, mask, self.count, weights)
-
-
-def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(bottom > 0, top / bottom, np.nan)
-
-
-def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
+def _order_kpis(b: Batch) -> dict[str, np.ndarray]:
     counted = (b.arrival >= b.warmup) & (b.due <= b.horizon)
     done = counted & ~np.isnan(b.finish)
     left_queue = b.left_queue
@@ -184,56 +140,24 @@ def _order_kpis(b: _Batch) -> dict[str, np.ndarray]:
     percentiles = segment_percentiles(lead[done], b.rep[done], b.count, LEAD_TIME_PERCENTILES)
     return {
         "service_level": _service_level(b, counted, left_queue, abandoned),
-        "on_time_rate": _ratio(b.per(on_time), n_counted),
-        "lead_time_mean_hours": _ratio(b.per(done, lead), n_done),
+        "on_time_rate": ratio(b.per(on_time), n_counted),
+        "lead_time_mean_hours": ratio(b.per(done, lead), n_done),
         **{f"lead_time_p{p}_hours": percentiles[:, i]
            for i, p in enumerate(LEAD_TIME_PERCENTILES)},
-        "wait_mean_hours": _ratio(b.per(waited_out, left_queue - b.arrival),
+        "wait_mean_hours": ratio(b.per(waited_out, left_queue - b.arrival),
                                   b.per(waited_out)),
-        "wait_positive_share": _ratio(b.per(waited), n_counted),
+        "wait_positive_share": ratio(b.per(waited), n_counted),
         "orders_arrived": arrived,
         "orders_completed": completed,
         "orders_unfinished": arrived - completed - gone,
-        "abandonment_rate": _ratio(b.per(counted & abandoned), n_counted),
+        "abandonment_rate": ratio(b.per(counted & abandoned), n_counted),
         "orders_abandoned": gone,
         "orders_late": b.per(late),
         "late_hours": b.per(late, np.where(np.isnan(b.finish), b.horizon, b.finish) - b.due),
     }
 
 
-def _per_order(records: Sequence[Records], name: str, default: np.ndarray) -> np.ndarray:
-    """An optional per-order column of the batch (``default`` where a Records lacks it)."""
-    return np.concatenate([default[:r.arrival.size] if getattr(r, name) is None
-                           else getattr(r, name) for r in records])
-
-
-def _quality_kpis(b: _Batch) -> dict[str, np.ndarray]:
-    """The perfect order's KPIs (see the module docstring)."""
-    most = max(r.arrival.size for r in b.records)
-    right = _per_order(b.records, "right_first_time", np.ones(most, bool))
-    repeat = _per_order(b.records, "repeat_contact", np.zeros(most, bool))
-    first = np.concatenate([r.finish if r.first_finish is None else r.first_finish
-                            for r in b.records])
-    counted = (b.arrival >= b.warmup) & (b.due <= b.horizon)
-    with np.errstate(invalid="ignore"):
-        on_time = counted & (b.finish <= b.due)
-    judged = counted & ~np.isnan(first)
-    rework = np.zeros(b.count)
-    for i, r in enumerate(b.records):
-        if r.jobs is not None:
-            with np.errstate(invalid="ignore"):
-                started = r.jobs.rework & (r.jobs.start >= b.warmup)
-            rework[i] = r.jobs.work[started].sum()
-    return {
-        "perfect_order_rate": _ratio(b.per(on_time & right & np.isnan(b.abandon)),
-                                     b.per(counted)),
-        "right_first_time_rate": _ratio(b.per(judged & right), b.per(judged)),
-        "rework_hours": rework,
-        "repeat_contacts": b.per((b.arrival >= b.warmup) & repeat),
-    }
-
-
-def _service_level(b: _Batch, counted: np.ndarray, left_queue: np.ndarray,
+def _service_level(b: Batch, counted: np.ndarray, left_queue: np.ndarray,
                    abandoned: np.ndarray) -> np.ndarray:
     """Share of counted orders that waited at most the threshold (see the docstring)."""
     if np.isnan(b.answer_within):
@@ -243,10 +167,10 @@ def _service_level(b: _Batch, counted: np.ndarray, left_queue: np.ndarray,
     short = abandoned & within  # abandoned within the threshold
     met = counted & within if b.abandoned_short == "met" else counted & within & ~short
     among = counted & ~short if b.abandoned_short == "exclude" else counted
-    return _ratio(b.per(met), b.per(among))
+    return ratio(b.per(met), b.per(among))
 
 
-def _lead_time_counts(b: _Batch) -> np.ndarray:
+def _lead_time_counts(b: Batch) -> np.ndarray:
     """Counted orders per bin of lead time / promise, replications × bins."""
     per, last = LEAD_TIME_BINS_PER_PROMISE, LEAD_TIME_BINS_PER_PROMISE * LEAD_TIME_PROMISES
     counted = (b.arrival >= b.warmup) & (b.due <= b.horizon)
@@ -260,7 +184,17 @@ def _lead_time_counts(b: _Batch) -> np.ndarray:
     return np.bincount(cells, minlength=b.count * (last + 1)).reshape(b.count, last + 1)
 
 
-def _staff_kpis(b: _Batch) -> dict[str, np.ndarray]:
+def _class_kpis(b: Batch) -> list[dict[str, dict[str, float]]]:
+    """Per replication, each class's per-class KPIs from its orders alone (2+ classes)."""
+    if len(b.class_names) < 2:
+        return [{} for _ in range(b.count)]
+    per = {name: _order_kpis(b.only(b.order_class == c))
+           for c, name in enumerate(b.class_names)}
+    return [{c: {k: float(values[k][i]) for k in PER_CLASS} for c, values in per.items()}
+            for i in range(b.count)]
+
+
+def _staff_kpis(b: Batch) -> dict[str, np.ndarray]:
     first_day = round(b.warmup / 24.0)
     present = is_present(b.status)[:, :, first_day:]
     hours = (np.minimum(b.shift_end, b.horizon) - b.shift_start)[:, :, first_day:]
@@ -269,7 +203,7 @@ def _staff_kpis(b: _Batch) -> dict[str, np.ndarray]:
     empty = on_hand.shape[1] == 0
     nan = np.full(b.count, np.nan)
     return {
-        "utilization": _ratio(b.busy_hours[:, :, first_day:].sum(axis=(1, 2)), scheduled),
+        "utilization": ratio(b.busy_hours[:, :, first_day:].sum(axis=(1, 2)), scheduled),
         "overtime_hours": b.overtime_hours[:, :, first_day:].sum(axis=(1, 2)),
         "on_hand_mean": nan if empty else on_hand.mean(axis=1),
         "on_hand_std": nan if empty else on_hand.std(axis=1),
@@ -279,7 +213,7 @@ def _staff_kpis(b: _Batch) -> dict[str, np.ndarray]:
     }
 
 
-def _peak_wip(b: _Batch) -> np.ndarray:
+def _peak_wip(b: Batch) -> np.ndarray:
     """The most orders in-house at any time in the window, per replication.
 
     WIP rises only at arrivals, so the peak is at the warm-up's end or just after an
@@ -298,7 +232,7 @@ def _peak_wip(b: _Batch) -> np.ndarray:
     return peak
 
 
-def _hourly(b: _Batch) -> dict[str, np.ndarray]:
+def _hourly(b: Batch) -> dict[str, np.ndarray]:
     def count(times: np.ndarray, rep: np.ndarray = b.rep) -> np.ndarray:
         return time_average_until(times, rep, b.count, b.hours)
 
@@ -323,7 +257,7 @@ def _hourly(b: _Batch) -> dict[str, np.ndarray]:
     return {name: series[name] for name in SERIES_NAMES}
 
 
-def _daily(b: _Batch) -> dict[str, np.ndarray]:
+def _daily(b: Batch) -> dict[str, np.ndarray]:
     def cells(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each order's (replication, day) cell, and which orders fall in a day at all."""
         index = np.floor(times / 24.0)
@@ -341,7 +275,7 @@ def _daily(b: _Batch) -> dict[str, np.ndarray]:
     table = {
         "orders_arrived": per_day(cells(b.arrival)[0]),
         "orders_due": due,
-        "on_time_rate": _ratio(per_day(due_cell, on_time), due),
+        "on_time_rate": ratio(per_day(due_cell, on_time), due),
         "scheduled": (b.status != Status.DAY_OFF).sum(axis=1).astype(float),
         "on_hand": is_present(b.status).sum(axis=1).astype(float),
         **{f"absent_{s.label}": (b.status == s).sum(axis=1).astype(float)
@@ -362,20 +296,22 @@ def summarize_many(records: Sequence[Records], replications: Sequence[int]
     """
     if not records:
         return []
-    batch = _Batch(records)
+    batch = Batch(records)
     kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch),
-            **_quality_kpis(batch)}
+            **quality_kpis(batch)}
     first = records[0]
     kpis |= cost_kpis(first.costs, first.wage if first.wage is not None else
                       np.zeros(first.status.shape[0]), batch.status, batch.shift_start,
                       batch.shift_end, batch.overtime_hours, batch.horizon, batch.warmup, kpis)
     hourly, daily, lead = _hourly(batch), _daily(batch), _lead_time_counts(batch)
+    by_class = _class_kpis(batch)
     return [ReplicationSummary(
         replication=replication,
         kpis={name: float(kpis[name][i]) for name in KPI_NAMES},
         hourly={name: hourly[name][i] for name in SERIES_NAMES},
         daily={name: daily[name][i] for name in DAILY_NAMES},
         lead_time_counts=lead[i],
+        by_class=by_class[i],
     ) for i, replication in enumerate(replications)]
 
 
@@ -386,9 +322,9 @@ def summarize(records: Records, replication: int) -> ReplicationSummary:
 
 def peak_wip(records: Records) -> float:
     """The most orders in-house at any time in the window (one replication)."""
-    return float(_peak_wip(_Batch([records]))[0])
+    return float(_peak_wip(Batch([records]))[0])
 
 
 def hourly_series(records: Records) -> dict[str, np.ndarray]:
     """WIP, queue, busy and on-hand technicians averaged over each hour (one replication)."""
-    return {name: series[0] for name, series in _hourly(_Batch([records])).items()}
+    return {name: series[0] for name, series in _hourly(Batch([records])).items()}

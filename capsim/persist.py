@@ -6,8 +6,12 @@ and the CSV files, for people and scripts) and two more files that make it loada
 - ``result.json``: the kind of result (``run``, ``size``, ``sweep``, ``stress``), the
   capsim version, every setting of the result and of each run in it, and each run's
   scenario as resolved data (its source and the folder its data files are read from);
-- ``arrays.npz``: each run's per-replication KPIs, hourly series, daily tables and
-  lead-time counts, in their own dtypes.
+- ``arrays.npz``: each run's per-replication KPIs (per class too), hourly series, daily
+  tables and lead-time counts, in their own dtypes.
+
+Format 2 added the per-class KPIs (``by_class``) and a size result's targets
+(``goals``); a format-1 folder still loads, its runs without per-class KPIs and its
+size result with its one target.
 
 Loading rebuilds the very objects that were saved: every float bit for bit (numpy
 arrays, and JSON numbers written as Python's shortest round-trip repr), every
@@ -29,6 +33,7 @@ import numpy as np
 from capsim._version import __version__
 from capsim.analytic import RoughCut
 from capsim.errors import CapsimError
+from capsim.goals import Goal
 from capsim.metrics import ReplicationSummary
 from capsim.output.folder import write_folder
 from capsim.output.run import run_files
@@ -43,7 +48,9 @@ from capsim.sweep import SweepResult, Vary
 
 META = "result.json"
 ARRAYS = "arrays.npz"
-FORMAT = 1
+FORMAT = 2
+#: The formats this capsim reads.
+READABLE = (1, 2)
 Result = RunResult | SizeResult | SweepResult | StressReport
 
 
@@ -74,6 +81,8 @@ class _Writer:
         hourly = list(first.hourly) if first else []
         daily = list(first.daily) if first else []
         kpis = list(first.kpis) if first else []
+        classes = list(first.by_class) if first else []
+        class_kpis = list(first.by_class[classes[0]]) if first and classes else []
         s = run.summaries
         self.arrays |= {
             f"{prefix}replication": np.array([x.replication for x in s], dtype=np.int64),
@@ -81,13 +90,17 @@ class _Writer:
             f"{prefix}lead_time_counts": np.array([x.lead_time_counts for x in s]),
             **{f"{prefix}hourly.{n}": np.array([x.hourly[n] for x in s]) for n in hourly},
             **{f"{prefix}daily.{n}": np.array([x.daily[n] for x in s]) for n in daily},
+            **{f"{prefix}by_class.{j}": np.array([[x.by_class[c][k] for k in class_kpis]
+                                                   for x in s], dtype=float)
+               for j, c in enumerate(classes)},
         }
         return {"arrays": prefix, "scenario": _scenario_meta(run.scenario), "seed": run.seed,
                 "replications_requested": run.replications_requested, "engine": run.engine,
                 "ci_level": run.ci_level, "elapsed_seconds": run.elapsed_seconds,
                 "stopped_by": run.stopped_by,
                 "precision": None if run.precision is None else list(run.precision),
-                "kpis": kpis, "hourly": hourly, "daily": daily}
+                "kpis": kpis, "hourly": hourly, "daily": daily, "classes": classes,
+                "class_kpis": class_kpis}
 
     def npz(self) -> bytes:
         buffer = io.BytesIO()
@@ -102,12 +115,16 @@ def _read_run(meta: dict[str, Any], arrays: Any) -> RunResult:
     lead = arrays[f"{p}lead_time_counts"]
     hourly = {n: arrays[f"{p}hourly.{n}"] for n in meta["hourly"]}
     daily = {n: arrays[f"{p}daily.{n}"] for n in meta["daily"]}
+    classes, class_kpis = meta.get("classes", []), meta.get("class_kpis", [])  # format 1: none
+    by_class = {c: arrays[f"{p}by_class.{j}"] for j, c in enumerate(classes)}
     summaries = tuple(ReplicationSummary(
         replication=int(replication[i]),
         kpis={k: float(kpis[i, j]) for j, k in enumerate(meta["kpis"])},
         hourly={n: values[i] for n, values in hourly.items()},
         daily={n: values[i] for n, values in daily.items()},
-        lead_time_counts=lead[i]) for i in range(replication.size))
+        lead_time_counts=lead[i],
+        by_class={c: {k: float(values[i, j]) for j, k in enumerate(class_kpis)}
+                  for c, values in by_class.items()}) for i in range(replication.size))
     precision = meta["precision"]
     return RunResult(scenario=_scenario(meta["scenario"]), seed=meta["seed"],
                      replications_requested=meta["replications_requested"],
@@ -122,8 +139,9 @@ def _describe(result: Result, w: _Writer) -> tuple[str, dict[str, Any], dict[str
         return "run", {"run": w.run(result)}, run_files(result, [])
     if isinstance(result, SizeResult):
         fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)
-                  if f.name not in ("scenario", "rough_cut", "evaluations", "notes")}
+                  if f.name not in ("scenario", "rough_cut", "evaluations", "notes", "goals")}
         return "size", {**fields, "scenario": _scenario_meta(result.scenario),
+                        "goals": [[g.kpi, g.target, g.order_class] for g in result.goals],
                         "rough_cut": dataclasses.asdict(result.rough_cut),
                         "notes": list(result.notes),
                         "evaluations": [[n, w.run(r)] for n, r in result.evaluations.items()]
@@ -170,7 +188,9 @@ def _read_size(meta: dict[str, Any], arrays: Any) -> SizeResult:
         rough_cut=RoughCut(**{**cut, "assumptions": tuple(cut["assumptions"])}),
         evaluations={n: _read_run(run, arrays) for n, run in meta["evaluations"]},
         recommended=meta["recommended"], partial=meta["partial"],
-        elapsed_seconds=meta["elapsed_seconds"], notes=tuple(meta["notes"]))
+        elapsed_seconds=meta["elapsed_seconds"], notes=tuple(meta["notes"]),
+        goals=tuple(Goal(kpi, target, order_class)  # format 1: the headline alone
+                    for kpi, target, order_class in meta.get("goals", [])))
 
 
 def _read_sweep(meta: dict[str, Any], arrays: Any) -> SweepResult:
@@ -210,9 +230,9 @@ def load_result(directory: str | Path) -> Result:
                           "); save one with result.save(folder)") from None
     except (ValueError, OSError) as exc:
         raise CapsimError(f"{directory}: cannot read the saved result ({exc})") from None
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in READABLE:
         raise CapsimError(f"{directory / META}: format {meta.get('format')!r}; this capsim "
-                          f"({__version__}) reads format {FORMAT}")
+                          f"({__version__}) reads formats {', '.join(map(str, READABLE))}")
     readers: dict[str, Callable[[], Result]] = {
                "run": lambda: _read_run(meta["run"], arrays),
                "size": lambda: _read_size(meta, arrays),

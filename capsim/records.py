@@ -101,6 +101,8 @@ class Records:
     repeat_contact: np.ndarray | None = None
     #: The jobs, with follow-ups (None without: the orders are the jobs).
     jobs: JobRecords | None = None
+    #: The order classes' names, in the order ``order_class`` indexes them.
+    class_names: tuple[str, ...] = ()
 
     @property
     def days(self) -> int:
@@ -220,6 +222,7 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         abandoned_short=scenario.targets.abandoned_short,
         costs=scenario.costs,
         wage=wages(scenario, realization.roster),
+        class_names=scenario.class_names,
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from capsim.kpis import KPIS, P_TARGET_MET, SMALLER_IS_BETTER
+from capsim.kpis import BY_NAME, KPIS, P_TARGET_MET, PER_CLASS, SMALLER_IS_BETTER
 from capsim.metrics import ReplicationSummary
 from capsim.scenario import Scenario
 from capsim.stats import Interval, mean_interval, wilson_interval
@@ -125,6 +125,12 @@ class RunResult(Savable):
         (``interrupted``).
     precision : tuple of (str, float), optional
         The KPI and half-width asked for, when the run was sequential.
+    kpis : dict of str to Interval
+        Each KPI of the registry over the replications (derived).
+    by_class : dict of str to dict of str to Interval
+        With two or more order classes, ``by_class[class][kpi]`` for each per-class KPI
+        (:data:`capsim.kpis.PER_CLASS`), from that class's orders alone; else empty
+        (derived).
     """
 
     scenario: Scenario
@@ -137,6 +143,7 @@ class RunResult(Savable):
     stopped_by: StoppedBy = "replications"
     precision: tuple[str, float] | None = None
     kpis: dict[str, Interval] = field(init=False)
+    by_class: dict[str, dict[str, Interval]] = field(init=False)
 
     tables = View("capsim.tables", "RunTables")
     plot = View("capsim.reporting.plots", "RunPlots")
@@ -174,6 +181,26 @@ class RunResult(Savable):
         kpis = {k.name: mean_interval(self.column(k.name), self.ci_level, k.bounds)
                 for k in KPIS}
         object.__setattr__(self, "kpis", kpis)
+        classes = self.class_names
+        by_class = {c: {k: mean_interval(self.class_column(k, c), self.ci_level,
+                                         BY_NAME[k].bounds) for k in PER_CLASS}
+                    for c in classes}
+        object.__setattr__(self, "by_class", by_class)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The classes reported apart (:attr:`by_class`): two or more, else none.
+
+        None either when the replications carry no per-class KPIs (a result saved by a
+        capsim before them).
+        """
+        names = self.scenario.class_names
+        carried = all(s.by_class for s in self.summaries)
+        return names if len(names) >= 2 and carried else ()
+
+    def class_column(self, kpi: str, order_class: str) -> np.ndarray:
+        """One per-class KPI of one class across the completed replications."""
+        return np.array([s.by_class[order_class][kpi] for s in self.summaries], dtype=float)
 
     @property
     def partial(self) -> bool:

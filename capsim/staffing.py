@@ -13,14 +13,17 @@ difference between two rosters is the rosters' alone. The search:
 3. evaluates the curve from answer − 3 to answer + 2 for the report, never a roster
    twice, and says so if the curve it saw is not monotone.
 
-Criteria: ``mean``, the smallest roster whose mean KPI over replications meets the
-target (the lower confidence bound is reported beside it); ``chance``, the smallest
-roster for which the share of replications (seasons) meeting the target is at least
-``confidence``, judged on the Wilson interval: its lower bound must reach it.
+A roster must meet every target of the scenario at once (:mod:`capsim.goals`: the
+headline ``on_time_rate``, or the KPI asked for, and every other ``[targets]`` and
+``[targets.by_class.*]`` entry). Criteria: ``mean``, the smallest roster whose mean KPI
+over replications meets each target (the lower confidence bound is reported beside
+it); ``chance``, the smallest roster for which the share of replications (seasons)
+meeting every target jointly is at least ``confidence``, judged on the Wilson interval:
+its lower bound must reach it. The result says which target binds.
 
 With ``max_replications`` above ``replications``, a roster whose confidence interval
-still straddles the target gets more replications (doubling, same seeds) until the
-interval clears it or the cap is reached: effort goes where the verdict is close.
+still straddles a target gets more replications (doubling, same seeds) until every
+interval clears its target or the cap is reached: effort goes where the verdict is close.
 """
 
 from __future__ import annotations
@@ -33,10 +36,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from capsim.analytic import RoughCut, reach, rough_cut
+from capsim.analytic import RoughCut, rough_cut
 from capsim.errors import ArgumentError
-from capsim.experiment import Runner, decision_rule
-from capsim.kpis import SHARE_KPIS, SIZABLE, SMALLER_IS_BETTER, relation
+from capsim.experiment import Runner
+from capsim.goals import (
+    Goal,
+    binding,
+    bound_notes,
+    check_goal,
+    decision_rule,
+    judge,
+    needs,
+    scenario_goals,
+    unmet_notes,
+)
+from capsim.goals import share_meeting_all as _share_all
+from capsim.kpis import relation
 from capsim.options import RunOptions, resolve_options
 from capsim.progress import ProgressOption, progress_callback
 from capsim.results import (
@@ -46,15 +61,19 @@ from capsim.results import (
     View,
     html_table,
     interval_text,
-    meets,
     short_repr,
 )
 from capsim.scenario import Scenario
+from capsim.stats import Interval
 
 
 @dataclass(frozen=True, eq=False)
 class SizeResult(Savable):
-    """What the staffing search found, and every evaluation behind it."""
+    """What the staffing search found, and every evaluation behind it.
+
+    ``kpi`` and ``target`` are the headline goal; ``goals`` all the targets met at once
+    (the headline first; empty when built without: the headline alone).
+    """
 
     scenario: Scenario
     criterion: Criterion
@@ -70,6 +89,7 @@ class SizeResult(Savable):
     partial: bool = False
     elapsed_seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    goals: tuple[Goal, ...] = field(default=())
 
     tables = View("capsim.tables", "SizeTables")
     plot = View("capsim.reporting.plots", "SizePlots")
@@ -81,17 +101,33 @@ class SizeResult(Savable):
             "evaluated": sorted(self.evaluations), "replications": self.replications,
             "seed": self.seed, **({"partial": True} if self.partial else {})})
 
+    def __post_init__(self) -> None:
+        if not self.goals:
+            object.__setattr__(self, "goals", (Goal(self.kpi, self.target),))
+
     def _repr_html_(self) -> str:
         runs = self.evaluations
         rows = [(n, self.verdict(n), interval_text(self.kpi, runs[n].kpis[self.kpi]), interval_text(
-            "p_target_met", runs[n].share_meeting(self.kpi, self.target))) for n in sorted(runs)]
+            "p_target_met", self.p_met(n))) for n in sorted(runs)]
         return html_table(f"{self.scenario.name}: recommended {self.recommended}",
                           ("roster", "meets", self.kpi, "p_target_met"), rows)
 
     def verdict(self, roster: int) -> bool:
-        """Whether an evaluated roster meets the target under the criterion."""
-        return judge(self.evaluations[roster], self.criterion, self.kpi, self.target,
-                     self.confidence)
+        """Whether an evaluated roster meets every target under the criterion."""
+        return judge(self.evaluations[roster], self.criterion, self.goals, self.confidence)
+
+    def p_met(self, roster: int) -> Interval:
+        """The share of the roster's replications meeting every target (Wilson interval)."""
+        return _share_all(self.evaluations[roster], self.goals)
+
+    def needs(self) -> dict[Goal, int | None]:
+        """Each goal's smallest evaluated roster meeting it alone (None: none does)."""
+        return needs(self.evaluations, self.criterion, self.goals, self.confidence)
+
+    @property
+    def binding(self) -> Goal | None:
+        """The target that sets the roster: the one needing the largest (an unmet one)."""
+        return binding(self.evaluations, self.criterion, self.goals, self.confidence)
 
     @property
     def curve(self) -> list[int]:
@@ -112,24 +148,10 @@ class SizeResult(Savable):
         return float(day.mean()), float(np.percentile(day, 10))
 
 
-def judge(result: RunResult, criterion: Criterion, kpi: str, target: float,
-          confidence: float | None) -> bool:
-    """The verdict on one evaluated roster."""
-    if criterion == "mean":
-        return bool(meets(kpi, result.kpis[kpi].mean, target))
-    assert confidence is not None
-    return result.share_meeting(kpi, target).ci_low >= confidence
-
-
 def check_request(kpi: str, target: float, criterion: str, confidence: float | None,
                   minimum: int, maximum: int | None) -> None:
     """Raise ArgumentError (a ValueError) for a request that makes no sense."""
-    if kpi not in SIZABLE:
-        raise ArgumentError(f"cannot size on {kpi!r}; allowed: {', '.join(SIZABLE)}")
-    if kpi in SHARE_KPIS and not 0 < target < 1:
-        raise ArgumentError(f"target for {kpi} must be in (0, 1), got {target}")
-    if kpi not in SHARE_KPIS and not target > 0:
-        raise ArgumentError(f"target for {kpi} must be > 0, got {target}")
+    check_goal(kpi, target)
     if criterion not in ("mean", "chance"):
         raise ArgumentError(f"unknown criterion {criterion!r}; allowed: mean, chance")
     if criterion == "chance" and (confidence is None or not 0 < confidence < 1):
@@ -247,12 +269,14 @@ def size_staff(
     scenario : Scenario
         The operation; its roster is what varies.
     target : float, optional
-        The KPI target; default the scenario's ``targets.on_time_rate``.
+        The target on ``kpi``; default the scenario's (``targets.on_time_rate``).
     criterion : {"mean", "chance"}
-        Mean KPI meets the target, or the chance that a season does is at least
-        ``confidence`` (on the Wilson lower bound).
+        Every target's mean KPI meets it, or the chance that a season meets all of them
+        jointly is at least ``confidence`` (on the Wilson lower bound).
     kpi : str
-        One of :data:`SIZABLE`; smaller-is-better KPIs take the target as a ceiling.
+        The headline KPI, one of :data:`capsim.kpis.SIZABLE` (smaller-is-better KPIs
+        take the target as a ceiling): its target is ``target``, in place of the
+        headline ``on_time_rate`` when another; the scenario's other targets still apply.
     minimum, maximum : int
         Rosters considered (default: 1 to four times the rough cut).
     replications, seed : int, optional
@@ -270,7 +294,8 @@ def size_staff(
     Returns
     -------
     SizeResult
-        ``recommended`` is None when no roster up to ``maximum`` meets the target.
+        ``recommended`` is None when no roster up to ``maximum`` meets every target;
+        ``binding`` says which target sets the roster (or is not met).
         Ctrl-C stops the search, keeps the completed evaluations and marks it partial.
     """
     o = resolve_options(options, replications=replications, seed=seed, workers=workers,
@@ -279,8 +304,9 @@ def size_staff(
     replications, seed, workers, scheduler = o.replications, o.seed, o.workers, o.scheduler
     engine, executor, ci_level, progress = o.engine, o.executor, o.ci_level, o.progress
     max_replications = o.max_replications
-    target = scenario.targets.on_time_rate if target is None else target
     confidence = confidence if criterion == "chance" else None
+    goals = scenario_goals(scenario, kpi, target)
+    target = goals[0].target
     check_request(kpi, target, criterion, confidence, minimum, maximum)
     if kpi == "on_time_rate":
         scenario = scenario.replace("targets.on_time_rate", target)
@@ -290,7 +316,7 @@ def size_staff(
         raise ArgumentError(f"max_replications ({max_replications}) is below replications "
                             f"({replications})")
     adaptive = max_replications is not None and max_replications > replications
-    rule = decision_rule(criterion, kpi, target, confidence, ci_level) if adaptive else None
+    rule = decision_rule(criterion, goals, confidence, ci_level) if adaptive else None
     cut = rough_cut(scenario, target=target if kpi == "on_time_rate" else None)
     high = maximum if maximum is not None else max(4 * cut.roster, minimum)
     began = time.perf_counter()
@@ -322,7 +348,7 @@ def size_staff(
             if result.partial or runner.stop_requested:
                 interrupted = True
                 raise KeyboardInterrupt
-            return judge(result, criterion, kpi, target, confidence)
+            return judge(result, criterion, goals, confidence)
 
         search = _Search(evaluate, minimum, high)
         recommended = None
@@ -336,7 +362,7 @@ def size_staff(
         max_replications=max_replications if adaptive else None, rough_cut=cut,
         evaluations=evaluations,
         recommended=None if interrupted else recommended, partial=interrupted,
-        elapsed_seconds=time.perf_counter() - began)
+        elapsed_seconds=time.perf_counter() - began, goals=goals)
     return _with_notes(result)
 
 
@@ -349,38 +375,11 @@ def _with_notes(result: SizeResult) -> SizeResult:
         notes.append("the evaluated curve is not monotone in the roster: near the target, "
                      "more replications would settle it")
     if result.recommended is not None and result.criterion == "mean":
-        interval = result.evaluations[result.recommended].kpis[result.kpi]
-        bound = interval.ci_high if result.kpi in SMALLER_IS_BETTER else interval.ci_low
-        if not meets(result.kpi, bound, result.target):
-            notes.append(f"the mean meets the target but its confidence bound ({bound:.4g}) "
-                         "does not: more replications would settle it")
+        notes += bound_notes(result.evaluations[result.recommended], result.goals)
     if result.recommended is None and not result.partial and rosters:
-        notes += _why_not_met(result)
+        notes += unmet_notes(result.scenario, result.evaluations, result.criterion,
+                             result.goals, result.confidence)
     plan = _plan_note(result.scenario)
     if plan is not None:
         notes.append(plan)
     return SizeResult(**{**result.__dict__, "notes": tuple(notes)})
-
-
-def _why_not_met(result: SizeResult) -> list[str]:
-    """Which target was missed, the best value reached, and the likely cause."""
-    kpi, target = result.kpi, result.target
-    means = {n: result.evaluations[n].kpis[kpi].mean for n in result.evaluations}
-    pick = min if kpi in SMALLER_IS_BETTER else max
-    best = pick(means, key=lambda n: (means[n], -n))
-    def shown(v: float) -> str:
-        return f"{100 * v:.2f} %" if kpi in SHARE_KPIS else f"{v:.4g}"
-    goal = f"{kpi} {relation(kpi)} {shown(target)}"
-    value = (f"P(a season has {goal}) >= {result.confidence:g}"
-             if result.criterion == "chance" else f"mean {goal}")
-    notes = [f"no roster up to {max(means)} meets {value}: the best mean is "
-             f"{shown(means[best])}, at roster {best}"]
-    if kpi == "on_time_rate":
-        bound = reach(result.scenario)
-        if bound.on_time_rate < target:
-            days = ", ".join(bound.worst_days()[:3])
-            notes.append(f"likely cause: at most {100 * bound.on_time_rate:.1f} % of orders can "
-                         "be on time with any roster, because the rest arrive when no shift "
-                         f"runs before their promise runs out (mostly on {days}); add a "
-                         "shift then, or lengthen the promise")
-    return notes

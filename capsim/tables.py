@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from capsim.kpis import BY_NAME, KPI_NAMES, P_TARGET_MET
+from capsim.kpis import BY_NAME, KPI_NAMES, P_TARGET_MET, PER_CLASS, class_kpi_name
 from capsim.metrics import DAILY_NAMES, LEAD_TIME_BINS_PER_PROMISE, SERIES_NAMES
 from capsim.results import RunResult
 from capsim.staffing import SizeResult
@@ -72,11 +72,28 @@ class RunTables:
         self.result = result
 
     def replications(self) -> pd.DataFrame:
-        """One row per completed replication, one float column per KPI."""
-        s = self.result.summaries
+        """One row per completed replication, one float column per KPI.
+
+        With two or more order classes, then one per class and per-class KPI, named
+        ``<kpi>__<class>`` as in ``replications.csv``.
+        """
+        r = self.result
+        s = r.summaries
         return pd.DataFrame(
             {"replication": np.array([x.replication for x in s], dtype=np.int64),
-             **{k: np.array([x.kpis[k] for x in s], dtype=float) for k in KPI_NAMES}})
+             **{k: np.array([x.kpis[k] for x in s], dtype=float) for k in KPI_NAMES},
+             **{class_kpi_name(k, c): r.class_column(k, c)
+                for c in r.class_names for k in PER_CLASS}})
+
+    def by_class(self) -> pd.DataFrame:
+        """One row per order class and per-class KPI: mean, interval, level, n, unit.
+
+        Empty with fewer than two classes (the totals are :meth:`kpis`).
+        """
+        rows = [{"order_class": c, **_interval_row(k, interval)}
+                for c, per in self.result.by_class.items() for k, interval in per.items()]
+        return pd.DataFrame(rows, columns=["order_class", "kpi", "mean", "ci_low", "ci_high",
+                                           "ci_level", "n", "reliable", "unit"])
 
     def kpis(self) -> pd.DataFrame:
         """One row per KPI (``p_target_met`` last): mean, interval, level, n, unit."""
@@ -122,7 +139,7 @@ class SizeTables:
             rows.append({"roster": n, "meets": r.verdict(n), "recommended": n == r.recommended,
                          "replications": run.replications,
                          **{k: run.kpis[k].mean for k in KPI_NAMES},
-                         P_TARGET_MET.name: run.share_meeting(r.kpi, r.target).mean})
+                         P_TARGET_MET.name: r.p_met(n).mean})
         columns = ["roster", "meets", "recommended", "replications", *KPI_NAMES,
                    P_TARGET_MET.name]
         return pd.DataFrame(rows, columns=columns)
@@ -131,8 +148,7 @@ class SizeTables:
         """One row per evaluated roster and KPI, with its interval."""
         r = self.result
         rows = [{"roster": n, **row} for n in sorted(r.evaluations)
-                for row in _kpi_rows(r.evaluations[n],
-                                     r.evaluations[n].share_meeting(r.kpi, r.target))]
+                for row in _kpi_rows(r.evaluations[n], r.p_met(n))]
         return pd.DataFrame(rows)
 
     def replications(self) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import pytest
 
 from capsim import __version__
 from capsim.cli import build_parser, main
+from capsim.kpis import PER_CLASS
 from capsim.metrics import DAILY_NAMES, KPI_NAMES, SERIES_NAMES
 from tests.conftest import ROOT, STUTTERFLY, mmc_toml
 from tests.processes import Child
@@ -62,7 +63,9 @@ def test_run_writes_every_file_with_its_columns(tmp_path, capsys):
     assert summary["resolved_scenario"]["workforce"]["roster"] == 15
     assert summary["capsim_version"] == __version__
     header, rows = read_csv(out / "replications.csv")
-    assert header == ["replication", *KPI_NAMES]
+    # Stutterfly has two order classes: each per-class KPI of each, after the totals
+    per_class = [f"{k}__{c}" for c in ("prints", "photo books") for k in PER_CLASS]
+    assert header == ["replication", *KPI_NAMES, *per_class]
     assert [r[0] for r in rows] == ["0", "1", "2"]
     header, rows = read_csv(out / "timeseries.csv")
     assert header == ["hour", *(f"{s}_{q}" for s in SERIES_NAMES

@@ -5,7 +5,7 @@ number it keeps of a replication (KPIs, hourly series, daily table, lead-time
 histogram) must equal what capsim.metrics computes from the fast engine's Records,
 exactly (the reductions are written to do numpy's arithmetic in numpy's order), on
 randomised scenarios with every dispatch rule, shifts at fractional hours, batches,
-absences and outbreaks.
+absences and outbreaks; per order class too (each per-class KPI of each class).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def assert_identical(one, two):
         for name in a:
             np.testing.assert_array_equal(a[name], b[name], err_msg=f"{table} {name}")
     np.testing.assert_array_equal(one.lead_time_counts, two.lead_time_counts)
+    assert_identical_by_class(one, two)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -75,3 +76,24 @@ def test_orders_that_leave_as_they_come_are_not_in_house_at_that_moment():
     assert expected.kpis["peak_wip"] == 1
     assert expected.kpis["orders_abandoned"] == 4
     assert_identical(fused.summarize_many(s, reals, [0])[0], expected)
+
+
+def assert_identical_by_class(one, two):
+    assert one.by_class.keys() == two.by_class.keys()
+    for name in one.by_class:
+        assert one.by_class[name].keys() == two.by_class[name].keys()
+        for kpi in one.by_class[name]:
+            np.testing.assert_array_equal(one.by_class[name][kpi], two.by_class[name][kpi],
+                                          err_msg=f"{kpi}__{name}")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=operations(), first=st.integers(0, 1000), count=st.integers(1, 3))
+def test_per_class_kpis_are_the_records_path_ones_bit_for_bit(s, first, count):
+    """Every per-class KPI of the fused path equals the Records path's, exactly."""
+    indices = list(range(first, first + count))
+    reals = sample_many(s, indices, seed=11)
+    expected = summarize_many(vectorized.simulate_many(s, reals), indices)
+    for one, two in zip(fused.summarize_many(s, reals, indices), expected, strict=True):
+        assert_identical_by_class(one, two)
+        assert bool(one.by_class) == (len(s.class_names) >= 2)

@@ -179,7 +179,7 @@ def size_rows(result: SizeResult) -> list[dict[str, object]]:
     rows = []
     for roster in sorted(result.evaluations):
         evaluation = result.evaluations[roster]
-        on_time, met = evaluation.kpis["on_time_rate"], evaluation.p_target_met
+        on_time, met = evaluation.kpis["on_time_rate"], result.p_met(roster)
         rows.append({"roster": roster, "on_time_rate": formatted("on_time_rate", on_time.mean),
                      "interval": f"{formatted('on_time_rate', on_time.ci_low)} to "
                      f"{formatted('on_time_rate', on_time.ci_high)}",
@@ -187,6 +187,19 @@ def size_rows(result: SizeResult) -> list[dict[str, object]]:
                      "meets": "yes" if result.verdict(roster) else "no",
                      "recommended": "<-" if roster == result.recommended else ""})
     return rows
+
+
+def binding_text(result: SizeResult) -> str | None:
+    """Which target sets the roster, with several targets (None with one)."""
+    bind = result.binding
+    if len(result.goals) < 2 or bind is None:
+        return None
+    need = result.needs()
+    each = ", ".join(f"{g.text}: {'none' if need[g] is None else need[g]}"
+                     for g in result.goals)
+    verb = "is not met" if need[bind] is None else "sets the roster"
+    return (f"The target {bind.text} {verb} (smallest evaluated roster meeting each target "
+            f"alone: {each}).")
 
 
 def scenario_file(scenario: Scenario, source: str, overrides: Sequence[str]) -> str:

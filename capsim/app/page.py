@@ -219,6 +219,9 @@ def _size(scenario: Scenario, key: str, roster_key: str | None) -> None:
         found = (f"**{result.recommended} technicians**" if result.recommended is not None
                  else "no roster up to the search's maximum")
         st.markdown(f"Smallest roster meeting the target: {found}")
+        bind = answers.binding_text(result)
+        if bind is not None:
+            st.markdown(bind)
         if roster_key is not None and result.recommended is not None:
             st.button(f"Use {result.recommended} technicians", key="use_size", on_click=_use,
                       args=(roster_key, result.recommended))

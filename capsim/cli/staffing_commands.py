@@ -21,18 +21,22 @@ EXIT_NOT_MET = 3
 def register(commands: Any) -> None:
     """Add size, sweep and stress."""
     size = commands.add_parser(
-        "size", help="the smallest roster meeting the target",
+        "size", help="the smallest roster meeting the targets",
         description="Find the smallest roster whose on-time delivery (or another KPI) meets "
-        "the target, on the same simulated seasons for every roster.")
+        "the target, and every other target of the scenario's [targets] and "
+        "[targets.by_class.*] at once, on the same simulated seasons for every roster; "
+        "say which target binds.")
     add_simulation_options(size)
-    size.add_argument("--target", type=POSITIVE, help="KPI target (default: the scenario's "
-                      "targets.on_time_rate)")
+    size.add_argument("--target", type=POSITIVE, help="the target on --kpi (default: the "
+                      "scenario's); the scenario's other targets still apply")
     size.add_argument("--criterion", choices=["mean", "chance"], default="mean",
-                      help="mean KPI meets the target, or the chance that a season does is at "
-                      "least --confidence (Wilson lower bound)")
+                      help="every target's mean KPI meets it, or the chance that a season "
+                      "meets all of them is at least --confidence (Wilson lower bound)")
     size.add_argument("--confidence", type=PROBABILITY, default=0.9,
                       help="for --criterion chance (default 0.9)")
-    size.add_argument("--kpi", default="on_time_rate", help="the KPI to size on")
+    size.add_argument("--kpi", default="on_time_rate", help="the headline KPI: its target "
+                      "is --target, in place of targets.on_time_rate when another KPI; the "
+                      "other targets still apply")
     size.add_argument("--min", dest="minimum", type=bounded(int, 1), default=1, metavar="N",
                       help="the smallest roster to consider (default 1)")
     size.add_argument("--max", dest="maximum", type=bounded(int, 1), metavar="N",

@@ -168,9 +168,9 @@ def _loop(arrival: np.ndarray, work: np.ndarray, deadline: np.ndarray, keys: np.
             lower = s
 
 
-def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...]
+def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...], entry: str = "_loop"
                  ) -> Callable[..., None] | None:
-    """``namespace['_loop']`` compiled by numba, run quietly; None without numba.
+    """``namespace[entry]`` (``_loop``) compiled by numba, run quietly; None without numba.
 
     ``_loop`` finds its helpers among its module's globals when numba compiles it, so
     the compiled helpers take the plain ones' place in ``namespace`` (they are
@@ -187,7 +187,7 @@ def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...]
     for name in helpers:
         if not hasattr(namespace[name], "py_func"):
             namespace[name] = jit(namespace[name])
-    kernel = jit(namespace["_loop"])
+    kernel = jit(namespace[entry])
 
     def run(*args: object) -> None:
         with warnings.catch_warnings():

@@ -305,6 +305,29 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
                            overtime[r])
 
 
+def _class_loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray,
+                finish: np.ndarray, abandon: np.ndarray, order_class: np.ndarray,
+                offsets: np.ndarray, warmup: float, horizon: float, within: float,
+                short: int, orders: np.ndarray) -> None:
+    """Each replication's order KPIs class by class: :func:`_orders` on one class's orders.
+
+    ``orders`` (zeroed by the caller) is reps × classes × ORDER_COLUMNS; peak_wip stays
+    0 (a whole-floor KPI). The class's orders keep their order (arrival), so every sum
+    runs as over the Records of that class.
+    """
+    classes = orders.shape[1]
+    bins = 48 * 4 + 1
+    for r in range(offsets.size - 1):
+        lo, hi = offsets[r], offsets[r + 1]
+        for c in range(classes):
+            keep = order_class[lo:hi] == c
+            counts = np.zeros(bins, np.int64)  # scratch: the histogram is whole-floor
+            daily = np.zeros((3, 0))
+            _orders(arrival[lo:hi][keep], due[lo:hi][keep], start[lo:hi][keep],
+                    finish[lo:hi][keep], abandon[lo:hi][keep], warmup, horizon, within,
+                    short, orders[r, c], counts, daily)
+
+
 @functools.cache
 def _compile() -> Callable[..., None] | None:
     return _kernel.compile_loop(globals(), _HELPERS)
@@ -313,3 +336,13 @@ def _compile() -> Callable[..., None] | None:
 def compiled() -> Callable[..., None] | None:
     """The compiled reductions, or None without numba."""
     return _compile()
+
+
+@functools.cache
+def _compile_by_class() -> Callable[..., None] | None:
+    return _kernel.compile_loop(globals(), _HELPERS, entry="_class_loop")
+
+
+def compiled_by_class() -> Callable[..., None] | None:
+    """The compiled per-class order reductions (:func:`_class_loop`), or None without numba."""
+    return _compile_by_class()

@@ -23,7 +23,7 @@ import numpy as np
 from capsim.attendance import Status, is_present
 from capsim.costs import cost_kpis, wages
 from capsim.engines import _kernel, _reduce, vectorized
-from capsim.kpis import KPI_NAMES
+from capsim.kpis import KPI_NAMES, PER_CLASS
 from capsim.metrics import (
     ABSENCE_REASONS,
     DAILY_NAMES,
@@ -40,7 +40,27 @@ from capsim.segments import time_average_until
 
 def available() -> bool:
     """Whether the compiled pipeline can run (numba installed and not switched off)."""
-    return _kernel.compiled() is not None and _reduce.compiled() is not None
+    return (_kernel.compiled() is not None and _reduce.compiled() is not None
+            and _reduce.compiled_by_class() is not None)
+
+
+def _by_class(scenario: Scenario, realizations: Sequence[Realization], arrival: np.ndarray,
+              due: np.ndarray, start: np.ndarray, finish: np.ndarray, abandon: np.ndarray,
+              offsets: np.ndarray, short: int) -> list[dict[str, dict[str, float]]]:
+    """Per replication, each class's per-class KPIs (two or more classes; else empty)."""
+    names = scenario.class_names
+    if len(names) < 2:
+        return [{} for _ in realizations]
+    reduce = _reduce.compiled_by_class()
+    assert reduce is not None  # available() compiled it
+    order_class = np.concatenate([real.order_class for real in realizations])
+    orders = np.zeros((len(realizations), len(names), len(_reduce.ORDER_COLUMNS)))
+    reduce(arrival, due, start, finish, abandon, order_class, offsets,
+           scenario.warmup_hours, scenario.horizon_hours, service_threshold(scenario), short,
+           orders)
+    column = {name: _reduce.ORDER_COLUMNS.index(name) for name in PER_CLASS}
+    return [{c: {k: float(orders[r, j, column[k]]) for k in PER_CLASS}
+             for j, c in enumerate(names)} for r in range(len(realizations))]
 
 
 def covers(scenario: Scenario) -> bool:
@@ -166,10 +186,13 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
               "on_hand": _on_hand(status, shift_start, shift_end, hours),
               "busy": started - finished}
     daily = _daily(status, busy, overtime, per_day)
+    by_class = _by_class(scenario, realizations, arrival, due, start, finish, abandon, offsets,
+                         short)
     return [ReplicationSummary(
         replication=replication,
         kpis={name: float(kpis[name][i]) for name in KPI_NAMES},
         hourly={name: series[name][i] for name in SERIES_NAMES},
         daily={name: daily[name][i] for name in DAILY_NAMES},
         lead_time_counts=lead[i],
+        by_class=by_class[i],
     ) for i, replication in enumerate(replications)]

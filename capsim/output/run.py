@@ -10,8 +10,18 @@ from typing import Any
 import numpy as np
 
 from capsim._version import __version__
-from capsim.kpis import KPI_NAMES, KPIS, P_TARGET_MET, interval_schema, kpis_schema
+from capsim.kpis import (
+    BY_NAME,
+    KPI_NAMES,
+    KPIS,
+    P_TARGET_MET,
+    PER_CLASS,
+    by_class_schema,
+    interval_schema,
+    kpis_schema,
+)
 from capsim.metrics import DAILY_NAMES, LEAD_TIME_BINS_PER_PROMISE, SERIES_NAMES
+from capsim.output.classes import by_class_json, replication_header, replication_values
 from capsim.output.common import (
     TIMING,
     csv_text,
@@ -42,6 +52,7 @@ def summary(result: RunResult) -> dict[str, Any]:
             "kpi": result.precision[0], "half_width": result.precision[1]},
         "target": {"kpi": "on_time_rate", "value": result.target},
         "kpis": {name: result.kpis[name].as_dict() for name in KPI_NAMES},
+        "by_class": by_class_json(result),
         "unreliable_intervals": [name for name in KPI_NAMES if not result.kpis[name].reliable],
         "p_target_met": result.p_target_met.as_dict(),
         "on_hand_histogram": result.on_hand_histogram,
@@ -70,6 +81,7 @@ def summary_schema() -> dict[str, Any]:
                                     "max_replications", "interrupted"]},
             "target": {"type": "object", "properties": {"kpi": text, "value": number}},
             "kpis": kpis_schema(),
+            "by_class": by_class_schema(),
             "unreliable_intervals": {"type": "array", "items": {"enum": list(KPI_NAMES)}},
             "p_target_met": interval_schema(),
             "on_hand_histogram": {"type": "object", "additionalProperties": number},
@@ -78,9 +90,11 @@ def summary_schema() -> dict[str, Any]:
 
 
 def replications_csv(result: RunResult) -> str:
-    """One row per completed replication, one column per KPI."""
-    rows = [[s.replication, *(s.kpis[k] for k in KPI_NAMES)] for s in result.summaries]
-    return csv_text(["replication", *KPI_NAMES], rows)
+    """One row per completed replication, one column per KPI (then per class and KPI)."""
+    names = result.class_names
+    rows = [[s.replication, *(s.kpis[k] for k in KPI_NAMES),
+             *replication_values(s.by_class, names)] for s in result.summaries]
+    return csv_text(["replication", *KPI_NAMES, *replication_header(names)], rows)
 
 
 def _nanmean(values: np.ndarray) -> np.ndarray:
@@ -185,7 +199,24 @@ def format_table(result: RunResult) -> str:
         ci = f"[{kpi.format(k.ci_low)}, {kpi.format(k.ci_high)}]"
         lines.append(f"{kpi.name:<24}{kpi.format(k.mean):>14}{ci:>30}"
                      + ("" if k.reliable or k.n < 2 else " ~"))
+    lines += _class_table(result)
     if any(not result.kpis[n].reliable and result.kpis[n].n >= 2 for n in KPI_NAMES):
         lines += ["", "~ too few replications for this KPI's skewness: its interval may cover "
                   "less than it says (README: Intervals)"]
     return "\n".join(lines)
+
+
+def _class_table(result: RunResult) -> list[str]:
+    """The per-class section of the run table: one column per class, the means."""
+    names = result.class_names
+    if not names:
+        return []
+    width = max(14, *(len(c) + 2 for c in names))
+    lines = ["", "per order class (means)",
+             f"{'kpi':<24}" + "".join(f"{c:>{width}}" for c in names)]
+    for name in PER_CLASS:
+        kpi = BY_NAME[name]
+        if kpi.applies_to(result.scenario):
+            lines.append(f"{name:<24}" + "".join(
+                f"{kpi.format(result.by_class[c][name].mean):>{width}}" for c in names))
+    return lines

@@ -9,6 +9,7 @@ from typing import Any
 
 from capsim._version import __version__
 from capsim.kpis import KPI_NAMES, SHARE_KPIS, interval_columns, relation
+from capsim.output.classes import by_class_json, classes_of, interval_header, interval_values
 from capsim.output.common import (
     TIMING,
     csv_text,
@@ -27,7 +28,7 @@ from capsim.staffing import SizeResult
 def _kpis(result: SizeResult, roster: int) -> dict[str, Any]:
     run = result.evaluations[roster]
     return {**{name: run.kpis[name].as_dict() for name in KPI_NAMES},
-            "p_target_met": run.share_meeting(result.kpi, result.target).as_dict()}
+            "p_target_met": result.p_met(roster).as_dict()}
 
 
 def detail_roster(result: SizeResult) -> int | None:
@@ -53,11 +54,14 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
         "kpi": result.kpi,
         "target": result.target,
         "confidence": result.confidence,
+        "targets": [{**g.as_dict(), "needs": need} for g, need in result.needs().items()],
+        "binding": None if result.binding is None else result.binding.as_dict(),
         "on_hand_at_peak": None if peak is None else {
             "day": cut.peak_day, "mean": peak[0], "p10": peak[1]},
         "curve": [{"roster": n, "meets": result.verdict(n),
                    "replications": result.evaluations[n].replications,
-                   "kpis": _kpis(result, n)} for n in result.curve],
+                   "kpis": _kpis(result, n),
+                   "by_class": by_class_json(result.evaluations[n])} for n in result.curve],
         "rule_of_thumb": cut.rule_of_thumb,
         "rough_cut": {"roster": cut.roster, "lower_bound": cut.lower_bound,
                       "on_hand": cut.on_hand, "peak_day": cut.peak_day,
@@ -79,15 +83,16 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
 
 def curve_csv(result: SizeResult) -> str:
     """Every evaluated roster: verdict, replications, KPI means and intervals, P(met)."""
+    names = classes_of(result.evaluations.values())
     header = ["roster", "meets", "replications"]
-    header += interval_columns()
+    header += [*interval_columns(), *interval_header(names)]
     rows = []
     for n in sorted(result.evaluations):
         kpis = _kpis(result, n)
         row: list[Any] = [n, int(result.verdict(n)), result.evaluations[n].replications]
         for name in (*KPI_NAMES, "p_target_met"):
             row += [kpis[name]["mean"], kpis[name]["ci_low"], kpis[name]["ci_high"]]
-        rows.append(row)
+        rows.append([*row, *interval_values(result.evaluations[n], names)])
     return csv_text(header, rows)
 
 
@@ -116,6 +121,12 @@ def _value(kpi: str, value: float) -> str:
 
 
 def _question(result: SizeResult) -> str:
+    if len(result.goals) > 1:
+        goals = " and ".join(g.text for g in result.goals)
+        if result.criterion == "mean":
+            return f"the smallest roster whose means meet every target: {goals}"
+        return (f"the smallest roster with P(a season meets every target) >= "
+                f"{result.confidence:g}, on the Wilson lower bound: {goals}")
     goal = f"{result.kpi} {relation(result.kpi)} {_value(result.kpi, result.target)}"
     if result.criterion == "mean":
         return f"the smallest roster whose mean {goal}"
@@ -123,10 +134,26 @@ def _question(result: SizeResult) -> str:
             "on the Wilson lower bound")
 
 
+def binding_lines(result: SizeResult) -> list[str]:
+    """Which target sets the roster, and what each needs (several targets only)."""
+    bind = result.binding
+    if len(result.goals) < 2 or bind is None:
+        return []
+    need = result.needs()
+    def needed(n: int | None) -> str:
+        return "no evaluated roster" if n is None else f"{n}"
+    verb = "is not met" if need[bind] is None else f"binds (needs {need[bind]})"
+    others = "; ".join(f"{g.text} needs {needed(need[g])}" for g in result.goals if g != bind)
+    return [f"  binding target: {bind.text} {verb}; {others} (smallest evaluated roster "
+            "meeting each alone)"]
+
+
 def _headline(result: SizeResult) -> list[str]:
     cut = result.rough_cut
     if result.recommended is None:
-        what = "INTERRUPTED" if result.partial else "NO ROSTER MEETS THE TARGET"
+        what = "INTERRUPTED" if result.partial else (
+            "NO ROSTER MEETS THE TARGET" if len(result.goals) == 1
+            else "NO ROSTER MEETS EVERY TARGET")
         return [f"{what}: evaluated {sorted(result.evaluations) or 'nothing'}"]
     n = result.recommended
     peak = result.on_hand_at_peak()
@@ -140,8 +167,9 @@ def _headline(result: SizeResult) -> list[str]:
         lines.append(f"  mean {result.kpi} {_value(result.kpi, k.mean)}, {level} % CI "
                      f"[{_value(result.kpi, k.ci_low)}, {_value(result.kpi, k.ci_high)}]")
     else:
-        share = run.share_meeting(result.kpi, result.target)
-        lines.append(f"  target met in {percent(share.mean, 0)} of seasons, {level} % CI "
+        share = result.p_met(n)
+        which = "every target" if len(result.goals) > 1 else "target"
+        lines.append(f"  {which} met in {percent(share.mean, 0)} of seasons, {level} % CI "
                      f"[{percent(share.ci_low, 0)}, {percent(share.ci_high, 0)}]")
     lines.append(f"  rule of thumb (1 per 100 orders in-house at the peak): {cut.rule_of_thumb}; "
                  f"analytic rough cut: {cut.lower_bound} to {cut.roster}")
@@ -157,13 +185,14 @@ def format_size(result: SizeResult) -> str:
     lines = [f"{result.scenario.name}: {_question(result)}",
              f"({count} replications per roster on the same seeds, seed {result.seed}, engine "
              f"{engine})", "", *_headline(result)]
+    lines += binding_lines(result)
     lines += [f"  note: {note}" for note in result.notes]
     level = round(100 * some.ci_level) if some is not None else 95
     lines += ["", f"{'':2}{'roster':>6}  {result.kpi + f' ({level} % CI)':<36}"
               f"{'P(target met)':<26}{'on hand':>8}{'utilization':>12}{'overtime h':>11}"]
     for n in result.curve:
         run = result.evaluations[n]
-        k, share = run.kpis[result.kpi], run.share_meeting(result.kpi, result.target)
+        k, share = run.kpis[result.kpi], result.p_met(n)
         mark = ">" if n == result.recommended else ("+" if result.verdict(n) else " ")
         kpi = f"{_value(result.kpi, k.mean)} [{_value(result.kpi, k.ci_low)}, " \
               f"{_value(result.kpi, k.ci_high)}]"

@@ -8,6 +8,7 @@ from typing import Any
 
 from capsim._version import __version__
 from capsim.kpis import KPI_NAMES, interval_columns
+from capsim.output.classes import by_class_json, classes_of, interval_header, interval_values
 from capsim.output.common import (
     TIMING,
     csv_text,
@@ -29,7 +30,8 @@ def sweep_summary(result: SweepResult) -> dict[str, Any]:
         values = dict(zip((v.path for v in result.varies), result.values(i), strict=True))
         points.append({"values": values, "completed": run is not None, "kpis": None if run is None
                        else {**{n: run.kpis[n].as_dict() for n in KPI_NAMES},
-                             "p_target_met": run.p_target_met.as_dict()}})
+                             "p_target_met": run.p_target_met.as_dict()},
+                       "by_class": None if run is None else by_class_json(run)})
     return json_object({
         "scenario": result.scenario.name,
         "vary": [{"path": v.path, "values": list(v.values)} for v in result.varies],
@@ -40,8 +42,9 @@ def sweep_summary(result: SweepResult) -> dict[str, Any]:
 
 def sweep_csv(result: SweepResult) -> str:
     """One row per completed grid point: the varied values, then every KPI with its interval."""
+    names = classes_of(result.results)
     header = [v.path for v in result.varies]
-    header += interval_columns()
+    header += [*interval_columns(), *interval_header(names)]
     rows = []
     for i, run in enumerate(result.results):
         if run is None:
@@ -49,7 +52,7 @@ def sweep_csv(result: SweepResult) -> str:
         row: list[Any] = [str(v) if isinstance(v, list | dict) else v for v in result.values(i)]
         for interval in [*(run.kpis[n] for n in KPI_NAMES), run.p_target_met]:
             row += [interval.mean, interval.ci_low, interval.ci_high]
-        rows.append(row)
+        rows.append([*row, *interval_values(run, names)])
     return csv_text(header, rows)
 
 

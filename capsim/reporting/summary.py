@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from capsim.analytic.staffing import RuleOfThumb
+from capsim.kpis import SHARE_KPIS
 from capsim.reporting.blocks import (
     Block,
     Code,
@@ -103,6 +104,27 @@ def _not_met(f: Facts) -> list[Block]:
                            "promise."))]
 
 
+def _targets(f: Facts) -> Paragraph | None:
+    """Each target the roster must meet at once, and the one that sets it (two or more)."""
+    goals = f.b.summary.get("targets", [])
+    if len(goals) < 2:
+        return None
+    parts: list[Any] = ["The roster must meet every target at once: "]
+    for i, goal in enumerate(goals):
+        fmt = "pct1" if goal["kpi"] in SHARE_KPIS else "num1"
+        where = "" if goal["order_class"] is None else f" of {goal['order_class']}"
+        parts += [*(["; "] if i else []), f"{goal['kpi']}{where} {goal['relation']} ",
+                  f.summary(f"targets.{i}.target", fmt), " (met alone from ",
+                  *([f.summary(f"targets.{i}.needs", "int")] if goal["needs"] is not None
+                    else ["no evaluated roster"]), ")"]
+    bind = f.b.summary.get("binding")
+    if bind is not None:
+        where = "" if bind["order_class"] is None else f" of {bind['order_class']}"
+        parts += [". The target that sets the roster: ", Strong(f"{bind['kpi']}{where}"),
+                  " (the one that needs the most technicians)."]
+    return Paragraph(text(*parts))
+
+
 def _rule_of_thumb(f: Facts) -> Paragraph:
     s = f.b.summary
     rule = s["rule_of_thumb"]
@@ -172,6 +194,9 @@ def executive_summary(b: Bundle) -> list[Block]:
         blocks += _answer(f)
     elif b.roster is not None:
         blocks += _not_met(f)
+    targets = _targets(f)
+    if targets is not None:
+        blocks.append(targets)
     blocks.append(_rule_of_thumb(f))
     worst = _worst_stress(f)
     if worst is not None:

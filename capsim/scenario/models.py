@@ -31,9 +31,7 @@ from capsim.scenario.base import (
     Int,
     Name,
     PositiveDays,
-    PositiveHours,
     SchemaModel,
-    Share,
     Text,
     Weekday,
 )
@@ -55,29 +53,17 @@ from capsim.scenario.orders import (
 from capsim.scenario.paths import Edit, FieldPath, edits_of
 from capsim.scenario.staff import Absence, Outbreak, Policies, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
+from capsim.scenario.targets import ClassTargets, Targets, check_targets
 
 #: How messages name a typed edit: ``workforce.roster (from Scenario.replace ...)``.
 REPLACE = "Scenario.replace"
 
 __all__ = [
-    "WEEKDAY_NAMES", "Absence", "Batch", "ClassWork", "Costs", "Demand", "Experiment",
-    "FieldError", "OrderClass", "Outbreak", "Patience", "Policies", "Quality", "Returns",
-    "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace", "Vacation", "Window", "Work",
-    "Workforce",
+    "WEEKDAY_NAMES", "Absence", "Batch", "ClassTargets", "ClassWork", "Costs", "Demand",
+    "Experiment", "FieldError", "OrderClass", "Outbreak", "Patience", "Policies", "Quality",
+    "Returns", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace", "Vacation",
+    "Window", "Work", "Workforce",
 ]
-
-
-class Targets(SchemaModel):
-    """What the operation must achieve, and how a service level is counted."""
-
-    on_time_rate: Share = 0.95
-    answer_within_hours: PositiveHours | None = Field(
-        None, description="The service level's threshold: the share of orders whose wait "
-        "for their start is at most this (the contact centre's '80 % in 20 s'); none: no "
-        "service_level KPI.")
-    abandoned_short: Literal["exclude", "met", "missed"] = Field(
-        "exclude", description="An order that abandoned within answer_within_hours: left "
-        "out of the service level, counted as met, or as missed.")
 
 
 class Experiment(SchemaModel):
@@ -234,6 +220,7 @@ class Scenario(SchemaModel):
             raise FieldError("warmup_days", f"must be less than horizon_days "
                              f"({self.horizon_days})", self.warmup_days)
         check_classes(self)
+        check_targets(self.targets, self.class_names)
         names = [event.name for event in self.stress]
         if len(set(names)) != len(names):
             raise FieldError("stress", "stress event names repeat", names)
