@@ -179,7 +179,7 @@ KPIS: tuple[Kpi, ...] = (
         "(abandoned ones are not counted here)", "orders", "count", "count",
         smaller_is_better=True, per_class=True),
     Kpi("late_hours", "hours of lateness summed over the late orders (until the horizon "
-        "for unfinished ones)", "hours", "hours", "decimal", smaller_is_better=True,
+        "for unfinished ones)", "hours", "hours", "count", smaller_is_better=True,
         per_class=True),
     *(_cost(name, what) for name, what in (
         ("cost_total", "everything [costs] prices: wages, overtime, cover, late and "

@@ -190,7 +190,8 @@ def _read_size(meta: dict[str, Any], arrays: Any) -> SizeResult:
         recommended=meta["recommended"], partial=meta["partial"],
         elapsed_seconds=meta["elapsed_seconds"], notes=tuple(meta["notes"]),
         goals=tuple(Goal(kpi, target, order_class)  # format 1: the headline alone
-                    for kpi, target, order_class in meta.get("goals", [])))
+                    for kpi, target, order_class in meta.get("goals", [])),
+        objective=meta.get("objective", "headcount"), smallest=meta.get("smallest"))
 
 
 def _read_sweep(meta: dict[str, Any], arrays: Any) -> SweepResult:

@@ -25,6 +25,7 @@ jobs, and busy and overtime hours come from every job's interval.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -202,9 +203,7 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         realization.shift_start, realization.shift_end, is_present(realization.status),
         start, until, technician, horizon)
     return Records(
-        horizon=horizon,
-        warmup=scenario.warmup_hours,
-        start_weekday=scenario.start_weekday,
+        **_settings(scenario, realization),
         arrival=realization.arrival,
         due=realization.arrival + promise[realization.order_class],
         order_class=realization.order_class,
@@ -213,17 +212,19 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         finish=finish,
         technician=technician,
         abandon=abandon,
-        status=realization.status,
-        shift_start=realization.shift_start,
-        shift_end=realization.shift_end,
         busy_hours=busy,
         overtime_hours=overtime,
-        answer_within=service_threshold(scenario),
-        abandoned_short=scenario.targets.abandoned_short,
-        costs=scenario.costs,
-        wage=wages(scenario, realization.roster),
-        class_names=scenario.class_names,
     )
+
+
+def _settings(scenario: Scenario, realization: Realization) -> dict[str, Any]:
+    """The Records fields that come from the scenario and the technician-day tables."""
+    return {"horizon": scenario.horizon_hours, "warmup": scenario.warmup_hours,
+            "start_weekday": scenario.start_weekday, "status": realization.status,
+            "shift_start": realization.shift_start, "shift_end": realization.shift_end,
+            "answer_within": service_threshold(scenario),
+            "abandoned_short": scenario.targets.abandoned_short, "costs": scenario.costs,
+            "wage": wages(scenario, realization.roster), "class_names": scenario.class_names}
 
 
 def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray,
@@ -249,13 +250,11 @@ def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray
         realization.shift_start, realization.shift_end, is_present(realization.status),
         start, until, technician, horizon)
     return Records(
-        horizon=horizon, warmup=scenario.warmup_hours, start_weekday=scenario.start_weekday,
+        **_settings(scenario, realization),
         arrival=join[rows], due=due[latest[rows]], order_class=table.order_class[rows],
         work=table.work[rows], start=order_start, finish=finish[table.last[rows]],
-        technician=technician[rows], abandon=abandon, status=realization.status,
-        shift_start=realization.shift_start, shift_end=realization.shift_end,
-        busy_hours=busy, overtime_hours=overtime, answer_within=service_threshold(scenario),
-        abandoned_short=scenario.targets.abandoned_short, passes=passes,
+        technician=technician[rows], abandon=abandon,
+        busy_hours=busy, overtime_hours=overtime, passes=passes,
         first_finish=finish[rows],
         right_first_time=(passes == 1) & ~returned[rows], repeat_contact=table.kind[rows] == REPEAT,
         jobs=JobRecords(join, start, finish, technician, table.work, table.kind))

@@ -52,6 +52,7 @@ from capsim.goals import (
 )
 from capsim.goals import share_meeting_all as _share_all
 from capsim.kpis import relation
+from capsim.objective import Objective, cheapest, check_objective
 from capsim.options import RunOptions, resolve_options
 from capsim.progress import ProgressOption, progress_callback
 from capsim.results import (
@@ -90,6 +91,10 @@ class SizeResult(Savable):
     elapsed_seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
     goals: tuple[Goal, ...] = field(default=())
+    #: What the search minimised, and (objective ``cost``) the smallest roster meeting
+    #: every target, from which the cheapest was sought.
+    objective: str = "headcount"
+    smallest: int | None = None
 
     tables = View("capsim.tables", "SizeTables")
     plot = View("capsim.reporting.plots", "SizePlots")
@@ -261,6 +266,7 @@ def size_staff(
     progress: ProgressOption = None,
     also: Sequence[int] = (),
     options: RunOptions | None = None,
+    objective: Objective = "headcount",
 ) -> SizeResult:
     """Find the smallest roster meeting a target (see the module docstring).
 
@@ -290,6 +296,10 @@ def size_staff(
     also : sequence of int
         Rosters to evaluate besides those the search needs (a report adds the rule of
         thumb's), on the same seeds.
+    objective : {"headcount", "cost"}
+        The smallest roster meeting every target, or the cheapest (mean ``cost_total``;
+        needs ``[costs]``; see :mod:`capsim.objective`), found by adding technicians to
+        the smallest while the cost falls.
 
     Returns
     -------
@@ -305,6 +315,7 @@ def size_staff(
     engine, executor, ci_level, progress = o.engine, o.executor, o.ci_level, o.progress
     max_replications = o.max_replications
     confidence = confidence if criterion == "chance" else None
+    check_objective(objective, scenario)
     goals = scenario_goals(scenario, kpi, target)
     target = goals[0].target
     check_request(kpi, target, criterion, confidence, minimum, maximum)
@@ -351,9 +362,11 @@ def size_staff(
             return judge(result, criterion, goals, confidence)
 
         search = _Search(evaluate, minimum, high)
-        recommended = None
+        recommended = smallest = None
         try:
-            recommended = plan(search)
+            recommended = smallest = plan(search)
+            if objective == "cost" and smallest is not None:
+                recommended = cheapest(smallest, high, search.passes, evaluations.__getitem__)
         except KeyboardInterrupt:
             interrupted = True
     result = SizeResult(
@@ -362,7 +375,8 @@ def size_staff(
         max_replications=max_replications if adaptive else None, rough_cut=cut,
         evaluations=evaluations,
         recommended=None if interrupted else recommended, partial=interrupted,
-        elapsed_seconds=time.perf_counter() - began, goals=goals)
+        elapsed_seconds=time.perf_counter() - began, goals=goals, objective=objective,
+        smallest=None if interrupted else smallest)
     return _with_notes(result)
 
 

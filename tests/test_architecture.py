@@ -49,6 +49,7 @@ LAYERS: list[set[str]] = [
     {"capsim.workload"},
     {"capsim.experiment"},
     {"capsim.goals"},
+    {"capsim.objective"},
     {"capsim.staffing", "capsim.sweep", "capsim.stress", "capsim.verify"},
     {"capsim.tables"},
     {"capsim.output.common", "capsim.output.ownership", "capsim.output.classes"},

@@ -141,3 +141,15 @@ def test_records_carry_the_wages_of_the_patterns():
 def test_bad_prices_name_the_field(changes, field):
     with pytest.raises(ScenarioError, match=field.replace(".", r"\.")):
         scenario(merge(TWO_SHIFTS, changes))
+
+
+def test_rework_is_priced_like_any_operation():
+    """Follow-up jobs build their Records by another road: the prices must come along."""
+    plain = one_run(TWO_SHIFTS)[2]
+    data = merge(TWO_SHIFTS, {"quality": {"right_first_time": 0.8},
+                              "costs": {"late_per_order": 0.0, "late_per_hour": 0.0}})
+    reworked = one_run(data)[2]
+    assert reworked["rework_hours"] > 0
+    assert reworked["cost_wages"] == plain["cost_wages"]  # no absence: the same paid hours
+    assert reworked["cost_total"] == pytest.approx(reworked["cost_wages"]
+                                                   + reworked["cost_overtime"], rel=1e-12)

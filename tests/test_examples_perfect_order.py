@@ -37,3 +37,15 @@ def test_the_example_runs_and_exercises_its_features(name, features):
     real = sample(scenario, 0, seed=2)
     assert_same_orders_and_kpis(simpy_model.simulate(scenario, real),
                                 vectorized.simulate(scenario, real))
+
+
+def test_stutterfly_with_remakes_reports_per_class_and_prices():
+    """Follow-up jobs build Records by their own road: per-class numbers and prices too."""
+    scenario = load_scenario(examples.path("stutterfly"))
+    assert scenario.has_quality
+    priced = scenario.edit({"costs": {"wage_per_hour": 25.0}})
+    result = run(priced, replications=2, seed=1, workers=1, progress=False)
+    assert set(result.by_class) == {"prints", "photo books"}
+    total = sum(result.summaries[0].by_class[c]["orders_arrived"] for c in result.by_class)
+    assert total == result.summaries[0].kpis["orders_arrived"]
+    assert result.kpis["cost_wages"].mean > 0

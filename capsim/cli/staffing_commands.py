@@ -37,6 +37,9 @@ def register(commands: Any) -> None:
     size.add_argument("--kpi", default="on_time_rate", help="the headline KPI: its target "
                       "is --target, in place of targets.on_time_rate when another KPI; the "
                       "other targets still apply")
+    size.add_argument("--objective", choices=["headcount", "cost"], default="headcount",
+                      help="the smallest roster meeting every target (default), or the "
+                      "cheapest (mean cost_total; needs [costs] in the scenario)")
     size.add_argument("--min", dest="minimum", type=bounded(int, 1), default=1, metavar="N",
                       help="the smallest roster to consider (default 1)")
     size.add_argument("--max", dest="maximum", type=bounded(int, 1), metavar="N",
@@ -89,7 +92,7 @@ def _size(args: argparse.Namespace) -> int:
     result = size_staff(scenario, args.target, criterion=args.criterion,
                         confidence=args.confidence, kpi=args.kpi, minimum=args.minimum,
                         maximum=args.maximum, max_replications=args.max_replications,
-                        **runner_options(args))
+                        objective=args.objective, **runner_options(args))
     status = _finish(args, size_summary(result), format_size(result),
                      lambda out, cmd: write_size(result, out, cmd), result.partial)
     return EXIT_NOT_MET if status == 0 and result.recommended is None else status

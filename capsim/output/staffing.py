@@ -50,6 +50,8 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
         "scenario": result.scenario.name,
         "recommended": result.recommended,
         "met": result.recommended is not None,
+        "objective": result.objective,
+        "smallest": result.smallest,
         "criterion": result.criterion,
         "kpi": result.kpi,
         "target": result.target,
@@ -121,6 +123,14 @@ def _value(kpi: str, value: float) -> str:
 
 
 def _question(result: SizeResult) -> str:
+    question = _smallest_question(result)
+    if result.objective == "cost":
+        return question.replace("the smallest roster", "the cheapest roster (mean cost_total)",
+                                1)
+    return question
+
+
+def _smallest_question(result: SizeResult) -> str:
     if len(result.goals) > 1:
         goals = " and ".join(g.text for g in result.goals)
         if result.criterion == "mean":
@@ -161,6 +171,13 @@ def _headline(result: SizeResult) -> list[str]:
     lines = [f"RECOMMENDED: {n} technicians on the roster: {peak[0]:.1f} on hand on the busiest "
              f"day (day {cut.peak_day}; at least {peak[1]:g} in 9 seasons of 10)"]
     run = result.evaluations[n]
+    if result.objective == "cost" and result.smallest is not None:
+        cost = run.kpis["cost_total"]
+        smallest = result.evaluations[result.smallest].kpis["cost_total"].mean
+        lines.append(f"  the cheapest roster meeting every target: mean cost_total "
+                     f"{cost.mean:,.0f} a season, {round(100 * run.ci_level)} % CI "
+                     f"[{cost.ci_low:,.0f}, {cost.ci_high:,.0f}]; the smallest, "
+                     f"{result.smallest}, costs {smallest:,.0f}")
     level = round(100 * run.ci_level)
     if result.criterion == "mean":
         k = run.kpis[result.kpi]
@@ -188,8 +205,10 @@ def format_size(result: SizeResult) -> str:
     lines += binding_lines(result)
     lines += [f"  note: {note}" for note in result.notes]
     level = round(100 * some.ci_level) if some is not None else 95
+    priced = result.scenario.has_costs
     lines += ["", f"{'':2}{'roster':>6}  {result.kpi + f' ({level} % CI)':<36}"
-              f"{'P(target met)':<26}{'on hand':>8}{'utilization':>12}{'overtime h':>11}"]
+              f"{'P(target met)':<26}{'on hand':>8}{'utilization':>12}{'overtime h':>11}"
+              + (f"{'cost':>14}" if priced else "")]
     for n in result.curve:
         run = result.evaluations[n]
         k, share = run.kpis[result.kpi], result.p_met(n)
@@ -199,7 +218,8 @@ def format_size(result: SizeResult) -> str:
         met = f"{percent(share.mean, 0)} [{percent(share.ci_low, 0)}, {percent(share.ci_high, 0)}]"
         lines.append(f"{mark:<2}{n:>6}  {kpi:<36}{met:<26}{run.kpis['on_hand_mean'].mean:>8.1f}"
                      f"{percent(run.kpis['utilization'].mean, 1):>12}"
-                     f"{run.kpis['overtime_hours'].mean:>11.1f}")
+                     f"{run.kpis['overtime_hours'].mean:>11.1f}"
+                     + (f"{run.kpis['cost_total'].mean:>14,.0f}" if priced else ""))
     order = ", ".join(map(str, result.evaluations))
     lines += ["", f"> recommended, + meets the target. Evaluated {len(result.evaluations)} "
                   f"rosters in this order: {order} ({result.elapsed_seconds:.1f} s)"]
