@@ -28,6 +28,7 @@ from capsim.cli import (
     example_command,
     report_command,
     run_commands,
+    schedule_command,
     staffing_commands,
     verify_command,
 )
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_command.register(commands)
     example_command.register(commands)
     app_command.register(commands)
+    schedule_command.register(commands)
     return parser
 
 
