@@ -224,14 +224,13 @@ def test_the_engines_agree_job_by_job_with_large_rosters(s, replication):
 def test_compiled_and_plain_job_loops_are_identical(s):
     assert _jobloop.compiled() is not None, "numba is part of the dev extra"
     reals = [sample(s, r, seed=5) for r in range(3)]
-    begin, end = vectorized._duty_table(reals)
-    one = vectorized._job_decisions(s, reals, begin, end)
+    one = vectorized.job_decisions(s, reals)[1:]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CAPSIM_NO_NUMBA", "1")
         for module in (_jobloop, _kernel):
             for name in module._HELPERS:
                 helper = getattr(module, name)
                 patch.setattr(module, name, getattr(helper, "py_func", helper))
-        two = vectorized._job_decisions(s, reals, begin, end)
+        two = vectorized.job_decisions(s, reals)[1:]
     for x, y in zip(one, two, strict=True):
         np.testing.assert_array_equal(x, y)
