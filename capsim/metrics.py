@@ -36,8 +36,10 @@ Definitions (the KPI names are part of capsim's public contract):
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
 *Per class* (scenarios with two or more classes): each KPI the registry marks
-``per_class`` is computed by the same reduction from that class's orders alone (a
-class with no counted orders has NaN rates, as above); counts add up to the totals.
+``per_class`` is computed by the same reduction from that class's orders alone (and
+the jobs serving them: a rework pass belongs to its order's class, a repeat contact is
+an order of its own class); a class with no counted orders has NaN rates, as above;
+counts add up to the totals.
 ``lead_time_counts`` is the distribution of the counted orders' lead time against
 their promise, x = lead time / (due − arrival): bin i of the first
 :data:`LEAD_TIME_BINS_PER_PROMISE` × :data:`LEAD_TIME_PROMISES` holds
