@@ -2,19 +2,78 @@
 
 :class:`Batch` is what :mod:`capsim.metrics` reduces: orders concatenated across
 replications, technician-day tables stacked. :func:`quality_kpis` computes the perfect
-order's KPIs from the jobs (:mod:`capsim.followups`); their definitions are in
-:mod:`capsim.metrics`' docstring.
+order's KPIs from a :class:`Quality` (per order and per job, :mod:`capsim.followups`),
+which a Batch builds from its Records and the fused path
+(:mod:`capsim.engines.fused`) from its arrays, so that both compute them by the same
+code; their definitions are in :mod:`capsim.metrics`' docstring.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from capsim.records import Records
 from capsim.segments import per_segment
+
+
+@dataclass(frozen=True, eq=False)
+class Quality:
+    """What the perfect order's KPIs read of a batch: its orders and its jobs.
+
+    Orders are concatenated across replications (``rep`` says whose); ``first_finish``
+    is when an order's first pass finished, ``right`` whether it was right first time,
+    ``repeat`` whether it is a repeat contact. Jobs (rework and remakes matter here)
+    are concatenated too: replication r's are ``[job_offsets[r], job_offsets[r + 1])``;
+    ``job_class`` is the class of the order a job serves. Without follow-ups the
+    orders are right first time, no repeat contacts, and there are no jobs.
+    """
+
+    count: int
+    warmup: float
+    horizon: float
+    rep: np.ndarray
+    arrival: np.ndarray
+    due: np.ndarray
+    finish: np.ndarray
+    abandon: np.ndarray
+    order_class: np.ndarray
+    first_finish: np.ndarray
+    right: np.ndarray
+    repeat: np.ndarray
+    job_offsets: np.ndarray
+    job_start: np.ndarray
+    job_work: np.ndarray
+    job_rework: np.ndarray
+    job_class: np.ndarray
+
+
+def _quality(records: Sequence[Records], rep: np.ndarray, order_class: np.ndarray,
+             columns: dict[str, np.ndarray]) -> Quality:
+    """The :class:`Quality` of a batch of Records (``columns``: its order columns)."""
+    first = records[0]
+    most = max(r.arrival.size for r in records)
+    jobs = [r.jobs for r in records if r.jobs is not None]
+    sizes = [0 if r.jobs is None else r.jobs.work.size for r in records]
+
+    def job_column(name: str, dtype: type) -> np.ndarray:
+        return np.concatenate([np.zeros(0, dtype), *(getattr(j, name) for j in jobs)])
+
+    return Quality(
+        count=len(records), warmup=first.warmup, horizon=first.horizon, rep=rep,
+        arrival=columns["arrival"], due=columns["due"], finish=columns["finish"],
+        abandon=columns["abandon"], order_class=order_class,
+        first_finish=np.concatenate([r.finish if r.first_finish is None else r.first_finish
+                                     for r in records]),
+        right=_per_order(records, "right_first_time", np.ones(most, bool)),
+        repeat=_per_order(records, "repeat_contact", np.zeros(most, bool)),
+        job_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        job_start=job_column("start", float), job_work=job_column("work", float),
+        job_rework=np.concatenate([np.zeros(0, bool), *(j.rework for j in jobs)]),
+        job_class=job_column("order_class", np.int16))
 
 
 class Batch:
@@ -52,6 +111,8 @@ class Batch:
             setattr(self, name, np.concatenate([getattr(r, name) for r in records]))
         for name in ("status", "shift_start", "shift_end", "busy_hours", "overtime_hours"):
             setattr(self, name, np.stack([getattr(r, name) for r in records]))
+        self.quality = _quality(records, self.rep, self.order_class,
+                                {name: getattr(self, name) for name in self.ORDER_COLUMNS})
 
     def only(self, keep: np.ndarray) -> Batch:
         """The batch with only the orders ``keep`` marks (technician-day tables as they are)."""
@@ -90,27 +151,30 @@ def _per_order(records: Sequence[Records], name: str, default: np.ndarray) -> np
                            else getattr(r, name) for r in records])
 
 
-def quality_kpis(b: Batch) -> dict[str, np.ndarray]:
-    """The perfect order's KPIs (see the module docstring)."""
-    most = max(r.arrival.size for r in b.records)
-    right = _per_order(b.records, "right_first_time", np.ones(most, bool))
-    repeat = _per_order(b.records, "repeat_contact", np.zeros(most, bool))
-    first = np.concatenate([r.finish if r.first_finish is None else r.first_finish
-                            for r in b.records])
-    counted = (b.arrival >= b.warmup) & (b.due <= b.horizon)
+def quality_kpis(q: Quality, order_class: int | None = None) -> dict[str, np.ndarray]:
+    """The perfect order's KPIs (see the module docstring), per replication.
+
+    With ``order_class``, of that class's orders alone and the jobs serving them (the
+    same numbers as from a Quality of those alone: counts, and each replication's
+    rework summed over the same jobs in the same order).
+    """
+    def per(mask: np.ndarray) -> np.ndarray:
+        return per_segment(q.rep, mask, q.count)
+
+    mine = np.bool_(True) if order_class is None else q.order_class == order_class
+    serving = np.bool_(True) if order_class is None else q.job_class == order_class
+    counted = (q.arrival >= q.warmup) & (q.due <= q.horizon) & mine
     with np.errstate(invalid="ignore"):
-        on_time = counted & (b.finish <= b.due)
-    judged = counted & ~np.isnan(first)
-    rework = np.zeros(b.count)
-    for i, r in enumerate(b.records):
-        if r.jobs is not None:
-            with np.errstate(invalid="ignore"):
-                started = r.jobs.rework & (r.jobs.start >= b.warmup)
-            rework[i] = r.jobs.work[started].sum()
+        on_time = counted & (q.finish <= q.due)
+        started = q.job_rework & (q.job_start >= q.warmup) & serving
+    judged = counted & ~np.isnan(q.first_finish)
+    rework = np.zeros(q.count)
+    for i in range(q.count):  # numpy's pairwise sum over each replication's jobs
+        low, high = q.job_offsets[i], q.job_offsets[i + 1]
+        rework[i] = q.job_work[low:high][started[low:high]].sum()
     return {
-        "perfect_order_rate": ratio(b.per(on_time & right & np.isnan(b.abandon)),
-                                     b.per(counted)),
-        "right_first_time_rate": ratio(b.per(judged & right), b.per(judged)),
+        "perfect_order_rate": ratio(per(on_time & q.right & np.isnan(q.abandon)), per(counted)),
+        "right_first_time_rate": ratio(per(judged & q.right), per(judged)),
         "rework_hours": rework,
-        "repeat_contacts": b.per((b.arrival >= b.warmup) & repeat),
+        "repeat_contacts": per((q.arrival >= q.warmup) & q.repeat & mine),
     }

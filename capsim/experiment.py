@@ -62,7 +62,7 @@ def replicate_many(scenario: Scenario, *, seed: int, indices: list[int],
     never be swappable.
     """
     realizations = sample_many(scenario, indices, seed=seed)
-    if engine == "fast" and fused.available() and fused.covers(scenario):
+    if engine == "fast" and fused.available():
         return fused.summarize_many(scenario, realizations, indices)
     return summarize_many(engines.get_many(engine)(scenario, realizations), indices)
 

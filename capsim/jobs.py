@@ -141,3 +141,53 @@ def order_jobs(table: Jobs, join: np.ndarray) -> np.ndarray:
     starts = np.flatnonzero((table.owner == np.arange(table.size)) & ~np.isnan(join))
     ordered: np.ndarray = starts[np.argsort(join[starts], kind="stable")]
     return ordered
+
+
+@dataclass(frozen=True, eq=False)
+class OrderView:
+    """The orders a replication's jobs make up, in Records order (see the module docstring).
+
+    ``rows`` is the job that starts each order; ``join`` (per job) when each job joined
+    the queue. Per order: ``arrival`` (its join), ``due`` (that of its latest pass to
+    join), ``start`` (its first pass's), ``finish`` (its last pass's, NaN unless that
+    finished), ``abandon`` (when it left unserved, else NaN), ``first_finish`` (its
+    first pass's finish), ``passes`` (drawn), ``right_first_time`` (one pass and no
+    repeat contact) and ``repeat_contact``.
+    """
+
+    join: np.ndarray
+    rows: np.ndarray
+    arrival: np.ndarray
+    due: np.ndarray
+    order_class: np.ndarray
+    start: np.ndarray
+    finish: np.ndarray
+    abandon: np.ndarray
+    first_finish: np.ndarray
+    passes: np.ndarray
+    right_first_time: np.ndarray
+    repeat_contact: np.ndarray
+
+
+def order_view(table: Jobs, start: np.ndarray, finish: np.ndarray,
+               horizon: float) -> OrderView:
+    """The orders of a replication from its jobs' starts and finishes (NaN: not by then)."""
+    join = join_times(table, finish, horizon)
+    due = due_times(table, join)
+    rows = order_jobs(table, join)
+    joined = np.flatnonzero(~np.isnan(join))
+    latest = np.full(table.size, -1, np.int64)
+    np.maximum.at(latest, table.owner[joined], joined)
+    leaves = join[rows] + table.patience[rows]
+    order_start = start[rows]
+    abandon = np.where(np.isnan(order_start) & (leaves < horizon), leaves, np.nan)
+    repeats = np.flatnonzero(table.kind == REPEAT)
+    returned = np.zeros(table.size, bool)
+    returned[table.owner[table.pred[repeats]]] = True
+    passes = np.bincount(table.owner, minlength=table.size)[rows]
+    return OrderView(
+        join=join, rows=rows, arrival=join[rows], due=due[latest[rows]],
+        order_class=table.order_class[rows], start=order_start,
+        finish=finish[table.last[rows]], abandon=abandon, first_finish=finish[rows],
+        passes=passes, right_first_time=(passes == 1) & ~returned[rows],
+        repeat_contact=table.kind[rows] == REPEAT)

@@ -64,8 +64,11 @@ class Kpi:
         ``by_class`` object in JSON), in scenarios with two or more classes. Staff KPIs
         and whole-floor ones (``peak_wip``) are not. Such a KPI must come out of the
         order reductions (``capsim.metrics._order_kpis`` and
-        ``capsim.engines._reduce._orders``), which run once more on each class's orders:
-        then it needs no further code to be reported per class.
+        ``capsim.engines._reduce._orders``) or the perfect order's
+        (``capsim.batch.quality_kpis``), which run once more on each class's orders (and
+        the jobs serving them: a rework pass belongs to its order's class, a repeat
+        contact is an order of its own class): then it needs no further code to be
+        reported per class.
     feature : str or None
         The scenario feature it measures (``patience``: abandonment; ``answer_within``:
         a service-level threshold; ``quality``: defects; ``returns``: repeat contacts;
@@ -165,14 +168,16 @@ KPIS: tuple[Kpi, ...] = (
         "count", smaller_is_better=True, per_class=True, feature="patience"),
     Kpi("perfect_order_rate", "share of counted orders on time, right first time and not "
         "abandoned (without quality or returns: the on-time rate)", "share", "rate", "percent",
-        high=1.0, sizable=True),
+        high=1.0, sizable=True, per_class=True),
     Kpi("right_first_time_rate", "share of counted orders whose first pass finished that "
         "needed no rework, no remake and brought no repeat contact", "share", "rate",
-        "percent", high=1.0, feature="follow_ups"),
+        "percent", high=1.0, per_class=True, feature="follow_ups"),
     Kpi("rework_hours", "work hours of rework and remake passes started after the warm-up",
-        "hours", "hours", "decimal", smaller_is_better=True, feature="quality"),
+        "hours", "hours", "decimal", smaller_is_better=True, per_class=True,
+        feature="quality"),
     Kpi("repeat_contacts", "repeat contacts arriving after the warm-up (among orders_arrived)",
-        "orders", "count", "count", smaller_is_better=True, feature="returns"),
+        "orders", "count", "count", smaller_is_better=True, per_class=True,
+        feature="returns"),
     Kpi("float_call_ins", "technician-days worked by the float pool", "technicians",
         "technicians", "count", feature="float_pool"),
     Kpi("orders_late", "counted orders late: finished after their due time or unfinished "

@@ -36,8 +36,10 @@ Definitions (the KPI names are part of capsim's public contract):
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
 *Per class* (scenarios with two or more classes): each KPI the registry marks
-``per_class`` is computed by the same reduction from that class's orders alone (a
-class with no counted orders has NaN rates, as above); counts add up to the totals.
+``per_class`` is computed by the same reduction from that class's orders alone (and
+the jobs serving them: a rework pass belongs to its order's class, a repeat contact is
+an order of its own class); a class with no counted orders has NaN rates, as above;
+counts add up to the totals.
 ``lead_time_counts`` is the distribution of the counted orders' lead time against
 their promise, x = lead time / (due − arrival): bin i of the first
 :data:`LEAD_TIME_BINS_PER_PROMISE` × :data:`LEAD_TIME_PROMISES` holds
@@ -188,7 +190,8 @@ def _class_kpis(b: Batch) -> list[dict[str, dict[str, float]]]:
     """Per replication, each class's per-class KPIs from its orders alone (2+ classes)."""
     if len(b.class_names) < 2:
         return [{} for _ in range(b.count)]
-    per = {name: _order_kpis(b.only(b.order_class == c))
+    per = {name: {**_order_kpis(b.only(b.order_class == c)),
+                  **quality_kpis(b.quality, c)}
            for c, name in enumerate(b.class_names)}
     return [{c: {k: float(values[k][i]) for k in PER_CLASS} for c, values in per.items()}
             for i in range(b.count)]
@@ -298,7 +301,7 @@ def summarize_many(records: Sequence[Records], replications: Sequence[int]
         return []
     batch = Batch(records)
     kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch),
-            **quality_kpis(batch)}
+            **quality_kpis(batch.quality)}
     first = records[0]
     kpis |= cost_kpis(first.costs, first.wage if first.wage is not None else
                       np.zeros(first.status.shape[0]), batch.status, batch.shift_start,

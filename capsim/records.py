@@ -31,8 +31,8 @@ import numpy as np
 
 from capsim.attendance import is_present
 from capsim.costs import wages
-from capsim.followups import REMAKE, REPEAT, REWORK
-from capsim.jobs import due_times, jobs, join_times, order_jobs
+from capsim.followups import REMAKE, REWORK
+from capsim.jobs import jobs, order_view
 from capsim.sampling import Realization
 from capsim.scenario import Costs, Scenario
 
@@ -42,7 +42,8 @@ class JobRecords:
     """Per job (see :mod:`capsim.jobs`): when it joined, started, finished, who did it.
 
     ``kind`` is 0 for an outside order, else a :mod:`capsim.followups` code; ``work``
-    its work content, hours; ``join`` NaN for a job that never joined.
+    its work content, hours; ``join`` NaN for a job that never joined; ``order_class``
+    the class of the order it serves (a rework pass: its order's).
     """
 
     join: np.ndarray
@@ -51,6 +52,7 @@ class JobRecords:
     technician: np.ndarray
     work: np.ndarray
     kind: np.ndarray
+    order_class: np.ndarray
 
     @property
     def rework(self) -> np.ndarray:
@@ -232,32 +234,21 @@ def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray
     """:func:`build_records` from per-job decisions (see the module docstring)."""
     horizon = scenario.horizon_hours
     table = jobs(scenario, realization)
-    join = join_times(table, finish, horizon)
-    due = due_times(table, join)
-    rows = order_jobs(table, join)
-    joined = np.flatnonzero(~np.isnan(join))
-    latest = np.full(table.size, -1, np.int64)
-    np.maximum.at(latest, table.owner[joined], joined)
-    leaves = join[rows] + table.patience[rows]
-    order_start = start[rows]
-    abandon = np.where(np.isnan(order_start) & (leaves < horizon), leaves, np.nan)
-    repeats = np.flatnonzero(table.kind == REPEAT)
-    returned = np.zeros(table.size, bool)
-    returned[table.owner[table.pred[repeats]]] = True
-    passes = np.bincount(table.owner, minlength=table.size)[rows]
+    view = order_view(table, start, finish, horizon)
     until = np.where(np.isnan(finish), horizon, finish)
     busy, overtime = _busy_and_overtime(
         realization.shift_start, realization.shift_end, is_present(realization.status),
         start, until, technician, horizon)
     return Records(
         **_settings(scenario, realization),
-        arrival=join[rows], due=due[latest[rows]], order_class=table.order_class[rows],
-        work=table.work[rows], start=order_start, finish=finish[table.last[rows]],
-        technician=technician[rows], abandon=abandon,
-        busy_hours=busy, overtime_hours=overtime, passes=passes,
-        first_finish=finish[rows],
-        right_first_time=(passes == 1) & ~returned[rows], repeat_contact=table.kind[rows] == REPEAT,
-        jobs=JobRecords(join, start, finish, technician, table.work, table.kind))
+        arrival=view.arrival, due=view.due, order_class=view.order_class,
+        work=table.work[view.rows], start=view.start, finish=view.finish,
+        technician=technician[view.rows], abandon=view.abandon,
+        busy_hours=busy, overtime_hours=overtime, passes=view.passes,
+        first_finish=view.first_finish, right_first_time=view.right_first_time,
+        repeat_contact=view.repeat_contact,
+        jobs=JobRecords(view.join, start, finish, technician, table.work, table.kind,
+                        table.order_class))
 
 
 #: How :attr:`Targets.abandoned_short` is passed to the compiled reductions.

@@ -1,10 +1,13 @@
 """Per-class KPIs: computed from one class's orders alone, in every output.
 
 Exact checks: counts per class add up to the totals; every per-class KPI recomputed by
-brute force (a plain loop over the Records of that class) equals the reported one; the
-outputs (replications.csv, summary.json, the tables, a saved result) carry the same
-numbers; a one-class scenario reports none. The fused path's per-class numbers against
-the Records path are in tests/test_fused.py.
+brute force (a plain loop over the Records of that class, and for the perfect order's
+KPIs over its jobs too: a rework pass belongs to its order's class, a repeat contact is
+an order of its own class) equals the reported one, on both engines, and the fused path
+gives the Records path's numbers bit for bit; the outputs (replications.csv,
+summary.json, the tables, a saved result) carry the same numbers; a one-class scenario
+reports none. The fused path's per-class numbers on randomised scenarios are in
+tests/test_fused.py.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pytest
 
 import capsim
 from capsim import engines
+from capsim.followups import REMAKE, REWORK
 from capsim.kpis import PER_CLASS, class_kpi_name
 from capsim.metrics import summarize
 from capsim.output.run import replications_csv, summary, summary_schema
@@ -45,16 +49,30 @@ def three():
 
 
 @pytest.fixture(scope="module")
+def rework():
+    """The same floor with follow-ups: standard orders go wrong (rework, or a remake found
+    by the customer), express ones come back as standard orders (which can go wrong too)."""
+    classes = [dict(c) for c in CLASSES]
+    classes[1]["quality"] = {"right_first_time": 0.7, "found_by_customer": 0.5,
+                             "remake_delay": {"distribution": "fixed", "mean_minutes": 90.0}}
+    classes[0]["returns"] = {"probability": 0.3, "as_class": "standard",
+                             "delay": {"distribution": "exponential", "mean_minutes": 120.0}}
+    return validate(mmc_data(6.0, 1.0, 8, 2.0, horizon_days=6, warmup_days=1,
+                             classes=classes, dispatch="priority",
+                             targets={"answer_within_hours": 0.25}))
+
+
+@pytest.fixture(scope="module")
 def ran(three):
     return capsim.run(three, replications=6, seed=5, workers=1, engine="simpy")
 
 
 def records(scenario, replication, engine="simpy"):
     real = sample(scenario, replication, seed=5)
-    return engines.get(engine)(scenario, real)
+    return engines.get(engine)(scenario, real), real
 
 
-def brute_force(r, c, within):
+def brute_force(r, c, within, real):
     """The per-class KPIs of class index ``c``, by a plain loop over its orders."""
     counted = arrived = completed = abandoned = on_time = waited = 0
     gone_counted = met = late = 0
@@ -100,7 +118,48 @@ def brute_force(r, c, within):
         "abandonment_rate": ratio(gone_counted, counted),
         "orders_abandoned": float(abandoned),
         "orders_late": float(late), "late_hours": float(sum(lateness)),
+        **brute_force_quality(r, c, real),
     }
+
+
+def job_classes(real):
+    """The class of the order each job serves, from the drawn chains alone: the class of
+    the job that starts its order (an outside order's own; a repeat contact's own)."""
+    n, follow = real.orders, real.follow_ups
+    classes = np.concatenate([real.order_class, follow.order_class])
+    owner = np.concatenate([np.arange(n), follow.owner])
+    return classes[owner]
+
+
+def brute_force_quality(r, c, real):
+    """The perfect order's KPIs of class index ``c``: a plain loop over its orders and the
+    jobs serving them (without follow-ups: right first time, no rework, no repeats)."""
+    counted = perfect = judged = right_first = repeats = 0
+    for k in range(r.arrival.size):
+        if r.order_class[k] != c:
+            continue
+        right = True if r.right_first_time is None else bool(r.right_first_time[k])
+        first = r.finish[k] if r.first_finish is None else r.first_finish[k]
+        if r.arrival[k] >= r.warmup and r.repeat_contact is not None and r.repeat_contact[k]:
+            repeats += 1
+        if not (r.arrival[k] >= r.warmup and r.due[k] <= r.horizon):
+            continue
+        counted += 1
+        perfect += bool(r.finish[k] <= r.due[k]) and right and math.isnan(r.abandon[k])
+        if not math.isnan(first):
+            judged += 1
+            right_first += right
+    rework = 0.0
+    if r.jobs is not None:
+        serves = job_classes(real)
+        for j in range(r.jobs.work.size):
+            if serves[j] == c and r.jobs.kind[j] in (REWORK, REMAKE) \
+                    and r.jobs.start[j] >= r.warmup:
+                rework += r.jobs.work[j]
+    ratio = lambda top, bottom: top / bottom if bottom else math.nan  # noqa: E731
+    return {"perfect_order_rate": ratio(perfect, counted),
+            "right_first_time_rate": ratio(right_first, judged),
+            "rework_hours": rework, "repeat_contacts": float(repeats)}
 
 
 @pytest.mark.parametrize("engine", ["simpy", "fast"])
@@ -108,17 +167,61 @@ def test_per_class_kpis_are_those_of_the_class_orders_alone(three, engine):
     """Every per-class KPI equals the brute-force loop over that class's Records (sums to
     1e-12 relative: the loop adds in the same order but as Python floats)."""
     for replication in (0, 1):
-        r = records(three, replication, engine)
+        r, real = records(three, replication, engine)
         got = summarize(r, replication).by_class
         assert list(got) == ["express", "standard", "bulk"]
         for c, name in enumerate(got):
-            expected = brute_force(r, c, 0.25)
+            expected = brute_force(r, c, 0.25, real)
             assert set(got[name]) == set(PER_CLASS) == set(expected)
             for kpi in PER_CLASS:
                 assert got[name][kpi] == pytest.approx(expected[kpi], rel=1e-12, nan_ok=True), \
                     (name, kpi)
         assert got["bulk"]["orders_abandoned"] > 0
         assert got["express"]["orders_abandoned"] == 0
+        for name in got:  # nothing goes wrong: the perfect order is the on-time one
+            assert got[name]["perfect_order_rate"] == got[name]["on_time_rate"]
+            assert got[name]["rework_hours"] == got[name]["repeat_contacts"] == 0
+
+
+@pytest.mark.parametrize("engine", ["simpy", "fast"])
+def test_per_class_perfect_order_kpis_are_those_of_the_class_orders_and_jobs(rework, engine):
+    """With rework, remakes and repeat contacts, every per-class KPI equals the brute-force
+    loop over that class's orders and the jobs serving them (1e-12 relative, as above);
+    the class counts add up to the totals exactly, rework hours to 1e-12."""
+    for replication in (0, 1):
+        r, real = records(rework, replication, engine)
+        summary = summarize(r, replication)
+        got = summary.by_class
+        for c, name in enumerate(got):
+            expected = brute_force(r, c, 0.25, real)
+            assert set(got[name]) == set(PER_CLASS) == set(expected)
+            for kpi in PER_CLASS:
+                assert got[name][kpi] == pytest.approx(expected[kpi], rel=1e-12, nan_ok=True), \
+                    (name, kpi)
+        # rework only in standard (its own orders and the repeat contacts it became),
+        # repeat contacts only in standard (they come back as standard orders)
+        assert got["standard"]["rework_hours"] > 0
+        assert got["express"]["rework_hours"] == got["bulk"]["rework_hours"] == 0
+        assert got["standard"]["repeat_contacts"] > 0
+        assert got["express"]["repeat_contacts"] == got["bulk"]["repeat_contacts"] == 0
+        assert got["express"]["right_first_time_rate"] < 1  # they came back
+        assert got["bulk"]["right_first_time_rate"] == 1
+        assert sum(got[c]["repeat_contacts"] for c in got) == summary.kpis["repeat_contacts"]
+        assert sum(got[c]["rework_hours"] for c in got) == pytest.approx(
+            summary.kpis["rework_hours"], rel=1e-12)
+
+
+def test_the_fused_path_gives_the_per_class_perfect_order_bit_for_bit(rework):
+    from capsim.engines import fused, vectorized
+    from capsim.metrics import summarize_many
+    from capsim.sampling import sample_many
+    from tests.test_fused import assert_identical
+
+    reals = sample_many(rework, [0, 1, 2], seed=5)
+    expected = summarize_many(vectorized.simulate_many(rework, reals), [0, 1, 2])
+    for one, two in zip(fused.summarize_many(rework, reals, [0, 1, 2]), expected, strict=True):
+        assert_identical(one, two)
+        assert one.by_class["standard"]["rework_hours"] > 0
 
 
 def test_class_counts_add_up_to_the_totals_exactly(ran):
@@ -130,7 +233,7 @@ def test_class_counts_add_up_to_the_totals_exactly(ran):
 
 def test_a_class_rate_weighted_by_its_counted_orders_is_the_total(ran):
     """on_time_rate is on-time / counted: class on-time counts add up to the total's."""
-    r = records(ran.scenario, 0)
+    r, _ = records(ran.scenario, 0)
     counted = (r.arrival >= r.warmup) & (r.due <= r.horizon)
     s = ran.summaries[0]
     on_time = sum(s.by_class[name]["on_time_rate"] * np.sum(counted & (r.order_class == c))
@@ -208,10 +311,6 @@ def test_only_order_level_kpis_are_per_class():
 
     whole_floor = {"utilization", "overtime_hours", "on_hand_mean", "on_hand_std",
                    "on_hand_min", "peak_wip", "float_call_ins",
-                   # the perfect order's KPIs come from the jobs, not the order reduction
-                   # the classes rerun: whole floor for now (README, Per-class KPIs)
-                   "perfect_order_rate", "right_first_time_rate", "rework_hours",
-                   "repeat_contacts",
                    *(name for name in BY_NAME if name.startswith("cost_"))}
     assert {k.name for k in KPIS if not k.per_class} == whole_floor
     assert all(BY_NAME[name].per_class for name in PER_CLASS)

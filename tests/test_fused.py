@@ -5,7 +5,9 @@ number it keeps of a replication (KPIs, hourly series, daily table, lead-time
 histogram) must equal what capsim.metrics computes from the fast engine's Records,
 exactly (the reductions are written to do numpy's arithmetic in numpy's order), on
 randomised scenarios with every dispatch rule, shifts at fractional hours, batches,
-absences and outbreaks; per order class too (each per-class KPI of each class).
+absences and outbreaks, and rework, remakes and repeat contacts (the engine decides
+per job; orders are made of the jobs); per order class too (each per-class KPI of
+each class, the perfect order's included).
 """
 
 from __future__ import annotations
@@ -43,6 +45,42 @@ def test_the_fused_pipeline_gives_the_records_path_summaries_bit_for_bit(s, firs
     expected = summarize_many(vectorized.simulate_many(s, reals), indices)
     for one, two in zip(fused.summarize_many(s, reals, indices), expected, strict=True):
         assert_identical(one, two)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=operations(follow_ups=True), first=st.integers(0, 1000), count=st.integers(1, 4))
+def test_with_follow_ups_the_fused_pipeline_gives_the_records_path_summaries(s, first, count):
+    """Rework, remakes and repeat contacts: KPIs (the perfect order's included), hourly
+    series (queue and busy count passes, wip orders), daily table, histogram, busy and
+    overtime from the job intervals, per class: all bit for bit."""
+    assert s.has_follow_ups
+    indices = list(range(first, first + count))
+    reals = sample_many(s, indices, seed=13)
+    expected = summarize_many(vectorized.simulate_many(s, reals), indices)
+    for one, two in zip(fused.summarize_many(s, reals, indices), expected, strict=True):
+        assert_identical(one, two)
+        assert bool(one.by_class) == (len(s.class_names) >= 2)
+
+
+def test_the_experiment_takes_the_fused_path_with_follow_ups(monkeypatch):
+    """Stutterfly's remakes no longer send the fast engine to the Records path."""
+    from capsim import experiment
+    from capsim.scenario import load_scenario
+    from tests.conftest import STUTTERFLY
+
+    s = load_scenario(STUTTERFLY)
+    assert s.has_follow_ups
+    seen = []
+    monkeypatch.setattr(experiment, "summarize_many",
+                        lambda *a: seen.append("records") or summarize_many(*a))
+    got = experiment.replicate_many(s, seed=3, indices=[0, 1], engine="fast")
+    assert seen == []
+    reals = sample_many(s, [0, 1], seed=3)
+    for one, two in zip(got, summarize_many(vectorized.simulate_many(s, reals), [0, 1]),
+                        strict=True):
+        assert_identical(one, two)
+        assert one.kpis["rework_hours"] > 0
+        assert set(one.by_class) == set(s.class_names)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -224,14 +224,34 @@ def test_the_engines_agree_job_by_job_with_large_rosters(s, replication):
 def test_compiled_and_plain_job_loops_are_identical(s):
     assert _jobloop.compiled() is not None, "numba is part of the dev extra"
     reals = [sample(s, r, seed=5) for r in range(3)]
-    begin, end = vectorized._duty_table(reals)
-    one = vectorized._job_decisions(s, reals, begin, end)
+    one = vectorized.job_decisions(s, reals)[1:]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CAPSIM_NO_NUMBA", "1")
         for module in (_jobloop, _kernel):
             for name in module._HELPERS:
                 helper = getattr(module, name)
                 patch.setattr(module, name, getattr(helper, "py_func", helper))
-        two = vectorized._job_decisions(s, reals, begin, end)
+        two = vectorized.job_decisions(s, reals)[1:]
     for x, y in zip(one, two, strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("engine", ["simpy", "fast"])
+def test_records_with_follow_ups_keep_the_prices_and_the_classes(engine):
+    """They were dropped once (every cost NaN, no per-class numbers): the wage bill, a
+    function of attendance alone, equals that of the same floor without defects, exactly."""
+    classes = [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5,
+                                             "quality": {"right_first_time": 0.7}}]
+    data = mmc_data(LAM, MU, C, 0.5, horizon_days=5, warmup_days=1, classes=classes,
+                    costs={"wage_per_hour": 20.0, "late_per_order": 5.0})
+    with_rework = scenario(data)
+    plain = scenario(merge(data, {"classes": [classes[0], {"name": "b", "share": 0.5}]}))
+    simulate = ENGINES[engine]
+    r = simulate(with_rework, sample(with_rework, 0, seed=2))
+    assert r.jobs is not None
+    assert r.costs == with_rework.costs
+    assert r.class_names == ("a", "b")
+    got, same = summarize(r, 0), summarize(simulate(plain, sample(plain, 0, seed=2)), 0)
+    assert got.kpis["cost_wages"] == same.kpis["cost_wages"] > 0
+    assert got.kpis["cost_late"] > 0
+    assert got.by_class["b"]["rework_hours"] > 0 == got.by_class["a"]["rework_hours"]

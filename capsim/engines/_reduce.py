@@ -1,11 +1,11 @@
 """The per-order KPI reductions of the fast pipeline, as compiled loops.
 
 What :mod:`capsim.metrics` and :func:`capsim.records.build_records` compute from a
-replication's orders, computed here straight from the engine's start and finish
-arrays, replication by replication, without building Records: counts and sums,
-exact lead-time percentiles, the lead-time histogram, peak WIP, the hourly time
-averages of arrivals, starts and finishes, the per-day order counts, and busy and
-overtime hours per technician-day. Every number is computed the way numpy computes
+replication's orders (and, with follow-ups, its jobs), computed here straight from
+the order and job arrays, replication by replication, without building Records:
+counts and sums, exact lead-time percentiles, the lead-time histogram, peak WIP, the
+hourly time averages of arrivals, starts and finishes, the per-day order counts, and
+busy and overtime hours per technician-day. Every number is computed the way numpy computes
 it there (sums in order, ``np.percentile``'s linear rule, ``np.interp``'s formula),
 so the two paths agree bit for bit; ``tests/test_fused.py`` checks that they do.
 
@@ -274,19 +274,22 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
 
 
 def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,
-          abandon: np.ndarray, technician: np.ndarray, sequence: np.ndarray,
-          offsets: np.ndarray,
-          shift_start: np.ndarray,
+          abandon: np.ndarray, offsets: np.ndarray, join: np.ndarray, job_start: np.ndarray,
+          job_finish: np.ndarray, technician: np.ndarray, sequence: np.ndarray,
+          job_offsets: np.ndarray, jobs: bool, shift_start: np.ndarray,
           shift_end: np.ndarray, present: np.ndarray, warmup: float, horizon: float,
           within: float, short: int, orders: np.ndarray, counts: np.ndarray,
           daily: np.ndarray, hourly: np.ndarray, busy: np.ndarray,
           overtime: np.ndarray) -> None:
     """Every replication's reductions; replication r's orders are [offsets[r], offsets[r+1]).
 
-    Outputs (zeroed by the caller): orders (reps × ORDER_COLUMNS), counts (reps × bins),
-    daily (reps × 3 × days), hourly (reps × 4 × hours: arrived, started, finished,
-    abandoned),
-    busy and overtime (reps × roster × days).
+    With follow-ups (``jobs``) the passes are jobs, replication r's
+    [job_offsets[r], job_offsets[r + 1]) of ``join``, ``job_start``, ``job_finish``,
+    ``technician`` and ``sequence`` (the order they started); without, the jobs are
+    the orders (pass the order arrays and offsets again). Outputs (zeroed by the
+    caller): orders (reps × ORDER_COLUMNS), counts (reps × bins), daily (reps × 3 ×
+    days), hourly (reps × 6 × hours: orders arrived, finished, abandoned; jobs joined,
+    started, finished), busy and overtime (reps × roster × days, from the jobs).
     """
     hours = hourly.shape[2]
     for r in range(offsets.size - 1):
@@ -296,13 +299,21 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
                 counts[r], daily[r])
         orders[r, 13] = _peak_wip(a, np.where(np.isnan(f), g, f), warmup)
         _time_average(a, hours, hourly[r, 0])
-        _time_average(start[lo:hi], hours, hourly[r, 1])
-        _time_average(f, hours, hourly[r, 2])
-        _time_average(g, hours, hourly[r, 3])
-        until = np.where(np.isnan(f), horizon, f)
-        _busy_and_overtime(shift_start[r], shift_end[r], present[r], start[lo:hi], until,
-                           technician[lo:hi], sequence[lo:hi] - lo, horizon, busy[r],
-                           overtime[r])
+        _time_average(f, hours, hourly[r, 1])
+        _time_average(g, hours, hourly[r, 2])
+        low, high = job_offsets[r], job_offsets[r + 1]
+        ended = job_finish[low:high]
+        _time_average(job_start[low:high], hours, hourly[r, 4])
+        if jobs:
+            _time_average(join[low:high], hours, hourly[r, 3])
+            _time_average(ended, hours, hourly[r, 5])
+        else:  # the jobs are the orders
+            hourly[r, 3, :] = hourly[r, 0, :]
+            hourly[r, 5, :] = hourly[r, 1, :]
+        until = np.where(np.isnan(ended), horizon, ended)
+        _busy_and_overtime(shift_start[r], shift_end[r], present[r], job_start[low:high],
+                           until, technician[low:high], sequence[low:high] - low, horizon,
+                           busy[r], overtime[r])
 
 
 def _class_loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray,

@@ -8,21 +8,27 @@ and only the technician-day tables (roster × days per replication, small) are r
 with numpy, by the same expressions as :mod:`capsim.metrics`. The summaries are the
 same as the Records path's bit for bit (``tests/test_fused.py``), so which path ran
 never shows in a result. Used when the fast engine runs compiled (:func:`available`);
-otherwise the experiment takes the Records path. Scenarios with rework, remakes or
-repeat contacts (:func:`covers` is false) take the Records path too, with the fast
-engine's compiled job loop (:mod:`capsim.engines._jobloop`): the per-order reductions
-here know orders, not jobs.
+otherwise the experiment takes the Records path. With rework, remakes or repeat
+contacts the engine decides per job (:mod:`capsim.engines._jobloop`); the orders are
+made of the jobs by :func:`capsim.jobs.order_view`, as the Records are, and the
+reductions read orders where :mod:`capsim.metrics` reads orders and jobs where it
+reads jobs (the hourly queue and busy series, busy and overtime hours). The perfect
+order's KPIs come from :func:`capsim.batch.quality_kpis` itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from capsim.attendance import Status, is_present
+from capsim.batch import Quality, quality_kpis
 from capsim.costs import cost_kpis, wages
 from capsim.engines import _kernel, _reduce, vectorized
+from capsim.followups import REMAKE, REWORK
+from capsim.jobs import order_view
 from capsim.kpis import KPI_NAMES, PER_CLASS
 from capsim.metrics import (
     ABSENCE_REASONS,
@@ -44,40 +50,107 @@ def available() -> bool:
             and _reduce.compiled_by_class() is not None)
 
 
-def _by_class(scenario: Scenario, realizations: Sequence[Realization], arrival: np.ndarray,
-              due: np.ndarray, start: np.ndarray, finish: np.ndarray, abandon: np.ndarray,
-              offsets: np.ndarray, short: int) -> list[dict[str, dict[str, float]]]:
+@dataclass(frozen=True, eq=False)
+class _Orders:
+    """A batch's orders, concatenated: replication r's are [offsets[r], offsets[r + 1])."""
+
+    arrival: np.ndarray
+    due: np.ndarray
+    start: np.ndarray
+    finish: np.ndarray
+    abandon: np.ndarray
+    order_class: np.ndarray
+    offsets: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _Passes:
+    """A batch's jobs (with follow-ups; else its orders again), concatenated likewise."""
+
+    join: np.ndarray
+    start: np.ndarray
+    finish: np.ndarray
+    technician: np.ndarray
+    sequence: np.ndarray
+    offsets: np.ndarray
+    jobs: bool
+
+
+def _plain(scenario: Scenario, realizations: Sequence[Realization]
+           ) -> tuple[_Orders, _Passes, Quality]:
+    """Without follow-ups: the orders are the jobs, right first time, none a repeat."""
+    start, finish, technician, sequence, offsets = vectorized.decisions(scenario, realizations)
+    promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
+    arrival = np.concatenate([real.arrival for real in realizations])
+    due = np.concatenate([real.arrival + promise[real.order_class] for real in realizations])
+    abandon = np.full(arrival.size, np.nan)  # as capsim.records.build_records dates it
+    if scenario.has_patience:
+        leaves = np.concatenate([patience_deadline(real) for real in realizations])
+        gone = np.isnan(start) & (leaves < scenario.horizon_hours)
+        abandon[gone] = leaves[gone]
+    order_class = np.concatenate([real.order_class for real in realizations])
+    orders = _Orders(arrival, due, start, finish, abandon, order_class, offsets)
+    count, none = len(realizations), np.zeros(0)
+    quality = Quality(
+        count=count, warmup=scenario.warmup_hours, horizon=scenario.horizon_hours,
+        rep=np.repeat(np.arange(count), np.diff(offsets)), arrival=arrival, due=due,
+        finish=finish, abandon=abandon, order_class=order_class, first_finish=finish,
+        right=np.ones(arrival.size, bool), repeat=np.zeros(arrival.size, bool),
+        job_offsets=np.zeros(count + 1, np.int64), job_start=none, job_work=none,
+        job_rework=np.zeros(0, bool), job_class=np.zeros(0, np.int16))
+    return orders, _Passes(arrival, start, finish, technician, sequence, offsets, False), quality
+
+
+def _with_jobs(scenario: Scenario, realizations: Sequence[Realization]
+               ) -> tuple[_Orders, _Passes, Quality]:
+    """With follow-ups: the jobs as the engine ran them, and the orders they make up."""
+    tables, start, finish, technician, sequence, job_offsets = vectorized.job_decisions(
+        scenario, realizations)
+    views = [order_view(table, start[low:high], finish[low:high], scenario.horizon_hours)
+             for table, low, high in zip(tables, job_offsets[:-1], job_offsets[1:],
+                                         strict=True)]
+
+    def column(name: str) -> np.ndarray:
+        return np.concatenate([getattr(view, name) for view in views])
+
+    sizes = [view.rows.size for view in views]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    orders = _Orders(column("arrival"), column("due"), column("start"), column("finish"),
+                     column("abandon"), column("order_class"), offsets)
+    passes = _Passes(column("join"), start, finish, technician, sequence, job_offsets, True)
+    kind = np.concatenate([table.kind for table in tables])
+    count = len(realizations)
+    quality = Quality(
+        count=count, warmup=scenario.warmup_hours, horizon=scenario.horizon_hours,
+        rep=np.repeat(np.arange(count), sizes), arrival=orders.arrival, due=orders.due,
+        finish=orders.finish, abandon=orders.abandon, order_class=orders.order_class,
+        first_finish=column("first_finish"), right=column("right_first_time"),
+        repeat=column("repeat_contact"), job_offsets=job_offsets, job_start=start,
+        job_work=np.concatenate([table.work for table in tables]),
+        job_rework=(kind == REWORK) | (kind == REMAKE),
+        job_class=np.concatenate([table.order_class for table in tables]))
+    return orders, passes, quality
+
+
+def _by_class(scenario: Scenario, orders: _Orders, quality: Quality, short: int
+              ) -> list[dict[str, dict[str, float]]]:
     """Per replication, each class's per-class KPIs (two or more classes; else empty)."""
     names = scenario.class_names
+    count = orders.offsets.size - 1
     if len(names) < 2:
-        return [{} for _ in realizations]
+        return [{} for _ in range(count)]
     reduce = _reduce.compiled_by_class()
     assert reduce is not None  # available() compiled it
-    order_class = np.concatenate([real.order_class for real in realizations])
-    orders = np.zeros((len(realizations), len(names), len(_reduce.ORDER_COLUMNS)))
-    reduce(arrival, due, start, finish, abandon, order_class, offsets,
-           scenario.warmup_hours, scenario.horizon_hours, service_threshold(scenario), short,
-           orders)
-    column = {name: _reduce.ORDER_COLUMNS.index(name) for name in PER_CLASS}
-    return [{c: {k: float(orders[r, j, column[k]]) for k in PER_CLASS}
-             for j, c in enumerate(names)} for r in range(len(realizations))]
-
-
-def covers(scenario: Scenario) -> bool:
-    """Whether the fused pipeline reduces this scenario (not with follow-up jobs)."""
-    return not scenario.has_follow_ups
-
-
-def _perfect_order(on_time_rate: np.ndarray, done: np.ndarray) -> dict[str, np.ndarray]:
-    """The perfect order's KPIs when nothing can go wrong (``done``: finished counted orders).
-
-    Every order is right first time, so the perfect-order rate is the on-time rate,
-    the right-first-time rate 1 (NaN with nothing to judge), and there is no rework.
-    """
-    zero = np.zeros(done.size)
-    return {"perfect_order_rate": on_time_rate,
-            "right_first_time_rate": _ratio(done.astype(float), done.astype(float)),
-            "rework_hours": zero, "repeat_contacts": zero}
+    table = np.zeros((count, len(names), len(_reduce.ORDER_COLUMNS)))
+    reduce(orders.arrival, orders.due, orders.start, orders.finish, orders.abandon,
+           orders.order_class, orders.offsets, scenario.warmup_hours, scenario.horizon_hours,
+           service_threshold(scenario), short, table)
+    per = []
+    for j in range(len(names)):
+        values = dict(zip(_reduce.ORDER_COLUMNS, table[:, j].T, strict=True))
+        per.append(values | quality_kpis(quality, j))
+    return [{c: {k: float(per[j][k][r]) for k in PER_CLASS} for j, c in enumerate(names)}
+            for r in range(count)]
 
 
 def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
@@ -144,50 +217,39 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     """
     if not realizations:
         return []
-    if not covers(scenario):
-        raise ValueError("the fused pipeline does not reduce rework or repeat contacts; "
-                         "use capsim.metrics.summarize_many of the fast engine's Records")
     reduce = _reduce.compiled()
     if reduce is None:
         raise RuntimeError("the fused pipeline needs numba")
-    start, finish, technician, sequence, offsets = vectorized.decisions(scenario, realizations)
-    promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
-    arrival = np.concatenate([real.arrival for real in realizations])
-    due = np.concatenate([real.arrival + promise[real.order_class] for real in realizations])
-    abandon = np.full(arrival.size, np.nan)  # as capsim.records.build_records dates it
-    if scenario.has_patience:
-        leaves = np.concatenate([patience_deadline(real) for real in realizations])
-        gone = np.isnan(start) & (leaves < scenario.horizon_hours)
-        abandon[gone] = leaves[gone]
+    orders, passes, quality = (_with_jobs if scenario.has_follow_ups else _plain)(
+        scenario, realizations)
     status = np.stack([real.status for real in realizations])
     shift_start = np.stack([real.shift_start for real in realizations])
     shift_end = np.stack([real.shift_end for real in realizations])
     count, horizon, warmup = len(realizations), scenario.horizon_hours, scenario.warmup_hours
     hours, days = int(np.floor(horizon)), status.shape[2]
-    orders = np.zeros((count, len(_reduce.ORDER_COLUMNS)))
+    table = np.zeros((count, len(_reduce.ORDER_COLUMNS)))
     lead = np.zeros((count, LEAD_TIME_BINS_PER_PROMISE * LEAD_TIME_PROMISES + 1), np.int64)
     per_day = np.zeros((count, 3, days))
-    timed = np.zeros((count, 4, hours))
+    timed = np.zeros((count, 6, hours))
     busy, overtime = np.zeros(status.shape), np.zeros(status.shape)
     short = SHORT_RULES.index(scenario.targets.abandoned_short)
-    reduce(arrival, due, start, finish, abandon, technician, sequence, offsets, shift_start,
-           shift_end, is_present(status), warmup, horizon, service_threshold(scenario), short,
-           orders, lead, per_day, timed, busy, overtime)
-    kpis = {**dict(zip(_reduce.ORDER_COLUMNS, orders.T, strict=True)),
-            **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup)}
+    reduce(orders.arrival, orders.due, orders.start, orders.finish, orders.abandon,
+           orders.offsets, passes.join, passes.start, passes.finish, passes.technician,
+           passes.sequence, passes.offsets, passes.jobs, shift_start, shift_end,
+           is_present(status), warmup, horizon, service_threshold(scenario), short, table,
+           lead, per_day, timed, busy, overtime)
+    kpis = {**dict(zip(_reduce.ORDER_COLUMNS, table.T, strict=True)),
+            **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup),
+            **quality_kpis(quality)}
     kpis |= cost_kpis(scenario.costs, wages(scenario, status.shape[1]), status, shift_start,
                       shift_end, overtime, horizon, warmup, kpis)
-    with np.errstate(invalid="ignore"):
-        judged = (arrival >= warmup) & (due <= horizon) & ~np.isnan(finish)
-    done = np.bincount(np.repeat(np.arange(count), np.diff(offsets)), judged, minlength=count)
-    kpis.update(_perfect_order(kpis["on_time_rate"], done))
-    arrived, started, finished, gone = timed[:, 0], timed[:, 1], timed[:, 2], timed[:, 3]
-    series = {"wip": arrived - finished - gone, "queue": arrived - started - gone,
+    arrived, finished, gone = timed[:, 0], timed[:, 1], timed[:, 2]
+    joined, began, ended = timed[:, 3], timed[:, 4], timed[:, 5]
+    series = {"wip": arrived - finished - gone, "queue": joined - began - gone,
               "on_hand": _on_hand(status, shift_start, shift_end, hours),
-              "busy": started - finished}
+              "busy": began - ended}
     daily = _daily(status, busy, overtime, per_day)
-    by_class = _by_class(scenario, realizations, arrival, due, start, finish, abandon, offsets,
-                         short)
+    by_class = _by_class(scenario, orders, quality, short)
     return [ReplicationSummary(
         replication=replication,
         kpis={name: float(kpis[name][i]) for name in KPI_NAMES},

@@ -34,7 +34,7 @@ import numpy as np
 
 from capsim.attendance import duty_intervals, is_present
 from capsim.engines import _jobloop, _kernel
-from capsim.jobs import jobs
+from capsim.jobs import Jobs, jobs
 from capsim.records import Records, build_records, dispatch_keys, patience_deadline
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
@@ -163,9 +163,14 @@ def _numpy_steps(arrival: np.ndarray, work: np.ndarray, begin: np.ndarray, end: 
         finish[ended, k] = done[ended]
 
 
-def _job_decisions(scenario: Scenario, realizations: Sequence[Realization], begin: np.ndarray,
-                   end: np.ndarray) -> tuple[np.ndarray, ...]:
-    """:func:`decisions` per job, for scenarios with follow-ups (:mod:`capsim.jobs`)."""
+def job_decisions(scenario: Scenario, realizations: Sequence[Realization]
+                  ) -> tuple[list[Jobs], np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                             np.ndarray]:
+    """:func:`decisions` per job, for scenarios with follow-ups (:mod:`capsim.jobs`).
+
+    Also gives each replication's jobs (the table they were run from).
+    """
+    begin, end = _duty_table(realizations)
     tables = [jobs(scenario, real) for real in realizations]
     offsets = np.concatenate([[0], np.cumsum([t.size for t in tables])]).astype(np.int64)
     size = int(offsets[-1])
@@ -173,7 +178,7 @@ def _job_decisions(scenario: Scenario, realizations: Sequence[Realization], begi
     technician = np.full(size, -1, dtype=np.int32)
     sequence = np.full(size, -1, dtype=np.int64)
     if begin.shape[1] == 0 or size == 0:
-        return start, finish, technician, sequence, offsets
+        return tables, start, finish, technician, sequence, offsets
     pred = np.concatenate([np.where(t.pred >= 0, t.pred + o, -1)
                            for t, o in zip(tables, offsets, strict=False)])
     successor = np.full(size, -1, np.int64)
@@ -190,7 +195,7 @@ def _job_decisions(scenario: Scenario, realizations: Sequence[Realization], begi
            joined("patience"), successor, pred, joined("delay"), joined("renew"),
            joined("promise"), joined("key"), joined("group"), tables[0].rule, offsets, begin,
            end, scenario.horizon_hours, start, finish, technician, sequence)
-    return start, finish, technician, sequence, offsets
+    return tables, start, finish, technician, sequence, offsets
 
 
 def decisions(scenario: Scenario, realizations: Sequence[Realization]
@@ -201,11 +206,10 @@ def decisions(scenario: Scenario, realizations: Sequence[Realization]
     are ``[offsets[r], offsets[r + 1])``. With follow-ups (:mod:`capsim.jobs`) the
     same per job: replication r's jobs are ``[offsets[r], offsets[r + 1])``.
     """
-    begin, end = _duty_table(realizations)
     if scenario.has_follow_ups:
-        start, finish, technician, sequence, offsets = _job_decisions(
-            scenario, realizations, begin, end)
+        _, start, finish, technician, sequence, offsets = job_decisions(scenario, realizations)
         return start, finish, technician, sequence, offsets
+    begin, end = _duty_table(realizations)
     offsets = np.concatenate([[0], np.cumsum([real.orders for real in realizations])])
     keys = None if scenario.dispatch == "fifo" else np.concatenate(
         [dispatch_keys(scenario, real) for real in realizations])
