@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from capsim.analytic import reach
+from capsim.analytic.reach import abandonment_floor
 from capsim.errors import ArgumentError
 from capsim.experiment import StopRule
 from capsim.kpis import BY_NAME, SHARE_KPIS, SIZABLE, class_kpi_name, relation
@@ -245,6 +246,13 @@ def unmet_notes(scenario: Scenario, evaluations: dict[int, RunResult], criterion
                              "can be on time with any roster, because the rest arrive when no "
                              f"shift runs before their promise runs out (mostly on {days}); add "
                              "a shift then, or lengthen the promise")
+        if goal.kpi == "abandonment_rate" and goal.order_class is None:
+            floor = abandonment_floor(scenario)
+            if floor > goal.target:
+                notes.append(f"likely cause: at least {100 * floor:.1f} % of orders abandon with "
+                             "any roster, because they arrive when no shift runs and give up "
+                             "before the next one starts; add a shift then, or raise the "
+                             "target")
     if not notes:
         notes.append(f"each target is met by some roster up to {largest}, but none meets all "
                      "of them at once" + (" in enough seasons" if criterion == "chance" else ""))

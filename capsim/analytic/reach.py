@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from capsim.demand import RatePieces, rate_pieces
+from capsim.distributions import work_distribution
 from capsim.scenario import WEEKDAY_NAMES, Scenario
 
 
@@ -103,6 +104,39 @@ def reach(scenario: Scenario) -> Reach:
     if total == 0:
         return Reach(float("nan"), (0.0,) * 7)
     return Reach(float(1 - lost.sum() / total), tuple(float(x) for x in lost / total))
+
+
+def abandonment_floor(scenario: Scenario) -> float:
+    """The least abandonment rate any roster allows, given when shifts run (NaN: none counted).
+
+    With technicians enough, an order arriving while a shift runs starts at once; one
+    arriving in an off-duty gap waits until the next shift starts (or the horizon), and
+    leaves if its patience is shorter than that wait (an ``at_once`` share always does).
+    The expected share of counted orders that do so, at the expected demand and the class
+    mix, is a lower bound on ``abandonment_rate``.
+    """
+    duty = duty_union(scenario)
+    horizon, warmup = scenario.horizon_hours, scenario.warmup_hours
+    pieces = rate_pieces(scenario) if scenario.demand.trace is None else None
+    times, weights = _arrival_mass(scenario, pieces)
+    starts = np.array([begin for begin, _ in duty] + [horizon])
+    ends = np.array([end for _, end in duty] + [horizon])
+    index = np.searchsorted(ends, times, side="right")  # the first duty ending after t
+    on_duty = (index < len(duty)) & (starts[np.minimum(index, len(duty))] <= times)
+    wait = np.where(on_duty, 0.0, np.minimum(starts[np.minimum(index, len(duty))], horizon)
+                    - times)
+    total = gone = 0.0
+    for order_class in scenario.order_classes:
+        promise = float(order_class.promise_hours or 0.0)
+        counted = (times >= warmup) & (times <= horizon - promise)
+        total += order_class.share * float(weights[counted].sum())
+        patience = order_class.patience
+        if patience is None:
+            continue
+        leaves = 1.0 - work_distribution(patience).survival(60.0 * wait)
+        chance = np.where(wait > 0, patience.at_once + (1 - patience.at_once) * leaves, 0.0)
+        gone += order_class.share * float((weights * chance)[counted].sum())
+    return gone / total if total > 0 else float("nan")
 
 
 def _expected(scenario: Scenario, pieces: RatePieces | None, window: tuple[float, float],
