@@ -31,10 +31,14 @@ def register(commands: Any) -> None:
                    help="per mix (default: the scenario's experiment.replications)")
     p.add_argument("--seed", type=bounded(int, 0, MAX_SEED), help="root seed")
     add_overrides(p)
-    p.add_argument("--criterion", choices=["mean", "chance"], default="mean")
-    p.add_argument("--confidence", type=PROBABILITY, default=0.9)
+    p.add_argument("--criterion", choices=["mean", "chance"], default="mean",
+                   help="every target's mean meets it, or the chance that a season meets all "
+                   "of them is at least --confidence (Wilson lower bound)")
+    p.add_argument("--confidence", type=PROBABILITY, default=0.9,
+                   help="for --criterion chance (default 0.9)")
     p.add_argument("--workers", type=bounded(int, 1), help="processes (default: auto)")
-    p.add_argument("--engine", default="auto", choices=["auto", "simpy", "fast"])
+    p.add_argument("--engine", default="auto", choices=["auto", "simpy", "fast"],
+                   help="simulation engine (default auto: fast when numba is installed)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=_schedule)
 
