@@ -23,10 +23,17 @@ from collections.abc import Callable
 import numpy as np
 
 from capsim.engines import _kernel
-from capsim.engines._kernel import _duty_since, _sift_down, _sift_up, compile_loop
+from capsim.engines._kernel import (
+    _duty_since,
+    _first_on_duty,
+    _sift_down,
+    _sift_up,
+    compile_loop,
+)
 from capsim.jobs import EDD
 
-_HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_before", "_push", "_pop")
+_HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_before", "_push",
+            "_pop")
 
 
 def _before(a: int, b: int, group: np.ndarray, key: np.ndarray, join: np.ndarray,
@@ -121,12 +128,7 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 if upcoming >= horizon:
                     break
                 lower = max(lower, upcoming)
-            while True:  # the top technician, moved on if its duty ended by `lower`
-                i = tech[0]
-                if end[r, i, pointer[i]] > lower:
-                    break
-                _duty_since(begin, end, pointer, r, i, lower)
-                _sift_down(tech_key, tech, roster, begin[r, i, pointer[i]], i)
+            i = _first_on_duty(tech_key, tech, begin, end, pointer, r, lower)
             s = max(tech_key[0], lower)
             if s >= horizon:
                 break

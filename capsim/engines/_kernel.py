@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 #: The helpers :func:`_loop` calls; compiled with it (see :func:`_compile`).
-_HELPERS = ("_sift_down", "_sift_up", "_duty_since")
+_HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty")
 
 
 def _sift_down(key: np.ndarray, item: np.ndarray, n: int, k: float, x: int) -> None:
@@ -93,6 +93,23 @@ def _duty_since(begin: np.ndarray, end: np.ndarray, pointer: np.ndarray, r: int,
     return max(t, begin[r, i, p])
 
 
+def _first_on_duty(tech_key: np.ndarray, tech: np.ndarray, begin: np.ndarray,
+                   end: np.ndarray, pointer: np.ndarray, r: int, lower: float) -> int:
+    """The technician heap's top, once it is on duty after ``lower``.
+
+    A top whose duty interval ended by ``lower`` moves on to its next interval (on duty,
+    and waiting, from that interval's start) and sinks to its place; every other entry
+    is on duty at ``lower`` or later than the top (see the module docstring).
+    """
+    roster = tech.size
+    while True:
+        i = tech[0]
+        if end[r, i, pointer[i]] > lower:
+            return int(i)
+        _duty_since(begin, end, pointer, r, i, lower)
+        _sift_down(tech_key, tech, roster, begin[r, i, pointer[i]], i)
+
+
 def _loop(arrival: np.ndarray, work: np.ndarray, deadline: np.ndarray, keys: np.ndarray,
           fifo: bool,
           offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
@@ -127,13 +144,7 @@ def _loop(arrival: np.ndarray, work: np.ndarray, deadline: np.ndarray, keys: np.
                 if head == last or arrival[head] >= horizon:
                     break
                 lower = max(lower, arrival[head])
-            while True:  # the top technician, moved on if its duty ended by `lower`
-                i = tech[0]
-                if end[r, i, pointer[i]] > lower:
-                    break
-                _duty_since(begin, end, pointer, r, i, lower)
-                # on duty (and waiting) from the start of that interval
-                _sift_down(tech_key, tech, roster, begin[r, i, pointer[i]], i)
+            i = _first_on_duty(tech_key, tech, begin, end, pointer, r, lower)
             s = max(tech_key[0], lower)
             if s >= horizon:
                 break
