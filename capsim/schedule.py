@@ -21,7 +21,7 @@ their start, length, weekdays and days a week are given, the counts are chosen):
    cost: while the targets are missed, the +1 move (one more on a pattern) that meets
    them most cheaply, or else raises the headline KPI most per unit of cost; then the
    cheapest −1 move or swap (one technician from a pattern to another) that still meets
-   them and costs less; when there is none, a walk over the mixes one swap apart that
+   them and costs less; when there is none, a walk of up to three swaps over mixes that
    still meet them at no more cost (each mix once) until one of them has such a move. The cost of a
    mix is its mean ``cost_total`` with ``[costs]``, else its headcount.
 
@@ -32,7 +32,9 @@ checked by the tests against an exhaustive search over small grids.
 from __future__ import annotations
 
 import itertools
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,9 +45,10 @@ from capsim.analytic.offered_load import mol_staffing
 from capsim.analytic.rough_cut import presence_on
 from capsim.demand import rate_pieces
 from capsim.errors import ArgumentError, FieldProblem, ScenarioError
-from capsim.experiment import run
+from capsim.experiment import Runner
 from capsim.goals import Goal, judge, scenario_goals
 from capsim.kpis import SMALLER_IS_BETTER
+from capsim.progress import ProgressOption, progress_callback
 from capsim.results import Criterion, RunResult
 from capsim.scenario import Scenario
 
@@ -55,6 +58,8 @@ WARM_DELAY_PROBABILITY = 0.2
 HOURLY_PROMISE_HOURS = 8.0
 #: The daily cover's utilization: technician-hours on duty per hour of work.
 DAILY_UTILIZATION = 0.85
+#: How many swaps from a mix the walk over equal-cost mixes goes (each costs a few mixes).
+PLATEAU_STEPS = 3
 #: Most simulated mixes one search evaluates.
 MAX_EVALUATIONS = 60
 
@@ -71,6 +76,8 @@ class ScheduleResult:
     goals: tuple[Goal, ...]
     evaluations: dict[tuple[int, ...], RunResult] = field(repr=False)
     elapsed_seconds: float = 0.0
+    #: Ctrl-C stopped the search: the mix is the best met so far (or the last simulated).
+    partial: bool = False
 
     @property
     def run(self) -> RunResult:
@@ -195,8 +202,11 @@ def warm_start(scenario: Scenario) -> tuple[int, ...]:
 def schedule(scenario: Scenario, *, criterion: Criterion = "mean",
              confidence: float | None = 0.9, replications: int | None = None,
              seed: int | None = None, workers: int | None = None, engine: str = "auto",
-             ) -> ScheduleResult:
+             progress: ProgressOption = None) -> ScheduleResult:
     """The cheapest shift mix meeting every target (see the module docstring).
+
+    ``progress`` as for :func:`capsim.run`, mix by mix. Ctrl-C stops the search and
+    returns the best mix simulated whole so far, marked ``partial``.
 
     Raises
     ------
@@ -209,6 +219,16 @@ def schedule(scenario: Scenario, *, criterion: Criterion = "mean",
         raise ArgumentError(f"{scenario.source}: schedule chooses counts per shift pattern; "
                             "this scenario's workforce is always_on (use capsim size)")
     began = time.perf_counter()
+    with Runner(workers=workers, planned_runs=20) as runner:  # one pool for every mix
+        result = _search(scenario, runner, criterion, confidence, replications, seed, engine,
+                         progress)
+    return ScheduleResult(**{**result.__dict__, "elapsed_seconds": time.perf_counter() - began})
+
+
+def _search(scenario: Scenario, runner: Runner, criterion: Criterion,
+            confidence: float | None, replications: int | None, seed: int | None,
+            engine: str, progress: ProgressOption) -> ScheduleResult:
+    """The search of :func:`schedule`, every mix simulated by ``runner``."""
     goals = scenario_goals(scenario)
     reps = scenario.experiment.replications if replications is None else replications
     seed = scenario.experiment.seed if seed is None else seed
@@ -218,9 +238,16 @@ def schedule(scenario: Scenario, *, criterion: Criterion = "mean",
 
     def evaluate(counts: tuple[int, ...]) -> RunResult:
         if counts not in evaluations:
-            evaluations[counts] = run(with_counts(scenario, counts), replications=reps,
-                                      seed=seed, workers=workers, engine=engine,
-                                      progress=False)
+            label = f"mix {counts} ({len(evaluations) + 1} of at most {MAX_EVALUATIONS})"
+            notify, close = progress_callback(progress, reps, label=label)
+            try:
+                result = runner.run(with_counts(scenario, counts), reps, seed, engine=engine,
+                                    progress=notify)
+            finally:
+                close()
+            if result.partial or runner.stop_requested:
+                raise KeyboardInterrupt  # stopped: keep only the mixes simulated whole
+            evaluations[counts] = result
         return evaluations[counts]
 
     def meets(counts: tuple[int, ...]) -> bool:
@@ -232,6 +259,25 @@ def schedule(scenario: Scenario, *, criterion: Criterion = "mean",
 
     start = warm_start(scenario)
     current = start if sum(start) > 0 else tuple(1 for _ in start)
+    try:
+        current = _improve(current, evaluate, meets, cost, headline, evaluations)
+    except KeyboardInterrupt:  # the best mix meeting every target so far, marked partial
+        met = [c for c in evaluations if meets(c)]
+        current = min(met, key=cost) if met else max(evaluations, key=sum, default=start)
+        return ScheduleResult(scenario=scenario, counts=current,
+                              meets=current in evaluations and meets(current),
+                              cost=cost(current) if current in evaluations else math.nan,
+                              warm_start=start, goals=goals, evaluations=evaluations,
+                              partial=True)
+    return ScheduleResult(scenario=scenario, counts=current, meets=meets(current),
+                          cost=cost(current), warm_start=start, goals=goals,
+                          evaluations=evaluations)
+
+
+def _improve(current: tuple[int, ...], evaluate: Callable[[tuple[int, ...]], RunResult],
+             meets: Callable[[tuple[int, ...]], bool], cost: Callable[[tuple[int, ...]], float],
+             headline: Goal, evaluations: dict[tuple[int, ...], RunResult]) -> tuple[int, ...]:
+    """Local moves from ``current`` (step 3 of the module docstring): the mix they reach."""
     while not meets(current) and len(evaluations) < MAX_EVALUATIONS:
         ups = [tuple(n + (q == p) for q, n in enumerate(current)) for p in range(len(current))]
         good = [u for u in ups if meets(u)]
@@ -253,8 +299,9 @@ def schedule(scenario: Scenario, *, criterion: Criterion = "mean",
             continue
         # none one move away: walk the plateau of mixes that meet the targets at no more
         # cost (swaps, each mix once) until one has a cheaper move, or the walk ends
-        frontier = [current]
-        while frontier and not improved and len(evaluations) < MAX_EVALUATIONS:
+        frontier, steps = [current], 0
+        while frontier and not improved and steps < PLATEAU_STEPS:
+            steps += 1
             level = [m for f in frontier for m in _swaps(f) if m not in seen
                      and cost(m) <= cost(current) and meets(m)]
             seen.update(level)
@@ -264,10 +311,7 @@ def schedule(scenario: Scenario, *, criterion: Criterion = "mean",
                 current, improved = min(cheaper, key=cost), True
                 seen.add(current)
             frontier = level
-    return ScheduleResult(scenario=scenario, counts=current, meets=meets(current),
-                          cost=cost(current), warm_start=start, goals=goals,
-                          evaluations=evaluations,
-                          elapsed_seconds=time.perf_counter() - began)
+    return current
 
 
 def _gain(goal: Goal, now: RunResult, then: RunResult, extra: float) -> float:

@@ -109,3 +109,19 @@ count = 1
     rows = {line.split()[0]: line.split() for line in out.splitlines()
             if line.strip().startswith(("early", "late "))}
     assert rows["early"][4] == "0"
+
+
+def test_a_stop_keeps_the_mixes_simulated_whole_and_marks_the_answer_partial():
+    stops = []
+
+    def stop_in_the_third_mix(done: int, total: int) -> None:
+        stops.append(done)
+        if stops.count(total) == 2 and done == 1:
+            raise KeyboardInterrupt
+
+    result = schedule(late_only(), replications=REPS, seed=SEED, workers=1,
+                      progress=stop_in_the_third_mix)
+    assert result.partial
+    assert len(result.evaluations) == 2
+    assert all(r.replications == REPS and not r.partial for r in result.evaluations.values())
+    assert result.counts in result.evaluations

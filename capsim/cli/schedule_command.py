@@ -2,17 +2,20 @@
 
 Exit status: 0 with a mix meeting every target; 2 for bad input (an hour with demand no
 shift pattern covers, an always-on workforce); 3 when the search found no mix meeting
-every target.
+every target; 130 when Ctrl-C stopped it (the best mix simulated whole so far is printed,
+marked partial).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from capsim.cli.args import PROBABILITY, add_overrides, bounded
+from capsim.cli.args import PROBABILITY, add_debug, add_overrides, bounded
+from capsim.cli.run_commands import EXIT_INTERRUPTED
 from capsim.scenario.base import MAX_REPLICATIONS, MAX_SEED
 
 EXIT_NOT_MET = 3
@@ -40,6 +43,7 @@ def register(commands: Any) -> None:
     p.add_argument("--engine", default="auto", choices=["auto", "simpy", "fast"],
                    help="simulation engine (default auto: fast when numba is installed)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_debug(p)
     p.set_defaults(handler=_schedule)
 
 
@@ -56,6 +60,7 @@ def _schedule(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({
             "scenario": scenario.name, "meets": result.meets, "cost": result.cost,
+            "partial": result.partial,
             "priced": scenario.has_costs,
             "schedule": [{"pattern": s.name, "start_hour": s.start_hour,
                           "length_hours": s.length_hours, "weekdays": list(s.weekdays),
@@ -83,4 +88,8 @@ def _schedule(args: argparse.Namespace) -> int:
         lines.append(f"  on hand per day {kpis['on_hand_mean'].mean:.1f}, utilization "
                      f"{100 * kpis['utilization'].mean:.1f} %")
         print("\n".join(lines))
+    if result.partial:
+        print("capsim: interrupted: the best mix simulated so far (marked partial)",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0 if result.meets else EXIT_NOT_MET
