@@ -37,6 +37,7 @@ LAYERS: list[set[str]] = [
     {"capsim.records"},
     {"capsim.engines._kernel", "capsim.engines._reduce"},
     {"capsim.engines._jobloop"},
+    {"capsim.engines.simpy_queues"},
     {"capsim.engines.simpy_model", "capsim.engines.vectorized"},
     {"capsim.engines"},
     {"capsim.segments"},

@@ -26,7 +26,7 @@ from tests.conftest import scenario
 
 
 @st.composite
-def operations(draw, max_roster=7, max_rate=8.0, follow_ups=False):
+def operations(draw, max_roster=7, max_rate=8.0, follow_ups=False, overtime=False):
     days = draw(st.integers(2, 5))
     fixed = draw(st.booleans())
     work = ({"distribution": "fixed", "mean_minutes": float(draw(st.sampled_from([30, 60, 90])))}
@@ -60,7 +60,8 @@ def operations(draw, max_roster=7, max_rate=8.0, follow_ups=False):
                    "batches": [{"at_hour": float(draw(st.integers(0, 24 * days - 1))),
                                 "orders": draw(st.integers(1, 25))}]},
         "work": {**work, "promise_hours": draw(st.floats(1.0, 30.0))},
-        "workforce": ({"roster": roster, "always_on": True} if draw(st.booleans())
+        "workforce": ({"roster": roster, "always_on": True}
+                      if not overtime and draw(st.booleans())
                       else {"roster": roster, "shifts": shifts}),
         "absence": {"daily_rate": draw(st.floats(0.0, 0.3)),
                     "last_minute_share": draw(st.floats(0.0, 1.0)),
@@ -76,7 +77,21 @@ def operations(draw, max_roster=7, max_rate=8.0, follow_ups=False):
                                                                     "missed"]))}
     if follow_ups:
         _add_follow_ups(draw, data)
+    if overtime:
+        _add_overtime(draw, data)
     return scenario(data)
+
+
+def _add_overtime(draw, data):
+    """An overtime policy (tests/test_overtime.py): every trigger, caps that bind often."""
+    rest = min(24.0 - s["length_hours"] for s in data["workforce"]["shifts"])
+    policy = {"max_hours": min(rest, draw(st.sampled_from([0.5, 1.0, 2.5, 4.0]))),
+              "when": draw(st.sampled_from(["queue", "oldest_wait", "at_risk"])),
+              "threshold": float(draw(st.sampled_from([0, 1, 3]))),
+              "risk_hours": draw(st.sampled_from([0.5, 2.0, 8.0]))}
+    if draw(st.booleans()):
+        policy["weekly_max_hours"] = draw(st.sampled_from([0.0, 1.5, 6.0]))
+    data["policies"] = {"overtime": policy}
 
 
 def _add_follow_ups(draw, data):

@@ -18,6 +18,7 @@ Plain Python that numba compiles and caches, as ``_kernel``.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -33,7 +34,12 @@ from capsim.engines._kernel import (
 from capsim.jobs import EDD
 
 _HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_before", "_push",
-            "_pop")
+            "_pop", "_calls_for_overtime")
+
+#: Overtime trigger codes (``Overtime.when``); NO_OVERTIME: no policy.
+NO_OVERTIME, QUEUE, OLDEST_WAIT, AT_RISK = -1, 0, 1, 2
+TRIGGERS = {"queue": QUEUE, "oldest_wait": OLDEST_WAIT, "at_risk": AT_RISK}
+HOURS_PER_WEEK = 168.0
 
 
 def _before(a: int, b: int, group: np.ndarray, key: np.ndarray, join: np.ndarray,
@@ -87,12 +93,29 @@ def _pop(group: np.ndarray, key: np.ndarray, join: np.ndarray, item: np.ndarray,
     return int(top)
 
 
+def _calls_for_overtime(when: int, threshold: float, risk: float, s: float, queued: int,
+                        q_item: np.ndarray, q_join: np.ndarray, deadline: np.ndarray,
+                        due: np.ndarray) -> bool:
+    """Whether the overtime trigger holds at s on the queued jobs still waiting."""
+    count = 0
+    for e in range(queued):
+        j = q_item[e]
+        if s <= deadline[j]:
+            if when == OLDEST_WAIT:
+                if s - q_join[e] > threshold:
+                    return True
+            elif when == QUEUE or due[j] - s <= risk:
+                count += 1
+    return count > threshold
+
+
 def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: np.ndarray,
           successor: np.ndarray, pred: np.ndarray, delay: np.ndarray, renew: np.ndarray,
           promise: np.ndarray, key: np.ndarray, group: np.ndarray, rule: int,
           offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
           start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
-          sequence: np.ndarray) -> None:
+          sequence: np.ndarray, ot_when: int, ot_threshold: float, ot_risk: float,
+          ot_max: float, ot_weekly: float) -> None:
     """Replication r's jobs are [offsets[r], offsets[r + 1]), its orders the first orders[r].
 
     ``arrival`` is indexed like the jobs (only the orders' entries are read);
@@ -100,6 +123,15 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     ``rule`` is a :mod:`capsim.jobs` rule code. Writes start, finish and technician of
     every job started (finished) before the horizon and, in ``sequence[offsets[r]:]``,
     replication r's jobs in the order they started.
+
+    Overtime (``ot_when`` a trigger code, else NO_OVERTIME; ``ot_weekly`` inf: no weekly
+    cap): a technician that finishes off duty at f is *staying*, with key f, and its
+    shift end E (the end of the last duty interval before f) kept. When it is the top
+    at a decision whose lower bound L exceeds f, the queue was empty at f (else the
+    decision at f would have been taken at f: a top's key bounds the decisions), so it
+    went home; at f itself it stays for the queue's first job iff the trigger holds and
+    the job ends within ``ot_max`` of E and its week's cap, else it goes home and the
+    job stays first.
     """
     reps, roster = begin.shape[0], begin.shape[1]
     pointer = np.zeros(roster, np.int64)
@@ -110,8 +142,13 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     q_item = np.empty(size, np.int64)
     p_time, p_item = np.empty(size), np.empty(size, np.int64)  # pending joins
     due, deadline = np.empty(size), np.empty(size)
+    staying = np.zeros(roster, np.bool_)
+    shift_end, week, week_hours = np.empty(roster), np.empty(roster), np.empty(roster)
     for r in range(reps):
         pointer[:] = 0
+        staying[:] = False
+        week[:] = -1.0
+        week_hours[:] = 0.0
         for i in range(roster):
             since[i] = _duty_since(begin, end, pointer, r, i, -np.inf)
         tech[:] = np.argsort(since, kind="mergesort")
@@ -128,7 +165,14 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 if upcoming >= horizon:
                     break
                 lower = max(lower, upcoming)
-            i = _first_on_duty(tech_key, tech, begin, end, pointer, r, lower)
+            while True:  # the heap's top, on duty after lower or deciding on overtime
+                i = _first_on_duty(tech_key, tech, begin, end, pointer, r, lower, staying)
+                if not staying[i] or tech_key[0] >= lower:
+                    break
+                staying[i] = False  # nothing waited at its finish: it went home
+                week_hours[i] += tech_key[0] - shift_end[i]
+                _sift_down(tech_key, tech, roster,
+                           _duty_since(begin, end, pointer, r, i, tech_key[0]), i)
             s = max(tech_key[0], lower)
             if s >= horizon:
                 break
@@ -150,13 +194,28 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 k = due[j] if rule == EDD else key[j]
                 _push(q_group, q_key, q_join, q_item, queued, group[j], k, t, j)
                 queued += 1
+            home = staying[i] and not _calls_for_overtime(
+                ot_when, ot_threshold, ot_risk, s, queued, q_item, q_join, deadline, due)
             k = -1
-            while queued > 0:  # the queue's first job still waiting at s
+            while not home and queued > 0:  # the queue's first job still waiting at s
+                g, kk, t = q_group[0], q_key[0], q_join[0]
                 k = _pop(q_group, q_key, q_join, q_item, queued)
                 queued -= 1
                 if s <= deadline[k]:
+                    if staying[i]:
+                        extra = s + work[k] - shift_end[i]
+                        if extra > ot_max or week_hours[i] + extra > ot_weekly:
+                            _push(q_group, q_key, q_join, q_item, queued, g, kk, t, k)
+                            queued += 1
+                            home = True
+                            k = -1
                     break
                 k = -1  # its patience ran out: it left, unserved
+            if home:
+                staying[i] = False
+                week_hours[i] += s - shift_end[i]
+                _sift_down(tech_key, tech, roster, _duty_since(begin, end, pointer, r, i, s), i)
+                continue
             if k < 0:
                 continue
             start[k] = s
@@ -170,7 +229,19 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 if j >= 0 and done + delay[j] < horizon:
                     _sift_up(p_time, p_item, pending, done + delay[j], j)
                     pending += 1
-            _sift_down(tech_key, tech, roster, _duty_since(begin, end, pointer, r, i, done), i)
+            free = _duty_since(begin, end, pointer, r, i, done)
+            if ot_when != NO_OVERTIME and free > done and done < horizon:  # off duty at done
+                if not staying[i]:
+                    staying[i] = True
+                    shift_end[i] = end[r, i, pointer[i] - 1]
+                    w = math.floor(shift_end[i] / HOURS_PER_WEEK)
+                    if w != week[i]:
+                        week[i], week_hours[i] = w, 0.0
+                free = done
+            elif staying[i]:  # an overtime job ran into the next duty interval
+                staying[i] = False
+                week_hours[i] += done - shift_end[i]
+            _sift_down(tech_key, tech, roster, free, i)
             lower = s
 
 

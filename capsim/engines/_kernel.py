@@ -94,17 +94,19 @@ def _duty_since(begin: np.ndarray, end: np.ndarray, pointer: np.ndarray, r: int,
 
 
 def _first_on_duty(tech_key: np.ndarray, tech: np.ndarray, begin: np.ndarray,
-                   end: np.ndarray, pointer: np.ndarray, r: int, lower: float) -> int:
-    """The technician heap's top, once it is on duty after ``lower``.
+                   end: np.ndarray, pointer: np.ndarray, r: int, lower: float,
+                   staying: np.ndarray) -> int:
+    """The technician heap's top, once it is on duty after ``lower`` or ``staying``.
 
     A top whose duty interval ended by ``lower`` moves on to its next interval (on duty,
     and waiting, from that interval's start) and sinks to its place; every other entry
-    is on duty at ``lower`` or later than the top (see the module docstring).
+    is on duty at ``lower`` or later than the top (see the module docstring). A top
+    deciding on overtime (:mod:`capsim.engines._jobloop`; ``staying``) is the caller's.
     """
     roster = tech.size
     while True:
         i = tech[0]
-        if end[r, i, pointer[i]] > lower:
+        if staying[i] or end[r, i, pointer[i]] > lower:
             return int(i)
         _duty_since(begin, end, pointer, r, i, lower)
         _sift_down(tech_key, tech, roster, begin[r, i, pointer[i]], i)
@@ -129,6 +131,7 @@ def _loop(arrival: np.ndarray, work: np.ndarray, deadline: np.ndarray, keys: np.
     tech_key, tech = np.empty(roster), np.empty(roster, np.int64)  # technician heap
     size = max(arrival.size, 1)
     queue_key, queue = np.empty(size), np.empty(size, np.int64)  # order heap (not FIFO)
+    staying = np.zeros(roster, np.bool_)  # nobody works overtime here (see _jobloop)
     for r in range(reps):
         pointer[:] = 0
         for i in range(roster):
@@ -144,7 +147,7 @@ def _loop(arrival: np.ndarray, work: np.ndarray, deadline: np.ndarray, keys: np.
                 if head == last or arrival[head] >= horizon:
                     break
                 lower = max(lower, arrival[head])
-            i = _first_on_duty(tech_key, tech, begin, end, pointer, r, lower)
+            i = _first_on_duty(tech_key, tech, begin, end, pointer, r, lower, staying)
             s = max(tech_key[0], lower)
             if s >= horizon:
                 break

@@ -5,7 +5,11 @@ on duty, offers itself for work, is given the next order by the dispatch rule (F
 earliest due date, or class priority with FIFO inside a class), works on it for its
 work content, and offers itself again. A technician finishes the order in hand after
 the shift ends (the excess is overtime) and takes nothing new off duty. Orders still
-queued or in progress at the horizon stay unfinished.
+queued or in progress at the horizon stay unfinished. With an overtime policy
+(``policies.overtime``) a technician free at or after its shift end may stay for more
+jobs, one at a time, while the policy's trigger holds and the caps allow
+(:class:`capsim.scenario.staff.Overtime`; the decision takes its turn in the tie rule
+below, as a technician available since that finish).
 
 Who takes an order is decided by one rule, so that the outcome never depends on the
 order in which simultaneous events happen to be processed (and so that another
@@ -39,7 +43,7 @@ technician of every order in its own process code; everything else is derived by
 from __future__ import annotations
 
 import heapq
-from collections import deque
+import math
 from collections.abc import Generator
 from functools import partial
 
@@ -48,13 +52,14 @@ import simpy
 from simpy.events import NORMAL, EventPriority
 
 from capsim.attendance import duty_intervals, is_present
-from capsim.jobs import EDD, PRIORITY, Jobs, jobs
-from capsim.records import Records, build_records, dispatch_keys
+from capsim.engines.simpy_queues import JobQueue, make_queue
+from capsim.records import Records, build_records
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
 Process = Generator[simpy.Event, int | None, None]  # the body of a SimPy process
 LATE = EventPriority(2)  # event priority after SimPy's URGENT (0) and NORMAL (1)
+HOURS_PER_WEEK = 168.0  # the overtime policy's weekly cap counts weeks from hour 0
 
 
 class _AfterAll(simpy.Event):
@@ -107,76 +112,6 @@ def _at(env: simpy.Environment, time: float) -> simpy.Timeout:
     return _At(env, time)
 
 
-class _Fifo:
-    """First in, first out (orders are numbered in arrival order)."""
-
-    def __init__(self) -> None:
-        self._items: deque[int] = deque()
-        self.push = self._items.append
-
-    def pop(self) -> int | None:
-        return self._items.popleft() if self._items else None
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-class _Keyed:
-    """Smallest key first, ties by arrival (EDD: key = due time; priority: class priority)."""
-
-    def __init__(self, keys: list[float]) -> None:
-        self._keys = keys
-        self._heap: list[tuple[float, int]] = []
-
-    def push(self, order: int) -> None:
-        heapq.heappush(self._heap, (self._keys[order], order))
-
-    def pop(self) -> int | None:
-        return heapq.heappop(self._heap)[1] if self._heap else None
-
-    def __len__(self) -> int:
-        return len(self._heap)
-
-
-class _Jobs:
-    """Jobs by (group, rule key, join time, job number), smallest first (see capsim.jobs)."""
-
-    def __init__(self, table: Jobs, arrival: list[float]) -> None:
-        self.table = table
-        n, size = table.orders, table.size
-        self.join = [*arrival, *([np.nan] * (size - n))]
-        promise = table.promise.tolist()
-        self.due = [self.join[j] + promise[j] for j in range(n)] + [np.nan] * (size - n)
-        self._heap: list[tuple[float, float, float, int]] = []
-        self._group, self._key = table.group.tolist(), table.key.tolist()
-
-    def joins(self, job: int, now: float) -> None:
-        """Job ``job`` (a follow-up) joins at ``now``: its due is set, then it queues."""
-        t = self.table
-        self.join[job] = now
-        self.due[job] = now + float(t.promise[job]) if t.renew[job] else self.due[t.pred[job]]
-        self.push(job)
-
-    def push(self, job: int) -> None:
-        rule = self.table.rule
-        key = self.due[job] if rule == EDD else self._key[job] if rule == PRIORITY else 0.0
-        heapq.heappush(self._heap, (self._group[job], key, self.join[job], job))
-
-    def pop(self) -> int | None:
-        return heapq.heappop(self._heap)[3] if self._heap else None
-
-    def __len__(self) -> int:
-        return len(self._heap)
-
-
-def _queue(scenario: Scenario, realization: Realization) -> _Fifo | _Keyed | _Jobs:
-    if realization.follow_ups is not None:
-        return _Jobs(jobs(scenario, realization), realization.arrival.tolist())
-    if scenario.dispatch == "fifo":
-        return _Fifo()
-    return _Keyed(dispatch_keys(scenario, realization).tolist())
-
-
 class PrepressFloor:
     """The SimPy processes of one replication and what they record.
 
@@ -194,14 +129,14 @@ class PrepressFloor:
                             "which fires events at exact times")
         self.env = env
         self.horizon = scenario.horizon_hours
-        self.queue = _queue(scenario, realization)
+        self.queue = make_queue(scenario, realization)
         self.arrival = realization.arrival.tolist()
         # when each order's patience runs out (None: nobody abandons)
         self.deadline = (None if realization.patience is None
                          else (realization.arrival + realization.patience).tolist())
         self.work = realization.work.tolist()
         self.successor: list[int] | None = None  # the job each job's finish brings (-1: none)
-        if isinstance(self.queue, _Jobs):
+        if isinstance(self.queue, JobQueue):
             table = self.queue.table
             self.work = table.work.tolist()
             successor = np.full(table.size, -1, np.int64)
@@ -222,6 +157,11 @@ class PrepressFloor:
         self.offer: dict[int, simpy.Event] = {}  # waiting technician -> its assignment event
         self.alarm = False  # a wake-up at the next arrival is pending
         self.dispatch_pending = False
+        self.overtime = scenario.policies.overtime
+        # technicians past their duty interval's end deciding whether to stay -> that end
+        self.staying: dict[int, float] = {}
+        self.week = [-1] * realization.roster  # the week of each one's latest overtime
+        self.week_hours = [0.0] * realization.roster  # its overtime in that week so far
         present = is_present(realization.status)
         for tech in range(realization.roster):
             duty = duty_intervals(realization.shift_start[tech], realization.shift_end[tech],
@@ -251,7 +191,7 @@ class PrepressFloor:
     def _finished(self, job: int) -> None:
         """``job`` finished now: its successor (if any) joins at finish + its delay."""
         assert self.successor is not None
-        assert isinstance(self.queue, _Jobs)
+        assert isinstance(self.queue, JobQueue)
         follow = self.successor[job]
         if follow < 0:
             return
@@ -265,7 +205,7 @@ class PrepressFloor:
             _at(self.env, at).callbacks.append(lambda _event: self._join(follow))
 
     def _join(self, job: int) -> None:
-        assert isinstance(self.queue, _Jobs)
+        assert isinstance(self.queue, JobQueue)
         assert self.deadline is not None
         now = self.env.now
         self.deadline[job] = now + float(self.queue.table.patience[job])
@@ -280,19 +220,66 @@ class PrepressFloor:
             _AfterAll(self.env).callbacks.append(self._dispatch)
 
     def _dispatch(self, _event: simpy.Event) -> None:
-        """Give queued orders to waiting technicians, available longest first."""
+        """Give queued orders to waiting technicians, available longest first.
+
+        A technician deciding on overtime (:attr:`staying`) takes its turn like the
+        others; it goes home instead when the policy's trigger fails on the queue as it
+        is, or the next job does not fit its caps (the job then stays first in line).
+        """
         self.dispatch_pending = False
         self._admit()
         while self.offer:
+            tech = self._first_waiting()
+            staying = tech in self.staying
+            if staying and not self._calls_for_overtime():
+                self._send_home(tech)
+                continue
             order = self._take()
             if order is None:
                 break
-            while True:
-                _, tech, ticket = heapq.heappop(self.waiting)
-                if ticket == self.ticket[tech] and tech in self.offer:
-                    break  # else stale: the technician left or offered again since
+            if staying and not self._fits(tech, order):
+                self.queue.push(order)
+                self._send_home(tech)
+                continue
+            heapq.heappop(self.waiting)
             self.offer.pop(tech).succeed(order)
+        for tech in [t for t in self.offer if t in self.staying]:
+            self._send_home(tech)  # nothing waits: whoever could stay goes home
         self._arm()
+
+    def _first_waiting(self) -> int:
+        """The waiting technician available longest (stale heap entries dropped)."""
+        while True:
+            _, tech, ticket = self.waiting[0]
+            if ticket == self.ticket[tech] and tech in self.offer:
+                return tech
+            heapq.heappop(self.waiting)  # stale: the technician left or offered again since
+
+    def _send_home(self, tech: int) -> None:
+        self.offer.pop(tech).succeed(None)
+
+    def _calls_for_overtime(self) -> bool:
+        """Whether the overtime trigger holds on the jobs waiting now (see ``Overtime``)."""
+        policy, now = self.overtime, self.env.now
+        assert policy is not None
+        assert isinstance(self.queue, JobQueue)
+        assert self.deadline is not None
+        queue, deadline = self.queue, self.deadline
+        live = [j for j in queue.waiting() if now <= deadline[j]]
+        if policy.when == "oldest_wait":
+            return any(now - queue.join[j] > policy.threshold for j in live)
+        if policy.when == "at_risk":
+            live = [j for j in live if queue.due[j] - now <= policy.risk_hours]
+        return len(live) > policy.threshold
+
+    def _fits(self, tech: int, job: int) -> bool:
+        """Whether ``job``, started now, keeps ``tech`` within the overtime caps."""
+        policy = self.overtime
+        assert policy is not None
+        extra = self.env.now + self.work[job] - self.staying[tech]
+        weekly = policy.weekly_max_hours
+        return extra <= policy.max_hours and (
+            weekly is None or self.week_hours[tech] + extra <= weekly)
 
     def _arm(self) -> None:
         """While someone waits, keep one wake-up pending at the next arrival."""
@@ -328,9 +315,11 @@ class PrepressFloor:
     # --- technicians -------------------------------------------------------------
 
     def _technician(self, tech: int, duty: list[tuple[float, float]]) -> Process:
-        env, work = self.env, self.work
-        start, finish, technician = self.start, self.finish, self.technician
-        for begin, end in duty:
+        env = self.env
+        index = 0
+        while index < len(duty):
+            begin, end = duty[index]
+            index += 1
             if begin >= self.horizon:
                 return
             if begin > env.now:
@@ -338,6 +327,7 @@ class PrepressFloor:
             if end < self.horizon and end > env.now:
                 _at(env, end).callbacks.append(partial(self._end_shift, tech))
             since = env.now
+            waited_out = False
             while env.now < end:
                 order = None
                 if self._alone():
@@ -346,14 +336,44 @@ class PrepressFloor:
                 if order is None:
                     order = yield self._wait_for_work(tech, since)
                     if order is None:
-                        break  # the shift ended while waiting
-                start[order] = env.now
-                technician[order] = tech
-                yield env.timeout(work[order])
-                finish[order] = env.now
-                if self.successor is not None:
-                    self._finished(order)
+                        waited_out = True  # the shift ended while waiting
+                        break
+                yield from self._work(tech, order)
                 since = env.now
+            if self.overtime is None or waited_out:
+                continue
+            while index < len(duty) and duty[index][1] <= env.now:
+                index += 1  # duty intervals spent on the order in hand
+            upcoming = duty[index][0] if index < len(duty) else np.inf
+            if env.now < min(upcoming, self.horizon):  # off duty: stay, or go home
+                yield from self._overtime(tech, duty[index - 1][1], upcoming)
+
+    def _work(self, tech: int, order: int) -> Process:
+        """``tech`` works on ``order`` from now to its finish."""
+        self.start[order] = self.env.now
+        self.technician[order] = tech
+        yield self.env.timeout(self.work[order])
+        self.finish[order] = self.env.now
+        if self.successor is not None:
+            self._finished(order)
+
+    def _overtime(self, tech: int, end: float, upcoming: float) -> Process:
+        """Free at or after its duty's ``end``: job by job, stay while the policy says so.
+
+        Back on duty if a job ends at or after the ``upcoming`` interval's start.
+        """
+        env = self.env
+        week = math.floor(end / HOURS_PER_WEEK)
+        if week != self.week[tech]:
+            self.week[tech], self.week_hours[tech] = week, 0.0
+        self.staying[tech] = end
+        while env.now < upcoming:
+            order = yield self._wait_for_work(tech, env.now)
+            if order is None:
+                break
+            yield from self._work(tech, order)
+        del self.staying[tech]
+        self.week_hours[tech] += env.now - end
 
     def records(self, scenario: Scenario, realization: Realization) -> Records:
         """The replication's Records (call after the environment has run)."""

@@ -168,6 +168,9 @@ def job_decisions(scenario: Scenario, realizations: Sequence[Realization]
                              np.ndarray]:
     """:func:`decisions` per job, for scenarios with follow-ups (:mod:`capsim.jobs`).
 
+    Also runs the overtime policy (the job loop's; without follow-ups the jobs are
+    the orders, in the same order).
+
     Also gives each replication's jobs (the table they were run from).
     """
     begin, end = _duty_table(realizations)
@@ -190,11 +193,16 @@ def job_decisions(scenario: Scenario, realizations: Sequence[Realization]
     def joined(name: str) -> np.ndarray:
         return np.concatenate([getattr(t, name) for t in tables])
 
+    overtime = scenario.policies.overtime
+    policy = ((_jobloop.NO_OVERTIME, 0.0, 0.0, 0.0, 0.0) if overtime is None else (
+        _jobloop.TRIGGERS[overtime.when], overtime.threshold, overtime.risk_hours,
+        overtime.max_hours,
+        np.inf if overtime.weekly_max_hours is None else overtime.weekly_max_hours))
     kernel = _jobloop.compiled() or _jobloop.interpreted()
     kernel(arrival, np.array([t.orders for t in tables], np.int64), joined("work"),
            joined("patience"), successor, pred, joined("delay"), joined("renew"),
            joined("promise"), joined("key"), joined("group"), tables[0].rule, offsets, begin,
-           end, scenario.horizon_hours, start, finish, technician, sequence)
+           end, scenario.horizon_hours, start, finish, technician, sequence, *policy)
     return tables, start, finish, technician, sequence, offsets
 
 
@@ -206,7 +214,7 @@ def decisions(scenario: Scenario, realizations: Sequence[Realization]
     are ``[offsets[r], offsets[r + 1])``. With follow-ups (:mod:`capsim.jobs`) the
     same per job: replication r's jobs are ``[offsets[r], offsets[r + 1])``.
     """
-    if scenario.has_follow_ups:
+    if scenario.has_follow_ups or scenario.has_overtime_policy:  # without follow-ups, jobs
         _, start, finish, technician, sequence, offsets = job_decisions(scenario, realizations)
         return start, finish, technician, sequence, offsets
     begin, end = _duty_table(realizations)

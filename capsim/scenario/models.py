@@ -234,10 +234,29 @@ class Scenario(SchemaModel):
         except FieldError as exc:
             raise FieldError(f"absence.vacation.{exc.field}", str(exc), exc.value) from None
         self._check_peak_rate()
+        self._check_overtime()
         if self.workforce.roster == 0 and self.has_demand:
             raise FieldError("workforce.roster", "no technician to serve the demand; allowed: "
                              ">= 1 when there is demand", 0)
         return self
+
+    def _check_overtime(self) -> None:
+        overtime = self.policies.overtime
+        if overtime is None:
+            return
+        if self.workforce.always_on:
+            raise FieldError("policies.overtime", "workforce.always_on has no shift end to "
+                             "work past; allowed: overtime with [[workforce.shifts]]")
+        pattern, rest = self.workforce.shortest_rest()
+        if overtime.max_hours > rest:
+            raise FieldError("policies.overtime.max_hours", f"is longer than the {rest:g} h "
+                             f"between two shifts of pattern {pattern!r}; allowed: at most "
+                             f"{rest:g}", overtime.max_hours)
+
+    @property
+    def has_overtime_policy(self) -> bool:
+        """Whether technicians may stay past shift end for more work (``policies.overtime``)."""
+        return self.policies.overtime is not None
 
     def _check_peak_rate(self) -> None:
         d = self.demand

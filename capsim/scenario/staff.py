@@ -77,6 +77,21 @@ class Workforce(SchemaModel):
     )
     shifts: tuple[Shift, ...] = Field((), max_length=MAX_ENTRIES)
 
+    def shortest_rest(self) -> tuple[str, float]:
+        """The shift pattern with the shortest rest between two of its shifts, and that rest.
+
+        Hours from a shift's end to the next start of the same pattern (the days a
+        technician works are among the pattern's weekdays, so no technician rests less).
+        """
+        best = ("", math.inf)
+        for i, shift in enumerate(self.shifts):
+            days = sorted(shift.weekdays)
+            steps = [(b - a) % 7 or 7 for a, b in zip(days, [*days[1:], days[0]], strict=True)]
+            rest = 24.0 * min(steps) - shift.length_hours
+            if rest < best[1]:
+                best = (shift.name or f"shifts[{i}]", rest)
+        return best
+
     @property
     def counts_only(self) -> bool:
         """Whether every shift pattern is given by a ``count`` (a fixed plan, no shares)."""
@@ -224,7 +239,42 @@ class FloatPool(SchemaModel):
         "technicians is on hand (1: fill every gap).")
 
 
+class Overtime(SchemaModel):
+    """Technicians stay past shift end, job by job, while the queue calls for it.
+
+    Decided at the moment a technician is free at or after the end E of its duty
+    interval (it finished the order in hand there, which it always does): it stays for
+    the next job, by the dispatch rule, iff the trigger holds on the orders waiting
+    then and the job fits the caps, and again after that job; otherwise it goes home
+    until its next shift. Triggers (waiting orders that have not run out of patience,
+    jobs of rework and remakes included): ``queue``: more than ``threshold`` wait;
+    ``oldest_wait``: the longest wait exceeds ``threshold`` hours; ``at_risk``: more than
+    ``threshold`` are due within ``risk_hours`` (or overdue). Caps: a job is taken only
+    if it ends at most ``max_hours`` after E and keeps the technician's overtime in
+    the week (weeks of 168 h from hour 0, by E; the orders in hand count) within
+    ``weekly_max_hours``. Simultaneous decisions follow the engines' tie rule (the one
+    available longest, then the lowest index; a technician staying is available since
+    its finish), each seeing the queue as the earlier ones left it.
+    """
+
+    max_hours: Annotated[Float, Field(gt=0, le=24)] = Field(
+        description="Latest end of an overtime job after the shift end, in hours (at most the "
+        "rest until the same person's next shift).")
+    weekly_max_hours: Annotated[Float, Field(ge=0, le=168)] | None = Field(
+        None, description="Overtime hours per technician per week; default: no weekly cap.")
+    when: Literal["queue", "oldest_wait", "at_risk"] = Field(
+        "queue", description="What must exceed the threshold: the waiting orders, the "
+        "oldest order's wait (hours), or the orders due within risk_hours.")
+    threshold: Annotated[Float, Field(ge=0, le=1e6)] = Field(
+        0.0, description="Stay while the trigger exceeds this (orders, or hours for "
+        "oldest_wait); 0: whenever an order waits.")
+    risk_hours: Annotated[Float, Field(ge=0, le=MAX_HORIZON_DAYS * 24)] = Field(
+        2.0, description="For at_risk: an order due within this many hours is at risk.")
+
+
 class Policies(SchemaModel):
     """How the operation responds to shortfalls (a sweep can vary any of it)."""
 
     float_pool: FloatPool | None = Field(None, description="A float pool; default none.")
+    overtime: Overtime | None = Field(None, description="Overtime past shift end; default "
+                                      "none: only the order in hand is finished.")
