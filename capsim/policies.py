@@ -15,7 +15,9 @@ the members not yet asked that day, in index order; member m answers on day d if
 u[d, m] < ``answer_probability`` (one uniform per member and day from the
 ``float_pool`` stream, so a larger roster asks the same people the same way). Whoever
 answers works the absent technician's shift, ``notice_hours`` late for a gap known
-only at shift start; a member who declined is not asked again that day.
+only at shift start; a member who declined is not asked again that day. Agency staff
+booked the day before (:mod:`capsim.agency`) count as on hand on their pattern. A pool of
+size 0 is no pool.
 """
 
 from __future__ import annotations
@@ -40,14 +42,15 @@ def pool_size(scenario: Scenario) -> int:
 
 
 def call_in(scenario: Scenario, seed: int, replication: int, status: np.ndarray,
-            shift_start: np.ndarray, shift_end: np.ndarray
+            shift_start: np.ndarray, shift_end: np.ndarray, booked: np.ndarray | None = None
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The tables with the float pool's rows appended (unchanged without a pool).
 
-    Members not called on a day have a day off there.
+    Members not called on a day have a day off there. ``booked[p, d]``: people on hand on
+    pattern ``p`` on day ``d`` besides the roster's (the agency's; default none).
     """
     pool = scenario.policies.float_pool
-    if pool is None:
+    if pool is None or pool.size == 0:
         return status, shift_start, shift_end
     roster, days = status.shape
     draws = stream(seed, replication, "float_pool").random((days, pool.size))
@@ -63,7 +66,8 @@ def call_in(scenario: Scenario, seed: int, replication: int, status: np.ndarray,
         for p in range(int(pattern.max()) + 1 if roster else 0):
             mine = pattern == p
             required = math.ceil(pool.required_share * int((mine & expected[:, d]).sum()) - 1e-9)
-            on_hand = int((mine & present[:, d]).sum())
+            on_hand = int((mine & present[:, d]).sum()) + (
+                0 if booked is None else int(booked[p, d]))
             for tech in np.flatnonzero(mine & gap[:, d]):
                 if on_hand >= required or asked == pool.size:
                     break

@@ -152,7 +152,7 @@ def test_the_engines_agree_order_by_order_with_a_float_pool(s, size, answer, not
 
 
 @pytest.mark.parametrize(("pool", "field"), [
-    ({"size": 0}, "policies.float_pool.size"),
+    ({"size": -1}, "policies.float_pool.size"),
     ({"size": 2, "answer_probability": 1.5}, "policies.float_pool.answer_probability"),
     ({"size": 2, "notice_hours": -1.0}, "policies.float_pool.notice_hours"),
     ({"size": 2, "required_share": 0.0}, "policies.float_pool.required_share"),
