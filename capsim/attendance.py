@@ -45,6 +45,7 @@ class Status(IntEnum):
     STRESS = 7  # absent in a stress-test event
     CLOSED = 8  # a stress-test closure: nobody works
     FLOAT = 9  # a float-pool member called in (capsim.policies)
+    AGENCY = 10  # an agency person booked the day before (capsim.policies)
 
     @property
     def label(self) -> str:
@@ -53,9 +54,9 @@ class Status(IntEnum):
 
 
 def is_present(status: np.ndarray) -> np.ndarray:
-    """Whether someone works each technician-day slot (present, covered or called in)."""
+    """Whether someone works each technician-day slot (present, covered, called in, booked)."""
     result: np.ndarray = ((status == Status.PRESENT) | (status == Status.COVERED)
-                          | (status == Status.FLOAT))
+                          | (status == Status.FLOAT) | (status == Status.AGENCY))
     return result
 
 

@@ -9,6 +9,7 @@ its compiled reductions), so the two agree bit for bit and a cost is an exact su
 - ``cost_overtime``: Σ over technician-days of overtime hours × wage × overtime premium;
 - ``cost_cover``: covered days in the window × ``cover_per_day``;
 - ``cost_float``: float-pool days worked in the window × ``float_per_day``;
+- ``cost_agency``: agency days worked in the window × ``agency_per_day``;
 - ``cost_late``: ``orders_late`` × ``late_per_order`` + ``late_hours`` × ``late_per_hour``;
 - ``cost_abandoned``: ``orders_abandoned`` × ``abandoned_per_order``;
 - ``cost_total``: their sum; ``cost_per_order``: the total over ``orders_arrived``.
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from capsim.agency import agency_size
 from capsim.attendance import Status, assign_patterns, shift_patterns
 from capsim.policies import pool_size
 from capsim.scenario import Scenario
@@ -30,7 +32,7 @@ from capsim.scenario.costs import Costs
 
 #: The cost KPIs, in registry order.
 COST_NAMES = ("cost_total", "cost_wages", "cost_overtime", "cost_cover", "cost_float",
-              "cost_late", "cost_abandoned", "cost_per_order")
+              "cost_agency", "cost_late", "cost_abandoned", "cost_per_order")
 #: Statuses paid whatever ``absent_paid`` says: working, and vacation (paid leave).
 _ALWAYS_PAID = (Status.PRESENT, Status.VACATION)
 
@@ -39,11 +41,11 @@ def wages(scenario: Scenario, rows: int) -> np.ndarray:
     """The wage per hour of each of ``rows`` technician rows.
 
     The pattern's ``wage_per_hour``, else ``[costs].wage_per_hour``; 0 for the float
-    pool's rows after the roster (paid by the day, ``float_per_day``) and everywhere
-    without ``[costs]``.
+    pool's and the agency's rows after the roster (paid by the day, ``float_per_day`` and
+    ``agency_per_day``) and everywhere without ``[costs]``.
     """
     costs = scenario.costs
-    roster = rows - pool_size(scenario)
+    roster = rows - pool_size(scenario) - agency_size(scenario)
     if costs is None or roster <= 0:
         return np.zeros(rows)
     patterns = shift_patterns(scenario)
@@ -69,7 +71,7 @@ def cost_kpis(costs: Costs | None, wage: np.ndarray, status: np.ndarray,
     window = (slice(None), slice(None), slice(first_day, None))
     paid = np.isin(status, _ALWAYS_PAID)
     if costs.absent_paid:
-        paid |= (status != Status.DAY_OFF) & (status != Status.FLOAT)
+        paid |= ~np.isin(status, (Status.DAY_OFF, Status.FLOAT, Status.AGENCY))
     hours = np.where(paid, np.minimum(shift_end, horizon) - shift_start, 0.0)
     rate = wage[None, :, None]
     parts = {
@@ -77,12 +79,15 @@ def cost_kpis(costs: Costs | None, wage: np.ndarray, status: np.ndarray,
         "cost_overtime": (overtime * rate)[window].sum(axis=(1, 2)) * costs.overtime_premium,
         "cost_cover": (status == Status.COVERED)[window].sum(axis=(1, 2)) * costs.cover_per_day,
         "cost_float": (status == Status.FLOAT)[window].sum(axis=(1, 2)) * costs.float_per_day,
+        "cost_agency": ((status == Status.AGENCY)[window].sum(axis=(1, 2))
+                        * costs.agency_per_day),
         "cost_late": (kpis["orders_late"] * costs.late_per_order
                       + kpis["late_hours"] * costs.late_per_hour),
         "cost_abandoned": kpis["orders_abandoned"] * costs.abandoned_per_order,
     }
     total = (parts["cost_wages"] + parts["cost_overtime"] + parts["cost_cover"]
-             + parts["cost_float"] + parts["cost_late"] + parts["cost_abandoned"])
+             + parts["cost_float"] + parts["cost_agency"] + parts["cost_late"]
+             + parts["cost_abandoned"])
     arrived = kpis["orders_arrived"]
     with np.errstate(invalid="ignore", divide="ignore"):
         per_order = np.where(arrived > 0, total / arrived, np.nan)

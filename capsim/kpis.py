@@ -72,7 +72,8 @@ class Kpi:
     feature : str or None
         The scenario feature it measures (``patience``: abandonment; ``answer_within``:
         a service-level threshold; ``quality``: defects; ``returns``: repeat contacts;
-        ``follow_ups``: either; ``costs``: prices; ``float_pool``: a float pool); without
+        ``follow_ups``: either; ``costs``: prices; ``float_pool``: a float pool; ``agency``: agency
+        staff); without
         it the KPI is 0 or undefined by construction, and the CLI table leaves it out
         (files keep it).
     """
@@ -90,7 +91,7 @@ class Kpi:
     interval: IntervalMethod = "hall_t"
     per_class: bool = False
     feature: Literal["patience", "answer_within", "quality", "returns", "follow_ups", "costs",
-                     "float_pool"] | None = None
+                     "float_pool", "agency"] | None = None
 
     def applies_to(self, scenario: Any) -> bool:
         """Whether the scenario has what this KPI measures (see ``feature``)."""
@@ -180,6 +181,8 @@ KPIS: tuple[Kpi, ...] = (
         feature="returns"),
     Kpi("float_call_ins", "technician-days worked by the float pool", "technicians",
         "technicians", "count", feature="float_pool"),
+    Kpi("agency_days", "technician-days worked by agency staff booked the day before",
+        "technicians", "technicians", "count", feature="agency"),
     Kpi("orders_late", "counted orders late: finished after their due time or unfinished "
         "(abandoned ones are not counted here)", "orders", "count", "count",
         smaller_is_better=True, per_class=True),
@@ -187,12 +190,13 @@ KPIS: tuple[Kpi, ...] = (
         "for unfinished ones)", "hours", "hours", "count", smaller_is_better=True,
         per_class=True),
     *(_cost(name, what) for name, what in (
-        ("cost_total", "everything [costs] prices: wages, overtime, cover, late and "
-         "abandoned orders"),
+        ("cost_total", "everything [costs] prices: wages, overtime, cover, float pool, "
+         "agency, late and abandoned orders"),
         ("cost_wages", "paid technician-hours at each pattern's wage"),
         ("cost_overtime", "overtime hours at wage × overtime_premium"),
         ("cost_cover", "covered days × cover_per_day"),
         ("cost_float", "float-pool days worked × float_per_day"),
+        ("cost_agency", "agency days worked × agency_per_day"),
         ("cost_late", "late orders × late_per_order + hours late × late_per_hour"),
         ("cost_abandoned", "abandoned orders × abandoned_per_order"),
         ("cost_per_order", "cost_total / orders_arrived"))),

@@ -86,7 +86,7 @@ ABSENCE_REASONS: tuple[Status, ...] = (
 )
 DAILY_NAMES: tuple[str, ...] = (
     "orders_arrived", "orders_due", "on_time_rate", "scheduled", "on_hand",
-    *(f"absent_{s.label}" for s in ABSENCE_REASONS), "covered", "called_in",
+    *(f"absent_{s.label}" for s in ABSENCE_REASONS), "covered", "called_in", "agency",
     "busy_hours", "overtime_hours",
 )
 LEAD_TIME_PERCENTILES = (50, 90, 95, 99)
@@ -213,6 +213,8 @@ def _staff_kpis(b: Batch) -> dict[str, np.ndarray]:
         "on_hand_min": nan if empty else on_hand.min(axis=1).astype(float),
         "float_call_ins": (b.status[:, :, first_day:] == Status.FLOAT).sum(axis=(1, 2))
         .astype(float),
+        "agency_days": (b.status[:, :, first_day:] == Status.AGENCY).sum(axis=(1, 2))
+        .astype(float),
     }
 
 
@@ -285,6 +287,7 @@ def _daily(b: Batch) -> dict[str, np.ndarray]:
            for s in ABSENCE_REASONS},
         "covered": (b.status == Status.COVERED).sum(axis=1).astype(float),
         "called_in": (b.status == Status.FLOAT).sum(axis=1).astype(float),
+        "agency": (b.status == Status.AGENCY).sum(axis=1).astype(float),
         "busy_hours": b.busy_hours.sum(axis=1),
         "overtime_hours": b.overtime_hours.sum(axis=1),
     }

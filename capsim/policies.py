@@ -12,10 +12,13 @@ The rule, day by day and pattern by pattern (in the scenario's order): while the
 pattern's technicians on hand are fewer than ``required_share`` × those scheduled
 (rounded up), each gap (an absent, uncovered technician, in index order) is offered to
 the members not yet asked that day, in index order; member m answers on day d if
-u[d, m] < ``answer_probability`` (one uniform per member and day from the
-``float_pool`` stream, so a larger roster asks the same people the same way). Whoever
+u[m, d] < ``answer_probability`` (one uniform per member and day from the
+``float_pool`` stream, member by member, so a larger roster, or a larger pool, asks
+the same people the same way). Whoever
 answers works the absent technician's shift, ``notice_hours`` late for a gap known
-only at shift start; a member who declined is not asked again that day.
+only at shift start; a member who declined is not asked again that day. Agency staff
+booked the day before (:mod:`capsim.agency`) count as on hand on their pattern. A pool of
+size 0 is no pool.
 """
 
 from __future__ import annotations
@@ -40,17 +43,20 @@ def pool_size(scenario: Scenario) -> int:
 
 
 def call_in(scenario: Scenario, seed: int, replication: int, status: np.ndarray,
-            shift_start: np.ndarray, shift_end: np.ndarray
+            shift_start: np.ndarray, shift_end: np.ndarray, booked: np.ndarray | None = None
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The tables with the float pool's rows appended (unchanged without a pool).
 
-    Members not called on a day have a day off there.
+    Members not called on a day have a day off there. ``booked[p, d]``: people on hand on
+    pattern ``p`` on day ``d`` besides the roster's (the agency's; default none).
     """
     pool = scenario.policies.float_pool
-    if pool is None:
+    if pool is None or pool.size == 0:
         return status, shift_start, shift_end
     roster, days = status.shape
-    draws = stream(seed, replication, "float_pool").random((days, pool.size))
+    # member by member (each member's days are its own numbers whatever the pool's size:
+    # common random numbers when a sweep varies the size)
+    draws = stream(seed, replication, "float_pool").random((pool.size, days)).T
     answers = draws < pool.answer_probability
     rows = np.full((pool.size, days), Status.DAY_OFF, dtype=np.int8)
     begin, end = np.full((pool.size, days), np.nan), np.full((pool.size, days), np.nan)
@@ -63,7 +69,8 @@ def call_in(scenario: Scenario, seed: int, replication: int, status: np.ndarray,
         for p in range(int(pattern.max()) + 1 if roster else 0):
             mine = pattern == p
             required = math.ceil(pool.required_share * int((mine & expected[:, d]).sum()) - 1e-9)
-            on_hand = int((mine & present[:, d]).sum())
+            on_hand = int((mine & present[:, d]).sum()) + (
+                0 if booked is None else int(booked[p, d]))
             for tech in np.flatnonzero(mine & gap[:, d]):
                 if on_hand >= required or asked == pool.size:
                     break

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from capsim.attendance import apply_stress_attendance, attendance_table, schedule
+from capsim.agency import agency_pattern, book
+from capsim.attendance import apply_stress_attendance, attendance_table, schedule, shift_patterns
 from capsim.demand import RatePieces, forecast_multiplier, rate_pieces, sample_poisson
 from capsim.followups import FollowUps, follow_ups, merged, patience_hours, thinned, work_hours
 from capsim.policies import call_in
@@ -36,9 +37,10 @@ class Realization:
     """The sampled inputs of one replication.
 
     Orders are sorted by arrival. Technician-day arrays have shape
-    (roster + float pool, horizon_days); day ``d`` of technician ``i`` is the shift that
-    starts on day ``d``; the float pool's members (:mod:`capsim.policies`) come after
-    the roster.
+    (roster + float pool + agency, horizon_days); day ``d`` of technician ``i`` is the
+    shift that starts on day ``d``; the float pool's members (:mod:`capsim.policies`)
+    come after the roster, the agency's ``max_per_day`` rows (:mod:`capsim.agency`)
+    after them.
 
     Attributes
     ----------
@@ -254,8 +256,14 @@ def _sample(scenario: Scenario, replication: int, seed: int,
     shift_start, shift_end = shifts
     status = attendance_table(scenario, seed, replication, shift_start)
     status = apply_stress_attendance(scenario, seed, replication, status)
+    rows, begin, end, count = book(scenario, status)
+    booked = np.zeros((len(shift_patterns(scenario)), scenario.horizon_days), dtype=np.int64)
+    booked[agency_pattern(scenario)] = count
     status, shift_start, shift_end = call_in(scenario, seed, replication, status, shift_start,
-                                             shift_end)
+                                             shift_end, booked)
+    status, shift_start, shift_end = (np.concatenate([status, rows]),
+                                      np.concatenate([shift_start, begin]),
+                                      np.concatenate([shift_end, end]))
     return Realization(
         seed=seed, replication=replication, arrival=orders.time, order_class=orders.order_class,
         work=orders.work, shift_start=shift_start, shift_end=shift_end, status=status,

@@ -7,6 +7,12 @@ numbers must be finite. Every grid point runs on the same replication seeds, so 
 differences between points are the changes' alone. Grid expansion is a pure function
 (:func:`grid`), checked before anything runs: a bad path or value fails at once.
 
+Any scenario field can be varied, policies included: ``policies.float_pool.size=0,1,2``
+(size 0 is no pool) or ``policies.agency.max_per_day=1,2,3`` work on a scenario without
+that table, which the first varied field starts (a field it still requires is then
+named in the error); a list of tables is varied whole, e.g.
+``absence.vacation.blackouts=[],[{start_day=21,end_day=56}]`` (no blackout against one).
+
 The text of ``--vary`` is parsed here, at the command line's boundary; a grid point is
 a list of typed edits (path, value), applied with :meth:`Scenario.edit`, and errors
 name the edit as ``--vary PATH=VALUE``.

@@ -31,7 +31,7 @@ LAYERS: list[set[str]] = [
     {"capsim.analytic.rough_cut", "capsim.analytic.reach"},
     {"capsim.analytic"},
     {"capsim.attendance"},
-    {"capsim.policies", "capsim.followups"},
+    {"capsim.policies", "capsim.followups", "capsim.agency"},
     {"capsim.sampling", "capsim.costs"},
     {"capsim.jobs"},
     {"capsim.records"},

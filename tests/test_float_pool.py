@@ -9,6 +9,7 @@ technicians, order by order, and the fused path keeps its bit-for-bit agreement.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -67,7 +68,8 @@ def test_call_ins_follow_the_rule_exactly_on_a_known_absence():
 def rule_by_hand(s, real, roster, seed):
     """The documented rule, plainly: (member, day) -> (start, end) of each call-in."""
     pool = s.policies.float_pool
-    u = stream(seed, real.replication, "float_pool").random((real.status.shape[1], pool.size))
+    days = real.status.shape[1]
+    u = stream(seed, real.replication, "float_pool").random((pool.size, days)).T
     pattern = assign_patterns(s.workforce.shifts, roster)[0].tolist()
     calls = {}
     for d in range(real.status.shape[1]):
@@ -108,15 +110,31 @@ def test_call_ins_on_random_attendance_match_the_rule_written_by_hand(answer, no
         "policies": {"float_pool": {"size": 3, "answer_probability": answer,
                                     "notice_hours": notice, "required_share": share}}})
     s = scenario(data)
-    real = sample(s, 0, seed=3)
-    status, begin, end = pool_rows(real, 9)
-    got = {(m, d): (begin[m, d], end[m, d]) for m, d in zip(*np.nonzero(status == Status.FLOAT),
-                                                            strict=True)}
-    expected = rule_by_hand(s, real, 9, seed=3)
-    assert got == expected
-    assert got  # the case calls people in
-    kpis = summarize(vectorized.simulate(s, real), 0).kpis
-    assert kpis["float_call_ins"] == len(got)
+    calls = 0
+    for replication in range(4):
+        real = sample(s, replication, seed=3)
+        status, begin, end = pool_rows(real, 9)
+        got = {(m, d): (begin[m, d], end[m, d])
+               for m, d in zip(*np.nonzero(status == Status.FLOAT), strict=True)}
+        assert got == rule_by_hand(s, real, 9, seed=3)
+        kpis = summarize(vectorized.simulate(s, real), 0).kpis
+        assert kpis["float_call_ins"] == len(got)
+        calls += len(got)
+    assert calls  # the case calls people in
+
+
+def test_a_larger_pool_calls_in_at_least_as_many_on_every_day():
+    """Common random numbers across pool sizes: member m's answers are its own draws, so
+    the first members of a larger pool are asked and answer as in the smaller one."""
+    data = merge(FLOOR, {"absence": {"daily_rate": 0.3, "last_minute_share": 0.5}})
+    for replication in range(20):
+        called = []
+        for size in range(5):
+            s = scenario(merge(data, {"policies": {"float_pool": {
+                "size": size, "answer_probability": 0.5}}}))
+            status = sample(s, replication, seed=3).status[6:]
+            called.append((status == Status.FLOAT).sum(axis=0))
+        assert all((a <= b).all() for a, b in itertools.pairwise(called))
 
 
 def test_members_serve_orders_and_are_priced_by_the_day():
@@ -152,7 +170,7 @@ def test_the_engines_agree_order_by_order_with_a_float_pool(s, size, answer, not
 
 
 @pytest.mark.parametrize(("pool", "field"), [
-    ({"size": 0}, "policies.float_pool.size"),
+    ({"size": -1}, "policies.float_pool.size"),
     ({"size": 2, "answer_probability": 1.5}, "policies.float_pool.answer_probability"),
     ({"size": 2, "notice_hours": -1.0}, "policies.float_pool.notice_hours"),
     ({"size": 2, "required_share": 0.0}, "policies.float_pool.required_share"),

@@ -177,6 +177,8 @@ def _staff(status: np.ndarray, shift_start: np.ndarray, shift_end: np.ndarray,
         "on_hand_min": nan if empty else on_hand.min(axis=1).astype(float),
         "float_call_ins": (status[:, :, first_day:] == Status.FLOAT).sum(axis=(1, 2))
         .astype(float),
+        "agency_days": (status[:, :, first_day:] == Status.AGENCY).sum(axis=(1, 2))
+        .astype(float),
     }
 
 
@@ -192,6 +194,7 @@ def _daily(status: np.ndarray, busy: np.ndarray, overtime: np.ndarray,
            for s in ABSENCE_REASONS},
         "covered": (status == Status.COVERED).sum(axis=1).astype(float),
         "called_in": (status == Status.FLOAT).sum(axis=1).astype(float),
+        "agency": (status == Status.AGENCY).sum(axis=1).astype(float),
         "busy_hours": busy.sum(axis=1),
         "overtime_hours": overtime.sum(axis=1),
     }

@@ -40,11 +40,12 @@ from capsim.scenario.models import (
     Workforce,
 )
 from capsim.scenario.paths import FieldPath
-from capsim.scenario.staff import FloatPool
+from capsim.scenario.staff import Agency, FloatPool
 
 __all__ = [
     "WEEKDAY_NAMES",
     "Absence",
+    "Agency",
     "Batch",
     "ClassWork",
     "Costs",

@@ -33,7 +33,9 @@ class Costs(SchemaModel):
     - abandoned: ``abandoned_per_order`` for every order arrived after the warm-up that
       left unserved;
     - float: ``float_per_day`` for every day a float-pool member works (they are paid
-      by the day called, not by the wage).
+      by the day called, not by the wage);
+    - agency: ``agency_per_day`` for every day an agency person booked works (paid by the
+      day booked, not by the wage).
     """
 
     wage_per_hour: Price = Field(0.0, description="Pay per paid technician-hour (shift "
@@ -52,3 +54,5 @@ class Costs(SchemaModel):
                                        "unserved.")
     float_per_day: Price = Field(0.0, description="Cost of a float-pool member's day "
                                  "worked (policies.float_pool).")
+    agency_per_day: Price = Field(0.0, description="Cost of an agency person's day booked "
+                                  "(policies.agency).")

@@ -235,6 +235,7 @@ class Scenario(SchemaModel):
             raise FieldError(f"absence.vacation.{exc.field}", str(exc), exc.value) from None
         self._check_peak_rate()
         self._check_overtime()
+        self._check_agency()
         if self.workforce.roster == 0 and self.has_demand:
             raise FieldError("workforce.roster", "no technician to serve the demand; allowed: "
                              ">= 1 when there is demand", 0)
@@ -257,6 +258,19 @@ class Scenario(SchemaModel):
     def has_overtime_policy(self) -> bool:
         """Whether technicians may stay past shift end for more work (``policies.overtime``)."""
         return self.policies.overtime is not None
+    def _check_agency(self) -> None:
+        agency = self.policies.agency
+        if agency is None:
+            return
+        names = [s.name for s in self.workforce.shifts]
+        if agency.shift is not None and agency.shift not in names:
+            raise FieldError("policies.agency.shift", "names no shift pattern; allowed: "
+                             + (", ".join(repr(n) for n in names) or "none (always_on: leave "
+                                "shift unset)"), agency.shift)
+        if agency.rule == "demand" and self.demand.trace is not None:
+            raise FieldError("policies.agency.rule", "'demand' books by the rate profile's "
+                             "forecast; this scenario replays a trace (use 'short')",
+                             agency.rule)
 
     def _check_peak_rate(self) -> None:
         d = self.demand
@@ -329,8 +343,13 @@ class Scenario(SchemaModel):
 
     @property
     def has_float_pool(self) -> bool:
-        """Whether a float pool fills absences (``policies.float_pool``)."""
-        return self.policies.float_pool is not None
+        """Whether a float pool fills absences (``policies.float_pool``, size 1 or more)."""
+        return self.policies.float_pool is not None and self.policies.float_pool.size > 0
+
+    @property
+    def has_agency(self) -> bool:
+        """Whether agency staff can be booked (``policies.agency``)."""
+        return self.policies.agency is not None
 
     @property
     def has_costs(self) -> bool:

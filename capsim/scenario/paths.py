@@ -137,8 +137,10 @@ def edits_of(changes: Mapping[Any, Any] | Iterable[tuple[Any, Any]], flag: str) 
 def apply_edits(data: dict[str, Any], edits: Iterable[Edit], flag: str) -> dict[str, Any]:
     """A copy of raw scenario data with each edit applied, in order.
 
-    A missing table on the way is created (validation then names the unknown field);
-    a list index must exist.
+    A missing table on the way is created, and so is an optional table left unset
+    (``policies.float_pool.size=2`` on a scenario without a pool starts one: validation
+    then names an unknown field, or a required one still missing); a list index must
+    exist.
 
     Raises
     ------
@@ -168,7 +170,8 @@ def _set(data: dict[str, Any], edit: Edit, source: str) -> None:
         if depth == len(path) - 1:
             node[part] = deep_copy(edit.value)
         else:
-            if isinstance(node, dict) and part not in node:
+            if isinstance(node, dict) and (part not in node or (
+                    node[part] is None and not isinstance(path[depth + 1], int))):
                 node[part] = [] if isinstance(path[depth + 1], int) else {}
             node = node[part]
 

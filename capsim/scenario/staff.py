@@ -228,8 +228,9 @@ class FloatPool(SchemaModel):
     A gap known only at shift start (last minute) is filled ``notice_hours`` late.
     """
 
-    size: Annotated[Int, Field(ge=1, le=MAX_ROSTER)] = Field(
-        description="People in the pool (not counted in the roster).")
+    size: Annotated[Int, Field(ge=0, le=MAX_ROSTER)] = Field(
+        description="People in the pool (not counted in the roster); 0: no pool (so that "
+        "a sweep can compare sizes 0, 1, 2, ...).")
     answer_probability: Probability = Field(1.0, description="Chance that a called member "
                                             "comes in.")
     notice_hours: Annotated[Float, Field(ge=0, le=24)] = Field(
@@ -272,9 +273,67 @@ class Overtime(SchemaModel):
         2.0, description="For at_risk: an order due within this many hours is at risk.")
 
 
+#: Bound of the agency's order counts (the most a day's forecast could reach, rounded up).
+MAX_DAILY_ORDERS = 1e12
+
+
+class Agency(SchemaModel):
+    """Agency staff: people outside the roster booked a day ahead, under a stated rule.
+
+    For each day the rule decides, from what is known the day before, how many to book
+    (at most ``max_per_day``); each booked person works the shift pattern ``shift``
+    (default: the first pattern) that day, on the pattern's weekdays only, and always
+    shows up. Nobody is booked on a day a stress closure shuts the floor.
+
+    - ``rule = "short"``: on the pattern's technicians scheduled that day (not on a day
+      off, a vacation or a closure), the ones known the day before to be on hand are
+      those scheduled minus the absences known a day ahead: an unplanned absence known
+      the day before (not covered: a covered one has its replacement) and an outbreak or
+      stress-event absence already under way the day before (the same status on the
+      previous day). Last-minute absences and illnesses that begin that day are not
+      known. Books ceil(``required_share`` × scheduled) − known on hand, when positive.
+    - ``rule = "demand"``: books ceil((forecast − ``demand_threshold``) /
+      ``orders_per_person``) when the forecast exceeds the threshold; the forecast is
+      the day's expected orders from the arrival-rate profile (base rate, hour and week
+      profiles, ``[[demand.surges]]``) plus the ``[[demand.batches]]`` dropped that day.
+      It does not know the season's forecast error (``forecast_cv``) nor ``[[stress]]``
+      demand events, which are shocks; a trace has no forecast (refused).
+    """
+
+    max_per_day: Annotated[Int, Field(ge=1, le=MAX_ROSTER)] = Field(
+        description="Most people booked for one day.")
+    rule: Literal["short", "demand"] = Field(
+        "short", description="short: book the gap known the day before to required_share "
+        "of the pattern's scheduled technicians; demand: book by tomorrow's forecast orders.")
+    shift: Name | None = Field(None, description="The shift pattern agency staff work "
+                               "(by name); default the first.")
+    required_share: Annotated[Float, Field(gt=0, le=1)] = Field(
+        1.0, description="rule short: book up to this share of the pattern's scheduled "
+        "technicians known on hand.")
+    demand_threshold: Annotated[Float, Field(ge=0, le=MAX_DAILY_ORDERS)] | None = Field(
+        None, description="rule demand: forecast orders of a day above which to book.")
+    orders_per_person: Annotated[Float, Field(gt=0, le=MAX_DAILY_ORDERS)] | None = Field(
+        None, description="rule demand: forecast orders above the threshold per person "
+        "booked.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        for name in ("demand_threshold", "orders_per_person"):
+            value = getattr(self, name)
+            if self.rule == "demand" and value is None:
+                raise FieldError(name, "rule 'demand' needs demand_threshold and "
+                                 "orders_per_person")
+            if self.rule != "demand" and value is not None:
+                raise FieldError(name, f"applies to rule 'demand' only, not {self.rule!r}",
+                                 value)
+        return self
+
+
 class Policies(SchemaModel):
     """How the operation responds to shortfalls (a sweep can vary any of it)."""
 
     float_pool: FloatPool | None = Field(None, description="A float pool; default none.")
     overtime: Overtime | None = Field(None, description="Overtime past shift end; default "
                                       "none: only the order in hand is finished.")
+    agency: Agency | None = Field(None, description="Agency staff booked a day ahead; "
+                                  "default none.")
