@@ -36,12 +36,11 @@ from capsim.scenario.base import (
     Weekday,
 )
 from capsim.scenario.checks import check_classes, check_data, mention, unused_inputs
+from capsim.scenario.classes import ClassWork, Hold, OrderClass
 from capsim.scenario.costs import Costs
 from capsim.scenario.orders import (
     Batch,
-    ClassWork,
     Demand,
-    OrderClass,
     Patience,
     Quality,
     Returns,
@@ -60,7 +59,7 @@ REPLACE = "Scenario.replace"
 
 __all__ = [
     "WEEKDAY_NAMES", "Absence", "Batch", "ClassTargets", "ClassWork", "Costs", "Demand",
-    "Experiment", "FieldError", "OrderClass", "Outbreak", "Patience", "Policies", "Quality",
+    "Experiment", "FieldError", "Hold", "OrderClass", "Outbreak", "Patience", "Policies", "Quality",
     "Returns", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace", "Vacation",
     "Window", "Work", "Workforce",
 ]
@@ -90,6 +89,8 @@ class Scenario(SchemaModel):
                                     "override); default: none, every pass is right.")
     returns: Returns | None = Field(None, description="Repeat contacts (classes may override); "
                                     "default: none, nobody comes back.")
+    hold: Hold | None = Field(None, description="Information holds (classes may override); "
+                              "default: none, no order waits for the customer.")
     classes: tuple[OrderClass, ...] = Field(
         (), max_length=MAX_CLASSES, description="Order classes; default: one class from [work]."
     )
@@ -255,12 +256,12 @@ class Scenario(SchemaModel):
 
     def _check_work(self) -> None:
         for i, order_class in enumerate(self.classes or [None]):
-            for part in ("work", "patience", "quality", "returns"):
+            for part in ("work", "patience", "quality", "returns", "hold"):
                 own = order_class is not None and getattr(order_class, part) is not None
                 table = getattr(order_class if own else self, part)
                 where = f"classes[{i}].{part}" if own else part
                 tables = {} if table is None else (
-                    table.durations() if part in ("quality", "returns") else {"": table})
+                    table.durations() if part in ("quality", "returns", "hold") else {"": table})
                 for name, duration in tables.items():
                     try:
                         duration.check_complete()
@@ -295,11 +296,12 @@ class Scenario(SchemaModel):
                                                # a complete [work] is a complete ClassWork
                                                work=self.work,  # type: ignore[arg-type]
                                                patience=self.patience,
-                                               quality=self.quality, returns=self.returns),)
+                                               quality=self.quality, returns=self.returns,
+                                               hold=self.hold),)
         return tuple(
             c.model_copy(update={"work": c.work or self.work, "promise_hours": self._promise(c),
                                  **{part: getattr(c, part) or getattr(self, part)
-                                    for part in ("patience", "quality", "returns")}})
+                                    for part in ("patience", "quality", "returns", "hold")}})
             for c in self.classes
         )
 
@@ -336,9 +338,14 @@ class Scenario(SchemaModel):
                    for c in self.order_classes)
 
     @property
+    def has_holds(self) -> bool:
+        """Whether some order can wait for the customer (a hold share above 0)."""
+        return any(c.hold is not None and c.hold.share > 0 for c in self.order_classes)
+
+    @property
     def has_follow_ups(self) -> bool:
-        """Whether work can create more work (rework, remakes or repeat contacts)."""
-        return self.has_quality or self.has_returns
+        """Whether orders run as jobs: rework, remakes, repeat contacts or holds."""
+        return self.has_quality or self.has_returns or self.has_holds
 
     def _promise(self, order_class: OrderClass) -> float:
         """A class's promise: its own, else its work table's, else ``[work]``'s (24 h)."""
