@@ -26,7 +26,8 @@ class Quality:
 
     Orders are concatenated across replications (``rep`` says whose); ``first_finish``
     is when an order's first pass finished, ``right`` whether it was right first time,
-    ``repeat`` whether it is a repeat contact. Jobs (rework and remakes matter here)
+    ``repeat`` whether it is a repeat contact, ``hold`` its hours on hold (answered by
+    the horizon). Jobs (rework and remakes matter here)
     are concatenated too: replication r's are ``[job_offsets[r], job_offsets[r + 1])``;
     ``job_class`` is the class of the order a job serves. Without follow-ups the
     orders are right first time, no repeat contacts, and there are no jobs.
@@ -44,6 +45,7 @@ class Quality:
     first_finish: np.ndarray
     right: np.ndarray
     repeat: np.ndarray
+    hold: np.ndarray
     job_offsets: np.ndarray
     job_start: np.ndarray
     job_work: np.ndarray
@@ -70,6 +72,7 @@ def _quality(records: Sequence[Records], rep: np.ndarray, order_class: np.ndarra
                                      for r in records]),
         right=_per_order(records, "right_first_time", np.ones(most, bool)),
         repeat=_per_order(records, "repeat_contact", np.zeros(most, bool)),
+        hold=_per_order(records, "hold", np.zeros(most)),
         job_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         job_start=job_column("start", float), job_work=job_column("work", float),
         job_rework=np.concatenate([np.zeros(0, bool), *(j.rework for j in jobs)]),
@@ -168,6 +171,7 @@ def quality_kpis(q: Quality, order_class: int | None = None) -> dict[str, np.nda
         on_time = counted & (q.finish <= q.due)
         started = q.job_rework & (q.job_start >= q.warmup) & serving
     judged = counted & ~np.isnan(q.first_finish)
+    arrived = (q.arrival >= q.warmup) & mine
     rework = np.zeros(q.count)
     for i in range(q.count):  # numpy's pairwise sum over each replication's jobs
         low, high = q.job_offsets[i], q.job_offsets[i + 1]
@@ -176,5 +180,7 @@ def quality_kpis(q: Quality, order_class: int | None = None) -> dict[str, np.nda
         "perfect_order_rate": ratio(per(on_time & q.right & np.isnan(q.abandon)), per(counted)),
         "right_first_time_rate": ratio(per(judged & q.right), per(judged)),
         "rework_hours": rework,
-        "repeat_contacts": per((q.arrival >= q.warmup) & q.repeat & mine),
+        "repeat_contacts": per(arrived & q.repeat),
+        "hold_hours": per_segment(q.rep, arrived, q.count, q.hold),
+        "orders_held": per(arrived & (q.hold > 0)),
     }

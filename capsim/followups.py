@@ -25,6 +25,18 @@ Per source of orders (see :mod:`capsim.sampling`), generation by generation:
 
 So the first generation's quality draws never depend on returns, and neither stream
 changes arrivals, work contents or patience.
+
+Information holds (:class:`~capsim.scenario.Hold`, drawn by :func:`holds` before the
+follow-ups, from the source's ``holds`` stream: one uniform per order, whether it
+needs an answer; and its ``hold_response`` stream: the response times of the orders
+held, class by class): an order held *before* the work keeps its job and joins the
+queue ``response`` after its arrival (:mod:`capsim.sampling` shifts its arrival;
+:mod:`capsim.jobs` sets its due); an order held *during* the work is split in two:
+its own job does the first part (``at`` of its work), and a follow-up job of kind
+:data:`HOLD` does the rest, joining ``response`` after the first part finishes
+(delay = response; it never abandons, and it is a pass of the same order, so the
+order's finish is its last pass's). Its rework and remakes follow the rest's pass.
+Repeat contacts are never held. Without holds neither stream is read.
 """
 
 from __future__ import annotations
@@ -38,8 +50,8 @@ from capsim.distributions import work_distribution
 from capsim.scenario import Scenario
 from capsim.scenario.orders import MAX_PASSES, Duration
 
-#: ``FollowUps.kind`` codes.
-REWORK, REMAKE, REPEAT = 1, 2, 3
+#: ``FollowUps.kind`` codes (HOLD: the work left after a hold during the work).
+REWORK, REMAKE, REPEAT, HOLD = 1, 2, 3, 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,7 +67,7 @@ class FollowUps:
     work : numpy.ndarray
         Work content, hours.
     kind : numpy.ndarray
-        :data:`REWORK`, :data:`REMAKE` or :data:`REPEAT` (int8).
+        :data:`REWORK`, :data:`REMAKE`, :data:`REPEAT` or :data:`HOLD` (int8).
     order_class : numpy.ndarray
         Class of the contact the job serves (int16).
     patience : numpy.ndarray
@@ -131,6 +143,53 @@ def patience_hours(scenario: Scenario, classes: np.ndarray,
     return result
 
 
+@dataclass(frozen=True, eq=False)
+class Holds:
+    """The information holds drawn for a set of orders (see the module docstring).
+
+    Attributes
+    ----------
+    before : numpy.ndarray
+        Per order, hours on hold before it joins the queue (0: not held before).
+    work : numpy.ndarray
+        Per order, the work of its own job, hours (held during the work: the first part).
+    during : numpy.ndarray
+        The orders held during the work (int64, ascending).
+    response : numpy.ndarray
+        Their holds' lengths, hours.
+    rest : numpy.ndarray
+        Their work after the hold, hours.
+    """
+
+    before: np.ndarray
+    work: np.ndarray
+    during: np.ndarray
+    response: np.ndarray
+    rest: np.ndarray
+
+
+def holds(scenario: Scenario, classes: np.ndarray, work: np.ndarray,
+          who: np.random.Generator, response: np.random.Generator) -> Holds:
+    """Which orders (of the given classes and work, hours) need an answer, and how long it takes.
+
+    ``who`` gives one uniform per order (held below its class's share); ``response``
+    the held orders' response times, class by class, each class's in order.
+    """
+    tables = [c.hold for c in scenario.order_classes]
+    share = np.array([0.0 if t is None else t.share for t in tables])
+    held = np.flatnonzero(who.random(classes.size) < share[classes])
+    cls = classes[held]
+    length = hours([None if t is None else t.response for t in tables], cls, response)
+    inside = np.array([t is not None and t.when == "during" for t in tables])[cls]
+    at = np.array([0.5 if t is None else t.at for t in tables])[cls]
+    before = np.zeros(classes.size)
+    before[held[~inside]] = length[~inside]
+    during = held[inside]
+    first = work.copy()
+    first[during] = work[during] * at[inside]
+    return Holds(before, first, during, length[inside], work[during] - first[during])
+
+
 class _Builder:
     """Follow-up jobs as they are drawn, numbered from ``first``."""
 
@@ -162,16 +221,20 @@ class _Builder:
         return FollowUps(*columns)
 
 
-def _passes(scenario: Scenario, jobs: np.ndarray, classes: np.ndarray, root: np.ndarray,
-            rng: np.random.Generator, out: _Builder) -> np.ndarray:
-    """Draw the rework and remakes of contacts started by ``jobs``; each one's last pass."""
+def _passes(scenario: Scenario, jobs: np.ndarray, tail: np.ndarray, classes: np.ndarray,
+            root: np.ndarray, rng: np.random.Generator, out: _Builder) -> np.ndarray:
+    """Draw the rework and remakes of contacts started by ``jobs``; each one's last pass.
+
+    ``tail`` is each contact's job that ends its first pass (the work left after a hold,
+    else the contact's own job).
+    """
     quality = [c.quality for c in scenario.order_classes]
     right = np.array([1.0 if q is None else q.right_first_time for q in quality])
     customer = np.array([0.0 if q is None else q.found_by_customer for q in quality])
     rework = [None if q is None else (q.rework or c.work)
               for q, c in zip(quality, scenario.order_classes, strict=True)]
     remake = [None if q is None else q.remake_delay for q in quality]
-    last = jobs.copy()
+    last = tail.copy()
     alive = np.arange(jobs.size)  # contacts whose latest pass is still to be judged
     for _ in range(MAX_PASSES - 1):
         if alive.size == 0:
@@ -214,23 +277,32 @@ def _returns(scenario: Scenario, last: np.ndarray, original: np.ndarray, root: n
 
 
 def follow_ups(scenario: Scenario, classes: np.ndarray, quality: np.random.Generator,
-               returns: np.random.Generator) -> FollowUps:
+               returns: np.random.Generator, held: Holds | None = None) -> FollowUps:
     """The follow-up jobs of orders 0..n-1 of one source, of the given classes.
 
-    Numbered from n in the order drawn (a job's predecessor always comes first).
+    Numbered from n in the order drawn (a job's predecessor always comes first): the
+    work left after the holds ``held`` during the work first, then the generations.
     """
     n = classes.size
     out = _Builder(n)
     jobs = np.arange(n, dtype=np.int64)
     original, root = classes.copy(), jobs.copy()
+    tail = jobs
+    if held is not None and held.during.size:
+        tail = jobs.copy()
+        during = held.during
+        tail[during] = out.add(during, held.response, held.rest,
+                               np.full(during.size, HOLD), classes[during],
+                               np.full(during.size, np.inf), during, during)
     generation = 0
     while jobs.size:
-        last = _passes(scenario, jobs, classes, root, quality, out) if scenario.has_quality \
-            else jobs
+        last = (_passes(scenario, jobs, tail, classes, root, quality, out)
+                if scenario.has_quality else tail)
         if not scenario.has_returns:
             break
         jobs, classes, original, root = _returns(scenario, last, original, root, generation,
                                                  returns, out)
+        tail = jobs  # a repeat contact is never held
         generation += 1
     return out.done()
 

@@ -9,11 +9,22 @@ that is before the horizon. Both engines order the queue by the same key,
 
 where group is 0 for a rework or remake of a class with ``rework_first`` and 1
 otherwise; the rule key is 0 under FIFO, the job's due time under EDD and the class
-priority under ``priority``. A job's due time is its join time + its class's promise
-for an order and a repeat contact (a new order) and for a remake under
-``remake_due = "renewed"``, else its predecessor's due (a rework and an original-due
-remake keep the order's due). For the orders alone this is the engines' key of old:
-(due, arrival index) and (priority, arrival index) give the same order.
+priority under ``priority``. A job's due time is one of three rules, set when it
+joins (:func:`due_times` and both engines' join code read the same columns):
+
+- *renew*: its join time + ``promise`` (its class's promise) for an order and a
+  repeat contact (a new order) and for a remake under ``remake_due = "renewed"``; an
+  order held before the work (:mod:`capsim.followups`) joins when the answer comes,
+  and under the hold's ``due = "unchanged"`` its ``promise`` is the class's less the
+  hold, so that its due is still the question's time + the class's promise
+  (``"paused"``: the class's promise, counted from the answer);
+- *keep*: its predecessor's due (a rework and an original-due remake keep the
+  order's due; so does the work left after a hold during the work, ``"unchanged"``);
+- *keep, shifted*: its predecessor's due + ``shift`` (the work left after a hold
+  during the work under ``"paused"``: shift = the hold's length).
+
+For the orders alone this is the engines' key of old: (due, arrival index) and
+(priority, arrival index) give the same order.
 
 The order-level view (:func:`order_jobs`): the orders of a replication are the
 outside orders and the repeat contacts that joined before the horizon, sorted by
@@ -27,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from capsim.followups import REMAKE, REPEAT, REWORK
+from capsim.followups import HOLD, REMAKE, REPEAT, REWORK
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
@@ -42,7 +53,9 @@ class Jobs:
 
     ``pred`` is -1 and ``delay`` 0 for the orders; ``patience`` is inf where a job
     never abandons; ``renew`` says whether the job's due is join + ``promise`` (else
-    its predecessor's); ``key`` is the class priority under ``priority`` (else 0);
+    its predecessor's + ``shift``); ``hold`` the hours its order was on hold just
+    before the job joined (an order held before the work; the work left after a hold
+    during it; else 0); ``key`` is the class priority under ``priority`` (else 0);
     ``group`` 0 or 1 (see the module docstring); ``kind`` 0 for an outside order, else
     a :mod:`capsim.followups` code; ``owner`` the job that starts its order.
     """
@@ -61,6 +74,8 @@ class Jobs:
     kind: np.ndarray
     owner: np.ndarray
     order_class: np.ndarray
+    shift: np.ndarray
+    hold: np.ndarray
 
     @property
     def size(self) -> int:
@@ -94,7 +109,11 @@ def jobs(scenario: Scenario, realization: Realization) -> Jobs:
         owner = np.concatenate([np.arange(n), follow.owner])
         classes = np.concatenate([classes, follow.order_class])
     table = scenario.order_classes
+    paused = np.array([c.hold is not None and c.hold.due == "paused" for c in table])[classes]
+    before = np.zeros(n) if realization.hold is None else realization.hold
+    hold = np.concatenate([before, np.where(kind[n:] == HOLD, delay[n:], 0.0)])
     promise = np.array([c.promise_hours for c in table], dtype=float)[classes]
+    promise[:n] -= np.where(paused[:n], 0.0, before)
     renewed = np.array([c.quality is not None and c.quality.remake_due == "renewed"
                         for c in table])[classes]
     first = np.array([c.quality is not None and c.quality.rework_first for c in table])[classes]
@@ -105,7 +124,8 @@ def jobs(scenario: Scenario, realization: Realization) -> Jobs:
         pred=pred, delay=delay, patience=patience,
         renew=(kind == 0) | (kind == REPEAT) | ((kind == REMAKE) & renewed),
         promise=promise, key=priority if scenario.dispatch == "priority" else np.zeros(work.size),
-        group=np.where(again & first, 0.0, 1.0), kind=kind, owner=owner, order_class=classes)
+        group=np.where(again & first, 0.0, 1.0), kind=kind, owner=owner, order_class=classes,
+        shift=np.where((kind == HOLD) & paused, delay, 0.0), hold=hold)
 
 
 def join_times(table: Jobs, finish: np.ndarray, horizon: float) -> np.ndarray:
@@ -123,16 +143,21 @@ def due_times(table: Jobs, join: np.ndarray) -> np.ndarray:
     """Each job's due time (see the module docstring; NaN for a job that never joined).
 
     A job that keeps its predecessor's due takes it from the nearest job up its chain
-    that sets one (found by pointer jumping: log(chain length) steps).
+    that sets one, plus the shifts on the way (found by pointer jumping: log(chain
+    length) steps). A chain has at most one shift between a job and the job that sets
+    its due (one hold per order; a repeat contact renews), so the sum is exact in any
+    order and equals the engines' join-by-join sum bit for bit.
     """
     anchor = np.where(table.renew, np.arange(table.size), table.pred)
+    shift = np.where(table.renew, 0.0, table.shift)  # from the job to its anchor (excluded)
     while True:
         further = anchor[anchor]
         if np.array_equal(further, anchor):
             break
+        shift = shift + shift[anchor]
         anchor = further
     own = join + table.promise
-    due: np.ndarray = np.where(np.isnan(join), np.nan, own[anchor])
+    due: np.ndarray = np.where(np.isnan(join), np.nan, own[anchor] + shift)
     return due
 
 
@@ -151,8 +176,12 @@ class OrderView:
     the queue. Per order: ``arrival`` (its join), ``due`` (that of its latest pass to
     join), ``start`` (its first pass's), ``finish`` (its last pass's, NaN unless that
     finished), ``abandon`` (when it left unserved, else NaN), ``first_finish`` (its
-    first pass's finish), ``passes`` (drawn), ``right_first_time`` (one pass and no
-    repeat contact) and ``repeat_contact``.
+    first pass's finish: after a hold during the work, the rest's), ``passes`` (drawn;
+    the two parts of a pass split by a hold are one), ``right_first_time`` (one pass and no
+    repeat contact), ``repeat_contact`` and ``hold``: the hours it was on hold,
+    counting the holds answered before the horizon, whole (a hold before the work: the
+    order arrived at the answer; a hold during the work: the rest of the work joined);
+    a hold still open at the horizon counts 0.
     """
 
     join: np.ndarray
@@ -167,6 +196,7 @@ class OrderView:
     passes: np.ndarray
     right_first_time: np.ndarray
     repeat_contact: np.ndarray
+    hold: np.ndarray
 
 
 def order_view(table: Jobs, start: np.ndarray, finish: np.ndarray,
@@ -184,10 +214,17 @@ def order_view(table: Jobs, start: np.ndarray, finish: np.ndarray,
     repeats = np.flatnonzero(table.kind == REPEAT)
     returned = np.zeros(table.size, bool)
     returned[table.owner[table.pred[repeats]]] = True
+    held = np.flatnonzero(table.kind == HOLD)  # the rest of a first pass, after a hold
+    first_pass = np.arange(table.size)
+    first_pass[table.owner[held]] = held
     passes = np.bincount(table.owner, minlength=table.size)[rows]
+    passes = passes - np.bincount(table.owner[held], minlength=table.size)[rows]
+    hold = np.bincount(table.owner[joined], weights=table.hold[joined],
+                       minlength=table.size)[rows]
     return OrderView(
         join=join, rows=rows, arrival=join[rows], due=due[latest[rows]],
         order_class=table.order_class[rows], start=order_start,
-        finish=finish[table.last[rows]], abandon=abandon, first_finish=finish[rows],
+        finish=finish[table.last[rows]], abandon=abandon,
+        first_finish=finish[first_pass[rows]],
         passes=passes, right_first_time=(passes == 1) & ~returned[rows],
-        repeat_contact=table.kind[rows] == REPEAT)
+        repeat_contact=table.kind[rows] == REPEAT, hold=hold)

@@ -72,8 +72,8 @@ class Kpi:
     feature : str or None
         The scenario feature it measures (``patience``: abandonment; ``answer_within``:
         a service-level threshold; ``quality``: defects; ``returns``: repeat contacts;
-        ``follow_ups``: either; ``costs``: prices; ``float_pool``: a float pool; ``agency``: agency
-        staff); without
+        ``follow_ups``: either, or holds; ``holds``: information holds; ``costs``: prices;
+        ``float_pool``: a float pool; ``agency``: agency staff); without
         it the KPI is 0 or undefined by construction, and the CLI table leaves it out
         (files keep it).
     """
@@ -91,7 +91,7 @@ class Kpi:
     interval: IntervalMethod = "hall_t"
     per_class: bool = False
     feature: Literal["patience", "answer_within", "quality", "returns", "follow_ups", "costs",
-                     "float_pool", "agency"] | None = None
+                     "float_pool", "agency", "holds"] | None = None
 
     def applies_to(self, scenario: Any) -> bool:
         """Whether the scenario has what this KPI measures (see ``feature``)."""
@@ -179,6 +179,12 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("repeat_contacts", "repeat contacts arriving after the warm-up (among orders_arrived)",
         "orders", "count", "count", smaller_is_better=True, per_class=True,
         feature="returns"),
+    Kpi("hold_hours", "hours orders arriving after the warm-up spent on hold for an answer "
+        "from the customer (holds answered by the horizon)", "hours", "hours", "decimal",
+        smaller_is_better=True, per_class=True, feature="holds"),
+    Kpi("orders_held", "of the orders arrived, those that waited for an answer from the "
+        "customer (answered by the horizon)", "orders", "count", "count",
+        smaller_is_better=True, per_class=True, feature="holds"),
     Kpi("float_call_ins", "technician-days worked by the float pool", "technicians",
         "technicians", "count", feature="float_pool"),
     Kpi("agency_days", "technician-days worked by agency staff booked the day before",

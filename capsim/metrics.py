@@ -33,6 +33,13 @@ Definitions (the KPI names are part of capsim's public contract):
   passes started in the window; ``repeat_contacts``: repeat contacts arriving in the
   window (orders in their own right, in ``orders_arrived``). ``wip`` counts an order
   until its last pass finishes; ``queue`` and ``busy`` count jobs (passes).
+- Information holds (:class:`capsim.scenario.Hold`): ``hold_hours`` is the hours the
+  orders arriving in the window (``orders_arrived``) spent on hold for the customer's
+  answer, each hold counted whole once answered before the horizon (a hold before the
+  work: its order arrives at the answer, so one answered after the horizon never
+  arrives; a hold during the work still open at the horizon counts 0);
+  ``orders_held``: those orders with such a hold. An order on hold during the work is
+  in-house (``wip``) but not in the ``queue``.
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
 *Per class* (scenarios with two or more classes): each KPI the registry marks
@@ -44,9 +51,10 @@ counts add up to the totals.
 their promise, x = lead time / (due − arrival): bin i of the first
 :data:`LEAD_TIME_BINS_PER_PROMISE` × :data:`LEAD_TIME_PROMISES` holds
 i ≤ x·LEAD_TIME_BINS_PER_PROMISE < i + 1, the last bin everything later (unfinished
-orders included), except that an order finished exactly at its due time (x = 1) is
-on time and counts in the bin just below the promise: the cumulative share at the
-promise is exactly ``on_time_rate``.
+orders included, and orders due by their arrival: a hold before the work that outlasted
+the promise under ``due = "unchanged"``), except that an order finished exactly at its
+due time (x = 1) is on time and counts in the bin just below the promise: the
+cumulative share at the promise is exactly ``on_time_rate``.
 Hourly series are time averages over each hour [h, h + 1), h = 0, 1, ..., horizon − 1:
 ``wip`` (arrived, not finished or abandoned), ``queue`` (arrived, not started or
 abandoned), ``busy``
@@ -176,8 +184,11 @@ def _lead_time_counts(b: Batch) -> np.ndarray:
     """Counted orders per bin of lead time / promise, replications × bins."""
     per, last = LEAD_TIME_BINS_PER_PROMISE, LEAD_TIME_BINS_PER_PROMISE * LEAD_TIME_PROMISES
     counted = (b.arrival >= b.warmup) & (b.due <= b.horizon)
-    with np.errstate(invalid="ignore"):
-        share = (b.finish - b.arrival) / (b.due - b.arrival)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # a due at or before the arrival (a hold before the work outlasted the promise):
+        # late whatever happens, in the last bin
+        share = np.where(b.due > b.arrival, (b.finish - b.arrival) / (b.due - b.arrival),
+                         np.inf)
         on_time = b.finish <= b.due
     raw = np.nan_to_num(np.floor(share * per), nan=last, posinf=last)
     # the order's verdict decides its side of the promise, whatever the rounding

@@ -18,7 +18,9 @@ started it, ``finish`` its last pass's finish (NaN unless the last pass finished
 ``due`` the due in force at the horizon (that of its latest pass to join: renewed by a
 remake under ``remake_due = "renewed"``). ``passes``, ``right_first_time`` (one pass
 and no repeat contact, as drawn: a defect counts even when it comes to light after
-the horizon) and ``repeat_contact`` describe each order; :class:`JobRecords` keeps the
+the horizon), ``repeat_contact`` and ``hold`` (hours on hold for an answer from the
+customer, the holds answered before the horizon: :class:`capsim.jobs.OrderView`)
+describe each order; :class:`JobRecords` keeps the
 jobs, and busy and overtime hours come from every job's interval.
 """
 
@@ -102,6 +104,8 @@ class Records:
     first_finish: np.ndarray | None = None
     right_first_time: np.ndarray | None = None
     repeat_contact: np.ndarray | None = None
+    #: Per order, with follow-ups (None without: 0): hours on hold, answered by the horizon.
+    hold: np.ndarray | None = None
     #: The jobs, with follow-ups (None without: the orders are the jobs).
     jobs: JobRecords | None = None
     #: The order classes' names, in the order ``order_class`` indexes them.
@@ -246,7 +250,7 @@ def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray
         technician=technician[view.rows], abandon=view.abandon,
         busy_hours=busy, overtime_hours=overtime, passes=view.passes,
         first_finish=view.first_finish, right_first_time=view.right_first_time,
-        repeat_contact=view.repeat_contact,
+        repeat_contact=view.repeat_contact, hold=view.hold,
         jobs=JobRecords(view.join, start, finish, technician, table.work, table.kind,
                         table.order_class))
 

@@ -30,11 +30,13 @@ PURPOSES: dict[str, int] = {
     "patience": 8,
     "quality": 9,
     "returns": 10,
+    "holds": 11,  # who needs an answer from the customer (capsim.followups.holds)
+    "hold_response": 12,  # how long the answer takes
     "float_pool": 16,  # policies (16 on), apart from the order side's purposes
 }
 
 #: Sources of orders, each with streams of its own for per-order draws (patience,
-#: quality, returns):
+#: quality, returns, holds, hold_response):
 #: so that a batch or a stress event never changes the draws of other orders.
 ORDER_SOURCES: dict[str, int] = {"base": 0, "batch": 1, "stress": 2}
 

@@ -26,7 +26,15 @@ import numpy as np
 from capsim.agency import agency_pattern, book
 from capsim.attendance import apply_stress_attendance, attendance_table, schedule, shift_patterns
 from capsim.demand import RatePieces, forecast_multiplier, rate_pieces, sample_poisson
-from capsim.followups import FollowUps, follow_ups, merged, patience_hours, thinned, work_hours
+from capsim.followups import (
+    FollowUps,
+    follow_ups,
+    holds,
+    merged,
+    patience_hours,
+    thinned,
+    work_hours,
+)
 from capsim.policies import call_in
 from capsim.rng import order_stream, stream, stress_stream
 from capsim.scenario import Scenario
@@ -62,9 +70,13 @@ class Realization:
         How long each order waits for its start before it abandons, hours (inf for a
         class without patience); None when no class has one.
     follow_ups : FollowUps or None
-        The rework, remakes and repeat contacts drawn for the orders (jobs ``orders``
-        on; see :mod:`capsim.followups`); None when the scenario has neither quality
-        nor returns.
+        The rework, remakes, repeat contacts and work left after holds drawn for the
+        orders (jobs ``orders`` on; see :mod:`capsim.followups`); None when the scenario
+        has no quality, returns or holds.
+    hold : numpy.ndarray or None
+        Per order, the hours it was on hold before it arrived (an information hold
+        before the work: ``arrival`` is when the answer came, the question was asked
+        ``hold`` earlier; 0: none); None without holds.
     """
 
     seed: int
@@ -78,6 +90,7 @@ class Realization:
     forecast_multiplier: float
     patience: np.ndarray | None = None
     follow_ups: FollowUps | None = None
+    hold: np.ndarray | None = None
 
     @property
     def orders(self) -> int:
@@ -94,7 +107,8 @@ class Realization:
 class _Orders:
     """Orders of one source: times (hours), class indices, work and patience (hours).
 
-    ``follow`` holds their follow-up jobs, numbered from the source's order count.
+    ``follow`` holds their follow-up jobs, numbered from the source's order count;
+    ``hold`` each order's hours on hold before it joins (0: none; None: no holds).
     """
 
     time: np.ndarray
@@ -102,28 +116,51 @@ class _Orders:
     work: np.ndarray
     patience: np.ndarray | None = None
     follow: FollowUps | None = None
+    hold: np.ndarray | None = None
 
     def keep(self, mask: np.ndarray) -> _Orders:
         return _Orders(self.time[mask], self.order_class[mask], self.work[mask],
                        None if self.patience is None else self.patience[mask],
-                       None if self.follow is None else thinned(self.follow, mask))
+                       None if self.follow is None else thinned(self.follow, mask),
+                       None if self.hold is None else self.hold[mask])
+
+    def answered(self, horizon: float) -> _Orders:
+        """These orders at the time they join: after their hold before the work, if any.
+
+        An order whose answer comes at or after the horizon never arrives (it goes,
+        with its follow-ups).
+        """
+        if self.hold is None:
+            return self
+        time = self.time + self.hold
+        shifted = _Orders(time, self.order_class, self.work, self.patience, self.follow,
+                          self.hold)
+        return shifted.keep(time < horizon)
 
     def with_patience(self, scenario: Scenario, seed: int, replication: int, source: str,
                       index: int = 0) -> _Orders:
-        """These orders with their patience and follow-ups drawn (when the scenario has them).
+        """These orders with their patience, holds and follow-ups drawn (those the scenario has).
 
-        Each from the source's own streams (``patience``, ``quality``, ``returns``).
+        Each from the source's own streams (``patience``, ``holds``, ``hold_response``,
+        ``quality``, ``returns``).
         """
         patience = self.patience
         if scenario.has_patience:
             patience = patience_hours(scenario, self.order_class,
                                       order_stream(seed, replication, "patience", source, index))
+        held = None
+        if scenario.has_holds:
+            held = holds(scenario, self.order_class, self.work,
+                         order_stream(seed, replication, "holds", source, index),
+                         order_stream(seed, replication, "hold_response", source, index))
         follow = None
         if scenario.has_follow_ups:
             follow = follow_ups(scenario, self.order_class,
                                 order_stream(seed, replication, "quality", source, index),
-                                order_stream(seed, replication, "returns", source, index))
-        return _Orders(self.time, self.order_class, self.work, patience, follow)
+                                order_stream(seed, replication, "returns", source, index), held)
+        if held is None:
+            return _Orders(self.time, self.order_class, self.work, patience, follow)
+        return _Orders(self.time, self.order_class, held.work, patience, follow, held.before)
 
 
 def _classes_by_share(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -195,7 +232,8 @@ def _stress_demand(scenario: Scenario, seed: int, replication: int, pieces: Rate
     return base, extra
 
 
-def _merge(sources: list[_Orders]) -> _Orders:
+def _merge(sources: list[_Orders], horizon: float) -> _Orders:
+    sources = [s.answered(horizon) for s in sources]
     times = np.concatenate([s.time for s in sources])
     order = np.argsort(times, kind="stable")
     patience = None
@@ -208,8 +246,11 @@ def _merge(sources: list[_Orders]) -> _Orders:
         position[order] = np.arange(times.size)
         follow = merged([(s.time.size, s.follow) for s in sources if s.follow is not None],
                         position)
+    hold = None
+    if sources[0].hold is not None:  # all or none have them
+        hold = np.concatenate([s.hold for s in sources if s.hold is not None])[order]
     return _Orders(times[order], np.concatenate([s.order_class for s in sources])[order],
-                   np.concatenate([s.work for s in sources])[order], patience, follow)
+                   np.concatenate([s.work for s in sources])[order], patience, follow, hold)
 
 
 def sample(scenario: Scenario, replication: int, *, seed: int | None = None) -> Realization:
@@ -252,7 +293,8 @@ def _sample(scenario: Scenario, replication: int, seed: int,
         pieces = known if known is not None else rate_pieces(scenario, multiplier)
         base = _sampled(scenario, seed, replication, pieces)
     base, extra = _stress_demand(scenario, seed, replication, pieces, base)
-    orders = _merge([base, *_batches(scenario, seed, replication), *extra])
+    orders = _merge([base, *_batches(scenario, seed, replication), *extra],
+                    scenario.horizon_hours)
     shift_start, shift_end = shifts
     status = attendance_table(scenario, seed, replication, shift_start)
     status = apply_stress_attendance(scenario, seed, replication, status)
@@ -267,4 +309,5 @@ def _sample(scenario: Scenario, replication: int, seed: int,
     return Realization(
         seed=seed, replication=replication, arrival=orders.time, order_class=orders.order_class,
         work=orders.work, shift_start=shift_start, shift_end=shift_end, status=status,
-        forecast_multiplier=multiplier, patience=orders.patience, follow_ups=orders.follow)
+        forecast_multiplier=multiplier, patience=orders.patience, follow_ups=orders.follow,
+        hold=orders.hold)

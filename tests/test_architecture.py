@@ -16,6 +16,7 @@ LAYERS: list[set[str]] = [
     {"capsim.scenario.base"},
     {"capsim.scenario.costs", "capsim.scenario.orders", "capsim.scenario.staff",
      "capsim.scenario.stress", "capsim.scenario.describe", "capsim.scenario.targets"},
+    {"capsim.scenario.classes"},
     {"capsim.scenario.checks"},
     {"capsim.scenario.models"},
     {"capsim.scenario.load"},

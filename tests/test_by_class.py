@@ -51,12 +51,15 @@ def three():
 @pytest.fixture(scope="module")
 def rework():
     """The same floor with follow-ups: standard orders go wrong (rework, or a remake found
-    by the customer), express ones come back as standard orders (which can go wrong too)."""
+    by the customer), express ones come back as standard orders (which can go wrong too),
+    bulk ones wait for the customer's answers (holds during the work)."""
     classes = [dict(c) for c in CLASSES]
     classes[1]["quality"] = {"right_first_time": 0.7, "found_by_customer": 0.5,
                              "remake_delay": {"distribution": "fixed", "mean_minutes": 90.0}}
     classes[0]["returns"] = {"probability": 0.3, "as_class": "standard",
                              "delay": {"distribution": "exponential", "mean_minutes": 120.0}}
+    classes[2]["hold"] = {"share": 0.4, "due": "paused",  # bulk orders wait for answers
+                          "response": {"distribution": "exponential", "mean_minutes": 180.0}}
     return validate(mmc_data(6.0, 1.0, 8, 2.0, horizon_days=6, warmup_days=1,
                              classes=classes, dispatch="priority",
                              targets={"answer_within_hours": 0.25}))
@@ -118,8 +121,18 @@ def brute_force(r, c, within, real):
         "abandonment_rate": ratio(gone_counted, counted),
         "orders_abandoned": float(abandoned),
         "orders_late": float(late), "late_hours": float(sum(lateness)),
-        **brute_force_quality(r, c, real),
+        **brute_force_quality(r, c, real), **brute_force_holds(r, c),
     }
+
+
+def brute_force_holds(r, c):
+    """Hours on hold and orders held among class ``c``'s orders arriving after the warm-up."""
+    hours = held = 0.0
+    for k in range(r.arrival.size):
+        if r.order_class[k] == c and r.arrival[k] >= r.warmup and r.hold is not None:
+            hours += r.hold[k]
+            held += r.hold[k] > 0
+    return {"hold_hours": hours, "orders_held": held}
 
 
 def job_classes(real):
@@ -222,6 +235,7 @@ def test_the_fused_path_gives_the_per_class_perfect_order_bit_for_bit(rework):
     for one, two in zip(fused.summarize_many(rework, reals, [0, 1, 2]), expected, strict=True):
         assert_identical(one, two)
         assert one.by_class["standard"]["rework_hours"] > 0
+        assert one.by_class["bulk"]["hold_hours"] > 0 == one.by_class["express"]["hold_hours"]
 
 
 def test_class_counts_add_up_to_the_totals_exactly(ran):

@@ -26,7 +26,8 @@ from tests.conftest import scenario
 
 
 @st.composite
-def operations(draw, max_roster=7, max_rate=8.0, follow_ups=False, overtime=False):
+def operations(draw, max_roster=7, max_rate=8.0, follow_ups=False, holds=False,
+               dispatch=None, overtime=False):
     days = draw(st.integers(2, 5))
     fixed = draw(st.booleans())
     work = ({"distribution": "fixed", "mean_minutes": float(draw(st.sampled_from([30, 60, 90])))}
@@ -52,7 +53,8 @@ def operations(draw, max_roster=7, max_rate=8.0, follow_ups=False, overtime=Fals
                     "at_once": draw(st.sampled_from([0.0, 0.2]))}
         classes[0]["patience"] = patience
     data = {
-        "dispatch": draw(st.sampled_from(["fifo", "edd", "priority"])), "classes": classes,
+        "dispatch": dispatch or draw(st.sampled_from(["fifo", "edd", "priority"])),
+        "classes": classes,
         "name": "random", "horizon_days": days, "warmup_days": draw(st.integers(0, 1)),
         "demand": {"rate_per_hour": draw(st.floats(0.2, max_rate)),
                    "surges": [{"start_hour": 24.0, "end_hour": 30.0,
@@ -79,6 +81,8 @@ def operations(draw, max_roster=7, max_rate=8.0, follow_ups=False, overtime=Fals
         _add_follow_ups(draw, data)
     if overtime:
         _add_overtime(draw, data)
+    if holds:
+        _add_holds(draw, data)
     return scenario(data)
 
 
@@ -92,6 +96,21 @@ def _add_overtime(draw, data):
     if draw(st.booleans()):
         policy["weekly_max_hours"] = draw(st.sampled_from([0.0, 1.5, 6.0]))
     data["policies"] = {"overtime": policy}
+
+
+def _add_holds(draw, data):
+    """Information holds (tests/test_holds.py): for everyone or for one class, each way."""
+    response = st.sampled_from([{"distribution": "fixed", "mean_minutes": 60.0},
+                                {"distribution": "fixed", "mean_minutes": 300.0},
+                                {"distribution": "exponential", "mean_minutes": 180.0}])
+    hold = {"share": draw(st.sampled_from([0.3, 0.7, 1.0])),
+            "when": draw(st.sampled_from(["before", "during"])),
+            "at": draw(st.sampled_from([0.25, 0.5, 0.9])), "response": draw(response),
+            "due": draw(st.sampled_from(["unchanged", "paused"]))}
+    if draw(st.booleans()):
+        data["hold"] = hold
+    else:
+        data["classes"][-1]["hold"] = hold
 
 
 def _add_follow_ups(draw, data):

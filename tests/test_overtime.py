@@ -219,6 +219,13 @@ def test_the_engines_agree_with_rework_remakes_and_repeat_contacts(s, replicatio
     assert_same_orders_and_kpis(simpy_model.simulate(s, real), vectorized.simulate(s, real))
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=operations(overtime=True, holds=True), replication=st.integers(0, 1000))
+def test_the_engines_agree_with_information_holds(s, replication):
+    real = sample(s, replication, seed=31)
+    assert_same_orders_and_kpis(simpy_model.simulate(s, real), vectorized.simulate(s, real))
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=operations(overtime=True), first=st.integers(0, 1000), count=st.integers(1, 3))
 def test_the_fused_pipeline_gives_the_records_path_summaries_bit_for_bit(s, first, count):

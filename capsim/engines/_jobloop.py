@@ -8,7 +8,8 @@ time, job). At a decision at time s every arrival and every pending join at or b
 s enters the queue; when the queue is empty the next decision's lower bound is the
 next arrival or pending join, whichever comes first. The queue is a heap of (group,
 rule key, join time, job), the key :mod:`capsim.jobs` defines and the reference
-engine uses; a job's due (EDD's key) and patience deadline are set when it joins.
+engine uses; a job's due (EDD's key, by :mod:`capsim.jobs`' rules: renew, keep, keep
+shifted) and patience deadline are set when it joins.
 Scenarios without follow-ups keep :mod:`capsim.engines._kernel`'s loop (its FIFO
 index range is faster).
 
@@ -111,7 +112,7 @@ def _calls_for_overtime(when: int, threshold: float, risk: float, s: float, queu
 
 def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: np.ndarray,
           successor: np.ndarray, pred: np.ndarray, delay: np.ndarray, renew: np.ndarray,
-          promise: np.ndarray, key: np.ndarray, group: np.ndarray, rule: int,
+          shift: np.ndarray, promise: np.ndarray, key: np.ndarray, group: np.ndarray, rule: int,
           offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
           start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
           sequence: np.ndarray, ot_when: int, ot_threshold: float, ot_risk: float,
@@ -189,7 +190,7 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 pending -= 1
                 if pending > 0:
                     _sift_down(p_time, p_item, pending, p_time[pending], p_item[pending])
-                due[j] = t + promise[j] if renew[j] else due[pred[j]]
+                due[j] = t + promise[j] if renew[j] else due[pred[j]] + shift[j]
                 deadline[j] = t + patience[j]
                 k = due[j] if rule == EDD else key[j]
                 _push(q_group, q_key, q_join, q_item, queued, group[j], k, t, j)

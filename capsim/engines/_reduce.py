@@ -257,7 +257,7 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
             lead[n_done] = f - a
             n_done += 1
             lead_sum += f - a
-        x = np.floor((f - a) / (d - a) * per)
+        x = np.floor((f - a) / (d - a) * per) if d > a else np.inf  # due by arrival: last
         if np.isnan(x) or x == np.inf:
             x = float(last)
         index = min(max(x, 0.0), per - 1.0) if f <= d else min(max(x, float(per)), last)

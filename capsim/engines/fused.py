@@ -96,7 +96,8 @@ def _plain(scenario: Scenario, realizations: Sequence[Realization]
         rep=np.repeat(np.arange(count), np.diff(offsets)), arrival=arrival, due=due,
         finish=finish, abandon=abandon, order_class=order_class, first_finish=finish,
         right=np.ones(arrival.size, bool), repeat=np.zeros(arrival.size, bool),
-        job_offsets=np.zeros(count + 1, np.int64), job_start=none, job_work=none,
+        hold=np.zeros(arrival.size), job_offsets=np.zeros(count + 1, np.int64),
+        job_start=none, job_work=none,
         job_rework=np.zeros(0, bool), job_class=np.zeros(0, np.int16))
     return orders, _Passes(arrival, start, finish, technician, sequence, offsets, False), quality
 
@@ -125,7 +126,8 @@ def _with_jobs(scenario: Scenario, realizations: Sequence[Realization]
         rep=np.repeat(np.arange(count), sizes), arrival=orders.arrival, due=orders.due,
         finish=orders.finish, abandon=orders.abandon, order_class=orders.order_class,
         first_finish=column("first_finish"), right=column("right_first_time"),
-        repeat=column("repeat_contact"), job_offsets=job_offsets, job_start=start,
+        repeat=column("repeat_contact"), hold=column("hold"), job_offsets=job_offsets,
+        job_start=start,
         job_work=np.concatenate([table.work for table in tables]),
         job_rework=(kind == REWORK) | (kind == REMAKE),
         job_class=np.concatenate([table.order_class for table in tables]))

@@ -68,7 +68,8 @@ class JobQueue:
         """Job ``job`` (a follow-up) joins at ``now``: its due is set, then it queues."""
         t = self.table
         self.join[job] = now
-        self.due[job] = now + float(t.promise[job]) if t.renew[job] else self.due[t.pred[job]]
+        self.due[job] = (now + float(t.promise[job]) if t.renew[job]
+                         else self.due[t.pred[job]] + float(t.shift[job]))
         self.push(job)
 
     def push(self, job: int) -> None:

@@ -201,8 +201,9 @@ def job_decisions(scenario: Scenario, realizations: Sequence[Realization]
     kernel = _jobloop.compiled() or _jobloop.interpreted()
     kernel(arrival, np.array([t.orders for t in tables], np.int64), joined("work"),
            joined("patience"), successor, pred, joined("delay"), joined("renew"),
-           joined("promise"), joined("key"), joined("group"), tables[0].rule, offsets, begin,
-           end, scenario.horizon_hours, start, finish, technician, sequence, *policy)
+           joined("shift"), joined("promise"), joined("key"), joined("group"), tables[0].rule,
+           offsets, begin, end, scenario.horizon_hours, start, finish, technician, sequence,
+           *policy)
     return tables, start, finish, technician, sequence, offsets
 
 

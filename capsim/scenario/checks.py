@@ -159,3 +159,42 @@ def check_classes(scenario: Any) -> None:
             where = f"classes[{i}].returns" if scenario.classes else "returns"
             raise FieldError(f"{where}.as_class", f"unknown order class; allowed: {known}",
                              back)
+
+
+def check_policies(scenario: Any) -> None:
+    """The policies fit the workforce.
+
+    Overtime within the rest between two shifts, the agency's pattern named, its demand
+    rule on a forecast.
+    """
+    _check_overtime(scenario)
+    _check_agency(scenario)
+
+
+def _check_overtime(scenario: Any) -> None:
+    overtime = scenario.policies.overtime
+    if overtime is None:
+        return
+    if scenario.workforce.always_on:
+        raise FieldError("policies.overtime", "workforce.always_on has no shift end to "
+                         "work past; allowed: overtime with [[workforce.shifts]]")
+    pattern, rest = scenario.workforce.shortest_rest()
+    if overtime.max_hours > rest:
+        raise FieldError("policies.overtime.max_hours", f"is longer than the {rest:g} h "
+                         f"between two shifts of pattern {pattern!r}; allowed: at most "
+                         f"{rest:g}", overtime.max_hours)
+
+
+def _check_agency(scenario: Any) -> None:
+    agency = scenario.policies.agency
+    if agency is None:
+        return
+    names = [s.name for s in scenario.workforce.shifts]
+    if agency.shift is not None and agency.shift not in names:
+        raise FieldError("policies.agency.shift", "names no shift pattern; allowed: "
+                         + (", ".join(repr(n) for n in names) or "none (always_on: leave "
+                            "shift unset)"), agency.shift)
+    if agency.rule == "demand" and scenario.demand.trace is not None:
+        raise FieldError("policies.agency.rule", "'demand' books by the rate profile's "
+                         "forecast; this scenario replays a trace (use 'short')",
+                         agency.rule)

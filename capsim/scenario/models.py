@@ -35,13 +35,18 @@ from capsim.scenario.base import (
     Text,
     Weekday,
 )
-from capsim.scenario.checks import check_classes, check_data, mention, unused_inputs
+from capsim.scenario.checks import (
+    check_classes,
+    check_data,
+    check_policies,
+    mention,
+    unused_inputs,
+)
+from capsim.scenario.classes import ClassWork, Hold, OrderClass
 from capsim.scenario.costs import Costs
 from capsim.scenario.orders import (
     Batch,
-    ClassWork,
     Demand,
-    OrderClass,
     Patience,
     Quality,
     Returns,
@@ -60,7 +65,7 @@ REPLACE = "Scenario.replace"
 
 __all__ = [
     "WEEKDAY_NAMES", "Absence", "Batch", "ClassTargets", "ClassWork", "Costs", "Demand",
-    "Experiment", "FieldError", "OrderClass", "Outbreak", "Patience", "Policies", "Quality",
+    "Experiment", "FieldError", "Hold", "OrderClass", "Outbreak", "Patience", "Policies", "Quality",
     "Returns", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace", "Vacation",
     "Window", "Work", "Workforce",
 ]
@@ -90,6 +95,8 @@ class Scenario(SchemaModel):
                                     "override); default: none, every pass is right.")
     returns: Returns | None = Field(None, description="Repeat contacts (classes may override); "
                                     "default: none, nobody comes back.")
+    hold: Hold | None = Field(None, description="Information holds (classes may override); "
+                              "default: none, no order waits for the customer.")
     classes: tuple[OrderClass, ...] = Field(
         (), max_length=MAX_CLASSES, description="Order classes; default: one class from [work]."
     )
@@ -234,44 +241,16 @@ class Scenario(SchemaModel):
         except FieldError as exc:
             raise FieldError(f"absence.vacation.{exc.field}", str(exc), exc.value) from None
         self._check_peak_rate()
-        self._check_overtime()
-        self._check_agency()
+        check_policies(self)
         if self.workforce.roster == 0 and self.has_demand:
             raise FieldError("workforce.roster", "no technician to serve the demand; allowed: "
                              ">= 1 when there is demand", 0)
         return self
 
-    def _check_overtime(self) -> None:
-        overtime = self.policies.overtime
-        if overtime is None:
-            return
-        if self.workforce.always_on:
-            raise FieldError("policies.overtime", "workforce.always_on has no shift end to "
-                             "work past; allowed: overtime with [[workforce.shifts]]")
-        pattern, rest = self.workforce.shortest_rest()
-        if overtime.max_hours > rest:
-            raise FieldError("policies.overtime.max_hours", f"is longer than the {rest:g} h "
-                             f"between two shifts of pattern {pattern!r}; allowed: at most "
-                             f"{rest:g}", overtime.max_hours)
-
     @property
     def has_overtime_policy(self) -> bool:
         """Whether technicians may stay past shift end for more work (``policies.overtime``)."""
         return self.policies.overtime is not None
-    def _check_agency(self) -> None:
-        agency = self.policies.agency
-        if agency is None:
-            return
-        names = [s.name for s in self.workforce.shifts]
-        if agency.shift is not None and agency.shift not in names:
-            raise FieldError("policies.agency.shift", "names no shift pattern; allowed: "
-                             + (", ".join(repr(n) for n in names) or "none (always_on: leave "
-                                "shift unset)"), agency.shift)
-        if agency.rule == "demand" and self.demand.trace is not None:
-            raise FieldError("policies.agency.rule", "'demand' books by the rate profile's "
-                             "forecast; this scenario replays a trace (use 'short')",
-                             agency.rule)
-
     def _check_peak_rate(self) -> None:
         d = self.demand
         if d.rate_per_hour == 0:
@@ -288,12 +267,12 @@ class Scenario(SchemaModel):
 
     def _check_work(self) -> None:
         for i, order_class in enumerate(self.classes or [None]):
-            for part in ("work", "patience", "quality", "returns"):
+            for part in ("work", "patience", "quality", "returns", "hold"):
                 own = order_class is not None and getattr(order_class, part) is not None
                 table = getattr(order_class if own else self, part)
                 where = f"classes[{i}].{part}" if own else part
                 tables = {} if table is None else (
-                    table.durations() if part in ("quality", "returns") else {"": table})
+                    table.durations() if part in ("quality", "returns", "hold") else {"": table})
                 for name, duration in tables.items():
                     try:
                         duration.check_complete()
@@ -328,11 +307,12 @@ class Scenario(SchemaModel):
                                                # a complete [work] is a complete ClassWork
                                                work=self.work,  # type: ignore[arg-type]
                                                patience=self.patience,
-                                               quality=self.quality, returns=self.returns),)
+                                               quality=self.quality, returns=self.returns,
+                                               hold=self.hold),)
         return tuple(
             c.model_copy(update={"work": c.work or self.work, "promise_hours": self._promise(c),
                                  **{part: getattr(c, part) or getattr(self, part)
-                                    for part in ("patience", "quality", "returns")}})
+                                    for part in ("patience", "quality", "returns", "hold")}})
             for c in self.classes
         )
 
@@ -374,9 +354,14 @@ class Scenario(SchemaModel):
                    for c in self.order_classes)
 
     @property
+    def has_holds(self) -> bool:
+        """Whether some order can wait for the customer (a hold share above 0)."""
+        return any(c.hold is not None and c.hold.share > 0 for c in self.order_classes)
+
+    @property
     def has_follow_ups(self) -> bool:
-        """Whether work can create more work (rework, remakes or repeat contacts)."""
-        return self.has_quality or self.has_returns
+        """Whether orders run as jobs: rework, remakes, repeat contacts or holds."""
+        return self.has_quality or self.has_returns or self.has_holds
 
     def _promise(self, order_class: OrderClass) -> float:
         """A class's promise: its own, else its work table's, else ``[work]``'s (24 h)."""

@@ -20,7 +20,6 @@ from capsim.scenario.base import (
     MAX_ENTRIES,
     MAX_FORECAST_CV,
     MAX_NAME_LENGTH,
-    MAX_PRIORITY,
     MAX_RATE_PER_HOUR,
     MAX_WORK_MINUTES,
     MIN_CV,
@@ -33,7 +32,6 @@ from capsim.scenario.base import (
     PositiveHours,
     Probability,
     SchemaModel,
-    Share,
     resolve_path,
 )
 from capsim.scenario.files import TraceData, read_minutes, read_trace
@@ -315,45 +313,3 @@ class Returns(SchemaModel):
         """The duration tables given (for the completeness check)."""
         return {"delay": self.delay, **({} if self.extra_minutes is None
                                         else {"extra_minutes": self.extra_minutes})}
-
-
-class ClassWork(Work):
-    """A class's own work table: as ``[work]``, but its promise is inherited when not given.
-
-    None (the default, left out of written files) means "inherit": a round trip
-    through ``scenario_toml`` or ``--set`` keeps it, so that an override of
-    ``[work].promise_hours`` still reaches the class.
-    """
-
-    # a class's work may leave its promise to the class (a wider type than Work's)
-    promise_hours: PositiveHours | None = Field(  # type: ignore[assignment]
-        None, description="Default: the class's promise_hours, else [work].promise_hours."
-    )
-
-
-class OrderClass(SchemaModel):
-    """A class of orders with its own share, work content, promise and priority.
-
-    The promise of a class is the first one given of: its ``promise_hours``; its own
-    ``work.promise_hours``; the scenario's ``[work].promise_hours``; 24 hours
-    (:attr:`Scenario.order_classes` resolves it).
-    """
-
-    name: Name = Field(min_length=1)
-    share: Share = Field(description="Share of sampled arrivals.")
-    promise_hours: PositiveHours | None = Field(
-        None, description="Default: the class's own work.promise_hours, else "
-        "[work].promise_hours (24 unless given)."
-    )
-    priority: Int = Field(0, ge=-MAX_PRIORITY, le=MAX_PRIORITY,
-                          description="Smaller is served first under dispatch = 'priority'.")
-    work: ClassWork | None = Field(None, description="Default: the scenario's [work].")
-    patience: Patience | None = Field(
-        None, description="Abandonment: how long this class waits; default: the scenario's "
-        "[patience] (none: orders wait for ever).")
-    quality: Quality | None = Field(
-        None, description="Defects and rework; default: the scenario's [quality] (none: every "
-        "pass is right).")
-    returns: Returns | None = Field(
-        None, description="Repeat contacts; default: the scenario's [returns] (none: nobody "
-        "comes back).")
