@@ -86,7 +86,9 @@ def schedule_section(f: Facts) -> list[Block]:
     return [
         Heading(2, "9. Recommended shift schedule", "schedule"),
         Paragraph(text("How many technicians on each of the scenario's shift patterns: a "
-                       "mixed-integer cover of the hourly requirements (the warm start), then "
+                       "mixed-integer cover of the requirements (the warm start: hour by hour, "
+                       "or day by day when every promise is 8 hours or more and work can wait "
+                       "for the next shift), then "
                        "simulation on the same seasons for every mix and local moves until "
                        "none is cheaper and still meets every target (", Code("capsim schedule"),
                        "). The mix below ", verdict, ", with ",
@@ -98,8 +100,9 @@ def schedule_section(f: Facts) -> list[Block]:
         Table(("Pattern", "Starts (h)", "Hours", "Weekdays", "Days a week", "Technicians",
                "Warm start"), tuple(rows), (False, True, True, False, True, True, True)),
         Figure("staff_by_hour", "Technicians scheduled on duty (before absence) against "
-               "those the cover requires (the warm start's hourly requirement), by hour of the "
-               "week, averaged over the season's weeks; the simulation may settle below it."),
+               "those required hour by hour (load, buffer, absence), by hour of the week, "
+               "averaged over the season's weeks. A daily cover lets work wait for the next "
+               "shift, and the simulation may settle below the requirement."),
         Paragraph(text("Every mix simulated, with its cost and verdict, is in ",
                        Code("data/schedule/candidates.csv"), "; the chosen mix's KPIs in ",
                        Code("data/schedule/summary.json"), ".",
