@@ -78,11 +78,41 @@ class ScheduleResult:
     elapsed_seconds: float = 0.0
     #: Ctrl-C stopped the search: the mix is the best met so far (or the last simulated).
     partial: bool = False
+    criterion: Criterion = "mean"
+    #: The chance criterion's required share (None under ``mean``).
+    confidence: float | None = None
 
     @property
     def run(self) -> RunResult:
         """The simulation of the chosen mix."""
         return self.evaluations[self.counts]
+
+    def cost_of(self, counts: tuple[int, ...]) -> float:
+        """An evaluated mix's cost: mean ``cost_total`` with ``[costs]``, else headcount."""
+        run = self.evaluations[counts]
+        return run.kpis["cost_total"].mean if self.scenario.has_costs else float(sum(counts))
+
+    def verdict(self, counts: tuple[int, ...]) -> bool:
+        """Whether an evaluated mix meets every target (the search's criterion)."""
+        return sum(counts) > 0 and judge(self.evaluations[counts], self.criterion, self.goals,
+                                         self.confidence)
+
+    def binding(self, counts: tuple[int, ...]) -> Goal:
+        """The tightest target of an evaluated mix: the smallest margin to its target.
+
+        The margin is the mean's distance past the target relative to it (negative when
+        missed) under ``mean``; the share of seasons meeting the target alone under
+        ``chance``. The first in goal order on a tie.
+        """
+        run = self.evaluations[counts]
+
+        def margin(goal: Goal) -> float:
+            if self.criterion == "chance":
+                return float(np.mean(goal.met(goal.values(run))))
+            sign = -1.0 if goal.kpi in SMALLER_IS_BETTER else 1.0
+            gap = sign * (goal.interval(run).mean - goal.target) / abs(goal.target)
+            return -math.inf if math.isnan(gap) else gap
+        return min(self.goals, key=margin)
 
     @property
     def planned(self) -> Scenario:
@@ -126,6 +156,27 @@ def requirements(scenario: Scenario, hours: np.ndarray) -> np.ndarray:
     presence = np.array([by_day[d] for d in days.tolist()])
     result: np.ndarray = np.where(load > 0, needed / np.maximum(presence, 1e-9), 0.0)
     return result
+
+
+def staff_by_hour_of_week(scenario: Scenario, counts: tuple[int, ...]
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hours of the week (0: Monday 0:00), scheduled and required technicians on duty.
+
+    Means over the season's hours after the warm-up that fall on each hour of the week:
+    scheduled Σ_p :func:`coverage` × counts (before absence), required
+    :func:`requirements` (after it).
+    """
+    hours = np.arange(scenario.warmup_hours, scenario.horizon_hours) + 0.5
+    scheduled = np.asarray(counts, dtype=float) @ coverage(scenario, hours)
+    required = requirements(scenario, hours)
+    of_week = ((hours // 1).astype(int) + 24 * scenario.start_weekday) % 168
+    seen = np.bincount(of_week, minlength=168)
+    week = np.flatnonzero(seen)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        result: np.ndarray = np.bincount(of_week, values, minlength=168)[week] / seen[week]
+        return result
+    return week, mean(scheduled), mean(required)
 
 
 def _arriving(scenario: Scenario, hours: np.ndarray) -> np.ndarray:
@@ -268,10 +319,10 @@ def _search(scenario: Scenario, runner: Runner, criterion: Criterion,
                               meets=current in evaluations and meets(current),
                               cost=cost(current) if current in evaluations else math.nan,
                               warm_start=start, goals=goals, evaluations=evaluations,
-                              partial=True)
+                              partial=True, criterion=criterion, confidence=confidence)
     return ScheduleResult(scenario=scenario, counts=current, meets=meets(current),
                           cost=cost(current), warm_start=start, goals=goals,
-                          evaluations=evaluations)
+                          evaluations=evaluations, criterion=criterion, confidence=confidence)
 
 
 def _improve(current: tuple[int, ...], evaluate: Callable[[tuple[int, ...]], RunResult],

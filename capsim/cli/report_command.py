@@ -48,6 +48,10 @@ def register(commands: Any) -> None:
     report.add_argument("--from", dest="from_dir", type=Path, metavar="DIR",
                         help="reuse results written earlier (a report folder, or capsim "
                         "size --out DIR) instead of simulating again")
+    report.add_argument("--schedule", action="store_true",
+                        help="also search the cheapest mix of the scenario's shift patterns "
+                        "meeting every target (capsim schedule, on the same seeds) and add "
+                        "it to the report")
     report.set_defaults(handler=_report)
 
 
@@ -62,7 +66,7 @@ def _report(args: argparse.Namespace) -> int:
                     seed=args.seed, maximum=args.maximum, workers=args.workers,
                     engine=args.engine, executor=args.executor, scheduler=args.scheduler,
                     ci_level=args.ci_level, progress=args.progress,
-                    command=["capsim", *args.argv])
+                    command=["capsim", *args.argv], schedule=args.schedule)
     if args.json:
         print(json.dumps({"report": str(result.path), "index": str(result.index),
                           "recommended": result.recommended, "partial": result.partial},

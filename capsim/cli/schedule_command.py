@@ -3,7 +3,11 @@
 Exit status: 0 with a mix meeting every target; 2 for bad input (an hour with demand no
 shift pattern covers, an always-on workforce); 3 when the search found no mix meeting
 every target; 130 when Ctrl-C stopped it (the best mix simulated whole so far is printed,
-marked partial).
+marked partial, and written with ``--out``).
+
+``--out DIR`` writes the folder :mod:`capsim.output.schedule` describes (the mix, its KPIs
+and costs, every mix simulated, scheduled against required staff by hour of the week,
+with its figure), built aside and swapped in whole (:mod:`capsim.output.folder`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,33 +48,31 @@ def register(commands: Any) -> None:
     p.add_argument("--engine", default="auto", choices=["auto", "simpy", "fast"],
                    help="simulation engine (default auto: fast when numba is installed)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="write the schedule, its KPIs and costs, every mix simulated and the "
+                   "figure of scheduled against required staff into DIR")
     add_debug(p)
     p.set_defaults(handler=_schedule)
 
 
 def _schedule(args: argparse.Namespace) -> int:
+    from capsim.output import prepare_out_dir
+    from capsim.output.schedule import schedule_summary, write_schedule
     from capsim.scenario import load_scenario
     from capsim.schedule import schedule
 
     scenario = load_scenario(args.scenario, args.overrides)
+    if args.out is not None:
+        prepare_out_dir(args.out)  # a bad --out is refused before any simulation
     result = schedule(scenario, criterion=args.criterion, confidence=args.confidence,
                       replications=args.replications, seed=args.seed, workers=args.workers,
                       engine=args.engine)
     shifts = scenario.workforce.shifts
     kpis = result.run.kpis
+    if args.out is not None and result.counts in result.evaluations:
+        write_schedule(result, args.out, ["capsim", *args.argv], _figures)
     if args.json:
-        print(json.dumps({
-            "scenario": scenario.name, "meets": result.meets, "cost": result.cost,
-            "partial": result.partial,
-            "priced": scenario.has_costs,
-            "schedule": [{"pattern": s.name, "start_hour": s.start_hour,
-                          "length_hours": s.length_hours, "weekdays": list(s.weekdays),
-                          "days_per_week": s.days_per_week, "count": n}
-                         for s, n in zip(shifts, result.counts, strict=True)],
-            "warm_start": list(result.warm_start),
-            "kpis": {g.name: g.interval(result.run).mean for g in result.goals},
-            "evaluated": [list(c) for c in result.evaluations],
-            "elapsed_seconds": round(result.elapsed_seconds, 3)}, indent=2))
+        print(json.dumps(schedule_summary(result), indent=2))
     else:
         cost = f"mean cost_total {result.cost:,.0f}" if scenario.has_costs else (
             f"{result.cost:g} technicians (no [costs]: the headcount is the cost)")
@@ -88,8 +91,23 @@ def _schedule(args: argparse.Namespace) -> int:
         lines.append(f"  on hand per day {kpis['on_hand_mean'].mean:.1f}, utilization "
                      f"{100 * kpis['utilization'].mean:.1f} %")
         print("\n".join(lines))
+        if args.out is not None:
+            print(f"\nwrote {args.out}/ (schedule.csv, summary.json, candidates.csv, "
+                  "staff_by_hour.csv and .png)")
     if result.partial:
         print("capsim: interrupted: the best mix simulated so far (marked partial)",
               file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0 if result.meets else EXIT_NOT_MET
+
+
+def _figures(files: Mapping[str, str]) -> dict[str, bytes]:
+    """staff_by_hour.png and .svg, drawn from staff_by_hour.csv (matplotlib, lazily)."""
+    from capsim.reporting.bundle import parse_table
+    from capsim.reporting.figures import render, staff_by_hour
+
+    table = parse_table(files["staff_by_hour.csv"], "staff_by_hour.csv")
+    drawn = render("staff_by_hour", lambda: staff_by_hour(
+        table["hour_of_week"], table["scheduled"], table["required"],
+        "Technicians on duty by hour of the week"))
+    return {"staff_by_hour.png": drawn.png, "staff_by_hour.svg": drawn.svg}

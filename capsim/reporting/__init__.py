@@ -12,8 +12,10 @@ A report is a folder::
     .capsim-output      capsim's marker: the folder is capsim's, and what it wrote
 
 The staffing search (plus the rule of thumb's roster, for comparison) and the
-scenario's stress tests run first, at the recommended roster; or their results are
-taken from a folder written earlier (``from_dir``). The data are written, read back,
+scenario's stress tests run first, at the recommended roster, then, when asked
+(``schedule``, ``capsim report --schedule``), the shift schedule search
+(:func:`capsim.schedule.schedule`, on the same seeds and replications); or their
+results are taken from a folder written earlier (``from_dir``). The data are written, read back,
 and everything shown is made from what was read. The folder is built beside ``out``
 and swapped in whole at the end (:mod:`capsim.output.folder`): a failed report
 leaves nothing half-written, and ``out`` is replaced only if capsim wrote it.
@@ -39,6 +41,7 @@ from capsim.analytic import rough_cut
 from capsim.errors import ArgumentError, CapsimError
 from capsim.options import RunOptions, resolve_options
 from capsim.output.folder import Workspace, finish_despite_ctrl_c
+from capsim.output.schedule import SCHEDULE_FILES, schedule_files
 from capsim.output.stress import stress_files
 from capsim.reporting import bundle as data
 from capsim.reporting.blocks import Paragraph, plain
@@ -53,6 +56,8 @@ from capsim.scenario import (
     scenario_dict,
     scenario_toml,
 )
+from capsim.schedule import schedule as schedule_search
+from capsim.schedule import warm_start
 from capsim.staffing import SizeResult, size_staff
 from capsim.stress import StressReport, stress_test
 
@@ -97,6 +102,8 @@ def _copy_data(scenario: Scenario, source: Path, work: Workspace) -> None:
     names = [*data.REQUIRED, *data.DETAILS]
     if (source / data.STRESS / "summary.json").is_file():
         names += [f"{data.STRESS}/{name}" for name in data.STRESS_FILES]
+    if (source / data.SCHEDULE / "summary.json").is_file():
+        names += [f"{data.SCHEDULE}/{name}" for name in SCHEDULE_FILES]
     for name in names:
         if (source / name).is_file():
             (work.path / "data" / name).parent.mkdir(parents=True, exist_ok=True)
@@ -126,8 +133,8 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
            executor: str | None = None, scheduler: str | None = None,
            ci_level: float | None = None, progress: Any = None,
            command: list[str] | None = None, size: SizeResult | None = None,
-           stress: StressReport | None = None, options: RunOptions | None = None
-           ) -> ReportResult:
+           stress: StressReport | None = None, options: RunOptions | None = None,
+           schedule: bool = False) -> ReportResult:
     """Write the staffing report of a scenario into the folder ``out``.
 
     Parameters
@@ -155,6 +162,10 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
         Results in hand (fresh, or read back with :func:`capsim.load_result`): the report
         is made from them instead of a new search (and new stress tests at the
         recommended roster). A loaded result gives the same report, byte for byte.
+    schedule : bool
+        Also search the cheapest mix of the scenario's shift patterns meeting every
+        target (:func:`capsim.schedule.schedule`, the search's criterion, seed and
+        replications) and show it; results from ``from_dir`` that hold one show it too.
 
     Returns
     -------
@@ -166,7 +177,9 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     ------
     CapsimError
         If ``out`` is a file, a folder capsim did not write (or holding files it did
-        not write), or not writable; checked before anything runs.
+        not write), or not writable; or ``schedule`` is asked of an always-on workforce
+        or of patterns leaving an hour with demand uncovered: checked before anything
+        runs.
     KeyboardInterrupt
         After the report was written whole, if Ctrl-C came while it was written.
     """
@@ -182,6 +195,8 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
             raise CapsimError(f"{type(given).__name__} of another scenario "
                               f"({given.scenario.source}) given for {scenario.source}")
     evaluated: RunResult | None = None
+    if schedule:
+        _check_schedule(scenario)
     with Workspace(out, "report") as work:  # refuses a bad --out before any simulation
         if from_dir is not None:
             source = data.find_data(Path(from_dir))
@@ -221,6 +236,11 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
                                 _stress(scenario, summary, work, o, evaluated))
             if not written:
                 missing.append("the stress tests")
+        if schedule and not _schedule_done(work.path / "data"):
+            written, stopped = ((False, True) if stopped else
+                                _schedule(scenario, summary, work, o))
+            if not written:
+                missing.append("the shift schedule")
         result, interrupted = _render(scenario, work, out, stopped, missing)
         work.commit()
     if interrupted:  # while the last files were written: they were, and the report is whole
@@ -279,6 +299,37 @@ def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
     return True, again or result.partial or interrupts.requested() is not None
 
 
+def _check_schedule(scenario: Scenario) -> None:
+    """Refuse a schedule search that cannot run, before the staffing search does."""
+    if scenario.workforce.always_on:
+        raise ArgumentError(f"{scenario.source}: --schedule chooses counts per shift "
+                            "pattern; this scenario's workforce is always_on")
+    warm_start(scenario)  # an hour with demand no pattern covers: ScenarioError
+
+
+def _schedule_done(folder: Path) -> bool:
+    path = folder / data.SCHEDULE / "summary.json"
+    return path.is_file() and not data.read_json(path).get("partial")
+
+
+def _schedule(scenario: Scenario, summary: dict[str, Any], work: Workspace,
+              options: RunOptions) -> tuple[bool, bool]:
+    """Search the shift schedule and write it; whether written, and whether Ctrl-C came."""
+    confidence = summary.get("confidence")
+    try:
+        result = schedule_search(  # on the target the staffing search used
+            scenario.replace("targets.on_time_rate", summary["target"]),
+            criterion=_criterion(summary["criterion"]),
+            confidence=0.9 if confidence is None else confidence,
+            replications=summary["replications"], seed=summary["seed"],
+            workers=options.workers, engine=options.engine, progress=options.progress)
+    except KeyboardInterrupt:
+        return False, True
+    _, again = finish_despite_ctrl_c(lambda: work.write(
+        schedule_files(result, summary.get("command", [])), f"data/{data.SCHEDULE}"))
+    return True, again or result.partial or interrupts.requested() is not None
+
+
 def _wrap(words: str) -> str:
     """Wrap at 88 columns, never between a number and its unit."""
     return textwrap.fill(words.replace(" %", "\u00a0%").replace(" h ", "\u00a0h "),
@@ -310,15 +361,16 @@ def _render(scenario: Scenario, work: Workspace, out: Path, stopped: bool,
                 f"target {s['target'] * 100:g} % on time · seed {s['seed']} · "
                 f"capsim {s['capsim_version']}" + (" · PARTIAL RESULTS" if b.partial else ""))
     copies = _inputs(scenario)
+    again = shlex.join(reproduce_command(s, schedule=b.schedule is not None))
     header = (f"{scenario.name}: the scenario as simulated for this report, every default "
-              "written out.\nRebuild the report: " + shlex.join(reproduce_command(s)))
+              "written out.\nRebuild the report: " + again)
 
     def write() -> None:
         files: dict[str, str | bytes] = {
             "index.html": to_html(title(b), subtitle, blocks, drawn, not_drawn),
             "report.md": to_markdown(title(b), subtitle, blocks, drawn, not_drawn),
             "scenario.toml": scenario_toml(scenario, header, copies),
-            "command.txt": shlex.join(reproduce_command(s)) + "\n"}
+            "command.txt": again + "\n"}
         for d in drawn.values():
             files |= {f"figures/{d.name}.png": d.png, f"figures/{d.name}.svg": d.svg}
         work.write(files)

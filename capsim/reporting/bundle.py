@@ -5,7 +5,9 @@ A report's ``data/`` folder holds what ``capsim size --out`` writes (``summary.j
 ``lead_time.csv``; how long the search took in ``timing.json``),
 ``on_hand_expected.csv`` (the analytic expectation of technicians on hand per day),
 and, when the scenario has stress events, ``stress/`` with what ``capsim stress
---out`` writes (``summary.json``, ``stress.csv``, ``timing.json``). Figures, tables
+--out`` writes (``summary.json``, ``stress.csv``, ``timing.json``), and, when the
+report was asked for the shift schedule (``capsim report --schedule``), ``schedule/``
+with what ``capsim schedule --out`` writes (:mod:`capsim.output.schedule`). Figures, tables
 and sentences are made from a :class:`Bundle` read from those files only, so every
 number a report shows can be found in its data.
 """
@@ -37,6 +39,7 @@ REQUIRED = ("summary.json", "curve.csv")
 DETAILS = ("timeseries.csv", "daily.csv", "lead_time.csv", "on_hand_expected.csv", TIMING)
 STRESS = "stress"
 STRESS_FILES = ("summary.json", "stress.csv", TIMING)
+SCHEDULE = "schedule"
 
 
 class Table:
@@ -99,12 +102,17 @@ class Bundle:
     stress_table: Table | None
     #: What a Ctrl-C after the search left undone ("the stress tests", "the figures").
     missing: tuple[str, ...] = field(default=())
+    #: The shift schedule's summary.json and tables (``schedule/``), when one was made.
+    schedule: dict[str, Any] | None = None
+    candidates: Table | None = None
+    staff_by_hour: Table | None = None
 
     @property
     def partial(self) -> bool:
         """Whether anything was cut short: the search, the stress tests, or what follows."""
         return (bool(self.summary.get("partial")) or bool(self.missing)
-                or bool(self.stress is not None and self.stress.get("partial")))
+                or bool(self.stress is not None and self.stress.get("partial"))
+                or bool(self.schedule is not None and self.schedule.get("partial")))
 
     @property
     def roster(self) -> int | None:
@@ -203,10 +211,15 @@ def load_bundle(directory: Path, scenario: Scenario) -> Bundle:
 
     stress_dir = directory / STRESS
     has_stress = (stress_dir / "summary.json").is_file()
+    plan = directory / SCHEDULE
+    has_plan = (plan / "summary.json").is_file()
     return Bundle(
         directory=directory, scenario=scenario, summary=summary,
         curve=read_table(directory / "curve.csv"), timeseries=optional("timeseries.csv"),
         daily=optional("daily.csv"), lead_time=optional("lead_time.csv"),
         expected=optional("on_hand_expected.csv"),
         stress=read_json(stress_dir / "summary.json") if has_stress else None,
-        stress_table=read_table(stress_dir / "stress.csv") if has_stress else None)
+        stress_table=read_table(stress_dir / "stress.csv") if has_stress else None,
+        schedule=read_json(plan / "summary.json") if has_plan else None,
+        candidates=read_table(plan / "candidates.csv") if has_plan else None,
+        staff_by_hour=read_table(plan / "staff_by_hour.csv") if has_plan else None)

@@ -25,6 +25,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from capsim.analytic.staffing import RuleOfThumb
 from capsim.reporting.bundle import Bundle
+from capsim.scenario import WEEKDAY_NAMES
 
 #: Okabe & Ito (2008), "Color Universal Design".
 PALETTE = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -282,6 +283,65 @@ def stress_tests(b: Bundle) -> tuple[Figure, str]:
                     "and without the event, and the hours until the extra backlog is gone.")
 
 
+def tradeoff(b: Bundle) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The trade-off's data (curve.csv): rosters, on-time and cost means, cost error bars."""
+    cost, low, high = _kpi(b, "cost_total")
+    return (_rosters(b), b.curve["on_time_rate_mean"], cost,
+            np.stack([np.fmax(cost - low, 0.0), np.fmax(high - cost, 0.0)]))
+
+
+def cost_against_on_time(b: Bundle) -> tuple[Figure, str]:
+    """The cost section: mean cost_total against mean on-time rate over the size curve."""
+    figure, ax = _new()
+    rosters, on_time, cost, bars = tradeoff(b)
+    ax.errorbar(on_time, cost, yerr=bars, fmt="o-", color=PALETTE["blue"], capsize=4,
+                label=f"one roster: mean cost, {round(100 * b.ci_level)} % confidence interval")
+    for n, x, y in zip(rosters, on_time, cost, strict=True):
+        ax.annotate(f"{n:g}", (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8.5)
+    recommended = b.summary["recommended"]
+    row = b.at(recommended) if recommended is not None else None
+    if row is not None:
+        ax.plot(row["on_time_rate_mean"], row["cost_total_mean"], "o", markersize=12,
+                markerfacecolor="none", color=PALETTE["green"],
+                label=f"recommended: {recommended}")
+    ax.axvline(b.summary["target"], color=PALETTE["vermillion"], linestyle="--",
+               label=f"target {100 * b.summary['target']:g} %")
+    ax.xaxis.set_major_formatter(PERCENT)
+    ax.set_xlabel("Orders on time (% of orders due, mean over seasons)")
+    ax.set_ylabel("Cost per season (mean cost_total)")
+    ax.set_title("Cost against on-time delivery, by roster")
+    ax.legend(loc="upper left")
+    return figure, ("Mean cost per season against the mean on-time rate for each roster "
+                    "evaluated, with the target as a dashed line.")
+
+
+def staff_by_hour(hours: np.ndarray, scheduled: np.ndarray, required: np.ndarray,
+                  title: str) -> tuple[Figure, str]:
+    """Technicians scheduled against required by hour of the week (``staff_by_hour.csv``)."""
+    figure, ax = _new()
+    ax.step(hours, required, where="post", color=PALETTE["vermillion"], linestyle="--",
+            label="required on duty (the cover's: load, buffer, absence)")
+    ax.step(hours, scheduled, where="post", color=PALETTE["blue"],
+            label="scheduled on duty (before absence)")
+    ax.set_xticks(np.arange(0, 169, 24), [*(d[:3] for d in WEEKDAY_NAMES), ""], ha="left")
+    ax.set_xlim(0, 168)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("Hour of the week")
+    ax.set_ylabel("Technicians on duty (mean over weeks)")
+    ax.set_title(title)
+    figure.legend(loc="outside lower center", ncols=2, frameon=False)
+    return figure, ("Technicians scheduled on duty by hour of the week against those "
+                    "required, averaged over the season's weeks after the warm-up.")
+
+
+def schedule_figure(b: Bundle) -> tuple[Figure, str]:
+    """The schedule section: :func:`staff_by_hour` from the report's data."""
+    assert b.staff_by_hour is not None
+    t = b.staff_by_hour
+    return staff_by_hour(t["hour_of_week"], t["scheduled"], t["required"],
+                         "Recommended schedule: technicians on duty by hour of the week")
+
+
 def _number(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
@@ -294,6 +354,8 @@ FIGURES: dict[str, Callable[[Bundle], tuple[Figure, str]]] = {
     "on_hand_by_day": on_hand_by_day,
     "lead_time_cdf": lead_time_cdf,
     "utilization_and_overtime": utilization_and_overtime,
+    "cost_against_on_time": cost_against_on_time,
+    "staff_by_hour": schedule_figure,
     "stress_tests": stress_tests,
 }
 
@@ -301,15 +363,22 @@ FIGURES: dict[str, Callable[[Bundle], tuple[Figure, str]]] = {
 def available(b: Bundle) -> list[str]:
     """The figures this bundle has the data for."""
     needs = {"orders_in_house": b.timeseries, "on_hand_by_day": b.daily,
-             "lead_time_cdf": b.lead_time, "stress_tests": b.stress}
+             "lead_time_cdf": b.lead_time, "stress_tests": b.stress,
+             "cost_against_on_time": True if b.scenario.has_costs else None,
+             "staff_by_hour": b.staff_by_hour}
     return [name for name in FIGURES
             if needs.get(name, True) is not None and len(b.curve) > 0]
 
 
 def draw(b: Bundle, name: str) -> Drawn:
     """Draw one figure as PNG and SVG bytes."""
+    return render(name, lambda: FIGURES[name](b))
+
+
+def render(name: str, make: Callable[[], tuple[Figure, str]]) -> Drawn:
+    """A figure ``make`` draws (in the report's style) as PNG and SVG bytes."""
     with mpl.rc_context(STYLE):
-        figure, alt = FIGURES[name](b)
+        figure, alt = make()
         files = {}
         for fmt, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
             buffer = io.BytesIO()

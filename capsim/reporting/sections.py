@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shlex
+from dataclasses import replace
 from typing import Any
 
 from capsim.kpis import KPIS, P_TARGET_MET
@@ -19,6 +21,7 @@ from capsim.reporting.blocks import (
     text,
 )
 from capsim.reporting.bundle import Bundle
+from capsim.reporting.economics import cost_section, schedule_section
 from capsim.reporting.summary import Facts, executive_summary
 
 DESCRIBE_CRITERION = {
@@ -243,7 +246,8 @@ def _assumptions(f: Facts) -> list[Block]:
     ]
 
 
-def reproduce_command(summary: dict[str, Any], out: str = "rebuilt") -> list[str]:
+def reproduce_command(summary: dict[str, Any], out: str = "rebuilt",
+                      schedule: bool = False) -> list[str]:
     """The command that rebuilds this report, run in its folder (into ``./rebuilt``).
 
     It names the engine the results came from: the engines agree to 1e-9 hours, not
@@ -261,7 +265,7 @@ def reproduce_command(summary: dict[str, Any], out: str = "rebuilt") -> list[str
     curve = summary["curve"]
     if curve:
         argv += ["--ci-level", f"{curve[0]['kpis']['on_time_rate']['ci_level']:g}"]
-    return [*argv, "--out", out]
+    return [*argv, *(["--schedule"] if schedule else []), "--out", out]
 
 
 def _method(f: Facts) -> list[Block]:
@@ -290,12 +294,14 @@ def _method(f: Facts) -> list[Block]:
         Preformatted(shlex.join(s.get("command", []))),
         Paragraph(text("Rebuild it: in this folder, run (the same numbers, into ",
                        Code("rebuilt/"), "; ", Code("command.txt"), " has this line):")),
-        Preformatted(shlex.join(reproduce_command(s))),
+        Preformatted(shlex.join(reproduce_command(s, schedule=f.b.schedule is not None))),
         Paragraph(text("The numbers behind every figure and table are in ", Code("data/"),
                        ": ", Code("summary.json"), " and ", Code("curve.csv"),
                        " (every roster), ", Code("timeseries.csv"), ", ", Code("daily.csv"),
                        ", ", Code("lead_time.csv"), " and ", Code("on_hand_expected.csv"),
-                       " (the recommended roster), ", Code("stress/"), " (stress tests).")),
+                       " (the recommended roster), ", Code("stress/"), " (stress tests)",
+                       *(text(", ", Code("schedule/"), " (the shift schedule)")
+                         if f.b.schedule is not None else ()), ".")),
     ]
 
 
@@ -329,9 +335,23 @@ def document(b: Bundle) -> list[Block]:
     f = Facts(b)
     blocks = executive_summary(b)
     if len(b.curve):
-        blocks += _staffing_curve(f) + _season(f) + _utilization(f)
-    return (blocks + _stress(f) + _analytic(f) + _assumptions(f) + _method(f)
-            + _every_kpi(f))
+        blocks += _staffing_curve(f) + _season(f) + _utilization(f) + cost_section(f)
+    blocks += schedule_section(f)
+    return _numbered(blocks + _stress(f) + _analytic(f) + _assumptions(f) + _method(f)
+                     + _every_kpi(f))
+
+
+def _numbered(blocks: list[Block]) -> list[Block]:
+    """The sections numbered in order (those a report lacks leave no gap)."""
+    count = 0
+
+    def number(block: Block) -> Block:
+        nonlocal count
+        if not isinstance(block, Heading) or block.level != 2:
+            return block
+        count += 1
+        return replace(block, title=re.sub(r"^\d+\. ", f"{count}. ", block.title))
+    return [number(block) for block in blocks]
 
 
 def title(b: Bundle) -> str:

@@ -40,6 +40,11 @@ class Facts:
         assert self.b.stress is not None
         return Fact(_at(self.b.stress, path), fmt, f"stress/summary.json:{path}")
 
+    def schedule(self, path: str, fmt: str) -> Fact:
+        """From schedule/summary.json (the recommended shift schedule)."""
+        assert self.b.schedule is not None
+        return Fact(_at(self.b.schedule, path), fmt, f"schedule/summary.json:{path}")
+
 
 def _at(data: Any, path: str) -> Any:
     for key in path.split("."):
@@ -176,6 +181,8 @@ def _partial(b: Bundle) -> Paragraph:
     undone = [*b.missing]
     if b.stress is not None and b.stress.get("partial"):
         undone.insert(0, "some of the stress tests")
+    if b.schedule is not None and b.schedule.get("partial"):
+        undone.append("the rest of the shift schedule search")
     if undone:
         words += text(f" Not done: {' and '.join(undone)}.")
     if not b.summary.get("partial"):
