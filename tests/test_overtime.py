@@ -331,3 +331,18 @@ def test_a_round_the_clock_roster_has_no_shift_end():
                         "policies": {"overtime": {"max_hours": 2.0}}})
     with pytest.raises(ScenarioError, match="always_on"):
         scenario(data)
+
+
+def test_the_report_says_which_overtime_is_planned():
+    from types import SimpleNamespace
+
+    from capsim.reporting.sections import _overtime_rule
+
+    def rule(data):
+        return _overtime_rule(SimpleNamespace(b=SimpleNamespace(scenario=scenario(data))))
+
+    assert rule(HAND) == "no overtime is planned"
+    data = merge(HAND, {"policies": {"overtime": {"max_hours": 2.5, "when": "at_risk",
+                                                  "risk_hours": 4.0}}})
+    assert rule(data) == ("and, under the overtime policy, on more jobs while more than 0 "
+                          "orders are due within 4 h, up to 2.5 h past the shift end")

@@ -105,12 +105,24 @@ def _season(f: Facts) -> list[Block]:
     return blocks
 
 
+def _overtime_rule(f: Facts) -> str:
+    policy = f.b.scenario.policies.overtime
+    if policy is None:
+        return "no overtime is planned"
+    n = f"{policy.threshold:g}"
+    trigger = {"queue": f"more than {n} orders wait",
+               "oldest_wait": f"an order has waited more than {n} h",
+               "at_risk": f"more than {n} orders are due within {policy.risk_hours:g} h"}
+    return (f"and, under the overtime policy, on more jobs while {trigger[policy.when]}, up "
+            f"to {policy.max_hours:g} h past the shift end")
+
+
 def _utilization(f: Facts) -> list[Block]:
     return [
         Heading(2, "7. Utilization and overtime", "utilization"),
         Paragraph(text("Each added technician lowers utilization: the price of the on-time "
                        "rate above. Overtime is the time technicians spend finishing the "
-                       "order in hand after their shift ends (no overtime is planned).")),
+                       f"order in hand after their shift ends ({_overtime_rule(f)}).")),
         Figure("utilization_and_overtime", "Utilization and overtime by roster."),
     ]
 
