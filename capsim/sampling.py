@@ -11,6 +11,9 @@ time only at the end:
   independent Poisson process on its window (superposition), a slump removes each
   order in its window with probability 1 − multiplier (thinning).
 
+With ``[equipment]``, every workstation's down intervals are drawn here too, from each
+station's own streams (:mod:`capsim.equipment`).
+
 So a stress event, a batch, or a different roster never changes any other order's
 arrival or work content, and each technician's attendance comes from that
 technician's own streams: the same orders and the same people across every

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -38,6 +39,7 @@ from capsim.equipment import sample_downtime
 from capsim.errors import CapsimError, CapsimWarning, ScenarioError
 from capsim.kpis import KPI_NAMES
 from capsim.metrics import summarize
+from capsim.reporting.sections import _equipment_note
 from capsim.sampling import sample
 from capsim.scenario import load_scenario
 from tests.conftest import STUTTERFLY, merge, mmc_data, scenario
@@ -141,7 +143,8 @@ def test_a_failure_as_the_work_ends_does_not_interrupt_it():
     sc = _hand_floor("restart", at_hour=1.0, orders=1, roster=1)
     records = simpy_model.simulate(sc, sample(sc, 0))
     assert records.finish.tolist() == [4.0]
-    assert records.interruptions is not None and records.interruptions.at.size == 0
+    assert records.interruptions is not None
+    assert records.interruptions.at.size == 0
 
 
 def test_an_order_still_waiting_for_a_station_at_the_horizon():
@@ -150,11 +153,13 @@ def test_an_order_still_waiting_for_a_station_at_the_horizon():
     sc = _hand_floor("resume", orders=3, roster=1, repair=10.0)
     records = simpy_model.simulate(sc, sample(sc, 0))
     assert records.start.tolist() == [0.5, 3.5, 16.5]
-    assert records.finish[:2].tolist() == [3.5, 16.5] and math.isnan(records.finish[2])
+    assert records.finish[:2].tolist() == [3.5, 16.5]
+    assert math.isnan(records.finish[2])
     hits = records.interruptions
     assert hits is not None
     assert hits.at.tolist() == [4.0, 18.0]
-    assert hits.resumed[0] == 14.0 and math.isnan(hits.resumed[1])
+    assert hits.resumed[0] == 14.0
+    assert math.isnan(hits.resumed[1])
     kpis = summarize(records, 0).kpis
     assert kpis["hours_lost_to_downtime"] == 10.0 + 6.0
     assert kpis["station_availability"] == 8.0 / 24.0
@@ -185,7 +190,8 @@ def test_a_crew_of_one_makes_the_second_repair_wait():
 def test_station_draws_do_not_depend_on_the_stations_or_the_crew():
     few = sample_downtime(_exponential(stations=2, roster=2, rate=1.0), 0, 3)
     many = sample_downtime(_exponential(stations=5, roster=5, rate=1.0), 0, 3)
-    assert few is not None and many is not None
+    assert few is not None
+    assert many is not None
     for s in range(2):
         assert np.array_equal(few.fail[s], many.fail[s])
     crewed = sample_downtime(_exponential(stations=2, roster=2, rate=1.0, repair_crew=1), 0, 3)
@@ -219,8 +225,10 @@ def test_without_equipment_nothing_is_drawn_and_nothing_changes():
             assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True)
         ka = summarize(simpy_model.simulate(plain, a), r).kpis
         kb = summarize(simpy_model.simulate(idle, b), r).kpis
-        assert math.isnan(ka["station_availability"]) and ka["hours_lost_to_downtime"] == 0.0
-        assert kb["station_availability"] == 1.0 and kb["hours_lost_to_downtime"] == 0.0
+        assert math.isnan(ka["station_availability"])
+        assert ka["hours_lost_to_downtime"] == 0.0
+        assert kb["station_availability"] == 1.0
+        assert kb["hours_lost_to_downtime"] == 0.0
         same = [k for k in KPI_NAMES if k not in ("station_availability",
                                                   "hours_lost_to_downtime")]
         assert {k: ka[k] for k in same} == pytest.approx({k: kb[k] for k in same}, rel=0,
@@ -245,7 +253,8 @@ def test_bad_equipment_is_refused_naming_the_field(changes, field, tmp_path, cap
              if not isinstance(v, dict)]
     tables = {k: v for k, v in {**EQUIPMENT, **changes}.items() if isinstance(v, dict)}
     text = ["name = 'bad'", "horizon_days = 2", "[demand]", "rate_per_hour = 1.0",
-            "[work]", "mean_minutes = 60.0", "[workforce]", "roster = 3", "always_on = true", "[equipment]",
+            "[work]", "mean_minutes = 60.0", "[workforce]", "roster = 3", "always_on = true",
+            "[equipment]",
             *[f"stations = {EQUIPMENT['stations']}"] * ("stations" not in changes), *lines]
     for name, table in tables.items():
         text += [f"[equipment.{name}]", *(f"{k} = {v!r}".replace("'", '"')
@@ -274,3 +283,12 @@ def test_the_fast_engine_refuses_and_auto_runs_simpy():
                         workers=1, progress=False)
     assert result.engine == "simpy"
     assert 0 < result.kpis["station_availability"].mean <= 1
+
+
+def test_the_report_says_where_downtime_shows():
+    with_stations = SimpleNamespace(scenario=_exponential(stations=2, roster=2, rate=1.0))
+    words = repr(_equipment_note(with_stations))
+    assert "station_availability" in words
+    assert "hours_lost_to_downtime" in words
+    without = SimpleNamespace(scenario=scenario(mmc_data(1.0, 1.0, 2, 4.0)))
+    assert _equipment_note(without) == []
