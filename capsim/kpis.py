@@ -73,7 +73,8 @@ class Kpi:
         The scenario feature it measures (``patience``: abandonment; ``answer_within``:
         a service-level threshold; ``quality``: defects; ``returns``: repeat contacts;
         ``follow_ups``: either, or holds; ``holds``: information holds; ``costs``: prices;
-        ``float_pool``: a float pool; ``agency``: agency staff); without
+        ``float_pool``: a float pool; ``agency``: agency staff; ``equipment``:
+        workstations that fail); without
         it the KPI is 0 or undefined by construction, and the CLI table leaves it out
         (files keep it).
     """
@@ -91,7 +92,7 @@ class Kpi:
     interval: IntervalMethod = "hall_t"
     per_class: bool = False
     feature: Literal["patience", "answer_within", "quality", "returns", "follow_ups", "costs",
-                     "float_pool", "agency", "holds"] | None = None
+                     "float_pool", "agency", "holds", "equipment"] | None = None
 
     def applies_to(self, scenario: Any) -> bool:
         """Whether the scenario has what this KPI measures (see ``feature``)."""
@@ -189,6 +190,12 @@ KPIS: tuple[Kpi, ...] = (
         "technicians", "count", feature="float_pool"),
     Kpi("agency_days", "technician-days worked by agency staff booked the day before",
         "technicians", "technicians", "count", feature="agency"),
+    Kpi("station_availability", "share of workstation-hours up (not failed or under repair) "
+        "after the warm-up", "share", "rate", "percent", high=1.0, feature="equipment"),
+    Kpi("hours_lost_to_downtime", "technician-hours station failures took from orders in "
+        "hand after the warm-up: waiting for a station up and free after a failure, plus "
+        "work thrown away under on_failure = restart", "hours", "hours", "decimal",
+        smaller_is_better=True, feature="equipment"),
     Kpi("orders_late", "counted orders late: finished after their due time or unfinished "
         "(abandoned ones are not counted here)", "orders", "count", "count",
         smaller_is_better=True, per_class=True),

@@ -80,6 +80,7 @@ import numpy as np
 from capsim.attendance import Status, is_present
 from capsim.batch import Batch, quality_kpis, ratio
 from capsim.costs import cost_kpis
+from capsim.equipment import equipment_kpis
 from capsim.kpis import KPI_NAMES, KPIS, PER_CLASS
 from capsim.records import Records
 from capsim.segments import segment_percentiles, time_average_until
@@ -315,7 +316,9 @@ def summarize_many(records: Sequence[Records], replications: Sequence[int]
         return []
     batch = Batch(records)
     kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch),
-            **quality_kpis(batch.quality)}
+            **quality_kpis(batch.quality),
+            **equipment_kpis([r.downtime for r in records], [r.interruptions for r in records],
+                             batch.warmup, batch.horizon)}
     first = records[0]
     kpis |= cost_kpis(first.costs, first.wage if first.wage is not None else
                       np.zeros(first.status.shape[0]), batch.status, batch.shift_start,

@@ -33,6 +33,7 @@ import numpy as np
 
 from capsim.attendance import is_present
 from capsim.costs import wages
+from capsim.equipment import Downtime, Interruptions
 from capsim.followups import REMAKE, REWORK
 from capsim.jobs import jobs, order_view
 from capsim.sampling import Realization
@@ -110,6 +111,10 @@ class Records:
     jobs: JobRecords | None = None
     #: The order classes' names, in the order ``order_class`` indexes them.
     class_names: tuple[str, ...] = ()
+    #: With ``[equipment]`` (None without): the stations' down intervals (from the
+    #: realization) and the failures that struck an order in work (from the engine).
+    downtime: Downtime | None = None
+    interruptions: Interruptions | None = None
 
     @property
     def days(self) -> int:
@@ -230,7 +235,8 @@ def _settings(scenario: Scenario, realization: Realization) -> dict[str, Any]:
             "shift_start": realization.shift_start, "shift_end": realization.shift_end,
             "answer_within": service_threshold(scenario),
             "abandoned_short": scenario.targets.abandoned_short, "costs": scenario.costs,
-            "wage": wages(scenario, realization.roster), "class_names": scenario.class_names}
+            "wage": wages(scenario, realization.roster), "class_names": scenario.class_names,
+            "downtime": realization.downtime}
 
 
 def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray,

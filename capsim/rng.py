@@ -33,6 +33,8 @@ PURPOSES: dict[str, int] = {
     "holds": 11,  # who needs an answer from the customer (capsim.followups.holds)
     "hold_response": 12,  # how long the answer takes
     "float_pool": 16,  # policies (16 on), apart from the order side's purposes
+    "station_failures": 24,  # equipment (24 on): each station's times between failures
+    "station_repairs": 25,  # and its repair times (capsim.equipment)
 }
 
 #: Sources of orders, each with streams of its own for per-order draws (patience,
@@ -78,6 +80,16 @@ def technician_stream(
     """The generator for one purpose of one technician in one replication."""
     key = (replication, PURPOSES["technicians"], technician, TECHNICIAN_PURPOSES[purpose])
     return _generator(seed, key)
+
+
+def station_stream(seed: int, replication: int, station: int,
+                   purpose: str) -> np.random.Generator:
+    """The generator of one purpose (failures or repairs) of one workstation.
+
+    A station's k-th time between failures and k-th repair do not depend on the number of
+    stations, on the repair crew or on the roster.
+    """
+    return _generator(seed, (replication, PURPOSES[purpose], station))
 
 
 def order_stream(seed: int, replication: int, purpose: str, source: str,

@@ -11,6 +11,9 @@ time only at the end:
   independent Poisson process on its window (superposition), a slump removes each
   order in its window with probability 1 − multiplier (thinning).
 
+With ``[equipment]``, every workstation's down intervals are drawn here too, from each
+station's own streams (:mod:`capsim.equipment`).
+
 So a stress event, a batch, or a different roster never changes any other order's
 arrival or work content, and each technician's attendance comes from that
 technician's own streams: the same orders and the same people across every
@@ -26,6 +29,7 @@ import numpy as np
 from capsim.agency import agency_pattern, book
 from capsim.attendance import apply_stress_attendance, attendance_table, schedule, shift_patterns
 from capsim.demand import RatePieces, forecast_multiplier, rate_pieces, sample_poisson
+from capsim.equipment import Downtime, sample_downtime
 from capsim.followups import (
     FollowUps,
     follow_ups,
@@ -77,6 +81,9 @@ class Realization:
         Per order, the hours it was on hold before it arrived (an information hold
         before the work: ``arrival`` is when the answer came, the question was asked
         ``hold`` earlier; 0: none); None without holds.
+    downtime : Downtime or None
+        Every workstation's down intervals (:mod:`capsim.equipment`); None without
+        ``[equipment]``.
     """
 
     seed: int
@@ -91,6 +98,7 @@ class Realization:
     patience: np.ndarray | None = None
     follow_ups: FollowUps | None = None
     hold: np.ndarray | None = None
+    downtime: Downtime | None = None
 
     @property
     def orders(self) -> int:
@@ -310,4 +318,4 @@ def _sample(scenario: Scenario, replication: int, seed: int,
         seed=seed, replication=replication, arrival=orders.time, order_class=orders.order_class,
         work=orders.work, shift_start=shift_start, shift_end=shift_end, status=status,
         forecast_multiplier=multiplier, patience=orders.patience, follow_ups=orders.follow,
-        hold=orders.hold)
+        hold=orders.hold, downtime=sample_downtime(scenario, seed, replication))

@@ -27,6 +27,7 @@ from capsim.attendance import Status, is_present
 from capsim.batch import Quality, quality_kpis
 from capsim.costs import cost_kpis, wages
 from capsim.engines import _kernel, _reduce, vectorized
+from capsim.equipment import equipment_kpis
 from capsim.followups import REMAKE, REWORK
 from capsim.jobs import order_view
 from capsim.kpis import KPI_NAMES, PER_CLASS
@@ -245,7 +246,9 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
            lead, per_day, timed, busy, overtime)
     kpis = {**dict(zip(_reduce.ORDER_COLUMNS, table.T, strict=True)),
             **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup),
-            **quality_kpis(quality)}
+            **quality_kpis(quality),
+            **equipment_kpis([real.downtime for real in realizations], [None] * count, warmup,
+                             horizon)}
     kpis |= cost_kpis(scenario.costs, wages(scenario, status.shape[1]), status, shift_start,
                       shift_end, overtime, horizon, warmup, kpis)
     arrived, finished, gone = timed[:, 0], timed[:, 1], timed[:, 2]

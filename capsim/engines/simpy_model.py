@@ -33,6 +33,12 @@ tie rule holds for them too; the queue is then ordered by the jobs' key (group, 
 key, join time, job number), and a repeat contact abandons like an order (join +
 its patience), a rework or remake never.
 
+Workstations (``[equipment]``, :mod:`capsim.engines.simpy_stations`): a start needs a
+station up and free. The dispatch event first gives free stations to technicians whose
+order a failure interrupted, then orders to waiting technicians (by the rule above) while
+a station is free; the simple take-the-next-order path also needs a free station and
+nobody interrupted waiting.
+
 Arrivals enter the queue when someone looks at it, and cost an event only while a
 technician is waiting (one wake-up at the next arrival): at night and at the peak,
 when nobody waits, orders arrive for free. The model records start, finish and
@@ -44,72 +50,22 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Generator
 from functools import partial
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, EventPriority
 
 from capsim.attendance import duty_intervals, is_present
+from capsim.engines.simpy_env import AfterAll as _AfterAll
+from capsim.engines.simpy_env import Environment, Process
+from capsim.engines.simpy_env import at_time as _at
 from capsim.engines.simpy_queues import JobQueue, make_queue
+from capsim.engines.simpy_stations import make_stations
 from capsim.records import Records, build_records
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
-Process = Generator[simpy.Event, int | None, None]  # the body of a SimPy process
-LATE = EventPriority(2)  # event priority after SimPy's URGENT (0) and NORMAL (1)
 HOURS_PER_WEEK = 168.0  # the overtime policy's weekly cap counts weeks from hour 0
-
-
-class _AfterAll(simpy.Event):
-    """An event processed after every other event scheduled for the same moment.
-
-    Triggered on creation, like SimPy's own Timeout (which sets the same two fields),
-    but with a later priority.
-    """
-
-    def __init__(self, env: simpy.Environment):
-        super().__init__(env)
-        self._ok = True
-        self._value = None
-        env.schedule(self, LATE)
-
-
-class Environment(simpy.Environment):
-    """SimPy's environment, with events that fire at an exact time.
-
-    SimPy schedules by delay, at ``now + delay``; for many pairs of floats no delay
-    lands exactly on a given time (now = 29.116763271591715 cannot reach 115.52: the
-    nearest sums are an ulp either side), so a shift starting at 115.52 h fired at
-    115.51999999999998 and its technician took an order before a colleague starting at
-    the same moment. Events made by :func:`_at` carry their time, and this environment
-    puts them on SimPy's event queue at that time. Subclassing the environment and its
-    ``schedule`` is SimPy's own extension point (``RealtimeEnvironment`` does the same);
-    ``tests/test_engine.py`` pins the behaviour.
-    """
-
-    def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL,
-                 delay: float = 0) -> None:
-        """Schedule ``event``: at its ``at`` time if it has one, else after ``delay``."""
-        at = getattr(event, "at", None)
-        if at is None:
-            super().schedule(event, priority, delay)
-        else:
-            heapq.heappush(self._queue, (at, priority, next(self._eid), event))
-
-
-class _At(simpy.Timeout):
-    """A timeout that fires at exactly ``at`` (env.now == at afterwards, bit for bit)."""
-
-    def __init__(self, env: simpy.Environment, at: float):
-        self.at = at
-        super().__init__(env, max(at - env.now, 0.0))
-
-
-def _at(env: simpy.Environment, time: float) -> simpy.Timeout:
-    """A timeout that fires at exactly ``time`` (see :class:`Environment`)."""
-    return _At(env, time)
 
 
 class PrepressFloor:
@@ -155,6 +111,9 @@ class PrepressFloor:
         self.waiting: list[tuple[float, int, int]] = []
         self.ticket = [0] * realization.roster
         self.offer: dict[int, simpy.Event] = {}  # waiting technician -> its assignment event
+        # workstations (None without [equipment]): a gate at every start
+        self.stations = make_stations(env, realization.downtime, self.horizon,
+                                      self._request_dispatch, lambda: bool(self.offer))
         self.alarm = False  # a wake-up at the next arrival is pending
         self.dispatch_pending = False
         self.overtime = scenario.policies.overtime
@@ -228,7 +187,10 @@ class PrepressFloor:
         """
         self.dispatch_pending = False
         self._admit()
-        while self.offer:
+        gate = self.stations
+        if gate is not None:
+            gate.resume()  # interrupted technicians first
+        while self.offer and (gate is None or gate.available()):
             tech = self._first_waiting()
             staying = tech in self.staying
             if staying and not self._calls_for_overtime():
@@ -242,6 +204,8 @@ class PrepressFloor:
                 self._send_home(tech)
                 continue
             heapq.heappop(self.waiting)
+            if gate is not None:
+                gate.claim(tech)
             self.offer.pop(tech).succeed(order)
         for tech in [t for t in self.offer if t in self.staying]:
             self._send_home(tech)  # nothing waits: whoever could stay goes home
@@ -310,7 +274,8 @@ class PrepressFloor:
 
     def _alone(self) -> bool:
         """Nothing else happens at this moment and nobody else waits: no tie is possible."""
-        return not self.offer and self.env.peek() > self.env.now
+        return (not self.offer and self.env.peek() > self.env.now
+                and (self.stations is None or self.stations.available()))
 
     # --- technicians -------------------------------------------------------------
 
@@ -352,7 +317,10 @@ class PrepressFloor:
         """``tech`` works on ``order`` from now to its finish."""
         self.start[order] = self.env.now
         self.technician[order] = tech
-        yield self.env.timeout(self.work[order])
+        if self.stations is None:
+            yield self.env.timeout(self.work[order])
+        else:
+            yield from self.stations.work(tech, order, self.work[order])
         self.finish[order] = self.env.now
         if self.successor is not None:
             self._finished(order)
@@ -377,9 +345,10 @@ class PrepressFloor:
 
     def records(self, scenario: Scenario, realization: Realization) -> Records:
         """The replication's Records (call after the environment has run)."""
-        return build_records(
+        records = build_records(
             scenario, realization, np.array(self.start, dtype=float),
             np.array(self.finish, dtype=float), np.array(self.technician, dtype=np.int32))
+        return records if self.stations is None else self.stations.attach(records)
 
 
 def unsupported(scenario: Scenario) -> str | None:

@@ -41,7 +41,13 @@ from capsim.scenario import Scenario
 
 
 def unsupported(scenario: Scenario) -> str | None:
-    """The fast engine runs every scenario."""
+    """What the fast engine cannot run: workstations (``[equipment]``); else None.
+
+    Workstation downtime is modelled in the reference engine only; ``--engine auto``
+    then runs SimPy.
+    """
+    if scenario.has_equipment:
+        return "equipment: the fast engine does not model workstations yet"
     return None
 
 

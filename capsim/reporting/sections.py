@@ -128,8 +128,9 @@ def _utilization(f: Facts) -> list[Block]:
 
 
 def _stress(f: Facts) -> list[Block]:
-    blocks: list[Block] = [Heading(2, "8. Stress tests: what breaks the plan", "stress")]
     b = f.b
+    blocks: list[Block] = [Heading(2, "8. Stress tests: what breaks the plan", "stress"),
+                           *_equipment_note(b)]
     if b.stress is None:
         return [*blocks, Paragraph(text(_no_stress(b)))]
     blocks.append(Paragraph(text(
@@ -159,6 +160,16 @@ def _stress(f: Facts) -> list[Block]:
     if b.stress.get("partial"):
         blocks.append(Paragraph(text("Interrupted: the events not shown were not run.")))
     return blocks
+
+
+def _equipment_note(b: Bundle) -> list[Block]:
+    """Workstation downtime is in every season, not a stress event: say where it shows."""
+    if not b.scenario.has_equipment:
+        return []
+    return [Paragraph(text(
+        "Workstation failures ([equipment]) are part of every simulated season, the "
+        "baseline included; what they cost shows in ", Code("station_availability"), " and ",
+        Code("hours_lost_to_downtime"), " (section 12)."))]
 
 
 def _no_stress(b: Bundle) -> str:

@@ -44,6 +44,7 @@ from capsim.scenario.checks import (
 )
 from capsim.scenario.classes import ClassWork, Hold, OrderClass
 from capsim.scenario.costs import Costs
+from capsim.scenario.equipment import Equipment, check_equipment
 from capsim.scenario.orders import (
     Batch,
     Demand,
@@ -65,9 +66,9 @@ REPLACE = "Scenario.replace"
 
 __all__ = [
     "WEEKDAY_NAMES", "Absence", "Batch", "ClassTargets", "ClassWork", "Costs", "Demand",
-    "Experiment", "FieldError", "Hold", "OrderClass", "Outbreak", "Patience", "Policies", "Quality",
-    "Returns", "Scenario", "Shift", "StressEvent", "Surge", "Targets", "Trace", "Vacation",
-    "Window", "Work", "Workforce",
+    "Equipment", "Experiment", "FieldError", "Hold", "OrderClass", "Outbreak", "Patience",
+    "Policies", "Quality", "Returns", "Scenario", "Shift", "StressEvent", "Surge", "Targets",
+    "Trace", "Vacation", "Window", "Work", "Workforce",
 ]
 
 
@@ -111,6 +112,7 @@ class Scenario(SchemaModel):
     costs: Costs | None = Field(
         None, description="Prices: wages, overtime, cover, late and abandoned orders "
         "(any one currency); default none: no cost KPIs.")
+    equipment: Equipment | None = Field(None, description="Workstations; default none.")
     experiment: Experiment = Experiment()
     stress: tuple[StressEvent, ...] = Field(
         (), max_length=MAX_ENTRIES,
@@ -242,6 +244,7 @@ class Scenario(SchemaModel):
             raise FieldError(f"absence.vacation.{exc.field}", str(exc), exc.value) from None
         self._check_peak_rate()
         check_policies(self)
+        check_equipment(self.equipment, self.workforce.roster)
         if self.workforce.roster == 0 and self.has_demand:
             raise FieldError("workforce.roster", "no technician to serve the demand; allowed: "
                              ">= 1 when there is demand", 0)
@@ -330,6 +333,11 @@ class Scenario(SchemaModel):
     def has_agency(self) -> bool:
         """Whether agency staff can be booked (``policies.agency``)."""
         return self.policies.agency is not None
+
+    @property
+    def has_equipment(self) -> bool:
+        """Whether work needs a workstation that can fail (``[equipment]``)."""
+        return self.equipment is not None
 
     @property
     def has_costs(self) -> bool:
