@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from capsim.errors import FieldProblem, ScenarioError
-from capsim.scenario.base import FieldError
+from capsim.scenario.base import MAX_RATE_PER_HOUR, FieldError
 from capsim.scenario.describe import allowed_values, field_names
 from capsim.scenario.files import quote
+from capsim.scenario.orders import surge_peak
 from capsim.scenario.paths import Edit, PathPart, apply_edits, check_depth, format_path, parse_path
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -198,3 +199,35 @@ def _check_agency(scenario: Any) -> None:
         raise FieldError("policies.agency.rule", "'demand' books by the rate profile's "
                          "forecast; this scenario replays a trace (use 'short')",
                          agency.rule)
+
+
+def check_peak_rate(scenario: Any) -> None:
+    """The arrival rate's peak (profiles, overlapping surges, demand stress) is bounded."""
+    d = scenario.demand
+    if d.rate_per_hour == 0:
+        return
+    surges = [s for s in d.surges if s.start_hour < scenario.horizon_hours]
+    spikes = [e.multiplier or 1.0 for e in scenario.stress if e.kind == "demand"]
+    peak = (d.rate_per_hour * max(d.hour_profile) * max(d.week_profile)
+            * surge_peak(surges) * max([1.0, *spikes]))
+    if peak > MAX_RATE_PER_HOUR:
+        raise FieldError("demand.rate_per_hour", f"with the profiles, overlapping surges "
+                         f"and demand stress events, the arrival rate reaches {peak:.3g} "
+                         f"orders per hour; allowed: at most {MAX_RATE_PER_HOUR:,.0f}",
+                         d.rate_per_hour)
+
+def check_work(scenario: Any) -> None:
+    """Every duration table a class uses is complete (its own, else the scenario's)."""
+    for i, order_class in enumerate(scenario.classes or [None]):
+        for part in ("work", "patience", "quality", "returns", "hold"):
+            own = order_class is not None and getattr(order_class, part) is not None
+            table = getattr(order_class if own else scenario, part)
+            where = f"classes[{i}].{part}" if own else part
+            tables = {} if table is None else (
+                table.durations() if part in ("quality", "returns", "hold") else {"": table})
+            for name, duration in tables.items():
+                try:
+                    duration.check_complete()
+                except FieldError as exc:
+                    inner = f"{name}.{exc.field}" if name else exc.field
+                    raise FieldError(f"{where}.{inner}", str(exc), exc.value) from None

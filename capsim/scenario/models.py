@@ -22,7 +22,6 @@ from capsim.errors import CapsimWarning
 from capsim.scenario.base import (
     MAX_CLASSES,
     MAX_ENTRIES,
-    MAX_RATE_PER_HOUR,
     MAX_REPLICATIONS,
     MAX_SEED,
     WEEKDAY_NAMES,
@@ -38,7 +37,9 @@ from capsim.scenario.base import (
 from capsim.scenario.checks import (
     check_classes,
     check_data,
+    check_peak_rate,
     check_policies,
+    check_work,
     mention,
     unused_inputs,
 )
@@ -54,7 +55,6 @@ from capsim.scenario.orders import (
     Surge,
     Trace,
     Work,
-    surge_peak,
 )
 from capsim.scenario.paths import Edit, FieldPath, edits_of
 from capsim.scenario.staff import Absence, Outbreak, Policies, Shift, Vacation, Window, Workforce
@@ -237,12 +237,12 @@ class Scenario(SchemaModel):
             if event.kind == "demand" and self.demand.trace is not None:
                 raise FieldError(f"stress[{i}].kind", "a demand event scales sampled arrivals; "
                                  "this scenario replays a trace", event.kind)
-        self._check_work()
+        check_work(self)
         try:
             self.absence.vacation.check_fits(self.horizon_days)
         except FieldError as exc:
             raise FieldError(f"absence.vacation.{exc.field}", str(exc), exc.value) from None
-        self._check_peak_rate()
+        check_peak_rate(self)
         check_policies(self)
         check_equipment(self.equipment, self.workforce.roster)
         if self.workforce.roster == 0 and self.has_demand:
@@ -254,34 +254,6 @@ class Scenario(SchemaModel):
     def has_overtime_policy(self) -> bool:
         """Whether technicians may stay past shift end for more work (``policies.overtime``)."""
         return self.policies.overtime is not None
-    def _check_peak_rate(self) -> None:
-        d = self.demand
-        if d.rate_per_hour == 0:
-            return
-        surges = [s for s in d.surges if s.start_hour < self.horizon_hours]
-        spikes = [e.multiplier or 1.0 for e in self.stress if e.kind == "demand"]
-        peak = (d.rate_per_hour * max(d.hour_profile) * max(d.week_profile)
-                * surge_peak(surges) * max([1.0, *spikes]))
-        if peak > MAX_RATE_PER_HOUR:
-            raise FieldError("demand.rate_per_hour", f"with the profiles, overlapping surges "
-                             f"and demand stress events, the arrival rate reaches {peak:.3g} "
-                             f"orders per hour; allowed: at most {MAX_RATE_PER_HOUR:,.0f}",
-                             d.rate_per_hour)
-
-    def _check_work(self) -> None:
-        for i, order_class in enumerate(self.classes or [None]):
-            for part in ("work", "patience", "quality", "returns", "hold"):
-                own = order_class is not None and getattr(order_class, part) is not None
-                table = getattr(order_class if own else self, part)
-                where = f"classes[{i}].{part}" if own else part
-                tables = {} if table is None else (
-                    table.durations() if part in ("quality", "returns", "hold") else {"": table})
-                for name, duration in tables.items():
-                    try:
-                        duration.check_complete()
-                    except FieldError as exc:
-                        inner = f"{name}.{exc.field}" if name else exc.field
-                        raise FieldError(f"{where}.{inner}", str(exc), exc.value) from None
 
     def unused_inputs(self) -> list[tuple[str, str]]:
         """Inputs that can never take effect, as (field, why): events after the horizon.
