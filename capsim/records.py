@@ -37,6 +37,7 @@ from capsim.followups import REMAKE, REWORK
 from capsim.jobs import jobs, order_view
 from capsim.sampling import Realization
 from capsim.scenario import Costs, Scenario
+from capsim.supplies import StockRecords
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,6 +111,8 @@ class Records:
     jobs: JobRecords | None = None
     #: The order classes' names, in the order ``order_class`` indexes them.
     class_names: tuple[str, ...] = ()
+    #: The supplies: demand moments, stock-outs, units (None: no supplies).
+    stock: StockRecords | None = None
 
     @property
     def days(self) -> int:
@@ -183,7 +186,8 @@ def patience_deadline(realization: Realization) -> np.ndarray:
 
 
 def build_records(scenario: Scenario, realization: Realization, start: np.ndarray,
-                  finish: np.ndarray, technician: np.ndarray) -> Records:
+                  finish: np.ndarray, technician: np.ndarray, *,
+                  stock: StockRecords | None = None) -> Records:
     """Assemble the Records of one replication from an engine's per-order decisions.
 
     Parameters
@@ -194,9 +198,11 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         Start and finish time of each order (NaN if it did not happen by the horizon).
     technician : numpy.ndarray
         Who started each order (-1 if nobody did).
+    stock : StockRecords, optional
+        What the engine recorded of the supplies, per order (per job with follow-ups).
     """
     if realization.follow_ups is not None:
-        return _job_records(scenario, realization, start, finish, technician)
+        return _job_records(scenario, realization, start, finish, technician, stock=stock)
     horizon = scenario.horizon_hours
     promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
     until = np.where(np.isnan(finish), horizon, finish)
@@ -220,6 +226,7 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         abandon=abandon,
         busy_hours=busy,
         overtime_hours=overtime,
+        stock=stock,
     )
 
 
@@ -234,7 +241,8 @@ def _settings(scenario: Scenario, realization: Realization) -> dict[str, Any]:
 
 
 def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray,
-                 finish: np.ndarray, technician: np.ndarray) -> Records:
+                 finish: np.ndarray, technician: np.ndarray, *,
+                 stock: StockRecords | None = None) -> Records:
     """:func:`build_records` from per-job decisions (see the module docstring)."""
     horizon = scenario.horizon_hours
     table = jobs(scenario, realization)
@@ -251,6 +259,7 @@ def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray
         busy_hours=busy, overtime_hours=overtime, passes=view.passes,
         first_finish=view.first_finish, right_first_time=view.right_first_time,
         repeat_contact=view.repeat_contact, hold=view.hold,
+        stock=None if stock is None else stock.rows(view.rows),
         jobs=JobRecords(view.join, start, finish, technician, table.work, table.kind,
                         table.order_class))
 

@@ -38,6 +38,7 @@ from capsim.followups import (
 from capsim.policies import call_in
 from capsim.rng import order_stream, stream, stress_stream
 from capsim.scenario import Scenario
+from capsim.supplies import SupplyDraws, draw_supplies
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +78,9 @@ class Realization:
         Per order, the hours it was on hold before it arrived (an information hold
         before the work: ``arrival`` is when the answer came, the question was asked
         ``hold`` earlier; 0: none); None without holds.
+    supplies : SupplyDraws or None
+        Units used per order, lead times and supplier outages (:mod:`capsim.supplies`);
+        None without supplies.
     """
 
     seed: int
@@ -91,6 +95,7 @@ class Realization:
     patience: np.ndarray | None = None
     follow_ups: FollowUps | None = None
     hold: np.ndarray | None = None
+    supplies: SupplyDraws | None = None
 
     @property
     def orders(self) -> int:
@@ -310,4 +315,5 @@ def _sample(scenario: Scenario, replication: int, seed: int,
         seed=seed, replication=replication, arrival=orders.time, order_class=orders.order_class,
         work=orders.work, shift_start=shift_start, shift_end=shift_end, status=status,
         forecast_multiplier=multiplier, patience=orders.patience, follow_ups=orders.follow,
-        hold=orders.hold)
+        hold=orders.hold,
+        supplies=draw_supplies(scenario, orders.order_class, seed, replication))

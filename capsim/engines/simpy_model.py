@@ -38,6 +38,10 @@ technician is waiting (one wake-up at the next arrival): at night and at the pea
 when nobody waits, orders arrive for free. The model records start, finish and
 technician of every order in its own process code; everything else is derived by
 :func:`capsim.records.build_records`.
+
+Supplies (``[[supplies]]``, this engine only): an order needs its units to start;
+:mod:`capsim.engines.simpy_stock` decides, when the dispatch rule takes the next order,
+which order can start, and keeps the stock, the reorder policy and the suppliers.
 """
 
 from __future__ import annotations
@@ -49,67 +53,19 @@ from functools import partial
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, EventPriority
 
 from capsim.attendance import duty_intervals, is_present
+from capsim.engines.simpy_events import AfterAll as _AfterAll
+from capsim.engines.simpy_events import Environment
+from capsim.engines.simpy_events import at as _at
 from capsim.engines.simpy_queues import JobQueue, make_queue
+from capsim.engines.simpy_stock import Stock
 from capsim.records import Records, build_records
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
 Process = Generator[simpy.Event, int | None, None]  # the body of a SimPy process
-LATE = EventPriority(2)  # event priority after SimPy's URGENT (0) and NORMAL (1)
 HOURS_PER_WEEK = 168.0  # the overtime policy's weekly cap counts weeks from hour 0
-
-
-class _AfterAll(simpy.Event):
-    """An event processed after every other event scheduled for the same moment.
-
-    Triggered on creation, like SimPy's own Timeout (which sets the same two fields),
-    but with a later priority.
-    """
-
-    def __init__(self, env: simpy.Environment):
-        super().__init__(env)
-        self._ok = True
-        self._value = None
-        env.schedule(self, LATE)
-
-
-class Environment(simpy.Environment):
-    """SimPy's environment, with events that fire at an exact time.
-
-    SimPy schedules by delay, at ``now + delay``; for many pairs of floats no delay
-    lands exactly on a given time (now = 29.116763271591715 cannot reach 115.52: the
-    nearest sums are an ulp either side), so a shift starting at 115.52 h fired at
-    115.51999999999998 and its technician took an order before a colleague starting at
-    the same moment. Events made by :func:`_at` carry their time, and this environment
-    puts them on SimPy's event queue at that time. Subclassing the environment and its
-    ``schedule`` is SimPy's own extension point (``RealtimeEnvironment`` does the same);
-    ``tests/test_engine.py`` pins the behaviour.
-    """
-
-    def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL,
-                 delay: float = 0) -> None:
-        """Schedule ``event``: at its ``at`` time if it has one, else after ``delay``."""
-        at = getattr(event, "at", None)
-        if at is None:
-            super().schedule(event, priority, delay)
-        else:
-            heapq.heappush(self._queue, (at, priority, next(self._eid), event))
-
-
-class _At(simpy.Timeout):
-    """A timeout that fires at exactly ``at`` (env.now == at afterwards, bit for bit)."""
-
-    def __init__(self, env: simpy.Environment, at: float):
-        self.at = at
-        super().__init__(env, max(at - env.now, 0.0))
-
-
-def _at(env: simpy.Environment, time: float) -> simpy.Timeout:
-    """A timeout that fires at exactly ``time`` (see :class:`Environment`)."""
-    return _At(env, time)
 
 
 class PrepressFloor:
@@ -162,6 +118,8 @@ class PrepressFloor:
         self.staying: dict[int, float] = {}
         self.week = [-1] * realization.roster  # the week of each one's latest overtime
         self.week_hours = [0.0] * realization.roster  # its overtime in that week so far
+        self.stock = None if realization.supplies is None else Stock(
+            env, scenario, realization, n, self.deadline, self._request_dispatch)
         present = is_present(realization.status)
         for tech in range(realization.roster):
             duty = duty_intervals(realization.shift_start[tech], realization.shift_end[tech],
@@ -181,7 +139,12 @@ class PrepressFloor:
         self.admitted = k
 
     def _take(self) -> int | None:
-        """The next order by the dispatch rule still waiting now; those out of patience go."""
+        """The next order by the dispatch rule still waiting now; those out of patience go.
+
+        With supplies, the next that has its units (:meth:`Stock.take`).
+        """
+        if self.stock is not None:
+            return self.stock.take(self.queue)
         now, deadline = self.env.now, self.deadline
         while True:
             order = self.queue.pop()
@@ -379,7 +342,8 @@ class PrepressFloor:
         """The replication's Records (call after the environment has run)."""
         return build_records(
             scenario, realization, np.array(self.start, dtype=float),
-            np.array(self.finish, dtype=float), np.array(self.technician, dtype=np.int32))
+            np.array(self.finish, dtype=float), np.array(self.technician, dtype=np.int32),
+            stock=None if self.stock is None else self.stock.records())
 
 
 def unsupported(scenario: Scenario) -> str | None:

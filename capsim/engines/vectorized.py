@@ -41,7 +41,13 @@ from capsim.scenario import Scenario
 
 
 def unsupported(scenario: Scenario) -> str | None:
-    """The fast engine runs every scenario."""
+    """Why the fast engine cannot run ``scenario`` (None: it can).
+
+    Supplies (``[[supplies]]`` that some class consumes) are modelled by the SimPy
+    engine only; ``--engine auto`` falls back to it.
+    """
+    if scenario.has_supplies:
+        return "supplies: the fast engine does not model stock yet"
     return None
 
 

@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from capsim.errors import FieldProblem, ScenarioError
-from capsim.scenario.base import FieldError
+from capsim.scenario.base import MAX_RATE_PER_HOUR, FieldError
 from capsim.scenario.describe import allowed_values, field_names
 from capsim.scenario.files import quote
+from capsim.scenario.orders import surge_peak
 from capsim.scenario.paths import Edit, PathPart, apply_edits, check_depth, format_path, parse_path
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -198,3 +199,19 @@ def _check_agency(scenario: Any) -> None:
         raise FieldError("policies.agency.rule", "'demand' books by the rate profile's "
                          "forecast; this scenario replays a trace (use 'short')",
                          agency.rule)
+
+
+def check_peak_rate(scenario: Any) -> None:
+    """The arrival rate, profiles, surges and demand stress events multiplied, is finite."""
+    d = scenario.demand
+    if d.rate_per_hour == 0:
+        return
+    surges = [s for s in d.surges if s.start_hour < scenario.horizon_hours]
+    spikes = [e.multiplier or 1.0 for e in scenario.stress if e.kind == "demand"]
+    peak = (d.rate_per_hour * max(d.hour_profile) * max(d.week_profile)
+            * surge_peak(surges) * max([1.0, *spikes]))
+    if peak > MAX_RATE_PER_HOUR:
+        raise FieldError("demand.rate_per_hour", f"with the profiles, overlapping surges "
+                         f"and demand stress events, the arrival rate reaches {peak:.3g} "
+                         f"orders per hour; allowed: at most {MAX_RATE_PER_HOUR:,.0f}",
+                         d.rate_per_hour)

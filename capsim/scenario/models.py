@@ -22,7 +22,6 @@ from capsim.errors import CapsimWarning
 from capsim.scenario.base import (
     MAX_CLASSES,
     MAX_ENTRIES,
-    MAX_RATE_PER_HOUR,
     MAX_REPLICATIONS,
     MAX_SEED,
     WEEKDAY_NAMES,
@@ -38,26 +37,18 @@ from capsim.scenario.base import (
 from capsim.scenario.checks import (
     check_classes,
     check_data,
+    check_peak_rate,
     check_policies,
     mention,
     unused_inputs,
 )
 from capsim.scenario.classes import ClassWork, Hold, OrderClass
 from capsim.scenario.costs import Costs
-from capsim.scenario.orders import (
-    Batch,
-    Demand,
-    Patience,
-    Quality,
-    Returns,
-    Surge,
-    Trace,
-    Work,
-    surge_peak,
-)
+from capsim.scenario.orders import Batch, Demand, Patience, Quality, Returns, Surge, Trace, Work
 from capsim.scenario.paths import Edit, FieldPath, edits_of
 from capsim.scenario.staff import Absence, Outbreak, Policies, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
+from capsim.scenario.supplies import Supply, check_supplies
 from capsim.scenario.targets import ClassTargets, Targets, check_targets
 
 #: How messages name a typed edit: ``workforce.roster (from Scenario.replace ...)``.
@@ -115,6 +106,9 @@ class Scenario(SchemaModel):
     stress: tuple[StressEvent, ...] = Field(
         (), max_length=MAX_ENTRIES,
         description="Stress events (applied only when enabled; see capsim stress).")
+    supplies: tuple[Supply, ...] = Field(
+        (), max_length=MAX_ENTRIES, description="Consumables with a reorder policy and "
+        "suppliers (reference engine only); classes say what they consume.")
     _source: str = PrivateAttr(default="<scenario>")
     _base_dir: Path | None = PrivateAttr(default=None)
     _allow_outside_files: bool = PrivateAttr(default=False)
@@ -240,7 +234,8 @@ class Scenario(SchemaModel):
             self.absence.vacation.check_fits(self.horizon_days)
         except FieldError as exc:
             raise FieldError(f"absence.vacation.{exc.field}", str(exc), exc.value) from None
-        self._check_peak_rate()
+        check_peak_rate(self)
+        check_supplies(self)
         check_policies(self)
         if self.workforce.roster == 0 and self.has_demand:
             raise FieldError("workforce.roster", "no technician to serve the demand; allowed: "
@@ -251,20 +246,6 @@ class Scenario(SchemaModel):
     def has_overtime_policy(self) -> bool:
         """Whether technicians may stay past shift end for more work (``policies.overtime``)."""
         return self.policies.overtime is not None
-    def _check_peak_rate(self) -> None:
-        d = self.demand
-        if d.rate_per_hour == 0:
-            return
-        surges = [s for s in d.surges if s.start_hour < self.horizon_hours]
-        spikes = [e.multiplier or 1.0 for e in self.stress if e.kind == "demand"]
-        peak = (d.rate_per_hour * max(d.hour_profile) * max(d.week_profile)
-                * surge_peak(surges) * max([1.0, *spikes]))
-        if peak > MAX_RATE_PER_HOUR:
-            raise FieldError("demand.rate_per_hour", f"with the profiles, overlapping surges "
-                             f"and demand stress events, the arrival rate reaches {peak:.3g} "
-                             f"orders per hour; allowed: at most {MAX_RATE_PER_HOUR:,.0f}",
-                             d.rate_per_hour)
-
     def _check_work(self) -> None:
         for i, order_class in enumerate(self.classes or [None]):
             for part in ("work", "patience", "quality", "returns", "hold"):
@@ -357,6 +338,11 @@ class Scenario(SchemaModel):
     def has_holds(self) -> bool:
         """Whether some order can wait for the customer (a hold share above 0)."""
         return any(c.hold is not None and c.hold.share > 0 for c in self.order_classes)
+
+    @property
+    def has_supplies(self) -> bool:
+        """Whether some class consumes a supply (orders may wait for stock)."""
+        return any(c.consumes for c in self.classes) and bool(self.supplies)
 
     @property
     def has_follow_ups(self) -> bool:
