@@ -339,3 +339,26 @@ lead_time = {distribution = "fixed", mean_minutes = 60.0}
     assert "bad.toml" in err
     assert "classes[0].consumes.toner" in err
     assert "Traceback" not in err
+
+
+def test_stutterfly_with_supplies_is_the_season_plus_paper_and_ink():
+    """The same season as stutterfly.toml (which stays on the fast engine), plus supplies."""
+    from capsim.scenario import load_scenario
+    from tests.conftest import ROOT, STUTTERFLY
+
+    plain = load_scenario(STUTTERFLY)
+    stocked = load_scenario(ROOT / "experiments" / "stutterfly_supplies.toml")
+    assert not plain.has_supplies
+    assert resolve("auto", stocked) == "simpy"
+    assert [s.name for s in stocked.supplies] == ["paper", "ink"]
+    assert [e.kind for e in stocked.stress] == ["absence", "demand", "closure", "supplier"]
+
+    def season(s):
+        data = s.as_data()
+        for key in ("name", "description", "supplies", "stress"):
+            data.pop(key)
+        for order_class in data["classes"]:
+            order_class.pop("consumes")
+        return data
+
+    assert season(plain) == season(stocked)

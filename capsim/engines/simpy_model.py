@@ -119,7 +119,7 @@ class PrepressFloor:
         self.week = [-1] * realization.roster  # the week of each one's latest overtime
         self.week_hours = [0.0] * realization.roster  # its overtime in that week so far
         self.stock = None if realization.supplies is None else Stock(
-            env, scenario, realization, n, self.deadline, self._request_dispatch)
+            env, scenario, realization, self.queue, n, self.deadline, self._request_dispatch)
         present = is_present(realization.status)
         for tech in range(realization.roster):
             duty = duty_intervals(realization.shift_start[tech], realization.shift_end[tech],
@@ -144,7 +144,7 @@ class PrepressFloor:
         With supplies, the next that has its units (:meth:`Stock.take`).
         """
         if self.stock is not None:
-            return self.stock.take(self.queue)
+            return self.stock.take()
         now, deadline = self.env.now, self.deadline
         while True:
             order = self.queue.pop()

@@ -8,10 +8,12 @@ the next order from the queue (:meth:`Stock.take`). The scenario side is describ
   If every supply it needs has its units on hand, they are taken and the order starts.
   Otherwise the order is *blocked*: its units count as backordered, it keeps its place
   in the queue, and the dispatch goes on to the next order by the rule that can start
-  (technicians do not idle while other work can start). A blocked order is offered
-  again at every later dispatch, first in line by its place, and starts as soon as all
+  (technicians do not idle while other work can start). After every delivery a
+  blocked order is offered again, first in line by its place, and starts as soon as all
   its units are there (a delivery requests a dispatch). An order whose patience runs
-  out while blocked leaves, and its backorder with it.
+  out while blocked leaves, and its backorder with it. Blocked orders are set aside
+  between deliveries (nothing else can let them start), so they do not count toward
+  an overtime policy's queue trigger.
 - *Inventory position* = on hand + on order − backordered. Continuous review
   (``review_hours = 0``): the policy looks at the position at hour 0 and after every
   demand moment of an order using the supply (so base stock orders at the demand
@@ -30,6 +32,7 @@ units. Deliveries are exact-time events; the tie rule of the dispatch is unchang
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable
 from typing import Protocol
@@ -60,6 +63,8 @@ class Stock:
         The replication's environment (:class:`capsim.engines.simpy_events.Environment`).
     scenario, realization
         What is simulated (``realization.supplies`` must be set).
+    queue : Queue
+        The engine's queue (orders by key and number, :mod:`capsim.engines.simpy_queues`).
     jobs : int
         How many jobs the queue holds (orders first).
     deadline : list of float or None
@@ -69,7 +74,7 @@ class Stock:
     """
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, realization: Realization,
-                 jobs: int, deadline: list[float] | None,
+                 queue: Queue, jobs: int, deadline: list[float] | None,
                  dispatch: Callable[[], None]) -> None:
         draws = realization.supplies
         assert draws is not None
@@ -90,6 +95,9 @@ class Stock:
         self.short = np.zeros((jobs, m), bool)
         self.blocked = np.zeros(jobs, bool)
         self.allocated = np.zeros(jobs, bool)
+        self.queue = queue
+        self.parked: set[int] = set()  # blocked orders set aside until a delivery
+        self.expiry: list[tuple[float, int]] = []  # (patience deadline, parked order)
         for j, spec in enumerate(self.specs):
             if spec.review_hours > 0:
                 self._review(j)
@@ -98,29 +106,33 @@ class Stock:
 
     # --- orders taken from the queue ---------------------------------------------
 
-    def take(self, queue: Queue) -> int | None:
+    def take(self) -> int | None:
         """The next order by the dispatch rule that can start now, its units taken.
 
-        Orders short of stock are passed over and put back in the queue (which orders
-        by key and number: they keep their place); those out of patience leave.
+        Orders short of stock are set aside (:meth:`_park`); those out of patience leave.
         """
         now, deadline = self.env.now, self.deadline
-        pop, push = queue.pop, queue.push
-        passed: list[int] = []
         while True:
-            order = pop()
-            if order is None:
-                break
-            if deadline is not None and now > deadline[order]:
+            order = self.queue.pop()
+            if order is None or (deadline is not None and now > deadline[order]):
+                if order is None:
+                    return None
                 self._drop(order)
                 continue
             if self._starts(order):
-                break
-            passed.append(order)
-        for other in passed:
-            push(other)
-        result: int | None = order
-        return result
+                return order
+            self._park(order)
+
+    def _park(self, order: int) -> None:
+        """Set blocked ``order`` aside until the next delivery.
+
+        Stock on hand only grows at deliveries, so the order cannot start before one;
+        every delivery puts the parked orders back in the queue, where the dispatch rule
+        finds them in their place (the queue orders by key and number).
+        """
+        self.parked.add(order)
+        if self.deadline is not None and order < self.orders:
+            heapq.heappush(self.expiry, (self.deadline[order], order))
 
     def _starts(self, order: int) -> bool:
         """Whether ``order`` has its units (taking them); its demand moment if the first."""
@@ -156,6 +168,15 @@ class Stock:
             for j, q in self.uses[order]:
                 self.backordered[j] -= q
 
+    def _expire(self) -> None:
+        """Parked orders whose patience ran out before now leave (before a policy looks)."""
+        now, expiry = self.env.now, self.expiry
+        while expiry and expiry[0][0] < now:
+            _, order = heapq.heappop(expiry)
+            if order in self.parked:
+                self.parked.discard(order)
+                self._drop(order)
+
     # --- the reorder policy and the suppliers ------------------------------------
 
     def position(self, j: int) -> float:
@@ -165,6 +186,7 @@ class Stock:
 
     def _look(self, j: int) -> None:
         """The policy of supply ``j`` looks at its position and orders what it says."""
+        self._expire()
         spec = self.specs[j]
         if spec.policy == "r_Q":
             assert spec.reorder_point is not None
@@ -209,6 +231,9 @@ class Stock:
         self.on_hand[j] += units
         self.on_order[j] -= units
         self.received[j] += units
+        for order in self.parked:
+            self.queue.push(order)
+        self.parked.clear()
         self.dispatch()
 
     def records(self) -> StockRecords:
