@@ -22,6 +22,11 @@ the horizon), ``repeat_contact`` and ``hold`` (hours on hold for an answer from 
 customer, the holds answered before the horizon: :class:`capsim.jobs.OrderView`)
 describe each order; :class:`JobRecords` keeps the
 jobs, and busy and overtime hours come from every job's interval.
+
+With supplies, ``stock`` (:class:`capsim.supplies.StockRecords`) holds what the engine
+recorded of them: per order its units, demand moment, which supplies were short then and
+whether it was blocked (the row of the job that starts the order), per supply the units
+received and consumed and the stock at the horizon.
 """
 
 from __future__ import annotations

@@ -362,3 +362,20 @@ def test_stutterfly_with_supplies_is_the_season_plus_paper_and_ink():
         return data
 
     assert season(plain) == season(stocked)
+
+
+def test_capsim_stress_runs_a_supplier_event():
+    """The stress test runs the season without and with a supplier stop, on SimPy, on the same
+    draws; six days without paper deliveries (paper reorders come every few days) bring
+    more hours of stock-out on these seeds."""
+    from capsim.stress import stress_test
+
+    event = {"name": "mill stops", "kind": "supplier", "supply": "paper", "start_day": 4,
+             "days": 6}
+    s = scenario(_mixed(stress=[event]))
+    assert s.stress[0].describe() == "paper supplier stopped from day 4, 6 days"
+    report = stress_test(s, replications=2, seed=2, workers=1, progress=False)
+    assert report.baseline.engine == "simpy"
+    (outcome,) = report.outcomes
+    assert outcome.result.kpis["stockout_hours"].mean > report.baseline.kpis[
+        "stockout_hours"].mean
