@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -26,7 +27,7 @@ from scipy.stats import poisson
 from capsim import run
 from capsim.cli import main
 from capsim.engines import resolve, simpy_model, vectorized
-from capsim.errors import CapsimError, ScenarioError
+from capsim.errors import CapsimError, CapsimWarning, ScenarioError
 from capsim.metrics import summarize
 from capsim.sampling import sample
 from capsim.stockouts import per_supply
@@ -224,12 +225,16 @@ def test_supplies_that_cost_nothing_change_nothing(dispatch):
     data = _mixed(dispatch=dispatch, patience={"mean_minutes": 600.0})
     bare = {k: v for k, v in data.items() if k != "supplies"}
     bare["classes"] = [{k: v for k, v in c.items() if k != "consumes"} for c in data["classes"]]
+    with pytest.warns(CapsimWarning, match="supplies: no order class consumes any of them"):
+        scenario(merge(bare, {"supplies": data["supplies"]}))
     unused = merge(bare, {"supplies": data["supplies"]})
     free = merge(data, {"classes": [{**c, "consumes": dict.fromkeys(c["consumes"], 0.0)}
                                     for c in data["classes"]]})
     runs = []
     for d in (bare, unused, free):
-        s = scenario(d)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CapsimWarning)
+            s = scenario(d)
         runs.append([simpy_model.simulate(s, sample(s, r, seed=5)) for r in range(2)])
     for bare_r, unused_r, free_r in zip(*runs, strict=True):
         assert unused_r.stock is None
@@ -379,3 +384,20 @@ def test_capsim_stress_runs_a_supplier_event():
     (outcome,) = report.outcomes
     assert outcome.result.kpis["stockout_hours"].mean > report.baseline.kpis[
         "stockout_hours"].mean
+
+
+def test_periodic_review_orders_only_at_reviews():
+    """Base stock S = 2 reviewed every 10 h, lead time 1 h, orders of one paper at 1, 2 and 3
+    (30 min each). Nothing is ordered between reviews: the first two take the stock, the
+    third blocks at 3 (position −1); the review at 10 orders up to S, 3 units, which arrive
+    at 11, when the third starts; the review at 20 finds the position at S."""
+    s = scenario(merge(_by_hand(review_hours=10.0, order_up_to=2.0, initial_stock=2.0,
+                                lead_time={"distribution": "fixed", "mean_minutes": 60.0},
+                                outages={"scheduled": []}),
+                       {"demand": {"batches": [{"at_hour": h, "orders": 1, "class": "a"}
+                                               for h in (1.0, 2.0, 3.0)]},
+                        "work": {"mean_minutes": 30.0}}))
+    records = simpy_model.simulate(s, sample(s, 0, seed=1))
+    np.testing.assert_array_equal(records.start, [1.0, 2.0, 11.0])
+    st = records.stock
+    assert (st.placed[0], st.received[0], st.consumed[0], st.final[0]) == (1, 3.0, 3.0, 2.0)
