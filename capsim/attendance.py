@@ -304,7 +304,7 @@ def apply_stress_attendance(scenario: Scenario, seed: int, replication: int,
     """
     status = status.copy()
     for index, event in enumerate(scenario.stress):
-        if not event.enabled or event.kind == "demand":
+        if not event.enabled or event.kind in ("demand", "supplier"):
             continue
         days = slice(event.start_day, min(event.start_day + event.days, status.shape[1]))
         if event.start_day >= status.shape[1]:

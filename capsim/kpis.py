@@ -74,7 +74,7 @@ class Kpi:
         a service-level threshold; ``quality``: defects; ``returns``: repeat contacts;
         ``follow_ups``: either, or holds; ``holds``: information holds; ``costs``: prices;
         ``float_pool``: a float pool; ``agency``: agency staff; ``equipment``:
-        workstations that fail); without
+        workstations that fail; ``supplies``: consumables some class uses); without
         it the KPI is 0 or undefined by construction, and the CLI table leaves it out
         (files keep it).
     """
@@ -92,7 +92,7 @@ class Kpi:
     interval: IntervalMethod = "hall_t"
     per_class: bool = False
     feature: Literal["patience", "answer_within", "quality", "returns", "follow_ups", "costs",
-                     "float_pool", "agency", "holds", "equipment"] | None = None
+                     "float_pool", "agency", "holds", "equipment", "supplies"] | None = None
 
     def applies_to(self, scenario: Any) -> bool:
         """Whether the scenario has what this KPI measures (see ``feature``)."""
@@ -186,6 +186,15 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("orders_held", "of the orders arrived, those that waited for an answer from the "
         "customer (answered by the horizon)", "orders", "count", "count",
         smaller_is_better=True, per_class=True, feature="holds"),
+    Kpi("stockout_hours", "hours after the warm-up during which at least one order waited "
+        "for stock (blocked at its demand moment, not yet started)", "hours", "hours",
+        "decimal", smaller_is_better=True, feature="supplies"),
+    Kpi("orders_delayed_by_stockout", "of the orders arrived, those that could not start "
+        "at their demand moment for lack of stock", "orders", "count", "count",
+        smaller_is_better=True, feature="supplies"),
+    Kpi("fill_rate", "share of the supply demands (order × supply used) of orders arrived "
+        "that found the units on hand at the order's demand moment", "share", "rate",
+        "percent", high=1.0, feature="supplies"),
     Kpi("float_call_ins", "technician-days worked by the float pool", "technicians",
         "technicians", "count", feature="float_pool"),
     Kpi("agency_days", "technician-days worked by agency staff booked the day before",

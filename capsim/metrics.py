@@ -40,6 +40,8 @@ Definitions (the KPI names are part of capsim's public contract):
   arrives; a hold during the work still open at the horizon counts 0);
   ``orders_held``: those orders with such a hold. An order on hold during the work is
   in-house (``wip``) but not in the ``queue``.
+- Supplies: ``stockout_hours``, ``orders_delayed_by_stockout`` and ``fill_rate`` are
+  defined in :mod:`capsim.stockouts`. An order blocked for stock is in the ``queue``.
 
 A KPI with nothing to measure (no counted orders, say) is NaN.
 *Per class* (scenarios with two or more classes): each KPI the registry marks
@@ -84,6 +86,7 @@ from capsim.equipment import equipment_kpis
 from capsim.kpis import KPI_NAMES, KPIS, PER_CLASS
 from capsim.records import Records
 from capsim.segments import segment_percentiles, time_average_until
+from capsim.stockouts import stock_kpis
 
 #: The range each KPI lives in; confidence intervals are clipped to it (the true
 #: mean lies in it, so clipping never excludes it).
@@ -318,7 +321,8 @@ def summarize_many(records: Sequence[Records], replications: Sequence[int]
     kpis = {**_order_kpis(batch), **_staff_kpis(batch), "peak_wip": _peak_wip(batch),
             **quality_kpis(batch.quality),
             **equipment_kpis([r.downtime for r in records], [r.interruptions for r in records],
-                             batch.warmup, batch.horizon)}
+                             batch.warmup, batch.horizon),
+            **stock_kpis(records)}
     first = records[0]
     kpis |= cost_kpis(first.costs, first.wage if first.wage is not None else
                       np.zeros(first.status.shape[0]), batch.status, batch.shift_start,

@@ -22,6 +22,11 @@ the horizon), ``repeat_contact`` and ``hold`` (hours on hold for an answer from 
 customer, the holds answered before the horizon: :class:`capsim.jobs.OrderView`)
 describe each order; :class:`JobRecords` keeps the
 jobs, and busy and overtime hours come from every job's interval.
+
+With supplies, ``stock`` (:class:`capsim.supplies.StockRecords`) holds what the engine
+recorded of them: per order its units, demand moment, which supplies were short then and
+whether it was blocked (the row of the job that starts the order), per supply the units
+received and consumed and the stock at the horizon.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from capsim.followups import REMAKE, REWORK
 from capsim.jobs import jobs, order_view
 from capsim.sampling import Realization
 from capsim.scenario import Costs, Scenario
+from capsim.supplies import StockRecords
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,6 +121,8 @@ class Records:
     #: realization) and the failures that struck an order in work (from the engine).
     downtime: Downtime | None = None
     interruptions: Interruptions | None = None
+    #: The supplies: demand moments, stock-outs, units (None: no supplies).
+    stock: StockRecords | None = None
 
     @property
     def days(self) -> int:
@@ -188,7 +196,8 @@ def patience_deadline(realization: Realization) -> np.ndarray:
 
 
 def build_records(scenario: Scenario, realization: Realization, start: np.ndarray,
-                  finish: np.ndarray, technician: np.ndarray) -> Records:
+                  finish: np.ndarray, technician: np.ndarray, *,
+                  stock: StockRecords | None = None) -> Records:
     """Assemble the Records of one replication from an engine's per-order decisions.
 
     Parameters
@@ -199,9 +208,11 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         Start and finish time of each order (NaN if it did not happen by the horizon).
     technician : numpy.ndarray
         Who started each order (-1 if nobody did).
+    stock : StockRecords, optional
+        What the engine recorded of the supplies, per order (per job with follow-ups).
     """
     if realization.follow_ups is not None:
-        return _job_records(scenario, realization, start, finish, technician)
+        return _job_records(scenario, realization, start, finish, technician, stock=stock)
     horizon = scenario.horizon_hours
     promise = np.array([c.promise_hours for c in scenario.order_classes], dtype=float)
     until = np.where(np.isnan(finish), horizon, finish)
@@ -225,6 +236,7 @@ def build_records(scenario: Scenario, realization: Realization, start: np.ndarra
         abandon=abandon,
         busy_hours=busy,
         overtime_hours=overtime,
+        stock=stock,
     )
 
 
@@ -240,7 +252,8 @@ def _settings(scenario: Scenario, realization: Realization) -> dict[str, Any]:
 
 
 def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray,
-                 finish: np.ndarray, technician: np.ndarray) -> Records:
+                 finish: np.ndarray, technician: np.ndarray, *,
+                 stock: StockRecords | None = None) -> Records:
     """:func:`build_records` from per-job decisions (see the module docstring)."""
     horizon = scenario.horizon_hours
     table = jobs(scenario, realization)
@@ -257,6 +270,7 @@ def _job_records(scenario: Scenario, realization: Realization, start: np.ndarray
         busy_hours=busy, overtime_hours=overtime, passes=view.passes,
         first_finish=view.first_finish, right_first_time=view.right_first_time,
         repeat_contact=view.repeat_contact, hold=view.hold,
+        stock=None if stock is None else stock.rows(view.rows),
         jobs=JobRecords(view.join, start, finish, technician, table.work, table.kind,
                         table.order_class))
 

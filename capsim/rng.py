@@ -35,6 +35,10 @@ PURPOSES: dict[str, int] = {
     "float_pool": 16,  # policies (16 on), apart from the order side's purposes
     "station_failures": 24,  # equipment (24 on): each station's times between failures
     "station_repairs": 25,  # and its repair times (capsim.equipment)
+    # supplies (30 on), one stream per supply under each (supply_stream)
+    "consumption": 30,  # units each order uses
+    "lead_times": 31,  # the lead times of replenishment orders 0, 1, 2, ... (and backup's)
+    "supplier_outages": 32,  # the random outages of each supply's primary supplier
 }
 
 #: Sources of orders, each with streams of its own for per-order draws (patience,
@@ -72,6 +76,16 @@ def stream(seed: int, replication: int, purpose: str) -> np.random.Generator:
 def stress_stream(seed: int, replication: int, event: int) -> np.random.Generator:
     """The generator of one stress event (by its index in the scenario) in one replication."""
     return _generator(seed, (replication, PURPOSES["stress"], event))
+
+
+def supply_stream(seed: int, replication: int, purpose: str,
+                  supply: int) -> np.random.Generator:
+    """The generator of one purpose of one supply (by its index in ``[[supplies]]``).
+
+    A supply's draws do not depend on the other supplies (adding one changes nothing
+    for the rest), nor on the roster.
+    """
+    return _generator(seed, (replication, PURPOSES[purpose], supply))
 
 
 def technician_stream(

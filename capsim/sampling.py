@@ -42,6 +42,7 @@ from capsim.followups import (
 from capsim.policies import call_in
 from capsim.rng import order_stream, stream, stress_stream
 from capsim.scenario import Scenario
+from capsim.supplies import SupplyDraws, draw_supplies
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +85,9 @@ class Realization:
     downtime : Downtime or None
         Every workstation's down intervals (:mod:`capsim.equipment`); None without
         ``[equipment]``.
+    supplies : SupplyDraws or None
+        Units used per order, lead times and supplier outages (:mod:`capsim.supplies`);
+        None without supplies.
     """
 
     seed: int
@@ -99,6 +103,7 @@ class Realization:
     follow_ups: FollowUps | None = None
     hold: np.ndarray | None = None
     downtime: Downtime | None = None
+    supplies: SupplyDraws | None = None
 
     @property
     def orders(self) -> int:
@@ -318,4 +323,5 @@ def _sample(scenario: Scenario, replication: int, seed: int,
         seed=seed, replication=replication, arrival=orders.time, order_class=orders.order_class,
         work=orders.work, shift_start=shift_start, shift_end=shift_end, status=status,
         forecast_multiplier=multiplier, patience=orders.patience, follow_ups=orders.follow,
-        hold=orders.hold, downtime=sample_downtime(scenario, seed, replication))
+        hold=orders.hold, downtime=sample_downtime(scenario, seed, replication),
+        supplies=draw_supplies(scenario, orders.order_class, seed, replication))

@@ -325,6 +325,10 @@ def test_only_order_level_kpis_are_per_class():
 
     whole_floor = {"utilization", "overtime_hours", "on_hand_mean", "on_hand_std",
                    "on_hand_min", "peak_wip", "float_call_ins", "agency_days",
+                   # the stock is shared by the classes
+                   "stockout_hours", "orders_delayed_by_stockout", "fill_rate",
+                   # so are the workstations
+                   "station_availability", "hours_lost_to_downtime",
                    *(name for name in BY_NAME if name.startswith("cost_"))}
     assert {k.name for k in KPIS if not k.per_class} == whole_floor
     assert all(BY_NAME[name].per_class for name in PER_CLASS)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from capsim import stockouts
 from capsim.attendance import Status, is_present
 from capsim.batch import Quality, quality_kpis
 from capsim.costs import cost_kpis, wages
@@ -248,7 +249,8 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
             **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup),
             **quality_kpis(quality),
             **equipment_kpis([real.downtime for real in realizations], [None] * count, warmup,
-                             horizon)}
+                             horizon),
+            **stockouts.absent(count)}  # the fast engine: no stock
     kpis |= cost_kpis(scenario.costs, wages(scenario, status.shape[1]), status, shift_start,
                       shift_end, overtime, horizon, warmup, kpis)
     arrived, finished, gone = timed[:, 0], timed[:, 1], timed[:, 2]

@@ -44,6 +44,10 @@ technician is waiting (one wake-up at the next arrival): at night and at the pea
 when nobody waits, orders arrive for free. The model records start, finish and
 technician of every order in its own process code; everything else is derived by
 :func:`capsim.records.build_records`.
+
+Supplies (``[[supplies]]``, this engine only): an order needs its units to start;
+:mod:`capsim.engines.simpy_stock` decides, when the dispatch rule takes the next order,
+which order can start, and keeps the stock, the reorder policy and the suppliers.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from capsim.engines.simpy_env import Environment, Process
 from capsim.engines.simpy_env import at_time as _at
 from capsim.engines.simpy_queues import JobQueue, make_queue
 from capsim.engines.simpy_stations import make_stations
+from capsim.engines.simpy_stock import Stock
 from capsim.records import Records, build_records
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
@@ -121,6 +126,8 @@ class PrepressFloor:
         self.staying: dict[int, float] = {}
         self.week = [-1] * realization.roster  # the week of each one's latest overtime
         self.week_hours = [0.0] * realization.roster  # its overtime in that week so far
+        self.stock = None if realization.supplies is None else Stock(
+            env, scenario, realization, self.queue, n, self.deadline, self._request_dispatch)
         present = is_present(realization.status)
         for tech in range(realization.roster):
             duty = duty_intervals(realization.shift_start[tech], realization.shift_end[tech],
@@ -140,7 +147,12 @@ class PrepressFloor:
         self.admitted = k
 
     def _take(self) -> int | None:
-        """The next order by the dispatch rule still waiting now; those out of patience go."""
+        """The next order by the dispatch rule still waiting now; those out of patience go.
+
+        With supplies, the next that has its units (:meth:`Stock.take`).
+        """
+        if self.stock is not None:
+            return self.stock.take()
         now, deadline = self.env.now, self.deadline
         while True:
             order = self.queue.pop()
@@ -347,7 +359,8 @@ class PrepressFloor:
         """The replication's Records (call after the environment has run)."""
         records = build_records(
             scenario, realization, np.array(self.start, dtype=float),
-            np.array(self.finish, dtype=float), np.array(self.technician, dtype=np.int32))
+            np.array(self.finish, dtype=float), np.array(self.technician, dtype=np.int32),
+            stock=None if self.stock is None else self.stock.records())
         return records if self.stations is None else self.stations.attach(records)
 
 

@@ -94,6 +94,6 @@ def make_queue(scenario: Scenario, realization: Realization) -> Fifo | Keyed | J
     """The queue a replication's dispatch rule needs (jobs with follow-ups or overtime)."""
     if realization.follow_ups is not None or scenario.has_overtime_policy:
         return JobQueue(jobs(scenario, realization), realization.arrival.tolist())
-    if scenario.dispatch == "fifo":
-        return Fifo()
+    if scenario.dispatch == "fifo" and not scenario.has_supplies:
+        return Fifo()  # (with supplies, by number: an order passed over keeps its place)
     return Keyed(dispatch_keys(scenario, realization).tolist())

@@ -41,13 +41,16 @@ from capsim.scenario import Scenario
 
 
 def unsupported(scenario: Scenario) -> str | None:
-    """What the fast engine cannot run: workstations (``[equipment]``); else None.
+    """Why the fast engine cannot run ``scenario`` (None: it can).
 
-    Workstation downtime is modelled in the reference engine only; ``--engine auto``
-    then runs SimPy.
+    Workstation downtime (``[equipment]``) and supplies (``[[supplies]]`` that some
+    class consumes) are modelled by the SimPy engine only; ``--engine auto`` falls back
+    to it.
     """
     if scenario.has_equipment:
         return "equipment: the fast engine does not model workstations yet"
+    if scenario.has_supplies:
+        return "supplies: the fast engine does not model stock yet"
     return None
 
 

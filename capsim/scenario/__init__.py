@@ -43,13 +43,16 @@ from capsim.scenario.models import (
 )
 from capsim.scenario.paths import FieldPath
 from capsim.scenario.staff import Agency, FloatPool
+from capsim.scenario.supplies import Backup, Consumption, Outages, ScheduledOutage, Supply
 
 __all__ = [
     "WEEKDAY_NAMES",
     "Absence",
     "Agency",
+    "Backup",
     "Batch",
     "ClassWork",
+    "Consumption",
     "Costs",
     "Demand",
     "Equipment",
@@ -57,14 +60,17 @@ __all__ = [
     "FloatPool",
     "Hold",
     "OrderClass",
+    "Outages",
     "Outbreak",
     "Patience",
     "Policies",
     "Quality",
     "Returns",
     "Scenario",
+    "ScheduledOutage",
     "Shift",
     "StressEvent",
+    "Supply",
     "Surge",
     "Trace",
     "Vacation",

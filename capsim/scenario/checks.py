@@ -108,7 +108,7 @@ def mention(field: str, edits: Sequence[Edit], flag: str) -> str:
 
 
 def unused_inputs(scenario: Any) -> list[tuple[str, str]]:
-    """Inputs that can never take effect, as (field, why): events after the horizon.
+    """Inputs that can never take effect, as (field, why): late events, unused supplies.
 
     They are valid, so the loader warns about them rather than refusing them.
     """
@@ -131,6 +131,9 @@ def unused_inputs(scenario: Any) -> list[tuple[str, str]]:
         if late:
             notes.append(("demand.trace.file", f"{late:,} of {trace.data.arrival_hour.size:,}"
                           f" arrivals fall at or {after}; they are left out"))
+    if scenario.supplies and not any(c.consumes for c in scenario.classes):
+        notes.append(("supplies", "no order class consumes any of them ([[classes]] "
+                      "consumes); they never take effect"))
     return notes
 
 

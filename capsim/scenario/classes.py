@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from capsim.scenario.base import (
+    MAX_CLASSES,
     MAX_PRIORITY,
     Float,
     Int,
@@ -25,6 +26,7 @@ from capsim.scenario.base import (
     Share,
 )
 from capsim.scenario.orders import Duration, Patience, Quality, Returns, Work
+from capsim.scenario.supplies import Use
 
 
 class Hold(SchemaModel):
@@ -105,3 +107,6 @@ class OrderClass(SchemaModel):
     hold: Hold | None = Field(
         None, description="Information holds; default: the scenario's [hold] (none: no order "
         "waits for the customer).")
+    consumes: dict[Name, Use] = Field(
+        {}, max_length=MAX_CLASSES, description="Units of each [[supplies]] an order uses "
+        "({paper = 1.0} or {ink = {mean = 0.2, distribution = 'poisson'}}); default none.")

@@ -59,6 +59,7 @@ from capsim.scenario.orders import (
 from capsim.scenario.paths import Edit, FieldPath, edits_of
 from capsim.scenario.staff import Absence, Outbreak, Policies, Shift, Vacation, Window, Workforce
 from capsim.scenario.stress import StressEvent
+from capsim.scenario.supplies import Supply, check_supplies
 from capsim.scenario.targets import ClassTargets, Targets, check_targets
 
 #: How messages name a typed edit: ``workforce.roster (from Scenario.replace ...)``.
@@ -117,6 +118,9 @@ class Scenario(SchemaModel):
     stress: tuple[StressEvent, ...] = Field(
         (), max_length=MAX_ENTRIES,
         description="Stress events (applied only when enabled; see capsim stress).")
+    supplies: tuple[Supply, ...] = Field(
+        (), max_length=MAX_ENTRIES, description="Consumables with a reorder policy and "
+        "suppliers (reference engine only); classes say what they consume.")
     _source: str = PrivateAttr(default="<scenario>")
     _base_dir: Path | None = PrivateAttr(default=None)
     _allow_outside_files: bool = PrivateAttr(default=False)
@@ -243,6 +247,7 @@ class Scenario(SchemaModel):
         except FieldError as exc:
             raise FieldError(f"absence.vacation.{exc.field}", str(exc), exc.value) from None
         check_peak_rate(self)
+        check_supplies(self)
         check_policies(self)
         check_equipment(self.equipment, self.workforce.roster)
         if self.workforce.roster == 0 and self.has_demand:
@@ -337,6 +342,11 @@ class Scenario(SchemaModel):
     def has_holds(self) -> bool:
         """Whether some order can wait for the customer (a hold share above 0)."""
         return any(c.hold is not None and c.hold.share > 0 for c in self.order_classes)
+
+    @property
+    def has_supplies(self) -> bool:
+        """Whether some class consumes a supply (orders may wait for stock)."""
+        return any(c.consumes for c in self.classes) and bool(self.supplies)
 
     @property
     def has_follow_ups(self) -> bool:

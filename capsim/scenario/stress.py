@@ -10,8 +10,10 @@ in an ordinary run.
   takes six of ten the same night);
 - ``demand``: the arrival rate is multiplied by ``multiplier`` over those days (a
   viral promotion; below 1, a slump);
-- ``closure``: nobody works on those days (a supplier outage, a power cut), while
-  orders keep arriving.
+- ``closure``: nobody works on those days (a power cut, a floor closed), while
+  orders keep arriving;
+- ``supplier``: the supplier of ``supply`` (a ``[[supplies]]`` name) ships nothing on
+  those days, like a scheduled outage (:mod:`capsim.scenario.supplies`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class StressEvent(SchemaModel):
     """One stress event."""
 
     name: Name = Field(min_length=1)
-    kind: Literal["absence", "demand", "closure"]
+    kind: Literal["absence", "demand", "closure", "supplier"]
     start_day: Days = Field(description="First day of the event.")
     days: PositiveDays = Field(1, description="How many days it lasts.")
     technicians: Annotated[Int, Field(ge=1, le=MAX_ROSTER)] | None = Field(
@@ -45,6 +47,7 @@ class StressEvent(SchemaModel):
     share: Share | None = Field(
         None, description="absence: the share of the roster out (instead of technicians).")
     multiplier: Multiplier | None = Field(None, description="demand: factor on the rate.")
+    supply: Name | None = Field(None, description="supplier: the supply whose supplier stops.")
     enabled: StrictBool = Field(False, description="Apply the event (capsim stress sets it).")
 
     @model_validator(mode="after")
@@ -60,6 +63,10 @@ class StressEvent(SchemaModel):
         if self.kind != "demand" and self.multiplier is not None:
             raise FieldError("multiplier", f"applies to kind 'demand' only, not {self.kind!r}",
                              self.multiplier)
+        if (self.kind == "supplier") != (self.supply is not None):
+            raise FieldError("supply", "a supplier event needs supply (a [[supplies]] name)"
+                             if self.kind == "supplier" else
+                             f"applies to kind 'supplier' only, not {self.kind!r}", self.supply)
         return self
 
     @property
@@ -87,4 +94,6 @@ class StressEvent(SchemaModel):
             return f"{who} out from {when}"
         if self.kind == "demand":
             return f"demand x{self.multiplier:g} from {when}"
+        if self.kind == "supplier":
+            return f"{self.supply} supplier stopped from {when}"
         return f"closed on {when}"
