@@ -179,6 +179,8 @@ def outbreak_days(scenario: Scenario, seed: int, replication: int) -> list[tuple
 
     Drawn from the replication's outbreak stream, so they are the same for every roster.
     """
+    if not scenario.absence.outbreaks:
+        return []  # nothing drawn: no stream
     rng = stream(seed, replication, "outbreaks")
     days = scenario.horizon_days
     events = []

@@ -112,6 +112,10 @@ def hours(tables: Sequence[Duration | None], classes: np.ndarray,
     Classes draw in turn, each its entries in order (as the work streams always have).
     """
     minutes = np.zeros(classes.size)
+    if len(tables) == 1:  # one class: every entry, in order (no search)
+        if tables[0] is not None:
+            minutes[:] = work_distribution(tables[0]).sample(rng, classes.size)
+        return minutes / 60.0
     for index, table in enumerate(tables):
         if table is None:
             continue

@@ -260,9 +260,11 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
               "busy": began - ended}
     daily = _daily(status, busy, overtime, per_day)
     by_class = _by_class(scenario, orders, quality, short)
+    # Python floats column by column (tolist: the values float() gives, at one call each)
+    rows = {name: np.asarray(kpis[name], dtype=float).tolist() for name in KPI_NAMES}
     return [ReplicationSummary(
         replication=replication,
-        kpis={name: float(kpis[name][i]) for name in KPI_NAMES},
+        kpis={name: rows[name][i] for name in KPI_NAMES},
         hourly={name: series[name][i] for name in SERIES_NAMES},
         daily={name: daily[name][i] for name in DAILY_NAMES},
         lead_time_counts=lead[i],

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from capsim.attendance import duty_intervals, is_present
+from capsim.attendance import is_present
 from capsim.engines import _jobloop, _kernel
 from capsim.jobs import Jobs, jobs
 from capsim.records import Records, build_records, dispatch_keys, patience_deadline
@@ -69,20 +69,31 @@ def preferred() -> bool:
 def _duty_table(realizations: Sequence[Realization]) -> tuple[np.ndarray, np.ndarray]:
     """Duty intervals as arrays (replication, technician, interval), padded with +inf.
 
-    At least one padding column, so that a pointer never runs off the end.
+    Row (r, t) holds :func:`capsim.attendance.duty_intervals` of technician t in
+    replication r (present shifts, back-to-back ones merged), worked out for every row
+    at once: a present shift opens an interval unless it starts by the latest end of
+    the present shifts before it (then it extends the interval, which ends at the
+    latest end of its shifts). At least one padding column, so that a pointer never
+    runs off the end.
     """
-    lists = [[duty_intervals(real.shift_start[t], real.shift_end[t], present[t])
-              for t in range(real.roster)]
-             for real, present in ((r, is_present(r.status)) for r in realizations)]
-    width = 1 + max((len(d) for per in lists for d in per), default=0)
-    roster = realizations[0].roster
-    begin = np.full((len(realizations), roster, width), np.inf)
-    end = np.full((len(realizations), roster, width), np.inf)
-    for r, per in enumerate(lists):
-        for t, intervals in enumerate(per):
-            if intervals:
-                begin[r, t, :len(intervals)], end[r, t, :len(intervals)] = zip(
-                    *intervals, strict=True)
+    present = np.stack([is_present(real.status) for real in realizations])
+    start = np.stack([real.shift_start for real in realizations])
+    reach = np.maximum.accumulate(  # the latest end of the present shifts so far
+        np.where(present, np.stack([real.shift_end for real in realizations]), -np.inf),
+        axis=2)
+    before = np.concatenate([np.full((*reach.shape[:2], 1), -np.inf), reach[:, :, :-1]],
+                            axis=2)
+    opens = present & ~(start <= before)
+    number = np.cumsum(opens, axis=2) - 1  # the interval a day's shift belongs to
+    last = np.concatenate([opens[:, :, 1:], np.ones((*opens.shape[:2], 1), bool)], axis=2)
+    closes = last & (number >= 0)  # the last day of an interval's shifts (or of the row)
+    width = 1 + int(number[:, :, -1].max(initial=-1)) + 1
+    begin = np.full((*present.shape[:2], width), np.inf)
+    end = np.full((*present.shape[:2], width), np.inf)
+    r, t, d = np.nonzero(opens)
+    begin[r, t, number[r, t, d]] = start[r, t, d]
+    r, t, d = np.nonzero(closes)
+    end[r, t, number[r, t, d]] = reach[r, t, d]
     return begin, end
 
 

@@ -37,10 +37,17 @@ def open_starts(free: Sequence[bool], taken: Sequence[bool], length: int) -> lis
 
     Every week of the block must be free of blackouts, not yet taken, and inside the year.
     """
-    run = [0] * (len(free) + 1)  # run[w]: consecutive open weeks from w on
-    for week in range(len(free) - 1, -1, -1):
-        run[week] = run[week + 1] + 1 if free[week] and not taken[week] else 0
-    return [week for week in range(len(free)) if run[week] >= length]
+    starts: list[int] = []
+    begin = -1  # the first week of the open run under way (-1: none)
+    for week, (open_week, gone) in enumerate(zip(free, taken, strict=True)):
+        if open_week and not gone:
+            begin = week if begin < 0 else begin
+        elif begin >= 0:
+            starts.extend(range(begin, week - length + 1))
+            begin = -1
+    if begin >= 0:
+        starts.extend(range(begin, len(free) - length + 1))
+    return starts
 
 
 def first_fit(free: Sequence[bool], blocks: Sequence[int]) -> list[int] | None:

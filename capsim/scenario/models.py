@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -227,6 +228,13 @@ class Scenario(SchemaModel):
         """Whether its data files may lie outside :attr:`base_dir` (kept for overrides)."""
         return self._allow_outside_files
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (pydantic's), without the values cached from this scenario's fields."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in ("order_classes", "class_names"):  # the cached_property values
+            copied.__dict__.pop(name, None)
+        return copied
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.warmup_days >= self.horizon_days:
@@ -273,7 +281,7 @@ class Scenario(SchemaModel):
         d = self.demand
         return d.rate_per_hour > 0 or bool(d.batches) or d.trace is not None
 
-    @property
+    @cached_property
     def order_classes(self) -> tuple[OrderClass, ...]:
         """The order classes with every default filled in (work, promise).
 
@@ -361,7 +369,7 @@ class Scenario(SchemaModel):
                 return hours
         return self.work.promise_hours
 
-    @property
+    @cached_property
     def class_names(self) -> tuple[str, ...]:
         """Names of the order classes, in order."""
         return tuple(c.name for c in self.order_classes)
