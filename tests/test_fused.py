@@ -36,14 +36,19 @@ def assert_identical(one, two):
     assert_identical_by_class(one, two)
 
 
+def both_paths(s, first, count, seed):
+    """(fused, Records path) summary pairs of replications first .. first + count - 1."""
+    assert fused.available(), "numba is part of the dev extra: the fused path must run"
+    indices = list(range(first, first + count))
+    reals = sample_many(s, indices, seed=seed)
+    expected = summarize_many(vectorized.simulate_many(s, reals), indices)
+    return list(zip(fused.summarize_many(s, reals, indices), expected, strict=True))
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=operations(), first=st.integers(0, 1000), count=st.integers(1, 4))
 def test_the_fused_pipeline_gives_the_records_path_summaries_bit_for_bit(s, first, count):
-    assert fused.available(), "numba is part of the dev extra: the fused path must run"
-    indices = list(range(first, first + count))
-    reals = sample_many(s, indices, seed=7)
-    expected = summarize_many(vectorized.simulate_many(s, reals), indices)
-    for one, two in zip(fused.summarize_many(s, reals, indices), expected, strict=True):
+    for one, two in both_paths(s, first, count, seed=7):
         assert_identical(one, two)
 
 
@@ -54,10 +59,7 @@ def test_with_follow_ups_the_fused_pipeline_gives_the_records_path_summaries(s, 
     series (queue and busy count passes, wip orders), daily table, histogram, busy and
     overtime from the job intervals, per class: all bit for bit."""
     assert s.has_follow_ups
-    indices = list(range(first, first + count))
-    reals = sample_many(s, indices, seed=13)
-    expected = summarize_many(vectorized.simulate_many(s, reals), indices)
-    for one, two in zip(fused.summarize_many(s, reals, indices), expected, strict=True):
+    for one, two in both_paths(s, first, count, seed=13):
         assert_identical(one, two)
         assert bool(one.by_class) == (len(s.class_names) >= 2)
 
@@ -129,9 +131,6 @@ def assert_identical_by_class(one, two):
 @given(s=operations(), first=st.integers(0, 1000), count=st.integers(1, 3))
 def test_per_class_kpis_are_the_records_path_ones_bit_for_bit(s, first, count):
     """Every per-class KPI of the fused path equals the Records path's, exactly."""
-    indices = list(range(first, first + count))
-    reals = sample_many(s, indices, seed=11)
-    expected = summarize_many(vectorized.simulate_many(s, reals), indices)
-    for one, two in zip(fused.summarize_many(s, reals, indices), expected, strict=True):
+    for one, two in both_paths(s, first, count, seed=11):
         assert_identical_by_class(one, two)
         assert bool(one.by_class) == (len(s.class_names) >= 2)

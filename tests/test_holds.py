@@ -19,16 +19,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capsim.engines import fused, simpy_model, vectorized
+from capsim.engines import simpy_model, vectorized
 from capsim.errors import ScenarioError
 from capsim.followups import HOLD
 from capsim.jobs import jobs
-from capsim.metrics import summarize, summarize_many
-from capsim.sampling import sample, sample_many
+from capsim.metrics import summarize
+from capsim.sampling import sample
 from capsim.scenario import validate
 from tests.conftest import merge, mmc_data, scenario
 from tests.test_fast_engine import assert_same_orders_and_kpis, operations
-from tests.test_fused import assert_identical
+from tests.test_fused import assert_identical, both_paths
 from tests.test_quality import assert_same_jobs
 
 ENGINES = {"simpy": simpy_model.simulate, "fast": vectorized.simulate}
@@ -206,11 +206,7 @@ def test_the_engines_agree_order_by_order_with_holds(dispatch, data, replication
 @given(s=operations(follow_ups=True, holds=True), first=st.integers(0, 1000),
        count=st.integers(1, 3))
 def test_with_holds_the_fused_pipeline_gives_the_records_path_summaries(s, first, count):
-    assert fused.available(), "numba is part of the dev extra: the fused path must run"
-    indices = list(range(first, first + count))
-    reals = sample_many(s, indices, seed=29)
-    expected = summarize_many(vectorized.simulate_many(s, reals), indices)
-    for one, two in zip(fused.summarize_many(s, reals, indices), expected, strict=True):
+    for one, two in both_paths(s, first, count, seed=29):
         assert_identical(one, two)
 
 

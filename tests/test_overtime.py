@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capsim.attendance import is_present
-from capsim.engines import fused, simpy_model, vectorized
+from capsim.engines import simpy_model, vectorized
 from capsim.errors import ScenarioError
-from capsim.metrics import summarize, summarize_many
-from capsim.sampling import sample, sample_many
+from capsim.metrics import summarize
+from capsim.sampling import sample
 from tests.conftest import merge, scenario
 from tests.test_fast_engine import assert_same_orders_and_kpis, operations
-from tests.test_fused import assert_identical
+from tests.test_fused import assert_identical, both_paths
 
 # one technician on 08-16, 12 one-hour orders at 08:00 on day 0 and 06:00 on day 1
 HAND = {
@@ -229,11 +229,7 @@ def test_the_engines_agree_with_information_holds(s, replication):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=operations(overtime=True), first=st.integers(0, 1000), count=st.integers(1, 3))
 def test_the_fused_pipeline_gives_the_records_path_summaries_bit_for_bit(s, first, count):
-    assert fused.available(), "numba is part of the dev extra: the fused path must run"
-    indices = list(range(first, first + count))
-    reals = sample_many(s, indices, seed=7)
-    expected = summarize_many(vectorized.simulate_many(s, reals), indices)
-    for one, two in zip(fused.summarize_many(s, reals, indices), expected, strict=True):
+    for one, two in both_paths(s, first, count, seed=7):
         assert_identical(one, two)
 
 
