@@ -29,6 +29,7 @@ from capsim.cli import main
 from capsim.engines import resolve, simpy_model, vectorized
 from capsim.errors import CapsimError, CapsimWarning, ScenarioError
 from capsim.metrics import summarize
+from capsim.output.run import format_table
 from capsim.sampling import sample
 from capsim.stockouts import per_supply
 from tests.conftest import merge, mmc_data, same_numbers, scenario
@@ -259,6 +260,9 @@ def test_the_fast_engine_refuses_and_auto_runs_simpy():
     result = run(s, replications=2, seed=1, workers=1, progress=False)
     assert result.engine == "simpy"
     assert 0 <= result.kpis["fill_rate"].mean <= 1
+    # and the run table says why (auto falls back, and says so)
+    assert ("engine simpy (fast engine: supplies: the fast engine does not model stock "
+            "yet)") in format_table(result)
     assert vectorized.unsupported(scenario(mmc_data(2.0, 1.0, 3, 4.0))) is None
 
 

@@ -55,6 +55,12 @@ def resolve(name: str, scenario: Scenario) -> str:
     return name
 
 
+def passed_over(scenario: Scenario) -> str | None:
+    """Why ``auto``'s first choice cannot run ``scenario`` (None: it can), to say so."""
+    reason: str | None = _module(PREFERENCE[0]).unsupported(scenario)
+    return None if reason is None else f"{PREFERENCE[0]} engine: {reason}"
+
+
 def _module(name: str) -> ModuleType:
     return importlib.import_module(ENGINES[name])
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from capsim import engines
 from capsim._version import __version__
 from capsim.kpis import (
     BY_NAME,
@@ -178,6 +179,12 @@ def write_run(result: RunResult, out: Path, command: Sequence[str]) -> list[Path
     return write_folder(out, "run", lambda: run_files(result, command))
 
 
+def _why_not_fast(result: RunResult) -> str:
+    """`` (fast engine: ...)`` when the run is on another engine because it must be."""
+    reason = engines.passed_over(result.scenario)
+    return "" if reason is None or result.engine == engines.PREFERENCE[0] else f" ({reason})"
+
+
 def format_table(result: RunResult) -> str:
     """A readable summary of a run for the terminal."""
     level = round(100 * result.ci_level)
@@ -185,7 +192,8 @@ def format_table(result: RunResult) -> str:
     lines = [
         f"{result.scenario.name}: {result.replications} replications"
         + (f" of {result.replications_requested} (interrupted: partial)" if result.partial else "")
-        + f", seed {result.seed}, engine {result.engine}, {result.elapsed_seconds:.1f} s",
+        + f", seed {result.seed}, engine {result.engine}{_why_not_fast(result)}, "
+        f"{result.elapsed_seconds:.1f} s",
         f"target on_time_rate >= {result.target:g}: met in "
         f"{round(met.mean * met.n)} of {met.n} replications "
         f"({share(met.mean)}, {level} % CI {share(met.ci_low)} to {share(met.ci_high)})",
