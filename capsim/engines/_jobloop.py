@@ -40,7 +40,7 @@ _HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_before"
 #: Overtime trigger codes (``Overtime.when``); NO_OVERTIME: no policy.
 NO_OVERTIME, QUEUE, OLDEST_WAIT, AT_RISK = -1, 0, 1, 2
 TRIGGERS = {"queue": QUEUE, "oldest_wait": OLDEST_WAIT, "at_risk": AT_RISK}
-HOURS_PER_WEEK = 168.0
+HOURS_PER_WEEK = 168.0  # the overtime policy's weekly cap counts weeks from hour 0
 
 
 def _before(a: int, b: int, group: np.ndarray, key: np.ndarray, join: np.ndarray,

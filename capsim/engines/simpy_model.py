@@ -60,6 +60,7 @@ import numpy as np
 import simpy
 
 from capsim.attendance import duty_intervals, is_present
+from capsim.engines._jobloop import HOURS_PER_WEEK
 from capsim.engines.simpy_env import AfterAll as _AfterAll
 from capsim.engines.simpy_env import Environment, Process
 from capsim.engines.simpy_env import at_time as _at
@@ -69,8 +70,6 @@ from capsim.engines.simpy_stock import Stock
 from capsim.records import Records, build_records
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
-
-HOURS_PER_WEEK = 168.0  # the overtime policy's weekly cap counts weeks from hour 0
 
 
 class PrepressFloor:
