@@ -307,8 +307,8 @@ def test_the_executive_summary_names_the_supplier_stop_when_it_is_the_worst(buil
     assert during.index(min(during)) == 0  # the paper stop is the hardest here
     markdown = _markdown_section(built, SECTIONS[0])
     assert "the hardest is **paper mill stops**" in markdown
-    assert "as the stock runs down" in markdown
-    assert "paper: " in markdown
+    assert "Of the orders due in the 7 days after it, " in markdown
+    assert "Over the season, paper's fill rate is " in markdown
     assert "orders delayed by stock-outs" in markdown
     for fixed in ["per 100 orders", "9 seasons out of 10", "95 % confidence interval",
                   *(event["description"] for event in stress["events"])]:

@@ -17,8 +17,8 @@ or workstations is the same as before them:
   and fill rate with and without it, on the same seasons (``stress/summary.json``,
   written from the stress runs the section already shows; nothing is simulated again).
 
-Numbers from the results are :class:`Fact` s; what the scenario says (a policy, a
-station count) is plain text, as in the assumptions section.
+Numbers from the results are facts (:class:`capsim.reporting.blocks.Fact`); what the
+scenario says (a policy, a station count) is plain text, as in the assumptions section.
 """
 
 from __future__ import annotations
@@ -162,11 +162,12 @@ def equipment_risk(f: Facts) -> list[Block]:
     equipment = b.scenario.equipment
     if equipment is None:
         return []
-    level = round(100 * b.ci_level)
     words: list[Any] = ["Workstation failures ([equipment]) are part of every simulated "
                         "season, the baseline included. "]
     roster = b.roster
     if roster is not None and b.at(roster) is not None:
+        level = round(100 * b.ci_level)
+
         def interval(kpi: str, fmt: str) -> Text:
             return text(f.curve(roster, f"{kpi}_mean", fmt), f" ({level} % CI ",
                         f.curve(roster, f"{kpi}_ci_low", fmt), " to ",
@@ -205,5 +206,5 @@ def supplier_stop(f: Facts, i: int) -> Paragraph | None:
         "time at ", f.stress(f"{p}.on_time_during.mean", "pct1"), " (without it ",
         f.stress(f"{p}.baseline_on_time_during.mean", "pct1"), "), in the next ",
         f.stress("after_days", "int"), " days at ", f.stress(f"{p}.on_time_after.mean", "pct1"),
-        " (without it ", f.stress(f"{p}.baseline_on_time_after.mean", "pct1"), "). Over the "
-        "season, with it (and without it), ", *stock_change(f, i)))
+        " (without it ", f.stress(f"{p}.baseline_on_time_after.mean", "pct1"), "). ",
+        *stock_change(f, i)))

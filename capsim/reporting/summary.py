@@ -152,7 +152,7 @@ def _rule_of_thumb(f: Facts) -> Paragraph:
 
 
 def stock_change(f: Facts, i: int) -> list[Any]:
-    """A supplier stop's stock KPIs with it and (in brackets) without it, on the same seasons.
+    """A supplier stop's stock KPIs over the season, with it and without it (same seasons).
 
     Its own supply's when the stress results carry per-supply figures, else all supplies'.
     """
@@ -162,29 +162,29 @@ def stock_change(f: Facts, i: int) -> list[Any]:
     p = f"events.{i}"
     if event.get("supply") in names:
         j = names.index(event["supply"])
-        at, base, whose = f"{p}.by_supply.{j}", f"baseline.by_supply.{j}", event["supply"]
+        at, base, whose = f"{p}.by_supply.{j}", f"baseline.by_supply.{j}", f"{event['supply']}'s"
     else:
-        at, base, whose = f"{p}.stock", "baseline.stock", "all supplies together"
-    return [f"{whose}: ", f.stress(f"{at}.fill_rate.mean", "pct1"), " fill rate (",
-            f.stress(f"{base}.fill_rate.mean", "pct1"), "), ",
+        at, base, whose = f"{p}.stock", "baseline.stock", "all supplies'"
+    return [f"Over the season, {whose} fill rate is ", f.stress(f"{at}.fill_rate.mean", "pct1"),
+            " (", f.stress(f"{base}.fill_rate.mean", "pct1"), " without it), with ",
             f.stress(f"{at}.stockout_hours.mean", "num1"), " hours of stock-out (",
-            f.stress(f"{base}.stockout_hours.mean", "num1"), "), ",
+            f.stress(f"{base}.stockout_hours.mean", "num1"), ") and ",
             f.stress(f"{at}.orders_delayed_by_stockout.mean", "num1"),
             " orders delayed by stock-outs (",
             f.stress(f"{base}.orders_delayed_by_stockout.mean", "num1"), ")."]
 
 
 def _supplier_words(f: Facts, i: int) -> Text:
-    """For a supplier stop, what follows it and what it did to the stock (else nothing)."""
+    """For a supplier stop, the orders due after it and what it did to the stock."""
     assert f.b.stress is not None
     event = f.b.stress["events"][i]
     if event["kind"] != "supplier" or "stock" not in event:
         return text()
     p = f"events.{i}"
-    return text(" In the ", f.stress("after_days", "int"), " days after it, as the stock "
-                "runs down, ", f.stress(f"{p}.on_time_after.mean", "pct1"), " are on time (",
-                f.stress(f"{p}.baseline_on_time_after.mean", "pct1"), " without it). Over "
-                "the season, with the stop (and without it), ", *stock_change(f, i))
+    return text(" Of the orders due in the ", f.stress("after_days", "int"), " days after "
+                "it, ", f.stress(f"{p}.on_time_after.mean", "pct1"), " are on time (",
+                f.stress(f"{p}.baseline_on_time_after.mean", "pct1"), " without it). ",
+                *stock_change(f, i))
 
 
 def _worst_stress(f: Facts) -> Paragraph | None:
