@@ -86,7 +86,7 @@ from capsim.equipment import equipment_kpis
 from capsim.kpis import KPI_NAMES, KPIS, PER_CLASS
 from capsim.records import Records
 from capsim.segments import segment_percentiles, time_average_until
-from capsim.stockouts import stock_kpis
+from capsim.stockouts import per_supply, stock_kpis
 
 #: The range each KPI lives in; confidence intervals are clipped to it (the true
 #: mean lies in it, so clipping never excludes it).
@@ -125,6 +125,10 @@ class ReplicationSummary:
     by_class : dict of str to dict of str to float
         Per order class (two or more classes; else empty), one value per name in
         :data:`capsim.kpis.PER_CLASS`, from that class's orders alone.
+    by_supply : dict of str to dict of str to float
+        Per ``[[supplies]]`` entry (scenarios with supplies; else empty), one value per
+        name in :data:`capsim.stockouts.STOCK_KPIS`, for that supply alone
+        (:func:`capsim.stockouts.per_supply`).
     """
 
     replication: int
@@ -133,7 +137,7 @@ class ReplicationSummary:
     daily: dict[str, np.ndarray]
     lead_time_counts: np.ndarray
     by_class: dict[str, dict[str, float]] = field(default_factory=dict)
-
+    by_supply: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _order_kpis(b: Batch) -> dict[str, np.ndarray]:
@@ -336,6 +340,7 @@ def summarize_many(records: Sequence[Records], replications: Sequence[int]
         daily={name: daily[name][i] for name in DAILY_NAMES},
         lead_time_counts=lead[i],
         by_class=by_class[i],
+        by_supply=per_supply(records[i]),
     ) for i, replication in enumerate(replications)]
 
 

@@ -11,7 +11,8 @@ and the CSV files, for people and scripts) and two more files that make it loada
 
 Format 2 added the per-class KPIs (``by_class``) and a size result's targets
 (``goals``); a format-1 folder still loads, its runs without per-class KPIs and its
-size result with its one target.
+size result with its one target. The per-supply KPIs (``by_supply``) are optional
+arrays of format 2: a folder saved before them loads with none.
 
 Loading rebuilds the very objects that were saved: every float bit for bit (numpy
 arrays, and JSON numbers written as Python's shortest round-trip repr), every
@@ -83,6 +84,8 @@ class _Writer:
         kpis = list(first.kpis) if first else []
         classes = list(first.by_class) if first else []
         class_kpis = list(first.by_class[classes[0]]) if first and classes else []
+        supplies = list(run.supply_names)
+        supply_kpis = list(first.by_supply[supplies[0]]) if first and supplies else []
         s = run.summaries
         self.arrays |= {
             f"{prefix}replication": np.array([x.replication for x in s], dtype=np.int64),
@@ -93,6 +96,9 @@ class _Writer:
             **{f"{prefix}by_class.{j}": np.array([[x.by_class[c][k] for k in class_kpis]
                                                    for x in s], dtype=float)
                for j, c in enumerate(classes)},
+            **{f"{prefix}by_supply.{j}": np.array([[x.by_supply[n][k] for k in supply_kpis]
+                                                    for x in s], dtype=float)
+               for j, n in enumerate(supplies)},
         }
         return {"arrays": prefix, "scenario": _scenario_meta(run.scenario), "seed": run.seed,
                 "replications_requested": run.replications_requested, "engine": run.engine,
@@ -100,7 +106,8 @@ class _Writer:
                 "stopped_by": run.stopped_by,
                 "precision": None if run.precision is None else list(run.precision),
                 "kpis": kpis, "hourly": hourly, "daily": daily, "classes": classes,
-                "class_kpis": class_kpis}
+                "class_kpis": class_kpis,
+                **({"supplies": supplies, "supply_kpis": supply_kpis} if supplies else {})}
 
     def npz(self) -> bytes:
         buffer = io.BytesIO()
@@ -117,6 +124,8 @@ def _read_run(meta: dict[str, Any], arrays: Any) -> RunResult:
     daily = {n: arrays[f"{p}daily.{n}"] for n in meta["daily"]}
     classes, class_kpis = meta.get("classes", []), meta.get("class_kpis", [])  # format 1: none
     by_class = {c: arrays[f"{p}by_class.{j}"] for j, c in enumerate(classes)}
+    supplies, supply_kpis = meta.get("supplies", []), meta.get("supply_kpis", [])
+    by_supply = {n: arrays[f"{p}by_supply.{j}"] for j, n in enumerate(supplies)}
     summaries = tuple(ReplicationSummary(
         replication=int(replication[i]),
         kpis={k: float(kpis[i, j]) for j, k in enumerate(meta["kpis"])},
@@ -124,7 +133,9 @@ def _read_run(meta: dict[str, Any], arrays: Any) -> RunResult:
         daily={n: values[i] for n, values in daily.items()},
         lead_time_counts=lead[i],
         by_class={c: {k: float(values[i, j]) for j, k in enumerate(class_kpis)}
-                  for c, values in by_class.items()}) for i in range(replication.size))
+                  for c, values in by_class.items()},
+        by_supply={n: {k: float(values[i, j]) for j, k in enumerate(supply_kpis)}
+                   for n, values in by_supply.items()}) for i in range(replication.size))
     precision = meta["precision"]
     return RunResult(scenario=_scenario(meta["scenario"]), seed=meta["seed"],
                      replications_requested=meta["replications_requested"],

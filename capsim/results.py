@@ -28,6 +28,7 @@ from capsim.kpis import BY_NAME, KPIS, P_TARGET_MET, PER_CLASS, SMALLER_IS_BETTE
 from capsim.metrics import ReplicationSummary
 from capsim.scenario import Scenario
 from capsim.stats import Interval, mean_interval, wilson_interval
+from capsim.stockouts import STOCK_KPIS
 
 #: How a staffing search judges a roster (see :mod:`capsim.staffing`).
 Criterion = Literal["mean", "chance"]
@@ -131,6 +132,10 @@ class RunResult(Savable):
         With two or more order classes, ``by_class[class][kpi]`` for each per-class KPI
         (:data:`capsim.kpis.PER_CLASS`), from that class's orders alone; else empty
         (derived).
+    by_supply : dict of str to dict of str to Interval
+        With supplies, ``by_supply[supply][kpi]`` for each of
+        :data:`capsim.stockouts.STOCK_KPIS`, for that supply alone; else empty, and
+        empty too when the replications do not carry them (derived).
     """
 
     scenario: Scenario
@@ -144,6 +149,7 @@ class RunResult(Savable):
     precision: tuple[str, float] | None = None
     kpis: dict[str, Interval] = field(init=False)
     by_class: dict[str, dict[str, Interval]] = field(init=False)
+    by_supply: dict[str, dict[str, Interval]] = field(init=False)
 
     tables = View("capsim.tables", "RunTables")
     plot = View("capsim.reporting.plots", "RunPlots")
@@ -186,6 +192,10 @@ class RunResult(Savable):
                                          BY_NAME[k].bounds) for k in PER_CLASS}
                     for c in classes}
         object.__setattr__(self, "by_class", by_class)
+        by_supply = {name: {k: mean_interval(self.supply_column(k, name), self.ci_level,
+                                             BY_NAME[k].bounds) for k in STOCK_KPIS}
+                     for name in self.supply_names}
+        object.__setattr__(self, "by_supply", by_supply)
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -201,6 +211,24 @@ class RunResult(Savable):
     def class_column(self, kpi: str, order_class: str) -> np.ndarray:
         """One per-class KPI of one class across the completed replications."""
         return np.array([s.by_class[order_class][kpi] for s in self.summaries], dtype=float)
+
+    @property
+    def supply_names(self) -> tuple[str, ...]:
+        """The supplies reported apart (:attr:`by_supply`), in ``[[supplies]]`` order.
+
+        None without supplies, or when the replications carry no per-supply KPIs.
+        """
+        carried = bool(self.summaries) and all(s.by_supply for s in self.summaries)
+        return tuple(s.name for s in self.scenario.supplies) if carried else ()
+
+    def supply_column(self, kpi: str, supply: str) -> np.ndarray:
+        """One per-supply KPI of one supply across the completed replications."""
+        return np.array([s.by_supply[supply][kpi] for s in self.summaries], dtype=float)
+
+    def seasons_short(self, supply: str) -> Interval:
+        """Share of replications in which some order found ``supply`` short (Wilson)."""
+        short = self.supply_column("orders_delayed_by_stockout", supply) > 0
+        return wilson_interval(int(np.sum(short)), short.size, self.ci_level)
 
     @property
     def partial(self) -> bool:

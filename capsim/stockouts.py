@@ -12,8 +12,10 @@ Definitions (the scenario side is :mod:`capsim.scenario.supplies`, the dynamics
 - ``fill_rate``: among the *demands* of the orders arriving in the window that reached
   their demand moment (one per order and supply it uses), the share whose supply had the
   units on hand then (NaN: no demand);
-- :func:`per_supply` gives the last two for each supply alone (a supply's stock-out:
-  orders that found *it* short wait), for tables and tests.
+- :func:`per_supply` gives the three for each supply alone (a supply's stock-out:
+  orders that found *it* short wait; its delayed orders: those that found it short), for
+  the report, tables and tests; the experiment keeps them
+  (:attr:`capsim.metrics.ReplicationSummary.by_supply`).
 
 Without supplies the counts are 0 and the fill rate NaN.
 """
@@ -80,13 +82,18 @@ def absent(count: int) -> dict[str, np.ndarray]:
 
 
 def per_supply(records: Records) -> dict[str, dict[str, float]]:
-    """Each supply's ``stockout_hours`` and ``fill_rate`` in one replication (empty: none).
+    """Each supply's :data:`STOCK_KPIS` in one replication (empty: no supplies).
 
     A supply's stock-out hours: the hours of the window during which at least one order
-    that found that supply short at its demand moment waited for stock.
+    that found that supply short at its demand moment waited for stock; its delayed
+    orders: the orders arriving in the window that found it short (an order short of two
+    supplies counts for both, so these add up to ``orders_delayed_by_stockout`` or more).
     """
     if records.stock is None:
         return {}
     s = records.stock
+    window = records.arrival >= records.warmup
     return {name: {"stockout_hours": _waits(records, s.short[:, j]),
+                   "orders_delayed_by_stockout": float(np.count_nonzero(s.short[:, j]
+                                                                        & window)),
                    "fill_rate": _fill(records, j)} for j, name in enumerate(s.names)}

@@ -69,7 +69,7 @@ LAYERS: list[set[str]] = [
     {"capsim.reporting.figures", "capsim.reporting.blocks"},
     {"capsim.reporting.plots"},
     {"capsim.reporting.summary"},
-    {"capsim.reporting.economics"},
+    {"capsim.reporting.economics", "capsim.reporting.risks"},
     {"capsim.reporting.sections"},
     {"capsim.reporting.render"},
     {"capsim.reporting"},

@@ -39,7 +39,8 @@ from capsim.equipment import sample_downtime
 from capsim.errors import CapsimError, CapsimWarning, ScenarioError
 from capsim.kpis import KPI_NAMES
 from capsim.metrics import summarize
-from capsim.reporting.sections import _equipment_note
+from capsim.reporting.risks import equipment_risk
+from capsim.reporting.summary import Facts
 from capsim.sampling import sample
 from capsim.scenario import load_scenario
 from tests.conftest import STUTTERFLY, merge, mmc_data, scenario
@@ -286,9 +287,12 @@ def test_the_fast_engine_refuses_and_auto_runs_simpy():
 
 
 def test_the_report_says_where_downtime_shows():
-    with_stations = SimpleNamespace(scenario=_exponential(stations=2, roster=2, rate=1.0))
-    words = repr(_equipment_note(with_stations))
-    assert "station_availability" in words
-    assert "hours_lost_to_downtime" in words
-    without = SimpleNamespace(scenario=scenario(mmc_data(1.0, 1.0, 2, 4.0)))
-    assert _equipment_note(without) == []
+    """Without a roster's results the equipment risk still names the stations and crew;
+    with them (tests/test_report_supplies.py) it gives the KPIs too."""
+    with_stations = SimpleNamespace(scenario=_exponential(stations=2, roster=2, rate=1.0),
+                                    roster=None)
+    words = repr(equipment_risk(Facts(with_stations)))
+    assert "Equipment risk" in words
+    assert "every failed station is repaired at once" in words
+    without = SimpleNamespace(scenario=scenario(mmc_data(1.0, 1.0, 2, 4.0)), roster=None)
+    assert equipment_risk(Facts(without)) == []

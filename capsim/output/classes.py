@@ -11,6 +11,10 @@ gets none of them (its per-class numbers are the totals).
 Files that hold several runs (a curve, a grid) use the classes of all of them, in the
 order they first appear; a run without a class (a grid point that renamed it) leaves its
 cells empty.
+
+Per-supply KPIs (:attr:`RunResult.by_supply`, scenarios with supplies) go to JSON files
+only, as a ``by_supply`` list beside ``kpis`` (:func:`by_supply_json`); without supplies
+there is no such key.
 """
 
 from __future__ import annotations
@@ -64,3 +68,20 @@ def interval_values(run: RunResult, classes: tuple[str, ...]) -> list[float]:
             else:
                 row += [math.nan] * len(INTERVAL_COLUMNS)
     return row
+
+
+def by_supply_json(run: RunResult) -> list[dict[str, Any]]:
+    """Per supply, in ``[[supplies]]`` order: its name, its stock KPIs and ``seasons_short``.
+
+    ``seasons_short``: the share of replications in which some order found it short
+    (:meth:`RunResult.seasons_short`). A list, not an object keyed by name: a supply's
+    name may hold any character, a dotted path into the file its position.
+    """
+    return [{"supply": name, **{k: interval.as_dict() for k, interval in per.items()},
+             "seasons_short": run.seasons_short(name).as_dict()}
+            for name, per in run.by_supply.items()]
+
+
+def with_supplies(run: RunResult) -> dict[str, Any]:
+    """``{"by_supply": ...}`` for a JSON object, or nothing when the run has no supplies."""
+    return {"by_supply": by_supply_json(run)} if run.by_supply else {}

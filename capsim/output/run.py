@@ -22,7 +22,12 @@ from capsim.kpis import (
     kpis_schema,
 )
 from capsim.metrics import DAILY_NAMES, LEAD_TIME_BINS_PER_PROMISE, SERIES_NAMES
-from capsim.output.classes import by_class_json, replication_header, replication_values
+from capsim.output.classes import (
+    by_class_json,
+    replication_header,
+    replication_values,
+    with_supplies,
+)
 from capsim.output.common import (
     TIMING,
     csv_text,
@@ -34,6 +39,7 @@ from capsim.output.common import (
 from capsim.output.folder import write_folder
 from capsim.results import RunResult
 from capsim.scenario import WEEKDAY_NAMES, scenario_dict
+from capsim.stockouts import STOCK_KPIS
 
 QUANTILES = (10, 50, 90)
 
@@ -54,6 +60,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "target": {"kpi": "on_time_rate", "value": result.target},
         "kpis": {name: result.kpis[name].as_dict() for name in KPI_NAMES},
         "by_class": by_class_json(result),
+        **with_supplies(result),
         "unreliable_intervals": [name for name in KPI_NAMES if not result.kpis[name].reliable],
         "p_target_met": result.p_target_met.as_dict(),
         "on_hand_histogram": result.on_hand_histogram,
@@ -83,6 +90,14 @@ def summary_schema() -> dict[str, Any]:
             "target": {"type": "object", "properties": {"kpi": text, "value": number}},
             "kpis": kpis_schema(),
             "by_class": by_class_schema(),
+            "by_supply": {"type": "array", "description": "per supply (scenarios with "
+                          "supplies only): its stock KPIs, for it alone", "items": {
+                              "type": "object", "required": ["supply", *STOCK_KPIS,
+                                                             "seasons_short"],
+                              "additionalProperties": False,
+                              "properties": {"supply": text, **{
+                                  k: interval_schema() for k in (*STOCK_KPIS,
+                                                                 "seasons_short")}}}},
             "unreliable_intervals": {"type": "array", "items": {"enum": list(KPI_NAMES)}},
             "p_target_met": interval_schema(),
             "on_hand_histogram": {"type": "object", "additionalProperties": number},

@@ -9,7 +9,13 @@ from typing import Any
 
 from capsim._version import __version__
 from capsim.kpis import KPI_NAMES, SHARE_KPIS, interval_columns, relation
-from capsim.output.classes import by_class_json, classes_of, interval_header, interval_values
+from capsim.output.classes import (
+    by_class_json,
+    classes_of,
+    interval_header,
+    interval_values,
+    with_supplies,
+)
 from capsim.output.common import (
     TIMING,
     csv_text,
@@ -63,7 +69,8 @@ def size_summary(result: SizeResult) -> dict[str, Any]:
         "curve": [{"roster": n, "meets": result.verdict(n),
                    "replications": result.evaluations[n].replications,
                    "kpis": _kpis(result, n),
-                   "by_class": by_class_json(result.evaluations[n])} for n in result.curve],
+                   "by_class": by_class_json(result.evaluations[n]),
+                   **with_supplies(result.evaluations[n])} for n in result.curve],
         "rule_of_thumb": cut.rule_of_thumb,
         "rough_cut": {"roster": cut.roster, "lower_bound": cut.lower_bound,
                       "on_hand": cut.on_hand, "peak_day": cut.peak_day,

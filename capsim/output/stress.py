@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from capsim._version import __version__
+from capsim.output.classes import with_supplies
 from capsim.output.common import (
     TIMING,
     csv_text,
@@ -18,7 +19,9 @@ from capsim.output.common import (
     timing_text,
 )
 from capsim.output.folder import write_folder
+from capsim.results import RunResult
 from capsim.scenario import scenario_dict
+from capsim.stockouts import STOCK_KPIS
 from capsim.stress import AFTER_DAYS, StressOutcome, StressReport
 
 
@@ -34,6 +37,13 @@ def _hours(value: float | None) -> str:
     return "not by the horizon" if value is None else f"{value:.0f} h"
 
 
+def _stock(run: RunResult) -> dict[str, Any]:
+    """With supplies: the run's stock KPIs (``stock``) and each supply's (``by_supply``)."""
+    if not run.scenario.has_supplies:
+        return {}
+    return {"stock": {k: run.kpis[k].as_dict() for k in STOCK_KPIS}, **with_supplies(run)}
+
+
 def _row(outcome: StressOutcome) -> dict[str, Any]:
     return {
         "name": outcome.event.name, "kind": outcome.event.kind,
@@ -44,7 +54,9 @@ def _row(outcome: StressOutcome) -> dict[str, Any]:
         "baseline_on_time_after": outcome.on_time("after", baseline=True).as_dict(),
         "season_on_time": outcome.result.kpis["on_time_rate"].as_dict(),
         "p_target_met": outcome.result.p_target_met.as_dict(),
-        "backlog": _clearing(outcome), "peak_extra_wip": outcome.peak_extra_wip}
+        "backlog": _clearing(outcome), "peak_extra_wip": outcome.peak_extra_wip,
+        **({"supply": outcome.event.supply} if outcome.event.kind == "supplier" else {}),
+        **_stock(outcome.result)}
 
 
 def stress_summary(report: StressReport) -> dict[str, Any]:
@@ -54,7 +66,7 @@ def stress_summary(report: StressReport) -> dict[str, Any]:
         "scenario": report.scenario.name, "roster": report.scenario.workforce.roster,
         "replications": base.replications, "seed": base.seed, "after_days": AFTER_DAYS,
         "baseline": {"season_on_time": base.kpis["on_time_rate"].as_dict(),
-                     "p_target_met": base.p_target_met.as_dict()},
+                     "p_target_met": base.p_target_met.as_dict(), **_stock(base)},
         "events": [_row(o) for o in report.outcomes], "partial": report.partial,
         "capsim_version": __version__, "elapsed_seconds": round(report.elapsed_seconds, 3)})
 

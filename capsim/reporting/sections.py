@@ -22,6 +22,7 @@ from capsim.reporting.blocks import (
 )
 from capsim.reporting.bundle import Bundle
 from capsim.reporting.economics import cost_section, schedule_section
+from capsim.reporting.risks import risks, supplier_stop
 from capsim.reporting.summary import Facts, executive_summary
 
 DESCRIBE_CRITERION = {
@@ -129,8 +130,11 @@ def _utilization(f: Facts) -> list[Block]:
 
 def _stress(f: Facts) -> list[Block]:
     b = f.b
+    beyond = risks(f)
     blocks: list[Block] = [Heading(2, "8. Stress tests: what breaks the plan", "stress"),
-                           *_equipment_note(b)]
+                           *beyond]
+    if beyond:
+        blocks.append(Heading(3, "Stress events", "stress-events"))
     if b.stress is None:
         return [*blocks, Paragraph(text(_no_stress(b)))]
     blocks.append(Paragraph(text(
@@ -155,21 +159,13 @@ def _stress(f: Facts) -> list[Block]:
     blocks.append(Table(("Event", "What happens", "On time during (without)",
                          "Next days (without)", "Season on time", "Cleared: median / p90"),
                         tuple(rows), (False, False, True, True, True, True)))
+    blocks += [stop for i in range(len(b.stress["events"]))
+               if (stop := supplier_stop(f, i)) is not None]
     blocks.append(Paragraph(text("Without any event the season's on-time rate is ",
                                  f.stress("baseline.season_on_time.mean", "pct1"), ".")))
     if b.stress.get("partial"):
         blocks.append(Paragraph(text("Interrupted: the events not shown were not run.")))
     return blocks
-
-
-def _equipment_note(b: Bundle) -> list[Block]:
-    """Workstation downtime is in every season, not a stress event: say where it shows."""
-    if not b.scenario.has_equipment:
-        return []
-    return [Paragraph(text(
-        "Workstation failures ([equipment]) are part of every simulated season, the "
-        "baseline included; what they cost shows in ", Code("station_availability"), " and ",
-        Code("hours_lost_to_downtime"), " (section 12)."))]
 
 
 def _no_stress(b: Bundle) -> str:

@@ -151,6 +151,42 @@ def _rule_of_thumb(f: Facts) -> Paragraph:
     return Paragraph(text(*parts))
 
 
+def stock_change(f: Facts, i: int) -> list[Any]:
+    """A supplier stop's stock KPIs over the season, with it and without it (same seasons).
+
+    Its own supply's when the stress results carry per-supply figures, else all supplies'.
+    """
+    assert f.b.stress is not None
+    event = f.b.stress["events"][i]
+    names = [entry["supply"] for entry in event.get("by_supply", [])]
+    p = f"events.{i}"
+    if event.get("supply") in names:
+        j = names.index(event["supply"])
+        at, base, whose = f"{p}.by_supply.{j}", f"baseline.by_supply.{j}", f"{event['supply']}'s"
+    else:
+        at, base, whose = f"{p}.stock", "baseline.stock", "all supplies'"
+    return [f"Over the season, {whose} fill rate is ", f.stress(f"{at}.fill_rate.mean", "pct1"),
+            " (", f.stress(f"{base}.fill_rate.mean", "pct1"), " without it), with ",
+            f.stress(f"{at}.stockout_hours.mean", "num1"), " hours of stock-out (",
+            f.stress(f"{base}.stockout_hours.mean", "num1"), ") and ",
+            f.stress(f"{at}.orders_delayed_by_stockout.mean", "num1"),
+            " orders delayed by stock-outs (",
+            f.stress(f"{base}.orders_delayed_by_stockout.mean", "num1"), ")."]
+
+
+def _supplier_words(f: Facts, i: int) -> Text:
+    """For a supplier stop, the orders due after it and what it did to the stock."""
+    assert f.b.stress is not None
+    event = f.b.stress["events"][i]
+    if event["kind"] != "supplier" or "stock" not in event:
+        return text()
+    p = f"events.{i}"
+    return text(" Of the orders due in the ", f.stress("after_days", "int"), " days after "
+                "it, ", f.stress(f"{p}.on_time_after.mean", "pct1"), " are on time (",
+                f.stress(f"{p}.baseline_on_time_after.mean", "pct1"), " without it). ",
+                *stock_change(f, i))
+
+
 def _worst_stress(f: Facts) -> Paragraph | None:
     stress = f.b.stress
     if not stress or not stress["events"]:
@@ -171,7 +207,7 @@ def _worst_stress(f: Facts) -> Paragraph | None:
                           "delivery of the orders due during it falls to ",
                           f.stress(f"{path}.on_time_during.mean", "pct1"), " from ",
                           f.stress(f"{path}.baseline_on_time_during.mean", "pct1"),
-                          ".", *cleared))
+                          ".", *_supplier_words(f, worst), *cleared))
 
 
 def _partial(b: Bundle) -> Paragraph:
