@@ -30,7 +30,7 @@ ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
                  "orders_abandoned", "peak_wip", "service_level", "orders_late", "late_hours")
 #: Percentiles of lead time, in the order of ``ORDER_COLUMNS``.
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
-_HELPERS = ("_ratio", "_percentiles", "_time_average", "_peak_wip", "_interp",
+_HELPERS = ("_ratio", "_select", "_percentiles", "_time_average", "_peak_wip", "_interp",
             "_busy_and_overtime", "_orders")
 
 
@@ -44,17 +44,29 @@ def _percentiles(values: np.ndarray, out: np.ndarray) -> None:
     numpy's linear rule: virtual index (n − 1)·q, and between the order statistics
     a = x[floor] and b = x[floor + 1] with gamma = the fraction, a + (b − a)·gamma
     (b − (b − a)·(1 − gamma) from gamma = 0.5 on); the last value from n − 1 on. The
-    order statistics come from one partial sort (as in numpy), not a full sort.
+    order statistics are selected in a copy, the smallest first, each among the values
+    above the one before (the next one up: their least): the values a sort would give.
     """
     n = values.size
     if n == 0:
         out[:] = np.nan
         return
-    kth = np.empty(2 * len(PERCENTILES), np.int64)
+    ordered = values.copy()
+    placed = -1  # ordered[:placed + 1] holds the smallest values, in order
     for i in range(len(PERCENTILES)):
         low = min(int(np.floor((n - 1) * PERCENTILES[i])), n - 1)
-        kth[2 * i], kth[2 * i + 1] = low, min(low + 1, n - 1)
-    ordered = np.partition(values, np.unique(kth))
+        for k in range(low, min(low + 1, n - 1) + 1):
+            if k <= placed:
+                continue
+            if k == placed + 1:  # the least of the rest
+                m = k
+                for j in range(k + 1, n):
+                    if ordered[j] < ordered[m]:
+                        m = j
+                ordered[k], ordered[m] = ordered[m], ordered[k]
+            else:
+                _select(ordered, placed + 1, n - 1, k)
+            placed = k
     for i in range(len(PERCENTILES)):
         virtual = (n - 1) * PERCENTILES[i]
         if virtual >= n - 1:
@@ -65,6 +77,34 @@ def _percentiles(values: np.ndarray, out: np.ndarray) -> None:
         gamma = virtual - previous
         diff = b - a
         out[i] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+def _select(a: np.ndarray, lo: int, hi: int, k: int) -> None:
+    """Quickselect: put the k-th smallest of a[lo..hi] at k, the smaller before it."""
+    while hi > lo:
+        mid = (lo + hi) // 2  # median of three as the pivot, which also bounds the scans
+        if a[mid] < a[lo]:
+            a[lo], a[mid] = a[mid], a[lo]
+        if a[hi] < a[lo]:
+            a[lo], a[hi] = a[hi], a[lo]
+        if a[hi] < a[mid]:
+            a[mid], a[hi] = a[hi], a[mid]
+        pivot, i, j = a[mid], lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:  # a[j + 1 .. i − 1] all equal the pivot
+            return
 
 
 def _time_average(times: np.ndarray, hours: int, out: np.ndarray) -> None:
@@ -90,35 +130,36 @@ def _peak_wip(arrival: np.ndarray, finish: np.ndarray, warmup: float) -> float:
     """The most orders in-house at the warm-up's end or just after an arrival.
 
     ``finish`` is when each order left (finished or abandoned; NaN: still in-house).
-    #left by arrival k's moment counts the times f with f <= arrival[k], that
-    is those whose first arrival at or after f has an index <= k (arrivals sorted);
-    that index is found from the order's own, forward, so nothing is sorted (backward,
-    among the arrivals at the same moment, for an order that left as it came).
+    #left by arrival k's moment counts the times f with f <= arrival[k], that is
+    those whose first arrival at or after f has an index <= k (arrivals sorted). That
+    index is found by galloping from the previous order's (orders leave about in the
+    order they came), then bisecting, so nothing is sorted.
     """
     n = arrival.size
     by = np.zeros(n + 1, np.int64)  # by[j]: finishes whose first arrival >= f is j
     finished_by_warmup = 0
+    j = 0  # the first index with arrival[j] >= f, for the last f
     for k in range(n):
         f = finish[k]
         if np.isnan(f):
             continue
         if f <= warmup:
             finished_by_warmup += 1
-        if f <= arrival[k]:  # left the moment it came (no patience): the first of its ties
-            by[np.searchsorted(arrival[:k + 1], f)] += 1
-            continue
-        j, step = k, 1  # arrival[k] < f: gallop, then bisect
-        while j + step < n and arrival[j + step] < f:
-            j += step
-            step *= 2
-        high = min(j + step, n)  # arrival[j] < f or j == k; arrival[high] >= f or high == n
-        while high - j > 1:
-            middle = (j + high) // 2
+        low, high, step = j, j, 1  # then: arrival[low - 1] < f <= arrival[high] (n: +inf)
+        if j < n and arrival[j] < f:
+            while high < n and arrival[high] < f:
+                low, high, step = high + 1, min(high + step, n), 2 * step
+        else:
+            while low > 0 and arrival[low - 1] >= f:
+                high, low, step = low - 1, max(low - step, 0), 2 * step
+        while low < high:
+            middle = (low + high) // 2
             if arrival[middle] < f:
-                j = middle
+                low = middle + 1
             else:
                 high = middle
-        by[high if arrival[j] < f else j] += 1
+        j = low
+        by[j] += 1
     arrived_by_warmup = np.searchsorted(arrival, warmup, side="right")
     peak = arrived_by_warmup - finished_by_warmup
     finished = 0
