@@ -52,3 +52,29 @@ def test_peak_wip_is_the_brute_force_count(data, n):
     leave = arrival + np.array(stay)
     warmup = data.draw(st.sampled_from([0.0, 1.0, 2.0, 9.0]))
     assert _reduce._peak_wip(arrival, leave, warmup) == brute_peak(arrival, leave, warmup)
+
+
+def _large_cases():
+    rng = np.random.default_rng(5)
+    skewed = rng.lognormal(0.0, 2.0, 40_000)
+    return {
+        "lognormal": rng.lognormal(1.0, 0.8, 40_000),
+        "heavy tail": np.concatenate([skewed, [1e9, 1e12]]),
+        "ties": np.round(rng.exponential(3.0, 20_000), 1),
+        "sorted": np.sort(skewed[:5_000]),
+        "reversed": np.sort(skewed[:5_000])[::-1].copy(),
+        "ulps apart": 1.0 + np.spacing(1.0) * rng.integers(0, 50, 3_000),
+        "tiny range": rng.random(2_000) * 1e-300,
+        "constant": np.full(1_000, 2.5),
+        "two values": np.where(rng.random(9_999) < 0.97, 1.0, 2.0),
+    }
+
+
+def test_the_percentiles_of_large_and_awkward_arrays_are_numpys():
+    """Above a few hundred values the order statistics are found through buckets."""
+    compiled()
+    for name, x in _large_cases().items():
+        out = np.zeros(len(_reduce.PERCENTILES))
+        _reduce._percentiles(x, out)
+        expected = np.percentile(x, [100 * q for q in _reduce.PERCENTILES])
+        assert out.tobytes() == expected.tobytes(), name

@@ -30,7 +30,7 @@ ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
                  "orders_abandoned", "peak_wip", "service_level", "orders_late", "late_hours")
 #: Percentiles of lead time, in the order of ``ORDER_COLUMNS``.
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
-_HELPERS = ("_ratio", "_select", "_percentiles", "_time_average", "_peak_wip", "_interp",
+_HELPERS = ("_ratio", "_ranked", "_percentiles", "_time_average", "_peak_wip", "_interp",
             "_busy_and_overtime", "_orders")
 
 
@@ -44,67 +44,62 @@ def _percentiles(values: np.ndarray, out: np.ndarray) -> None:
     numpy's linear rule: virtual index (n − 1)·q, and between the order statistics
     a = x[floor] and b = x[floor + 1] with gamma = the fraction, a + (b − a)·gamma
     (b − (b − a)·(1 − gamma) from gamma = 0.5 on); the last value from n − 1 on. The
-    order statistics are selected in a copy, the smallest first, each among the values
-    above the one before (the next one up: their least): the values a sort would give.
+    order statistics come from :func:`_ranked`, not from a sort.
     """
     n = values.size
     if n == 0:
         out[:] = np.nan
         return
-    ordered = values.copy()
-    placed = -1  # ordered[:placed + 1] holds the smallest values, in order
+    ranks = np.empty(2 * len(PERCENTILES), np.int64)
     for i in range(len(PERCENTILES)):
         low = min(int(np.floor((n - 1) * PERCENTILES[i])), n - 1)
-        for k in range(low, min(low + 1, n - 1) + 1):
-            if k <= placed:
-                continue
-            if k == placed + 1:  # the least of the rest
-                m = k
-                for j in range(k + 1, n):
-                    if ordered[j] < ordered[m]:
-                        m = j
-                ordered[k], ordered[m] = ordered[m], ordered[k]
-            else:
-                _select(ordered, placed + 1, n - 1, k)
-            placed = k
+        ranks[2 * i], ranks[2 * i + 1] = low, min(low + 1, n - 1)
+    ordered = np.empty(ranks.size)
+    _ranked(values, ranks, ordered)
     for i in range(len(PERCENTILES)):
         virtual = (n - 1) * PERCENTILES[i]
         if virtual >= n - 1:
-            out[i] = ordered[n - 1]
+            out[i] = ordered[2 * i]
             continue
         previous = np.floor(virtual)
-        a, b = ordered[int(previous)], ordered[int(previous) + 1]
+        a, b = ordered[2 * i], ordered[2 * i + 1]
         gamma = virtual - previous
         diff = b - a
         out[i] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
 
 
-def _select(a: np.ndarray, lo: int, hi: int, k: int) -> None:
-    """Quickselect: put the k-th smallest of a[lo..hi] at k, the smaller before it."""
-    while hi > lo:
-        mid = (lo + hi) // 2  # median of three as the pivot, which also bounds the scans
-        if a[mid] < a[lo]:
-            a[lo], a[mid] = a[mid], a[lo]
-        if a[hi] < a[lo]:
-            a[lo], a[hi] = a[hi], a[lo]
-        if a[hi] < a[mid]:
-            a[mid], a[hi] = a[hi], a[mid]
-        pivot, i, j = a[mid], lo, hi
-        while i <= j:
-            while a[i] < pivot:
-                i += 1
-            while a[j] > pivot:
-                j -= 1
-            if i <= j:
-                a[i], a[j] = a[j], a[i]
-                i += 1
-                j -= 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
-        else:  # a[j + 1 .. i − 1] all equal the pivot
-            return
+def _ranked(values: np.ndarray, ranks: np.ndarray, out: np.ndarray) -> None:
+    """out[i] = the ranks[i]-th smallest of values (NaN-free), the value a sort puts there.
+
+    The values go to buckets by a monotone function of the value (a bucket's values
+    are at most the next bucket's), and only the buckets holding a wanted rank are
+    kept, again and again (skewed values: a wide range, most in a narrow part); the
+    few left are sorted.
+    """
+    current, rank = values, ranks.copy()
+    while True:
+        n = current.size
+        low, high = current.min(), current.max()
+        buckets = n // 8
+        scale = buckets / (high - low) if high > low else 0.0
+        if n <= 512 or not np.isfinite(scale) or scale == 0.0:
+            break
+        bucket = np.minimum((current - low) * scale, buckets - 1).astype(np.int64)
+        below = np.zeros(buckets + 1, np.int64)  # below[b]: the values in buckets < b
+        for b in bucket:
+            below[b + 1] += 1
+        below = np.cumsum(below)
+        wanted = np.zeros(buckets, np.bool_)
+        home = np.searchsorted(below, rank, side="right") - 1
+        wanted[home] = True
+        kept = np.cumsum(np.where(wanted, below[1:] - below[:-1], 0))  # kept in buckets <= b
+        if kept[-1] == n:
+            break
+        rank = kept[home] - (below[home + 1] - rank)
+        current = current[wanted[bucket]]
+    ordered = np.sort(current)
+    for i in range(rank.size):
+        out[i] = ordered[rank[i]]
 
 
 def _time_average(times: np.ndarray, hours: int, out: np.ndarray) -> None:
