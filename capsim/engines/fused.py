@@ -49,8 +49,7 @@ from capsim.segments import time_average_until
 
 def available() -> bool:
     """Whether the compiled pipeline can run (numba installed and not switched off)."""
-    return (_kernel.compiled() is not None and _reduce.compiled() is not None
-            and _reduce.compiled_by_class() is not None)
+    return _kernel.compiled() is not None and _reduce.compiled() is not None
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,25 +141,21 @@ def _quality(scenario: Scenario, orders: _Orders, quality: Quality
             | {"rework_hours": rework_hours(quality, c)} for g, c in enumerate(groups)]
 
 
-def _by_class(scenario: Scenario, orders: _Orders, quality: list[dict[str, np.ndarray]],
-              short: int) -> list[dict[str, dict[str, float]]]:
-    """Per replication, each class's per-class KPIs (two or more classes; else empty)."""
+def _by_class(scenario: Scenario, table: np.ndarray, quality: list[dict[str, np.ndarray]]
+              ) -> list[dict[str, dict[str, float]]]:
+    """Per replication, each class's per-class KPIs (two or more classes; else empty).
+
+    ``table``: the compiled reductions' per-class order KPIs (reps × classes × columns).
+    """
     names = scenario.class_names
-    count = orders.offsets.size - 1
     if len(names) < 2:
-        return [{} for _ in range(count)]
-    reduce = _reduce.compiled_by_class()
-    assert reduce is not None  # available() compiled it
-    table = np.zeros((count, len(names), len(_reduce.ORDER_COLUMNS)))
-    reduce(orders.arrival, orders.due, orders.start, orders.finish, orders.abandon,
-           orders.order_class, orders.offsets, scenario.warmup_hours, scenario.horizon_hours,
-           service_threshold(scenario), short, table)
+        return [{} for _ in range(table.shape[0])]
     per = []
     for j in range(len(names)):
         values = dict(zip(_reduce.ORDER_COLUMNS, table[:, j].T, strict=True))
         per.append(values | quality[1 + j])
     return [{c: {k: float(per[j][k][r]) for k in PER_CLASS} for j, c in enumerate(names)}
-            for r in range(count)]
+            for r in range(table.shape[0])]
 
 
 def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
@@ -241,6 +236,8 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     count, horizon, warmup = len(realizations), scenario.horizon_hours, scenario.warmup_hours
     hours, days = int(np.floor(horizon)), status.shape[2]
     table = np.zeros((count, len(_reduce.ORDER_COLUMNS)))
+    classes = len(scenario.class_names)
+    by_class_table = np.zeros((count, classes if classes >= 2 else 0, table.shape[1]))
     lead = np.zeros((count, LEAD_TIME_BINS_PER_PROMISE * LEAD_TIME_PROMISES + 1), np.int64)
     per_day = np.zeros((count, 3, days))
     timed = np.zeros((count, 6, hours))
@@ -248,10 +245,10 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     short = SHORT_RULES.index(scenario.targets.abandoned_short)
     qualities = _quality(scenario, orders, quality)
     reduce(orders.arrival, orders.due, orders.start, orders.finish, orders.abandon,
-           orders.offsets, passes.join, passes.start, passes.finish, passes.technician,
-           passes.sequence, passes.offsets, passes.jobs, shift_start, shift_end,
+           orders.order_class, orders.offsets, passes.join, passes.start, passes.finish,
+           passes.technician, passes.sequence, passes.offsets, passes.jobs, shift_start, shift_end,
            is_present(status), warmup, horizon, service_threshold(scenario), short, table,
-           lead, per_day, timed, busy, overtime)
+           by_class_table, lead, per_day, timed, busy, overtime)
     kpis = {**dict(zip(_reduce.ORDER_COLUMNS, table.T, strict=True)),
             **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup),
             **qualities[0],
@@ -266,7 +263,7 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
               "on_hand": _on_hand(status, shift_start, shift_end, hours),
               "busy": began - ended}
     daily = _daily(status, busy, overtime, per_day)
-    by_class = _by_class(scenario, orders, qualities, short)
+    by_class = _by_class(scenario, by_class_table, qualities)
     # Python floats column by column (tolist: the values float() gives, at one call each)
     rows = {name: np.asarray(kpis[name], dtype=float).tolist() for name in KPI_NAMES}
     return [ReplicationSummary(
