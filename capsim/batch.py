@@ -165,22 +165,31 @@ def quality_kpis(q: Quality, order_class: int | None = None) -> dict[str, np.nda
         return per_segment(q.rep, mask, q.count)
 
     mine = np.bool_(True) if order_class is None else q.order_class == order_class
-    serving = np.bool_(True) if order_class is None else q.job_class == order_class
     counted = (q.arrival >= q.warmup) & (q.due <= q.horizon) & mine
     with np.errstate(invalid="ignore"):
         on_time = counted & (q.finish <= q.due)
-        started = q.job_rework & (q.job_start >= q.warmup) & serving
     judged = counted & ~np.isnan(q.first_finish)
     arrived = (q.arrival >= q.warmup) & mine
-    rework = np.zeros(q.count)
-    for i in range(q.count):  # numpy's pairwise sum over each replication's jobs
-        low, high = q.job_offsets[i], q.job_offsets[i + 1]
-        rework[i] = q.job_work[low:high][started[low:high]].sum()
     return {
         "perfect_order_rate": ratio(per(on_time & q.right & np.isnan(q.abandon)), per(counted)),
         "right_first_time_rate": ratio(per(judged & q.right), per(judged)),
-        "rework_hours": rework,
+        "rework_hours": rework_hours(q, order_class),
         "repeat_contacts": per(arrived & q.repeat),
         "hold_hours": per_segment(q.rep, arrived, q.count, q.hold),
         "orders_held": per(arrived & (q.hold > 0)),
     }
+
+
+def rework_hours(q: Quality, order_class: int | None = None) -> np.ndarray:
+    """Per replication, the work of the reworks and remakes started after the warm-up.
+
+    With ``order_class``, of the jobs serving that class's orders alone.
+    """
+    serving = np.bool_(True) if order_class is None else q.job_class == order_class
+    with np.errstate(invalid="ignore"):
+        started = q.job_rework & (q.job_start >= q.warmup) & serving
+    rework = np.zeros(q.count)
+    for i in range(q.count):  # numpy's pairwise sum over each replication's jobs
+        low, high = q.job_offsets[i], q.job_offsets[i + 1]
+        rework[i] = q.job_work[low:high][started[low:high]].sum()
+    return rework

@@ -39,7 +39,7 @@ LAYERS: list[set[str]] = [
     {"capsim.sampling", "capsim.costs"},
     {"capsim.jobs"},
     {"capsim.records"},
-    {"capsim.engines._kernel", "capsim.engines._reduce"},
+    {"capsim.engines._kernel", "capsim.engines._reduce", "capsim.engines._views"},
     {"capsim.engines._jobloop"},
     {"capsim.engines.simpy_queues", "capsim.engines.simpy_env", "capsim.engines.simpy_stations",
      "capsim.engines.simpy_stock"},

@@ -30,7 +30,7 @@ ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
                  "orders_abandoned", "peak_wip", "service_level", "orders_late", "late_hours")
 #: Percentiles of lead time, in the order of ``ORDER_COLUMNS``.
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
-_HELPERS = ("_ratio", "_percentiles", "_time_average", "_peak_wip", "_interp",
+_HELPERS = ("_ratio", "_ranked", "_percentiles", "_time_average", "_peak_wip", "_interp",
             "_busy_and_overtime", "_orders")
 
 
@@ -44,27 +44,62 @@ def _percentiles(values: np.ndarray, out: np.ndarray) -> None:
     numpy's linear rule: virtual index (n − 1)·q, and between the order statistics
     a = x[floor] and b = x[floor + 1] with gamma = the fraction, a + (b − a)·gamma
     (b − (b − a)·(1 − gamma) from gamma = 0.5 on); the last value from n − 1 on. The
-    order statistics come from one partial sort (as in numpy), not a full sort.
+    order statistics come from :func:`_ranked`, not from a sort.
     """
     n = values.size
     if n == 0:
         out[:] = np.nan
         return
-    kth = np.empty(2 * len(PERCENTILES), np.int64)
+    ranks = np.empty(2 * len(PERCENTILES), np.int64)
     for i in range(len(PERCENTILES)):
         low = min(int(np.floor((n - 1) * PERCENTILES[i])), n - 1)
-        kth[2 * i], kth[2 * i + 1] = low, min(low + 1, n - 1)
-    ordered = np.partition(values, np.unique(kth))
+        ranks[2 * i], ranks[2 * i + 1] = low, min(low + 1, n - 1)
+    ordered = np.empty(ranks.size)
+    _ranked(values, ranks, ordered)
     for i in range(len(PERCENTILES)):
         virtual = (n - 1) * PERCENTILES[i]
         if virtual >= n - 1:
-            out[i] = ordered[n - 1]
+            out[i] = ordered[2 * i]
             continue
         previous = np.floor(virtual)
-        a, b = ordered[int(previous)], ordered[int(previous) + 1]
+        a, b = ordered[2 * i], ordered[2 * i + 1]
         gamma = virtual - previous
         diff = b - a
         out[i] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+def _ranked(values: np.ndarray, ranks: np.ndarray, out: np.ndarray) -> None:
+    """out[i] = the ranks[i]-th smallest of values (NaN-free), the value a sort puts there.
+
+    The values go to buckets by a monotone function of the value (a bucket's values
+    are at most the next bucket's), and only the buckets holding a wanted rank are
+    kept, again and again (skewed values: a wide range, most in a narrow part); the
+    few left are sorted.
+    """
+    current, rank = values, ranks.copy()
+    while True:
+        n = current.size
+        low, high = current.min(), current.max()
+        buckets = n // 8
+        scale = buckets / (high - low) if high > low else 0.0
+        if n <= 512 or not np.isfinite(scale) or scale == 0.0:
+            break
+        bucket = np.minimum((current - low) * scale, buckets - 1).astype(np.int64)
+        below = np.zeros(buckets + 1, np.int64)  # below[b]: the values in buckets < b
+        for b in bucket:
+            below[b + 1] += 1
+        below = np.cumsum(below)
+        wanted = np.zeros(buckets, np.bool_)
+        home = np.searchsorted(below, rank, side="right") - 1
+        wanted[home] = True
+        kept = np.cumsum(np.where(wanted, below[1:] - below[:-1], 0))  # kept in buckets <= b
+        if kept[-1] == n:
+            break
+        rank = kept[home] - (below[home + 1] - rank)
+        current = current[wanted[bucket]]
+    ordered = np.sort(current)
+    for i in range(rank.size):
+        out[i] = ordered[rank[i]]
 
 
 def _time_average(times: np.ndarray, hours: int, out: np.ndarray) -> None:
@@ -90,35 +125,36 @@ def _peak_wip(arrival: np.ndarray, finish: np.ndarray, warmup: float) -> float:
     """The most orders in-house at the warm-up's end or just after an arrival.
 
     ``finish`` is when each order left (finished or abandoned; NaN: still in-house).
-    #left by arrival k's moment counts the times f with f <= arrival[k], that
-    is those whose first arrival at or after f has an index <= k (arrivals sorted);
-    that index is found from the order's own, forward, so nothing is sorted (backward,
-    among the arrivals at the same moment, for an order that left as it came).
+    #left by arrival k's moment counts the times f with f <= arrival[k], that is
+    those whose first arrival at or after f has an index <= k (arrivals sorted). That
+    index is found by galloping from the previous order's (orders leave about in the
+    order they came), then bisecting, so nothing is sorted.
     """
     n = arrival.size
     by = np.zeros(n + 1, np.int64)  # by[j]: finishes whose first arrival >= f is j
     finished_by_warmup = 0
+    j = 0  # the first index with arrival[j] >= f, for the last f
     for k in range(n):
         f = finish[k]
         if np.isnan(f):
             continue
         if f <= warmup:
             finished_by_warmup += 1
-        if f <= arrival[k]:  # left the moment it came (no patience): the first of its ties
-            by[np.searchsorted(arrival[:k + 1], f)] += 1
-            continue
-        j, step = k, 1  # arrival[k] < f: gallop, then bisect
-        while j + step < n and arrival[j + step] < f:
-            j += step
-            step *= 2
-        high = min(j + step, n)  # arrival[j] < f or j == k; arrival[high] >= f or high == n
-        while high - j > 1:
-            middle = (j + high) // 2
+        low, high, step = j, j, 1  # then: arrival[low - 1] < f <= arrival[high] (n: +inf)
+        if j < n and arrival[j] < f:
+            while high < n and arrival[high] < f:
+                low, high, step = high + 1, min(high + step, n), 2 * step
+        else:
+            while low > 0 and arrival[low - 1] >= f:
+                high, low, step = low - 1, max(low - step, 0), 2 * step
+        while low < high:
+            middle = (low + high) // 2
             if arrival[middle] < f:
-                j = middle
+                low = middle + 1
             else:
                 high = middle
-        by[high if arrival[j] < f else j] += 1
+        j = low
+        by[j] += 1
     arrived_by_warmup = np.searchsorted(arrival, warmup, side="right")
     peak = arrived_by_warmup - finished_by_warmup
     finished = 0
@@ -196,23 +232,29 @@ def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: 
 
 
 def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,
-            abandon: np.ndarray, warmup: float, horizon: float, within: float, short: int,
-            out: np.ndarray, counts: np.ndarray, daily: np.ndarray) -> None:
-    """One replication's order KPIs, lead-time histogram and per-day order counts.
+            abandon: np.ndarray, group: np.ndarray, warmup: float, horizon: float,
+            within: float, short: int, out: np.ndarray, counts: np.ndarray,
+            daily: np.ndarray) -> None:
+    """One replication's order KPIs (the floor's and each class's), histogram, daily counts.
 
     ``abandon`` is when an order abandoned (NaN: it did not). ``within`` is the
     service level's threshold (NaN: none) and ``short`` how an abandon within it
     counts (the index of its rule in :data:`capsim.records.SHORT_RULES`). ``out``
-    gets ORDER_COLUMNS but peak_wip; ``daily`` the orders arrived, due, and on time
-    among those due, per day; all as :mod:`capsim.metrics` computes them.
+    (groups × ORDER_COLUMNS, zeroed) gets ORDER_COLUMNS but peak_wip: row 0 of all
+    orders, row 1 + c (with two rows or more) of the orders of class ``group`` = c,
+    each as of those orders alone (sums in the same order); ``counts`` the lead-time
+    histogram and ``daily`` the orders arrived, due, and on time among those due, per
+    day (all orders); all as :mod:`capsim.metrics` computes them.
     """
     per = 48
     last = counts.size - 1
     days = daily.shape[1]
-    n_counted = n_done = n_left = n_on_time = n_waited = arrived = completed = 0
-    gone = n_gone = n_met = n_among = n_late = 0
-    lead_sum = wait_sum = late_sum = 0.0
-    lead = np.empty(arrival.size)
+    rows = 1 if out.shape[0] == 1 else 2
+    # per row: counted, done, left, on time, waited, arrived, completed, gone, gone among
+    # counted, met, among, late; sums: lead, wait, late hours
+    tally, sums = np.zeros((out.shape[0], 12)), np.zeros((out.shape[0], 3))
+    lead, lead_group = np.empty(arrival.size), np.empty(arrival.size, np.int64)
+    n_done = 0
     for k in range(arrival.size):
         a, d, s, f, g = arrival[k], due[k], start[k], finish[k], abandon[k]
         day = np.floor(a / 24.0)
@@ -223,63 +265,70 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
             if day >= 0 and day < days:
                 daily[1, int(day)] += 1.0
                 daily[2, int(day)] += 1.0 if f <= d else 0.0
+        mine = 1 + group[k]
         if a >= warmup:
-            arrived += 1
-            if not np.isnan(f):
-                completed += 1
-            if not np.isnan(g):
-                gone += 1
+            for j in range(rows):
+                r = j * mine
+                tally[r, 5] += 1.0
+                tally[r, 6] += 0.0 if np.isnan(f) else 1.0
+                tally[r, 7] += 0.0 if np.isnan(g) else 1.0
         if not (a >= warmup and d <= horizon):
             continue
-        n_counted += 1
-        if f <= d:
-            n_on_time += 1
-        elif np.isnan(g):  # late: finished after its due time, or unfinished
-            n_late += 1
-            late_sum += (horizon if np.isnan(f) else f) - d
-        if not (s <= a):
-            n_waited += 1
-        if not np.isnan(g):
-            n_gone += 1
+        on_time = f <= d
+        late = not on_time and np.isnan(g)  # finished after its due time, or unfinished
         left = g if np.isnan(s) else s  # left the queue: started, or abandoned
-        if not np.isnan(left):
-            n_left += 1
-            wait_sum += left - a
         in_time = left - a <= within  # NaN (never left, or no threshold): False
-        if in_time and not np.isnan(g):  # abandoned within the threshold
-            if short != 0:
-                n_among += 1
-                n_met += 1 if short == 1 else 0
-        else:
-            n_among += 1
-            n_met += 1 if in_time else 0
+        short_abandon = in_time and not np.isnan(g)  # abandoned within the threshold
+        among = short != 0 if short_abandon else True
+        met = short == 1 if short_abandon else in_time
+        for j in range(rows):
+            r = j * mine
+            tally[r, 0] += 1.0
+            if on_time:
+                tally[r, 3] += 1.0
+            elif late:
+                tally[r, 11] += 1.0
+                sums[r, 2] += (horizon if np.isnan(f) else f) - d
+            tally[r, 4] += 0.0 if s <= a else 1.0
+            tally[r, 8] += 0.0 if np.isnan(g) else 1.0
+            if not np.isnan(left):
+                tally[r, 2] += 1.0
+                sums[r, 1] += left - a
+            tally[r, 10] += 1.0 if among else 0.0
+            tally[r, 9] += 1.0 if among and met else 0.0
+            if not np.isnan(f):
+                tally[r, 1] += 1.0
+                sums[r, 0] += f - a
         if not np.isnan(f):
-            lead[n_done] = f - a
+            lead[n_done], lead_group[n_done] = f - a, mine
             n_done += 1
-            lead_sum += f - a
         x = np.floor((f - a) / (d - a) * per) if d > a else np.inf  # due by arrival: last
         if np.isnan(x) or x == np.inf:
             x = float(last)
-        index = min(max(x, 0.0), per - 1.0) if f <= d else min(max(x, float(per)), last)
+        index = min(max(x, 0.0), per - 1.0) if on_time else min(max(x, float(per)), last)
         counts[int(index)] += 1
-    out[0] = _ratio(float(n_on_time), float(n_counted))
-    out[1] = _ratio(lead_sum, float(n_done))
-    _percentiles(lead[:n_done], out[2:6])
-    out[6] = _ratio(wait_sum, float(n_left))
-    out[7] = _ratio(float(n_waited), float(n_counted))
-    out[8], out[9], out[10] = float(arrived), float(completed), float(arrived - completed - gone)
-    out[11], out[12] = _ratio(float(n_gone), float(n_counted)), float(gone)
-    out[14] = np.nan if np.isnan(within) else _ratio(float(n_met), float(n_among))
-    out[15], out[16] = float(n_late), late_sum
+    for r in range(out.shape[0]):
+        t = tally[r]
+        out[r, 0] = _ratio(t[3], t[0])
+        out[r, 1] = _ratio(sums[r, 0], t[1])
+        done = lead[:n_done] if r == 0 else lead[:n_done][lead_group[:n_done] == r]
+        _percentiles(done, out[r, 2:6])
+        out[r, 6] = _ratio(sums[r, 1], t[2])
+        out[r, 7] = _ratio(t[4], t[0])
+        out[r, 8], out[r, 9], out[r, 10] = t[5], t[6], t[5] - t[6] - t[7]
+        out[r, 11], out[r, 12] = _ratio(t[8], t[0]), t[7]
+        out[r, 14] = np.nan if np.isnan(within) else _ratio(t[9], t[10])
+        out[r, 15], out[r, 16] = t[11], sums[r, 2]
 
 
 def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,
-          abandon: np.ndarray, offsets: np.ndarray, join: np.ndarray, job_start: np.ndarray,
-          job_finish: np.ndarray, technician: np.ndarray, sequence: np.ndarray,
+          abandon: np.ndarray, order_class: np.ndarray, offsets: np.ndarray,
+          join: np.ndarray, job_start: np.ndarray, job_finish: np.ndarray,
+          technician: np.ndarray, sequence: np.ndarray,
           job_offsets: np.ndarray, jobs: bool, shift_start: np.ndarray,
           shift_end: np.ndarray, present: np.ndarray, warmup: float, horizon: float,
-          within: float, short: int, orders: np.ndarray, counts: np.ndarray,
-          daily: np.ndarray, hourly: np.ndarray, busy: np.ndarray,
+          within: float, short: int, orders: np.ndarray, by_class: np.ndarray,
+          counts: np.ndarray, daily: np.ndarray, hourly: np.ndarray, busy: np.ndarray,
           overtime: np.ndarray) -> None:
     """Every replication's reductions; replication r's orders are [offsets[r], offsets[r+1]).
 
@@ -287,16 +336,21 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
     [job_offsets[r], job_offsets[r + 1]) of ``join``, ``job_start``, ``job_finish``,
     ``technician`` and ``sequence`` (the order they started); without, the jobs are
     the orders (pass the order arrays and offsets again). Outputs (zeroed by the
-    caller): orders (reps × ORDER_COLUMNS), counts (reps × bins), daily (reps × 3 ×
-    days), hourly (reps × 6 × hours: orders arrived, finished, abandoned; jobs joined,
-    started, finished), busy and overtime (reps × roster × days, from the jobs).
+    caller): orders (reps × ORDER_COLUMNS), by_class (reps × classes × ORDER_COLUMNS:
+    each class's orders alone, peak_wip 0, a whole-floor KPI; 0 classes: none),
+    counts (reps × bins), daily (reps × 3 × days), hourly (reps × 6 × hours: orders
+    arrived, finished, abandoned; jobs joined, started, finished), busy and overtime
+    (reps × roster × days, from the jobs).
     """
-    hours = hourly.shape[2]
+    hours, classes = hourly.shape[2], by_class.shape[1]
     for r in range(offsets.size - 1):
         lo, hi = offsets[r], offsets[r + 1]
         a, f, g = arrival[lo:hi], finish[lo:hi], abandon[lo:hi]
-        _orders(a, due[lo:hi], start[lo:hi], f, g, warmup, horizon, within, short, orders[r],
-                counts[r], daily[r])
+        table = np.zeros((1 + classes, orders.shape[1]))
+        _orders(a, due[lo:hi], start[lo:hi], f, g, order_class[lo:hi], warmup, horizon,
+                within, short, table, counts[r], daily[r])
+        orders[r] = table[0]
+        by_class[r] = table[1:]
         orders[r, 13] = _peak_wip(a, np.where(np.isnan(f), g, f), warmup)
         _time_average(a, hours, hourly[r, 0])
         _time_average(f, hours, hourly[r, 1])
@@ -316,29 +370,6 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
                            busy[r], overtime[r])
 
 
-def _class_loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray,
-                finish: np.ndarray, abandon: np.ndarray, order_class: np.ndarray,
-                offsets: np.ndarray, warmup: float, horizon: float, within: float,
-                short: int, orders: np.ndarray) -> None:
-    """Each replication's order KPIs class by class: :func:`_orders` on one class's orders.
-
-    ``orders`` (zeroed by the caller) is reps × classes × ORDER_COLUMNS; peak_wip stays
-    0 (a whole-floor KPI). The class's orders keep their order (arrival), so every sum
-    runs as over the Records of that class.
-    """
-    classes = orders.shape[1]
-    bins = 48 * 4 + 1
-    for r in range(offsets.size - 1):
-        lo, hi = offsets[r], offsets[r + 1]
-        for c in range(classes):
-            keep = order_class[lo:hi] == c
-            counts = np.zeros(bins, np.int64)  # scratch: the histogram is whole-floor
-            daily = np.zeros((3, 0))
-            _orders(arrival[lo:hi][keep], due[lo:hi][keep], start[lo:hi][keep],
-                    finish[lo:hi][keep], abandon[lo:hi][keep], warmup, horizon, within,
-                    short, orders[r, c], counts, daily)
-
-
 @functools.cache
 def _compile() -> Callable[..., None] | None:
     return _kernel.compile_loop(globals(), _HELPERS)
@@ -347,13 +378,3 @@ def _compile() -> Callable[..., None] | None:
 def compiled() -> Callable[..., None] | None:
     """The compiled reductions, or None without numba."""
     return _compile()
-
-
-@functools.cache
-def _compile_by_class() -> Callable[..., None] | None:
-    return _kernel.compile_loop(globals(), _HELPERS, entry="_class_loop")
-
-
-def compiled_by_class() -> Callable[..., None] | None:
-    """The compiled per-class order reductions (:func:`_class_loop`), or None without numba."""
-    return _compile_by_class()

@@ -10,10 +10,13 @@ same as the Records path's bit for bit (``tests/test_fused.py``), so which path 
 never shows in a result. Used when the fast engine runs compiled (:func:`available`);
 otherwise the experiment takes the Records path. With rework, remakes or repeat
 contacts the engine decides per job (:mod:`capsim.engines._jobloop`); the orders are
-made of the jobs by :func:`capsim.jobs.order_view`, as the Records are, and the
-reductions read orders where :mod:`capsim.metrics` reads orders and jobs where it
-reads jobs (the hourly queue and busy series, busy and overtime hours). The perfect
-order's KPIs come from :func:`capsim.batch.quality_kpis` itself.
+made of the jobs as :func:`capsim.jobs.order_view` makes the Records' (compiled, the
+whole batch at once: :func:`capsim.engines._views.order_views`), and the reductions
+read orders where :mod:`capsim.metrics` reads orders and jobs where it reads jobs
+(the hourly queue and busy series, busy and overtime hours). The perfect order's KPIs
+are :func:`capsim.batch.quality_kpis`' numbers, counted in one compiled pass for the
+whole floor and every class (:func:`capsim.engines._views.quality_counts`); the
+rework hours come from :func:`capsim.batch.rework_hours` itself.
 """
 
 from __future__ import annotations
@@ -25,12 +28,10 @@ import numpy as np
 
 from capsim import stockouts
 from capsim.attendance import Status, is_present
-from capsim.batch import Quality, quality_kpis
+from capsim.batch import Quality, rework_hours
 from capsim.costs import cost_kpis, wages
-from capsim.engines import _kernel, _reduce, vectorized
+from capsim.engines import _kernel, _reduce, _views, vectorized
 from capsim.equipment import equipment_kpis
-from capsim.followups import REMAKE, REWORK
-from capsim.jobs import order_view
 from capsim.kpis import KPI_NAMES, PER_CLASS
 from capsim.metrics import (
     ABSENCE_REASONS,
@@ -48,8 +49,7 @@ from capsim.segments import time_average_until
 
 def available() -> bool:
     """Whether the compiled pipeline can run (numba installed and not switched off)."""
-    return (_kernel.compiled() is not None and _reduce.compiled() is not None
-            and _reduce.compiled_by_class() is not None)
+    return _kernel.compiled() is not None and _reduce.compiled() is not None
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,52 +109,53 @@ def _with_jobs(scenario: Scenario, realizations: Sequence[Realization]
     """With follow-ups: the jobs as the engine ran them, and the orders they make up."""
     tables, start, finish, technician, sequence, job_offsets = vectorized.job_decisions(
         scenario, realizations)
-    views = [order_view(table, start[low:high], finish[low:high], scenario.horizon_hours)
-             for table, low, high in zip(tables, job_offsets[:-1], job_offsets[1:],
-                                         strict=True)]
-
-    def column(name: str) -> np.ndarray:
-        return np.concatenate([getattr(view, name) for view in views])
-
-    sizes = [view.rows.size for view in views]
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    orders = _Orders(column("arrival"), column("due"), column("start"), column("finish"),
-                     column("abandon"), column("order_class"), offsets)
-    passes = _Passes(column("join"), start, finish, technician, sequence, job_offsets, True)
-    kind = np.concatenate([table.kind for table in tables])
+    view = _views.order_views(tables, start, finish, job_offsets, scenario.horizon_hours)
+    orders = _Orders(view.arrival, view.due, view.start, view.finish, view.abandon,
+                     view.order_class, view.offsets)
+    passes = _Passes(view.join, start, finish, technician, sequence, job_offsets, True)
     count = len(realizations)
     quality = Quality(
         count=count, warmup=scenario.warmup_hours, horizon=scenario.horizon_hours,
-        rep=np.repeat(np.arange(count), sizes), arrival=orders.arrival, due=orders.due,
-        finish=orders.finish, abandon=orders.abandon, order_class=orders.order_class,
-        first_finish=column("first_finish"), right=column("right_first_time"),
-        repeat=column("repeat_contact"), hold=column("hold"), job_offsets=job_offsets,
-        job_start=start,
-        job_work=np.concatenate([table.work for table in tables]),
-        job_rework=(kind == REWORK) | (kind == REMAKE),
-        job_class=np.concatenate([table.order_class for table in tables]))
+        rep=np.repeat(np.arange(count), np.diff(view.offsets)), arrival=orders.arrival,
+        due=orders.due, finish=orders.finish, abandon=orders.abandon,
+        order_class=orders.order_class, first_finish=view.first_finish,
+        right=view.right_first_time, repeat=view.repeat_contact, hold=view.hold,
+        job_offsets=job_offsets, job_start=start, job_work=view.job_work,
+        job_rework=view.job_rework, job_class=view.job_class)
     return orders, passes, quality
 
 
-def _by_class(scenario: Scenario, orders: _Orders, quality: Quality, short: int
+def _quality(scenario: Scenario, orders: _Orders, quality: Quality
+             ) -> list[dict[str, np.ndarray]]:
+    """:func:`capsim.batch.quality_kpis` of the whole floor, then of each class (two or more).
+
+    The counts and hold hours in one compiled pass (:func:`capsim.engines._views.quality_counts`).
+    """
+    classes = len(scenario.class_names)
+    q = quality
+    table = _views.quality_counts(orders.offsets, q.arrival, q.due, q.finish, q.abandon,
+                                  q.order_class, q.first_finish, q.right, q.repeat, q.hold,
+                                  q.warmup, q.horizon, classes)
+    groups = [None] + (list(range(classes)) if classes >= 2 else [])
+    return [dict(zip(_views.QUALITY_COLUMNS, table[:, g].T, strict=True))
+            | {"rework_hours": rework_hours(quality, c)} for g, c in enumerate(groups)]
+
+
+def _by_class(scenario: Scenario, table: np.ndarray, quality: list[dict[str, np.ndarray]]
               ) -> list[dict[str, dict[str, float]]]:
-    """Per replication, each class's per-class KPIs (two or more classes; else empty)."""
+    """Per replication, each class's per-class KPIs (two or more classes; else empty).
+
+    ``table``: the compiled reductions' per-class order KPIs (reps × classes × columns).
+    """
     names = scenario.class_names
-    count = orders.offsets.size - 1
     if len(names) < 2:
-        return [{} for _ in range(count)]
-    reduce = _reduce.compiled_by_class()
-    assert reduce is not None  # available() compiled it
-    table = np.zeros((count, len(names), len(_reduce.ORDER_COLUMNS)))
-    reduce(orders.arrival, orders.due, orders.start, orders.finish, orders.abandon,
-           orders.order_class, orders.offsets, scenario.warmup_hours, scenario.horizon_hours,
-           service_threshold(scenario), short, table)
+        return [{} for _ in range(table.shape[0])]
     per = []
     for j in range(len(names)):
         values = dict(zip(_reduce.ORDER_COLUMNS, table[:, j].T, strict=True))
-        per.append(values | quality_kpis(quality, j))
+        per.append(values | quality[1 + j])
     return [{c: {k: float(per[j][k][r]) for k in PER_CLASS} for j, c in enumerate(names)}
-            for r in range(count)]
+            for r in range(table.shape[0])]
 
 
 def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
@@ -235,19 +236,22 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     count, horizon, warmup = len(realizations), scenario.horizon_hours, scenario.warmup_hours
     hours, days = int(np.floor(horizon)), status.shape[2]
     table = np.zeros((count, len(_reduce.ORDER_COLUMNS)))
+    classes = len(scenario.class_names)
+    by_class_table = np.zeros((count, classes if classes >= 2 else 0, table.shape[1]))
     lead = np.zeros((count, LEAD_TIME_BINS_PER_PROMISE * LEAD_TIME_PROMISES + 1), np.int64)
     per_day = np.zeros((count, 3, days))
     timed = np.zeros((count, 6, hours))
     busy, overtime = np.zeros(status.shape), np.zeros(status.shape)
     short = SHORT_RULES.index(scenario.targets.abandoned_short)
+    qualities = _quality(scenario, orders, quality)
     reduce(orders.arrival, orders.due, orders.start, orders.finish, orders.abandon,
-           orders.offsets, passes.join, passes.start, passes.finish, passes.technician,
-           passes.sequence, passes.offsets, passes.jobs, shift_start, shift_end,
+           orders.order_class, orders.offsets, passes.join, passes.start, passes.finish,
+           passes.technician, passes.sequence, passes.offsets, passes.jobs, shift_start, shift_end,
            is_present(status), warmup, horizon, service_threshold(scenario), short, table,
-           lead, per_day, timed, busy, overtime)
+           by_class_table, lead, per_day, timed, busy, overtime)
     kpis = {**dict(zip(_reduce.ORDER_COLUMNS, table.T, strict=True)),
             **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup),
-            **quality_kpis(quality),
+            **qualities[0],
             **equipment_kpis([real.downtime for real in realizations], [None] * count, warmup,
                              horizon),
             **stockouts.absent(count)}  # the fast engine: no stock
@@ -259,7 +263,7 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
               "on_hand": _on_hand(status, shift_start, shift_end, hours),
               "busy": began - ended}
     daily = _daily(status, busy, overtime, per_day)
-    by_class = _by_class(scenario, orders, quality, short)
+    by_class = _by_class(scenario, by_class_table, qualities)
     # Python floats column by column (tolist: the values float() gives, at one call each)
     rows = {name: np.asarray(kpis[name], dtype=float).tolist() for name in KPI_NAMES}
     return [ReplicationSummary(

@@ -1,0 +1,80 @@
+"""The compiled reductions' building blocks against numpy and brute force, exactly.
+
+capsim.engines._reduce selects the lead-time percentiles' order statistics instead of
+sorting, and finds each departure's place among the arrivals by galloping from the
+previous one; both must give numpy's numbers bit for bit on any input: ties, sorted
+and reversed values, tiny arrays, departures far out of order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from capsim.engines import _reduce
+
+VALUES = st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 7.25]) | st.floats(0, 100),
+                  min_size=1, max_size=300)
+
+
+def compiled():
+    assert _reduce.compiled() is not None, "numba is part of the dev extra"
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=VALUES, shape=st.sampled_from(["as drawn", "sorted", "reversed"]))
+def test_the_percentiles_are_numpys_bit_for_bit(values, shape):
+    compiled()
+    x = np.array(values)
+    x = {"as drawn": x, "sorted": np.sort(x), "reversed": np.sort(x)[::-1].copy()}[shape]
+    out = np.zeros(len(_reduce.PERCENTILES))
+    _reduce._percentiles(x, out)
+    expected = np.percentile(x, [100 * q for q in _reduce.PERCENTILES])
+    assert out.tobytes() == expected.tobytes()
+
+
+def brute_peak(arrival, leave, warmup):
+    """The most in-house at the warm-up's end or just after any arrival from it on."""
+    moments = [warmup, *(a for a in arrival if a >= warmup)]
+    gone = np.where(np.isnan(leave), np.inf, leave)
+    return float(max(np.sum(arrival <= t) - np.sum(gone <= t) for t in moments))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), n=st.integers(1, 60))
+def test_peak_wip_is_the_brute_force_count(data, n):
+    compiled()
+    arrival = np.sort(np.array(data.draw(st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.5, 8.0]),
+                                                  min_size=n, max_size=n))))
+    stay = data.draw(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.5, 6.0, 30.0, np.nan]),
+                              min_size=n, max_size=n))
+    leave = arrival + np.array(stay)
+    warmup = data.draw(st.sampled_from([0.0, 1.0, 2.0, 9.0]))
+    assert _reduce._peak_wip(arrival, leave, warmup) == brute_peak(arrival, leave, warmup)
+
+
+def _large_cases():
+    rng = np.random.default_rng(5)
+    skewed = rng.lognormal(0.0, 2.0, 40_000)
+    return {
+        "lognormal": rng.lognormal(1.0, 0.8, 40_000),
+        "heavy tail": np.concatenate([skewed, [1e9, 1e12]]),
+        "ties": np.round(rng.exponential(3.0, 20_000), 1),
+        "sorted": np.sort(skewed[:5_000]),
+        "reversed": np.sort(skewed[:5_000])[::-1].copy(),
+        "ulps apart": 1.0 + np.spacing(1.0) * rng.integers(0, 50, 3_000),
+        "tiny range": rng.random(2_000) * 1e-300,
+        "constant": np.full(1_000, 2.5),
+        "two values": np.where(rng.random(9_999) < 0.97, 1.0, 2.0),
+    }
+
+
+def test_the_percentiles_of_large_and_awkward_arrays_are_numpys():
+    """Above a few hundred values the order statistics are found through buckets."""
+    compiled()
+    for name, x in _large_cases().items():
+        out = np.zeros(len(_reduce.PERCENTILES))
+        _reduce._percentiles(x, out)
+        expected = np.percentile(x, [100 * q for q in _reduce.PERCENTILES])
+        assert out.tobytes() == expected.tobytes(), name
