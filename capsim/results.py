@@ -216,7 +216,7 @@ class RunResult(Savable):
     def supply_names(self) -> tuple[str, ...]:
         """The supplies reported apart (:attr:`by_supply`), in ``[[supplies]]`` order.
 
-        None without supplies, or when the replications carry no per-supply KPIs.
+        Empty without supplies, or when the replications carry no per-supply KPIs.
         """
         carried = bool(self.summaries) and all(s.by_supply for s in self.summaries)
         return tuple(s.name for s in self.scenario.supplies) if carried else ()
