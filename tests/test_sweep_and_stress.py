@@ -94,6 +94,36 @@ def test_sweep_cli(shifts_data, tmp_path, capsys):
     assert header[:3] == ["workforce.roster", "absence.daily_rate", "on_time_rate_mean"]
 
 
+def test_a_sweep_over_a_reorder_point_shows_the_stock_kpis(shifts_data):
+    """With supplies the table gains each point's fill rate and orders delayed by a
+    stock-out (the run's own means, shown to the digits the table prints) and the JSON
+    each supply's figures; a plain scenario's table has no such columns."""
+    from capsim.output.sweep import format_sweep, sweep_summary
+    paper = {"name": "paper", "initial_stock": 40.0, "policy": "s_S", "reorder_point": 10.0,
+             "order_up_to": 60.0, "review_hours": 24.0,
+             "lead_time": {"distribution": "fixed", "mean_minutes": 2880.0}}
+    base = scenario(merge(shifts_data, {
+        "supplies": [paper], "classes": [{"name": "all", "share": 1.0,
+                                          "consumes": {"paper": 1.0}}]}))
+    result = sweep(base, [parse_vary("supplies[0].reorder_point=5,40")], replications=2,
+                   seed=2, workers=1, progress=False)
+    lines = format_sweep(result).splitlines()
+    assert lines[2].endswith("fill rate  delayed")
+    for line, run in zip(lines[3:5], result.results, strict=True):
+        assert run is not None
+        fill, delayed = run.kpis["fill_rate"].mean, run.kpis["orders_delayed_by_stockout"].mean
+        assert line.endswith(f"{100 * fill:.2f} %{delayed:>9.0f}"), line
+    assert result.results[0].kpis["orders_delayed_by_stockout"].mean > 0  # stock-outs shown
+    points = sweep_summary(result)["points"]
+    assert [p["by_supply"][0]["supply"] for p in points] == ["paper", "paper"]
+    assert points[0]["by_supply"][0]["fill_rate"]["mean"] == pytest.approx(
+        result.results[0].kpis["fill_rate"].mean)
+    plain = sweep(scenario(shifts_data), [parse_vary("workforce.roster=8")], replications=1,
+                  seed=2, workers=1, progress=False)
+    assert "fill rate" not in format_sweep(plain)
+    assert "by_supply" not in sweep_summary(plain)["points"][0]
+
+
 @pytest.mark.parametrize(("vary", "fragment"), [
     ("workforce.rooster=1,2", "workforce.rooster (from --vary"),
     ("workforce.roster=", "no values"),

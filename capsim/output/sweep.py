@@ -8,7 +8,13 @@ from typing import Any
 
 from capsim._version import __version__
 from capsim.kpis import KPI_NAMES, interval_columns
-from capsim.output.classes import by_class_json, classes_of, interval_header, interval_values
+from capsim.output.classes import (
+    by_class_json,
+    classes_of,
+    interval_header,
+    interval_values,
+    with_supplies,
+)
 from capsim.output.common import (
     TIMING,
     csv_text,
@@ -31,7 +37,8 @@ def sweep_summary(result: SweepResult) -> dict[str, Any]:
         points.append({"values": values, "completed": run is not None, "kpis": None if run is None
                        else {**{n: run.kpis[n].as_dict() for n in KPI_NAMES},
                              "p_target_met": run.p_target_met.as_dict()},
-                       "by_class": None if run is None else by_class_json(run)})
+                       "by_class": None if run is None else by_class_json(run),
+                       **({} if run is None else with_supplies(run))})
     return json_object({
         "scenario": result.scenario.name,
         "vary": [{"path": v.path, "values": list(v.values)} for v in result.varies],
@@ -70,7 +77,13 @@ def write_sweep(result: SweepResult, out: Path, command: Sequence[str]) -> list[
 
 
 def format_sweep(result: SweepResult) -> str:
-    """A row per grid point: the varied values and the headline KPIs."""
+    """A row per grid point: the varied values and the headline KPIs.
+
+    With supplies, also the fill rate and the orders delayed by a stock-out (all supplies
+    together; per supply in the JSON's ``by_supply``), the figures a sweep over reorder
+    levels is read by.
+    """
+    stocked = result.scenario.has_supplies
     paths = [v.path for v in result.varies]
     widths = [max(len(p), *(len(str(x)) for x in v.values)) for p, v in
               zip(paths, result.varies, strict=True)]
@@ -79,7 +92,8 @@ def format_sweep(result: SweepResult) -> str:
              f"{result.seed})", ""]
     head = "  ".join(f"{p:>{w}}" for p, w in zip(paths, widths, strict=True))
     lines.append(f"{head}  {'on time (95 % CI)':<30}{'P(target met)':>14}{'on hand':>9}"
-                 f"{'utilization':>12}{'lead p95 h':>11}")
+                 f"{'utilization':>12}{'lead p95 h':>11}"
+                 + (f"{'fill rate':>11}{'delayed':>9}" if stocked else ""))
     for i, run in enumerate(result.results):
         values = "  ".join(f"{x!s:>{w}}" for x, w in zip(result.values(i), widths, strict=True))
         if run is None:
@@ -90,7 +104,10 @@ def format_sweep(result: SweepResult) -> str:
         lines.append(f"{values}  {on_time:<30}"
                      f"{percent(run.p_target_met.mean, 0):>14}{run.kpis['on_hand_mean'].mean:>9.1f}"
                      f"{percent(run.kpis['utilization'].mean, 1):>12}"
-                     f"{run.kpis['lead_time_p95_hours'].mean:>11.2f}")
+                     f"{run.kpis['lead_time_p95_hours'].mean:>11.2f}"
+                     + (f"{percent(run.kpis['fill_rate'].mean, 2):>11}"
+                        f"{run.kpis['orders_delayed_by_stockout'].mean:>9.0f}" if stocked
+                        else ""))
     lines.append(f"\n{sum(r is not None for r in result.results)} of {len(result.results)} "
                  f"points in {result.elapsed_seconds:.1f} s"
                  + (" (interrupted: partial)" if result.partial else ""))
