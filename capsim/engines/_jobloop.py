@@ -47,6 +47,7 @@ from capsim.engines._stockloop import (
     PARKED,
     PARKED_LIST,
     PARKED_STATE,
+    REVIEW_AT,
     SPEC,
     UNPARKED,
     advance,
@@ -137,8 +138,10 @@ def _calls_for_overtime(when: int, threshold: float, risk: float, s: float, queu
 def _unpark(stock: Any, group: np.ndarray, key: np.ndarray, due: np.ndarray,
             arrival: np.ndarray, rule: int, q_group: np.ndarray, q_key: np.ndarray,
             q_join: np.ndarray, q_item: np.ndarray, queued: int) -> int:
-    """After a delivery, the orders it put back join the queue heap with their original
-    entry (so they are in their place); the queue's new size."""
+    """After a delivery, the orders it put back rejoin the queue heap: the queue's size.
+
+    Each rejoins with its original entry (group, key, join, item), so it is in its place.
+    """
     parked, listed, counters = stock[PARKED_STATE], stock[PARKED_LIST], stock[COUNTERS]
     for e in range(counters[LISTED]):
         o = listed[e]
@@ -195,7 +198,7 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     staying = np.zeros(roster, np.bool_)
     shift_end, week, week_hours = np.empty(roster), np.empty(roster), np.empty(roster)
     stocked = supplies[SPEC].shape[0] > 0
-    counters, delivery = stock[COUNTERS], stock[DELIVERY_TIME]
+    counters, delivery, reviews = stock[COUNTERS], stock[DELIVERY_TIME], stock[REVIEW_AT]
     for r in range(reps):
         pointer[:] = 0
         staying[:] = False
@@ -216,9 +219,12 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 upcoming = arrival[head] if head < last else np.inf
                 if pending > 0 and p_time[0] < upcoming:
                     upcoming = p_time[0]
-                if (stocked and counters[PARKED] > 0 and counters[DELIVERIES] > 0
-                        and delivery[0] < upcoming):
-                    upcoming = delivery[0]  # it puts the parked orders back
+                if stocked and counters[PARKED] > 0:  # a delivery puts them back
+                    if counters[DELIVERIES] > 0 and delivery[0] < upcoming:
+                        upcoming = delivery[0]
+                    for j in range(reviews.size):  # a review may order one in time
+                        if reviews[j] < upcoming:
+                            upcoming = reviews[j]
                 if upcoming >= horizon:
                     break
                 lower = max(lower, upcoming)

@@ -196,8 +196,9 @@ def advance(limit: float, r: int, horizon: float, supplies: Any, stock: Any) -> 
     while counters[ERROR_SUPPLY] < 0:
         first = -1  # the earliest review due by limit (ties: the one made first)
         for j in range(review_at.size):
-            if review_at[j] <= limit and (first < 0 or review_at[j] < review_at[first] or (
-                    review_at[j] == review_at[first] and review_seq[j] < review_seq[first])):
+            due = review_at[j]  # inf: none booked before the horizon
+            if due <= limit and due < horizon and (first < 0 or due < review_at[first] or (
+                    due == review_at[first] and review_seq[j] < review_seq[first])):
                 first = j
         n = counters[DELIVERIES]
         if n > 0 and time[0] <= limit and (first < 0 or time[0] < review_at[first] or (
@@ -253,9 +254,9 @@ def starts(o: int, s: float, r: int, horizon: float, supplies: Any, stock: Any) 
                 level[BACKORDERED, j] += need[o, j]
     if first:
         for j in range(need.shape[1]):
-            if need[o, j] > 0 and spec[j, REVIEW] == 0:
-                if not _look(j, s, r, horizon, supplies, stock):
-                    break
+            if (need[o, j] > 0 and spec[j, REVIEW] == 0
+                    and not _look(j, s, r, horizon, supplies, stock)):
+                break
     return ready
 
 

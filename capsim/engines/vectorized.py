@@ -23,12 +23,15 @@ scenario (arrivals, surges, batches, classes, shifts, days off, absences, outbre
 stress events, overtime, every dispatch rule, abandonment: an order still queued past
 its patience is dropped when its turn comes, as in the reference engine; rework,
 remakes and repeat contacts: the jobs of :mod:`capsim.jobs`, run by the compiled job
-loop of :mod:`capsim.engines._jobloop`, or as plain Python without numba).
+loop of :mod:`capsim.engines._jobloop`, or as plain Python without numba; supplies: the
+job loop's stock gate, :mod:`capsim.engines._stockloop`, with the reference engine's
+StockRecords). Not covered: workstations (``[equipment]``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -45,9 +48,8 @@ from capsim.supplies import StockRecords
 def unsupported(scenario: Scenario) -> str | None:
     """Why the fast engine cannot run ``scenario`` (None: it can).
 
-    Workstation downtime (``[equipment]``) and supplies (``[[supplies]]`` that some
-    class consumes) are modelled by the SimPy engine only; ``--engine auto`` falls back
-    to it.
+    Workstation downtime (``[equipment]``) is modelled by the SimPy engine only;
+    ``--engine auto`` falls back to it. Supplies run in the job loop.
     """
     if scenario.has_equipment:
         return "equipment: the fast engine does not model workstations yet"
@@ -211,8 +213,9 @@ def _supply_tables(scenario: Scenario, realizations: Sequence[Realization],
         for j in range(m):
             lead_count[r, j] = d.lead[j].size
             lead[r, j, :d.lead[j].size] = d.lead[j]
-            if d.backup_lead[j] is not None:
-                backup[r, j, :d.backup_lead[j].size] = d.backup_lead[j]
+            spare = d.backup_lead[j]
+            if spare is not None:
+                backup[r, j, :spare.size] = spare
             outage_count[r, j] = d.outages[j].shape[0]
             outages[r, j, :d.outages[j].shape[0]] = d.outages[j]
     reviews = sum(int(np.ceil(scenario.horizon_hours / s.review_hours)) + 2
@@ -251,8 +254,7 @@ def _stock_records(scenario: Scenario, supplies: tuple[Any, ...], stock: tuple[A
         blocked=blocked[low:high], initial=spec[:, _stockloop.INITIAL].copy(),
         received=flows[_stockloop.RECEIVED, r].copy(),
         consumed=flows[_stockloop.CONSUMED, r].copy(), final=flows[_stockloop.FINAL, r].copy(),
-        placed=placed[r].copy()) for r, (low, high) in enumerate(zip(offsets[:-1], offsets[1:],
-                                                                        strict=True))]
+        placed=placed[r].copy()) for r, (low, high) in enumerate(pairwise(offsets))]
 
 
 def _run_jobs(scenario: Scenario, realizations: Sequence[Realization]
