@@ -40,6 +40,7 @@ LAYERS: list[set[str]] = [
     {"capsim.jobs"},
     {"capsim.records"},
     {"capsim.engines._kernel", "capsim.engines._reduce", "capsim.engines._views"},
+    {"capsim.engines._stockloop"},
     {"capsim.engines._jobloop"},
     {"capsim.engines.simpy_queues", "capsim.engines.simpy_env", "capsim.engines.simpy_stations",
      "capsim.engines.simpy_stock"},

@@ -10,8 +10,8 @@
   the backup), a stress event that stops the supplier like a scheduled outage, and an
   order blocked for stock that keeps its place while later orders start.
 - A supply that nobody consumes, or that orders consume 0 units of, leaves every order's
-  start and finish (and the other KPIs) as without the table; the fast engine refuses
-  scenarios with supplies and ``auto`` picks the SimPy engine.
+  start and finish (and the other KPIs) as without the table; the fast engine models
+  supplies too (``tests/test_fast_supplies.py``), and the closed form holds on both.
 - Bad input: a clear message naming the field and value, and exit 2 from the CLI.
 """
 
@@ -24,12 +24,10 @@ import numpy as np
 import pytest
 from scipy.stats import poisson
 
-from capsim import run
 from capsim.cli import main
-from capsim.engines import resolve, simpy_model, vectorized
-from capsim.errors import CapsimError, CapsimWarning, ScenarioError
+from capsim.engines import get, resolve, simpy_model, vectorized
+from capsim.errors import CapsimWarning, ScenarioError
 from capsim.metrics import summarize
-from capsim.output.run import format_table
 from capsim.sampling import sample
 from capsim.stockouts import per_supply
 from tests.conftest import merge, mmc_data, same_numbers, scenario
@@ -46,9 +44,10 @@ def _base_stock(lead: dict, order_up_to: float) -> dict:
                                "lead_time": lead}])
 
 
+@pytest.mark.parametrize("engine", ["simpy", "fast"])
 @pytest.mark.parametrize(("lead", "order_up_to"), [
     (FIXED_LEAD, 3.0), ({"distribution": "exponential", "mean_minutes": 60.0}, 2.0)])
-def test_base_stock_fill_rate_is_poisson(lead, order_up_to):
+def test_base_stock_fill_rate_is_poisson(lead, order_up_to, engine):
     """Fill rate = P(Poisson(λ E[L]) <= S − 1) within 4 standard errors.
 
     With base stock the position stays at S, so a demand finds stock iff fewer than S
@@ -61,7 +60,8 @@ def test_base_stock_fill_rate_is_poisson(lead, order_up_to):
     estimate (order 1/n) is far below the SE.
     """
     s = scenario(_base_stock(lead, order_up_to))
-    fills = [summarize(simpy_model.simulate(s, sample(s, r, seed=3)), r).kpis["fill_rate"]
+    simulate = get(engine)
+    fills = [summarize(simulate(s, sample(s, r, seed=3)), r).kpis["fill_rate"]
              for r in range(20)]
     expected = poisson.cdf(order_up_to - 1, 2.0 * 1.0)
     se = np.std(fills, ddof=1) / math.sqrt(len(fills))
@@ -251,18 +251,11 @@ def test_supplies_that_cost_nothing_change_nothing(dispatch):
                             {k: v for k, v in kf.items() if k != "fill_rate"})
 
 
-def test_the_fast_engine_refuses_and_auto_runs_simpy():
+def test_the_fast_engine_models_supplies():
+    """Supplies no longer send ``auto`` to SimPy (``tests/test_fast_supplies.py``)."""
     s = scenario(_mixed())
-    assert vectorized.unsupported(s) == "supplies: the fast engine does not model stock yet"
-    assert resolve("auto", s) == "simpy"
-    with pytest.raises(CapsimError, match="does not model stock yet"):
-        resolve("fast", s)
-    result = run(s, replications=2, seed=1, workers=1, progress=False)
-    assert result.engine == "simpy"
-    assert 0 <= result.kpis["fill_rate"].mean <= 1
-    # and the run table says why (auto falls back, and says so)
-    assert ("engine simpy (fast engine: supplies: the fast engine does not model stock "
-            "yet)") in format_table(result)
+    assert vectorized.unsupported(s) is None
+    assert resolve("auto", s) == "fast"
     assert vectorized.unsupported(scenario(mmc_data(2.0, 1.0, 3, 4.0))) is None
 
 
@@ -358,7 +351,7 @@ def test_stutterfly_with_supplies_is_the_season_plus_paper_and_ink():
     plain = load_scenario(STUTTERFLY)
     stocked = load_scenario(ROOT / "experiments" / "stutterfly_supplies.toml")
     assert not plain.has_supplies
-    assert resolve("auto", stocked) == "simpy"
+    assert resolve("auto", stocked) == "fast"  # both engines model stock
     assert [s.name for s in stocked.supplies] == ["paper", "ink"]
     assert [e.kind for e in stocked.stress] == ["absence", "demand", "closure", "supplier"]
 
@@ -374,8 +367,8 @@ def test_stutterfly_with_supplies_is_the_season_plus_paper_and_ink():
 
 
 def test_capsim_stress_runs_a_supplier_event():
-    """The stress test runs the season without and with a supplier stop, on SimPy, on the same
-    draws; six days without paper deliveries (paper reorders come every few days) bring
+    """The stress test runs the season without and with a supplier stop, on the fast engine,
+    on the same draws; six days without paper deliveries (paper reorders come every few days) bring
     more hours of stock-out on these seeds."""
     from capsim.stress import stress_test
 
@@ -384,7 +377,7 @@ def test_capsim_stress_runs_a_supplier_event():
     s = scenario(_mixed(stress=[event]))
     assert s.stress[0].describe() == "paper supplier stopped from day 4, 6 days"
     report = stress_test(s, replications=2, seed=2, workers=1, progress=False)
-    assert report.baseline.engine == "simpy"
+    assert report.baseline.engine == "fast"
     (outcome,) = report.outcomes
     assert outcome.result.kpis["stockout_hours"].mean > report.baseline.kpis[
         "stockout_hours"].mean

@@ -21,10 +21,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from capsim.engines import _kernel
+from capsim.engines import _kernel, _stockloop
 from capsim.engines._kernel import (
     _duty_since,
     _first_on_duty,
@@ -32,10 +33,34 @@ from capsim.engines._kernel import (
     _sift_up,
     compile_loop,
 )
+from capsim.engines._stockloop import (
+    COUNTERS,
+    DELIVERIES,
+    DELIVERY_TIME,
+    ERROR_SUPPLY,
+    FINAL,
+    FLOWS,
+    LEVEL,
+    LISTED,
+    NOT_PARKED,
+    ON_HAND,
+    PARKED,
+    PARKED_LIST,
+    PARKED_STATE,
+    REVIEW_AT,
+    SPEC,
+    UNPARKED,
+    advance,
+    drop,
+    park,
+    reset,
+    starts,
+)
 from capsim.jobs import EDD
 
 _HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_before", "_push",
-            "_pop", "_calls_for_overtime")
+            "_pop", "_calls_for_overtime", "_unpark", "advance", "drop", "park", "reset",
+            "starts")
 
 #: Overtime trigger codes (``Overtime.when``); NO_OVERTIME: no policy.
 NO_OVERTIME, QUEUE, OLDEST_WAIT, AT_RISK = -1, 0, 1, 2
@@ -110,13 +135,32 @@ def _calls_for_overtime(when: int, threshold: float, risk: float, s: float, queu
     return count > threshold
 
 
+def _unpark(stock: Any, group: np.ndarray, key: np.ndarray, due: np.ndarray,
+            arrival: np.ndarray, rule: int, q_group: np.ndarray, q_key: np.ndarray,
+            q_join: np.ndarray, q_item: np.ndarray, queued: int) -> int:
+    """After a delivery, the orders it put back rejoin the queue heap: the queue's size.
+
+    Each rejoins with its original entry (group, key, join, item), so it is in its place.
+    """
+    parked, listed, counters = stock[PARKED_STATE], stock[PARKED_LIST], stock[COUNTERS]
+    for e in range(counters[LISTED]):
+        o = listed[e]
+        if parked[o] == UNPARKED:
+            parked[o] = NOT_PARKED
+            _push(q_group, q_key, q_join, q_item, queued, group[o],
+                  due[o] if rule == EDD else key[o], arrival[o], o)
+            queued += 1
+    counters[LISTED] = 0
+    return queued
+
+
 def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: np.ndarray,
           successor: np.ndarray, pred: np.ndarray, delay: np.ndarray, renew: np.ndarray,
           shift: np.ndarray, promise: np.ndarray, key: np.ndarray, group: np.ndarray, rule: int,
           offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
           start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
           sequence: np.ndarray, ot_when: int, ot_threshold: float, ot_risk: float,
-          ot_max: float, ot_weekly: float) -> None:
+          ot_max: float, ot_weekly: float, supplies: Any, stock: Any) -> None:
     """Replication r's jobs are [offsets[r], offsets[r + 1]), its orders the first orders[r].
 
     ``arrival`` is indexed like the jobs (only the orders' entries are read);
@@ -133,6 +177,14 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     went home; at f itself it stays for the queue's first job iff the trigger holds and
     the job ends within ``ot_max`` of E and its week's cap, else it goes home and the
     job stays first.
+
+    Supplies (``supplies`` and ``stock``: :mod:`capsim.engines._stockloop`'s tuples, no
+    supplies when ``supplies``' spec has no rows): every delivery and review at or
+    before a decision comes first; a job offered without its units is parked (out of
+    the queue heap, so not counted by the overtime trigger) and the next one offered;
+    while the queue is empty and orders are parked, the next delivery bounds the next
+    decision too. A supply out of lead times stops the loop (``stock``'s counters say
+    which; the caller raises).
     """
     reps, roster = begin.shape[0], begin.shape[1]
     pointer = np.zeros(roster, np.int64)
@@ -145,6 +197,8 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     due, deadline = np.empty(size), np.empty(size)
     staying = np.zeros(roster, np.bool_)
     shift_end, week, week_hours = np.empty(roster), np.empty(roster), np.empty(roster)
+    stocked = supplies[SPEC].shape[0] > 0
+    counters, delivery, reviews = stock[COUNTERS], stock[DELIVERY_TIME], stock[REVIEW_AT]
     for r in range(reps):
         pointer[:] = 0
         staying[:] = False
@@ -158,11 +212,19 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
         queued = pending = 0
         lower = -np.inf
         started = offsets[r]
-        while True:
+        if stocked:
+            reset(r, horizon, supplies, stock)
+        while not stocked or counters[ERROR_SUPPLY] < 0:
             if queued == 0:
                 upcoming = arrival[head] if head < last else np.inf
                 if pending > 0 and p_time[0] < upcoming:
                     upcoming = p_time[0]
+                if stocked and counters[PARKED] > 0:  # a delivery puts them back
+                    if counters[DELIVERIES] > 0 and delivery[0] < upcoming:
+                        upcoming = delivery[0]
+                    for j in range(reviews.size):  # a review may order one in time
+                        if reviews[j] < upcoming:
+                            upcoming = reviews[j]
                 if upcoming >= horizon:
                     break
                 lower = max(lower, upcoming)
@@ -177,6 +239,9 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
             s = max(tech_key[0], lower)
             if s >= horizon:
                 break
+            if stocked and advance(s, r, horizon, supplies, stock):
+                queued = _unpark(stock, group, key, due, arrival, rule, q_group, q_key, q_join,
+                                 q_item, queued)
             while head < last and arrival[head] <= s:
                 due[head] = arrival[head] + promise[head]
                 deadline[head] = arrival[head] + patience[head]
@@ -203,6 +268,10 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 k = _pop(q_group, q_key, q_join, q_item, queued)
                 queued -= 1
                 if s <= deadline[k]:
+                    if stocked and not starts(k, s, r, horizon, supplies, stock):
+                        park(k, deadline[k], stock)
+                        k = -1
+                        continue
                     if staying[i]:
                         extra = s + work[k] - shift_end[i]
                         if extra > ot_max or week_hours[i] + extra > ot_weekly:
@@ -211,6 +280,8 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                             home = True
                             k = -1
                     break
+                if stocked:
+                    drop(k, supplies, stock)
                 k = -1  # its patience ran out: it left, unserved
             if home:
                 staying[i] = False
@@ -244,11 +315,23 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 week_hours[i] += done - shift_end[i]
             _sift_down(tech_key, tech, roster, free, i)
             lower = s
+        if stocked and counters[ERROR_SUPPLY] < 0:  # the rest of the horizon's deliveries
+            advance(np.inf, r, horizon, supplies, stock)
+        if stocked and counters[ERROR_SUPPLY] >= 0:
+            return
+        for j in range(supplies[SPEC].shape[0]):
+            stock[FLOWS][FINAL, r, j] = stock[LEVEL][ON_HAND, j]
 
 
 @functools.cache
 def _compile() -> Callable[..., None] | None:
-    return compile_loop(globals(), _HELPERS)
+    if _kernel.compiled() is None:
+        return None
+    _stockloop.compile_helpers()  # they call each other in their own module
+    namespace = globals()
+    for name in _stockloop.ENTRIES:
+        namespace[name] = getattr(_stockloop, name)
+    return compile_loop(namespace, _HELPERS)
 
 
 def compiled() -> Callable[..., None] | None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from capsim import stockouts
+from capsim import metrics, stockouts
 from capsim.attendance import Status, is_present
 from capsim.batch import Quality, rework_hours
 from capsim.costs import cost_kpis, wages
@@ -225,6 +225,9 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     """
     if not realizations:
         return []
+    if scenario.has_supplies:  # the stock KPIs read Records (capsim.stockouts)
+        return metrics.summarize_many(vectorized.simulate_many(scenario, realizations),
+                                      replications)
     reduce = _reduce.compiled()
     if reduce is None:
         raise RuntimeError("the fused pipeline needs numba")

@@ -45,7 +45,8 @@ when nobody waits, orders arrive for free. The model records start, finish and
 technician of every order in its own process code; everything else is derived by
 :func:`capsim.records.build_records`.
 
-Supplies (``[[supplies]]``, this engine only): an order needs its units to start;
+Supplies (``[[supplies]]``; the fast engine has the same rules in
+:mod:`capsim.engines._stockloop`): an order needs its units to start;
 :mod:`capsim.engines.simpy_stock` decides, when the dispatch rule takes the next order,
 which order can start, and keeps the stock, the reorder policy and the suppliers.
 """

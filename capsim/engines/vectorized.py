@@ -23,34 +23,36 @@ scenario (arrivals, surges, batches, classes, shifts, days off, absences, outbre
 stress events, overtime, every dispatch rule, abandonment: an order still queued past
 its patience is dropped when its turn comes, as in the reference engine; rework,
 remakes and repeat contacts: the jobs of :mod:`capsim.jobs`, run by the compiled job
-loop of :mod:`capsim.engines._jobloop`, or as plain Python without numba).
+loop of :mod:`capsim.engines._jobloop`, or as plain Python without numba; supplies: the
+job loop's stock gate, :mod:`capsim.engines._stockloop`, with the reference engine's
+StockRecords). Not covered: workstations (``[equipment]``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
 from capsim.attendance import is_present
-from capsim.engines import _jobloop, _kernel
+from capsim.engines import _jobloop, _kernel, _stockloop
 from capsim.jobs import Jobs, jobs
 from capsim.records import Records, build_records, dispatch_keys, patience_deadline
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
+from capsim.supplies import StockRecords
 
 
 def unsupported(scenario: Scenario) -> str | None:
     """Why the fast engine cannot run ``scenario`` (None: it can).
 
-    Workstation downtime (``[equipment]``) and supplies (``[[supplies]]`` that some
-    class consumes) are modelled by the SimPy engine only; ``--engine auto`` falls back
-    to it.
+    Workstation downtime (``[equipment]``) is modelled by the SimPy engine only;
+    ``--engine auto`` falls back to it. Supplies run in the job loop.
     """
     if scenario.has_equipment:
         return "equipment: the fast engine does not model workstations yet"
-    if scenario.has_supplies:
-        return "supplies: the fast engine does not model stock yet"
     return None
 
 
@@ -183,25 +185,96 @@ def _numpy_steps(arrival: np.ndarray, work: np.ndarray, begin: np.ndarray, end: 
         finish[ended, k] = done[ended]
 
 
-def job_decisions(scenario: Scenario, realizations: Sequence[Realization]
-                  ) -> tuple[list[Jobs], np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                             np.ndarray]:
-    """:func:`decisions` per job, for scenarios with follow-ups (:mod:`capsim.jobs`).
+def _supply_tables(scenario: Scenario, realizations: Sequence[Realization],
+                   offsets: np.ndarray, orders: np.ndarray) -> tuple[tuple[Any, ...],
+                                                                     tuple[Any, ...]]:
+    """The job loop's ``supplies`` and ``stock`` tuples (:mod:`capsim.engines._stockloop`).
 
-    Also runs the overtime policy (the job loop's; without follow-ups the jobs are
-    the orders, in the same order).
-
-    Also gives each replication's jobs (the table they were run from).
+    Without supplies, empty tables (no rows of spec: the loop keeps no stock).
     """
+    draws = [real.supplies for real in realizations]
+    specs = scenario.supplies if draws and draws[0] is not None else ()
+    m, reps, size = len(specs), len(realizations), int(offsets[-1])
+    spec = np.array([[s.initial_stock, np.nan if s.order_up_to is None else s.order_up_to,
+                      np.nan if s.reorder_point is None else s.reorder_point,
+                      np.nan if s.quantity is None else s.quantity, s.review_hours]
+                     for s in specs], dtype=float).reshape(m, 5)
+    leads = max([d.lead[j].size for d in draws if d is not None for j in range(m)], default=1)
+    windows = max([d.outages[j].shape[0] for d in draws if d is not None for j in range(m)],
+                  default=1)
+    leads, windows = max(leads, 1), max(windows, 1)
+    lead, backup = np.full((reps, m, leads), np.nan), np.full((reps, m, leads), np.nan)
+    outages = np.zeros((reps, m, windows, 2))
+    lead_count, outage_count = np.zeros((reps, m), np.int64), np.zeros((reps, m), np.int64)
+    need = np.zeros((size if m else 1, m))
+    for r, d in enumerate(draws if m else ()):
+        assert d is not None
+        need[offsets[r]:offsets[r] + orders[r]] = d.need
+        for j in range(m):
+            lead_count[r, j] = d.lead[j].size
+            lead[r, j, :d.lead[j].size] = d.lead[j]
+            spare = d.backup_lead[j]
+            if spare is not None:
+                backup[r, j, :spare.size] = spare
+            outage_count[r, j] = d.outages[j].shape[0]
+            outages[r, j, :d.outages[j].shape[0]] = d.outages[j]
+    reviews = sum(int(np.ceil(scenario.horizon_hours / s.review_hours)) + 2
+                  for s in specs if s.review_hours > 0)
+    events = int(lead_count.sum(axis=1).max(initial=0)) + reviews + 1
+    supplies = (np.array([_stockloop.POLICIES[s.policy] for s in specs], np.int64), spec,
+                lead, backup, np.array([s.backup is not None for s in specs], np.bool_),
+                lead_count, outages, outage_count, need)
+    jobs_ = need.shape[0]
+    stock = (np.zeros((3, m)), np.zeros(8, np.int64), np.zeros(events),
+             np.zeros(events, np.int64), np.zeros(events, np.int64), np.zeros(events),
+             np.zeros(m), np.zeros(m, np.int64), np.zeros(jobs_), np.zeros(jobs_, np.int64),
+             np.zeros(jobs_, np.int8), np.zeros(jobs_, np.int64), np.zeros(jobs_, np.bool_),
+             np.zeros(jobs_, np.bool_), np.full(jobs_, np.nan), np.zeros((jobs_, m), np.bool_),
+             np.zeros(jobs_, np.bool_), np.zeros((3, reps, m)), np.zeros((reps, m), np.int64))
+    return supplies, stock
+
+
+def _stock_records(scenario: Scenario, supplies: tuple[Any, ...], stock: tuple[Any, ...],
+                   offsets: np.ndarray) -> list[StockRecords] | None:
+    """Each replication's StockRecords from the loop's tables (None: no supplies)."""
+    spec = supplies[_stockloop.SPEC]
+    if spec.shape[0] == 0:
+        return None
+    counters = stock[_stockloop.COUNTERS]
+    if counters[_stockloop.ERROR_SUPPLY] >= 0:  # the reference engine's message
+        name = scenario.supplies[int(counters[_stockloop.ERROR_SUPPLY])].name
+        raise RuntimeError(f"supply {name!r}: more replenishment orders than lead times "
+                           f"drawn ({int(counters[_stockloop.ERROR_COUNT])})")
+    names = tuple(s.name for s in scenario.supplies)
+    need, flows = supplies[_stockloop.NEED], stock[_stockloop.FLOWS]
+    demand, short = stock[_stockloop.DEMAND], stock[_stockloop.SHORT]
+    blocked, placed = stock[_stockloop.BLOCKED], stock[_stockloop.PLACED]
+    return [StockRecords(
+        names=names, need=need[low:high], demand=demand[low:high], short=short[low:high],
+        blocked=blocked[low:high], initial=spec[:, _stockloop.INITIAL].copy(),
+        received=flows[_stockloop.RECEIVED, r].copy(),
+        consumed=flows[_stockloop.CONSUMED, r].copy(), final=flows[_stockloop.FINAL, r].copy(),
+        placed=placed[r].copy()) for r, (low, high) in enumerate(pairwise(offsets))]
+
+
+def _run_jobs(scenario: Scenario, realizations: Sequence[Realization]
+              ) -> tuple[list[Jobs], np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                         np.ndarray, list[StockRecords] | None]:
+    """:func:`job_decisions`, and each replication's StockRecords (None: no supplies)."""
     begin, end = _duty_table(realizations)
     tables = [jobs(scenario, real) for real in realizations]
     offsets = np.concatenate([[0], np.cumsum([t.size for t in tables])]).astype(np.int64)
+    orders = np.array([t.orders for t in tables], np.int64)
     size = int(offsets[-1])
     start, finish = np.full(size, np.nan), np.full(size, np.nan)
     technician = np.full(size, -1, dtype=np.int32)
     sequence = np.full(size, -1, dtype=np.int64)
+    supplies, stock = _supply_tables(scenario, realizations, offsets, orders)
     if begin.shape[1] == 0 or size == 0:
-        return tables, start, finish, technician, sequence, offsets
+        if not scenario.has_supplies:
+            return tables, start, finish, technician, sequence, offsets, None
+        # nobody works or nothing arrives: the policies still look and deliveries come
+        begin = end = np.full((len(realizations), 1, 1), np.inf)
     pred = np.concatenate([np.where(t.pred >= 0, t.pred + o, -1)
                            for t, o in zip(tables, offsets, strict=False)])
     successor = np.full(size, -1, np.int64)
@@ -219,12 +292,25 @@ def job_decisions(scenario: Scenario, realizations: Sequence[Realization]
         overtime.max_hours,
         np.inf if overtime.weekly_max_hours is None else overtime.weekly_max_hours))
     kernel = _jobloop.compiled() or _jobloop.interpreted()
-    kernel(arrival, np.array([t.orders for t in tables], np.int64), joined("work"),
-           joined("patience"), successor, pred, joined("delay"), joined("renew"),
-           joined("shift"), joined("promise"), joined("key"), joined("group"), tables[0].rule,
-           offsets, begin, end, scenario.horizon_hours, start, finish, technician, sequence,
-           *policy)
-    return tables, start, finish, technician, sequence, offsets
+    kernel(arrival, orders, joined("work"), joined("patience"), successor, pred,
+           joined("delay"), joined("renew"), joined("shift"), joined("promise"), joined("key"),
+           joined("group"), tables[0].rule, offsets, begin, end, scenario.horizon_hours, start,
+           finish, technician, sequence, *policy, supplies, stock)
+    return (tables, start, finish, technician, sequence, offsets,
+            _stock_records(scenario, supplies, stock, offsets))
+
+
+def job_decisions(scenario: Scenario, realizations: Sequence[Realization]
+                  ) -> tuple[list[Jobs], np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                             np.ndarray]:
+    """:func:`decisions` per job, for scenarios with follow-ups (:mod:`capsim.jobs`).
+
+    Also runs the overtime policy and the supplies (the job loop's; without follow-ups
+    the jobs are the orders, in the same order).
+
+    Also gives each replication's jobs (the table they were run from).
+    """
+    return _run_jobs(scenario, realizations)[:6]
 
 
 def decisions(scenario: Scenario, realizations: Sequence[Realization]
@@ -235,7 +321,8 @@ def decisions(scenario: Scenario, realizations: Sequence[Realization]
     are ``[offsets[r], offsets[r + 1])``. With follow-ups (:mod:`capsim.jobs`) the
     same per job: replication r's jobs are ``[offsets[r], offsets[r + 1])``.
     """
-    if scenario.has_follow_ups or scenario.has_overtime_policy:  # without follow-ups, jobs
+    if (scenario.has_follow_ups or scenario.has_overtime_policy
+            or scenario.has_supplies):  # without follow-ups, the jobs are the orders
         _, start, finish, technician, sequence, offsets = job_decisions(scenario, realizations)
         return start, finish, technician, sequence, offsets
     begin, end = _duty_table(realizations)
@@ -255,9 +342,14 @@ def simulate_many(scenario: Scenario, realizations: Sequence[Realization]) -> li
     """Run several replications at once; the Records of each, in the order given."""
     if not realizations:
         return []
-    start, finish, technician, _, offsets = decisions(scenario, realizations)
+    if scenario.has_supplies:
+        _, start, finish, technician, _, offsets, stock = _run_jobs(scenario, realizations)
+    else:
+        start, finish, technician, _, offsets = decisions(scenario, realizations)
+        stock = None
     return [build_records(scenario, real, *(x[offsets[r]:offsets[r + 1]]
-                                            for x in (start, finish, technician)))
+                                            for x in (start, finish, technician)),
+                          stock=None if stock is None else stock[r])
             for r, real in enumerate(realizations)]
 
 
