@@ -25,6 +25,7 @@ README = (ROOT / "README.md").read_text()
 BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
 ELAPSED = re.compile(r"(engine \w+), [\d.]+ s$", re.MULTILINE)
 TRAILING_ELAPSED = re.compile(r"\([\d.]+ s\)$", re.MULTILINE)
+POINTS_ELAPSED = re.compile(r"(points in) [\d.]+ s")
 
 
 def blocks() -> list[tuple[str, str]]:
@@ -50,6 +51,7 @@ def python_examples() -> list[tuple[str, str]]:
 
 def normalise(text: str) -> str:
     text = TRAILING_ELAPSED.sub("(<elapsed> s)", text)
+    text = POINTS_ELAPSED.sub(r"\1 <elapsed> s", text)
     return ELAPSED.sub(r"\1, <elapsed> s", text).rstrip()
 
 
