@@ -24,7 +24,7 @@ from capsim.engines import _jobloop, resolve, simpy_model, vectorized
 from capsim.output.run import format_table
 from capsim.sampling import sample
 from tests.conftest import merge, scenario
-from tests.test_supplies import _by_hand, _mixed
+from tests.test_supplies import _by_hand, _mixed, _periodic_review
 
 STOCK_FIELDS = ("need", "demand", "short", "blocked", "initial", "received", "consumed",
                 "final", "placed")
@@ -97,12 +97,7 @@ def test_hand_worked_floors_agree():
     for supply in ({}, {"backup": {"lead_time": {"distribution": "fixed",
                                                  "mean_minutes": 30.0}}}):
         _agree(scenario(_by_hand(**supply)), replications=1)
-    s = scenario(merge(_by_hand(review_hours=10.0, order_up_to=2.0, initial_stock=2.0,
-                                lead_time={"distribution": "fixed", "mean_minutes": 60.0},
-                                outages={"scheduled": []}),
-                       {"demand": {"batches": [{"at_hour": h, "orders": 1, "class": "a"}
-                                               for h in (1.0, 2.0, 3.0)]},
-                        "work": {"mean_minutes": 30.0}}))
+    s = scenario(_periodic_review())
     assert _agree(s, replications=1) == 1
     b = vectorized.simulate_many(s, [sample(s, 0, seed=1)])[0]
     np.testing.assert_array_equal(b.start, [1.0, 2.0, 11.0])  # the review at 10 orders

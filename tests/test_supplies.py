@@ -383,17 +383,22 @@ def test_capsim_stress_runs_a_supplier_event():
         "stockout_hours"].mean
 
 
+def _periodic_review() -> dict:
+    """The floor of :func:`test_periodic_review_orders_only_at_reviews`."""
+    return merge(_by_hand(review_hours=10.0, order_up_to=2.0, initial_stock=2.0,
+                          lead_time={"distribution": "fixed", "mean_minutes": 60.0},
+                          outages={"scheduled": []}),
+                 {"demand": {"batches": [{"at_hour": h, "orders": 1, "class": "a"}
+                                         for h in (1.0, 2.0, 3.0)]},
+                  "work": {"mean_minutes": 30.0}})
+
+
 def test_periodic_review_orders_only_at_reviews():
     """Base stock S = 2 reviewed every 10 h, lead time 1 h, orders of one paper at 1, 2 and 3
     (30 min each). Nothing is ordered between reviews: the first two take the stock, the
     third blocks at 3 (position −1); the review at 10 orders up to S, 3 units, which arrive
     at 11, when the third starts; the review at 20 finds the position at S."""
-    s = scenario(merge(_by_hand(review_hours=10.0, order_up_to=2.0, initial_stock=2.0,
-                                lead_time={"distribution": "fixed", "mean_minutes": 60.0},
-                                outages={"scheduled": []}),
-                       {"demand": {"batches": [{"at_hour": h, "orders": 1, "class": "a"}
-                                               for h in (1.0, 2.0, 3.0)]},
-                        "work": {"mean_minutes": 30.0}}))
+    s = scenario(_periodic_review())
     records = simpy_model.simulate(s, sample(s, 0, seed=1))
     np.testing.assert_array_equal(records.start, [1.0, 2.0, 11.0])
     st = records.stock

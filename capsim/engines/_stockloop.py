@@ -23,7 +23,7 @@ Parked orders whose patience ran out leave, with their backorder, at the next po
 look (``_expire``), as in the reference engine; one expiry entry per parked order
 (the reference engine's duplicates have the same key and no further effect).
 
-Arrays (packed by :mod:`capsim.engines.vectorized`): ``supplies`` is the inputs
+Arrays (packed by :func:`tables`): ``supplies`` is the inputs
 (policy codes, the ``SPEC`` columns, lead times, backup lead times, outage windows and
 the units per job), ``stock`` the state and the outputs (see :data:`STOCK`). Plain
 Python that numba compiles and caches, as ``_kernel``.
@@ -32,12 +32,15 @@ Python that numba compiles and caches, as ``_kernel``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from capsim.engines import _kernel
 from capsim.engines._kernel import _sift_down, _sift_up
+from capsim.sampling import Realization
+from capsim.scenario import Scenario
 
 #: The helpers the job loop calls, compiled by :func:`compile_helpers`.
 _HELPERS = ("_position", "drop", "_place", "_expire", "_look", "_review", "_receive",
@@ -305,3 +308,52 @@ def compile_helpers() -> None:
     for name in _HELPERS:
         if not hasattr(namespace[name], "py_func"):
             namespace[name] = jit(namespace[name])
+
+
+def tables(scenario: Scenario, realizations: Sequence[Realization],
+                   offsets: np.ndarray, orders: np.ndarray) -> tuple[tuple[Any, ...],
+                                                                     tuple[Any, ...]]:
+    """The job loop's ``supplies`` and ``stock`` tuples (:data:`SUPPLIES`, :data:`STOCK`).
+
+    Without supplies, empty tables (no rows of spec: the loop keeps no stock).
+    """
+    draws = [real.supplies for real in realizations]
+    specs = scenario.supplies if draws and draws[0] is not None else ()
+    m, reps, size = len(specs), len(realizations), int(offsets[-1])
+    spec = np.array([[s.initial_stock, np.nan if s.order_up_to is None else s.order_up_to,
+                      np.nan if s.reorder_point is None else s.reorder_point,
+                      np.nan if s.quantity is None else s.quantity, s.review_hours]
+                     for s in specs], dtype=float).reshape(m, 5)
+    leads = max([d.lead[j].size for d in draws if d is not None for j in range(m)], default=1)
+    windows = max([d.outages[j].shape[0] for d in draws if d is not None for j in range(m)],
+                  default=1)
+    leads, windows = max(leads, 1), max(windows, 1)
+    lead, backup = np.full((reps, m, leads), np.nan), np.full((reps, m, leads), np.nan)
+    outages = np.zeros((reps, m, windows, 2))
+    lead_count, outage_count = np.zeros((reps, m), np.int64), np.zeros((reps, m), np.int64)
+    need = np.zeros((size if m else 1, m))
+    for r, d in enumerate(draws if m else ()):
+        assert d is not None
+        need[offsets[r]:offsets[r] + orders[r]] = d.need
+        for j in range(m):
+            lead_count[r, j] = d.lead[j].size
+            lead[r, j, :d.lead[j].size] = d.lead[j]
+            spare = d.backup_lead[j]
+            if spare is not None:
+                backup[r, j, :spare.size] = spare
+            outage_count[r, j] = d.outages[j].shape[0]
+            outages[r, j, :d.outages[j].shape[0]] = d.outages[j]
+    reviews = sum(int(np.ceil(scenario.horizon_hours / s.review_hours)) + 2
+                  for s in specs if s.review_hours > 0)
+    events = int(lead_count.sum(axis=1).max(initial=0)) + reviews + 1
+    supplies = (np.array([POLICIES[s.policy] for s in specs], np.int64), spec,
+                lead, backup, np.array([s.backup is not None for s in specs], np.bool_),
+                lead_count, outages, outage_count, need)
+    jobs_ = need.shape[0]
+    stock = (np.zeros((3, m)), np.zeros(8, np.int64), np.zeros(events),
+             np.zeros(events, np.int64), np.zeros(events, np.int64), np.zeros(events),
+             np.zeros(m), np.zeros(m, np.int64), np.zeros(jobs_), np.zeros(jobs_, np.int64),
+             np.zeros(jobs_, np.int8), np.zeros(jobs_, np.int64), np.zeros(jobs_, np.bool_),
+             np.zeros(jobs_, np.bool_), np.full(jobs_, np.nan), np.zeros((jobs_, m), np.bool_),
+             np.zeros(jobs_, np.bool_), np.zeros((3, reps, m)), np.zeros((reps, m), np.int64))
+    return supplies, stock
