@@ -17,11 +17,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import special
 
 from capsim.scenario.orders import Duration
+
+
+def _special() -> Any:  # scipy is untyped
+    """scipy.special, imported on first use.
+
+    It costs about 0.2 s, and only the analytic paths (survival, limited mean) need it,
+    not a simulation run.
+    """
+    from scipy import special
+
+    return special
 
 
 @dataclass(frozen=True)
@@ -78,10 +89,10 @@ class WorkDistribution:
         if self.kind == "lognormal":
             mu, sigma = self._lognormal()
             with np.errstate(divide="ignore"):
-                return np.asarray(special.ndtr(-(np.log(np.maximum(x, 0.0)) - mu) / sigma))
+                return np.asarray(_special().ndtr(-(np.log(np.maximum(x, 0.0)) - mu) / sigma))
         if self.kind == "gamma":
             shape, scale = 1 / self.cv**2, self.mean * self.cv**2
-            return np.asarray(special.gammaincc(shape, np.maximum(x, 0.0) / scale))
+            return np.asarray(_special().gammaincc(shape, np.maximum(x, 0.0) / scale))
         values = np.sort(np.asarray(self.values))
         return 1.0 - np.searchsorted(values, x, side="right") / values.size
 
@@ -99,11 +110,11 @@ class WorkDistribution:
         if self.kind == "lognormal":
             mu, sigma = self._lognormal()
             with np.errstate(divide="ignore"):
-                below = self.mean * special.ndtr((np.log(x) - mu - sigma**2) / sigma)
+                below = self.mean * _special().ndtr((np.log(x) - mu - sigma**2) / sigma)
             return np.asarray(below + x * self.survival(x))
         if self.kind == "gamma":
             shape, scale = 1 / self.cv**2, self.mean * self.cv**2
-            below = self.mean * special.gammainc(shape + 1, x / scale)
+            below = self.mean * _special().gammainc(shape + 1, x / scale)
             return np.asarray(below + x * self.survival(x))
         values = np.sort(np.asarray(self.values))
         below = np.concatenate([[0.0], np.cumsum(values)])

@@ -40,9 +40,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import special  # stdtrit and ndtri: the t and normal quantiles, without scipy.stats
+
+
+def _special() -> Any:  # scipy is untyped
+    """scipy.special, imported on first use.
+
+    stdtrit and ndtri give the t and normal quantiles without scipy.stats. The import
+    costs about 0.2 s of start-up, which a pool worker or a run that only reads columns
+    need not pay.
+    """
+    from scipy import special
+
+    return special
+
 
 #: Fewest values for an interval of a mean to count as reliable whatever their skewness.
 MIN_RELIABLE = 50
@@ -133,7 +146,7 @@ def t_interval(values: np.ndarray, level: float = 0.95, bounds: Bounds = UNBOUND
     if n < 2:
         return _too_few(x, level)
     mean = float(x.mean())
-    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n))
+    half = float(_special().stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n))
     return _finish(mean, mean - half, mean + half, level, n, bounds)
 
 
@@ -183,7 +196,7 @@ def mean_interval(values: np.ndarray, level: float = 0.95,
     reliable = n >= needed_replications(g)
     if s == 0:
         return _finish(mean, mean, mean, level, n, bounds, reliable)
-    q = float(special.stdtrit(n - 1, 0.5 + level / 2))
+    q = float(_special().stdtrit(n - 1, 0.5 + level / 2))
     a, b = g / (3 * math.sqrt(n)), g / (6 * math.sqrt(n))
     se = s / math.sqrt(n)
     low = mean - _hall_inverse(q, a, b) * se
@@ -199,7 +212,7 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> Interval:
     """
     if n == 0:
         return Interval(math.nan, math.nan, math.nan, level, 0)
-    z = float(special.ndtri(0.5 + level / 2))
+    z = float(_special().ndtri(0.5 + level / 2))
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -220,7 +233,7 @@ def welch_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> Interva
     if se == 0:
         return Interval(mean, mean, mean, level, n)
     dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    half = float(special.stdtrit(dof, 0.5 + level / 2)) * se
+    half = float(_special().stdtrit(dof, 0.5 + level / 2)) * se
     return Interval(mean, mean - half, mean + half, level, n)
 
 

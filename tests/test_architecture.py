@@ -39,6 +39,7 @@ LAYERS: list[set[str]] = [
     {"capsim.sampling", "capsim.costs"},
     {"capsim.jobs"},
     {"capsim.records"},
+    {"capsim.engines._numba_cache"},
     {"capsim.engines._kernel", "capsim.engines._reduce", "capsim.engines._views"},
     {"capsim.engines._stockloop"},
     {"capsim.engines._jobloop"},
@@ -139,6 +140,23 @@ def test_import_capsim_is_light():
             "'matplotlib', 'pydantic', 'tqdm') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_worker_imports_no_heavy_module_it_does_not_use():
+    """What a pool worker runs (sample, simulate, reduce: ``replicate_many``) needs
+    neither scipy.special (0.2 s of start-up per worker; intervals, fitting and the
+    analytic module use it, in the main process) nor plotting, tables or Dask."""
+    code = ("import sys\n"
+            "from capsim.experiment import replicate_many\n"
+            "from capsim.scenario import validate\n"
+            "s = validate({'name': 'x', 'horizon_days': 2, 'demand': {'rate_per_hour': 2},"
+            " 'work': {'mean_minutes': 30}, 'workforce': {'roster': 2, 'always_on': True}})\n"
+            "replicate_many(s, seed=1, indices=[0, 1], engine='fast')\n"
+            "print(sorted(m for m in ('scipy.special', 'scipy.stats', 'matplotlib', 'pandas',"
+            " 'dask') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
     assert done.stdout.strip() == "[]"
 
 
