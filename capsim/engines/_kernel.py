@@ -197,6 +197,9 @@ def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...], entry: str
         import numba
     except ImportError:
         return None
+    from capsim.engines import _numba_cache
+
+    _numba_cache.install()  # the cache is keyed on every compiled module's source
     jit = numba.njit(cache=True, nogil=True)
     for name in helpers:
         if not hasattr(namespace[name], "py_func"):
