@@ -33,6 +33,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_engines.py
+	$(BIN)/python benchmarks/bench_targets.py
 	$(BIN)/python benchmarks/bench_analytic.py
 
 clean:

@@ -1,0 +1,109 @@
+"""Issue 11's Stutterfly targets, measured in one run: CPU per replication, size, report.
+
+Each figure comes from its own process, so start-up and imports count where the target
+says "whole command"; CPU time is the process's and its children's (pool workers).
+
+    (1) the fast engine's CPU per replication on Stutterfly at roster 15, in a warm
+        process with one worker (goal: under 2 ms)
+    (2) ``capsim size experiments/stutterfly.toml``: wall and CPU (goal: under 3 s wall
+        on 2 cores); with ``--replications 1000``: CPU (goal: under 30 s) and peak memory
+    (3) ``capsim report experiments/stutterfly.toml``: wall (goal: under 10 s)
+    (4) peak memory of a run as replications grow (goal: flat; under 500 MB at 10,000;
+        ``--memory`` adds the 10,000 point, which takes minutes)
+
+Nothing here is asserted; the closing notes quote what it prints.
+
+Run: ``python benchmarks/bench_targets.py [--quick] [--memory]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = "experiments/stutterfly.toml"
+
+PER_REPLICATION = textwrap.dedent("""
+    import json, sys, time
+    import capsim
+    from capsim.scenario import load_scenario
+    s = load_scenario("SCENARIO").edit({"workforce.roster": 15})
+    capsim.run(s, 8, 1, engine="fast", workers=1, progress=False)  # load numba's cache
+    began = time.process_time()
+    capsim.run(s, REPS, 1, engine="fast", workers=1, progress=False)
+    print(json.dumps({"ms": (time.process_time() - began) / REPS * 1000}))
+""")
+
+MEMORY = textwrap.dedent("""
+    import json, resource
+    import capsim
+    from capsim.scenario import load_scenario
+    s = load_scenario("SCENARIO").edit({"workforce.roster": 15})
+    if __name__ == "__main__":
+        capsim.run(s, REPS, 1, engine="fast", workers=1, progress=False)
+        print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+""")
+
+
+WRAPPER = textwrap.dedent("""
+    import json, resource, subprocess, sys, time
+    began = time.perf_counter()
+    subprocess.run(sys.argv[1:], check=True, capture_output=True)
+    wall = time.perf_counter() - began
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+                      "peak_mb": usage.ru_maxrss / 1024}))
+""")
+
+
+def command(args: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak MB of a command (its pool workers included).
+
+    A wrapper process runs it, so that the CPU and the peak memory of its descendants
+    are its own, not those of the commands measured before it.
+    """
+    done = subprocess.run([sys.executable, "-c", WRAPPER, *args], cwd=ROOT, check=True,
+                          capture_output=True, text=True)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    return out["wall"], out["cpu"], out["peak_mb"]
+
+
+def snippet(code: str, reps: int) -> dict:
+    code = code.replace("SCENARIO", SCENARIO).replace("REPS", str(reps))
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer replications, no 1,000")
+    parser.add_argument("--memory", action="store_true", help="add the 10,000-replication point")
+    args = parser.parse_args()
+    capsim = str(Path(sys.executable).with_name("capsim"))
+    reps = 50 if args.quick else 200
+    ms = snippet(PER_REPLICATION, reps)["ms"]
+    print(f"(1) Stutterfly, roster 15, fast engine, {reps} replications, one worker: "
+          f"{ms:.1f} ms CPU per replication (goal 2 ms)")
+    wall, cpu, _ = command([capsim, "size", SCENARIO])
+    print(f"(2) capsim size {SCENARIO}: {wall:.1f} s wall, {cpu:.1f} s CPU (goal 3 s wall)")
+    if not args.quick:
+        wall, cpu, peak = command([capsim, "size", SCENARIO, "--replications", "1000"])
+        print(f"    with --replications 1000: {wall:.1f} s wall, {cpu:.1f} s CPU "
+              f"(goal 30 s CPU), peak {peak:.0f} MB")
+    with tempfile.TemporaryDirectory() as out:
+        wall, cpu, _ = command([capsim, "report", SCENARIO, "--out", out])
+    print(f"(3) capsim report {SCENARIO}: {wall:.1f} s wall, {cpu:.1f} s CPU (goal 10 s wall)")
+    points = [100, 1000] + ([10_000] if args.memory else [])
+    peaks = ", ".join(f"{n:,}: {snippet(MEMORY, n)['peak_mb']:.0f} MB" for n in points)
+    print(f"(4) peak memory of a run by replications (goal flat, under 500 MB at 10,000): {peaks}")
+
+
+if __name__ == "__main__":
+    main()
