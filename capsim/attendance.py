@@ -13,7 +13,9 @@ outbreak, then last-minute absence, then an absence known the day before
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -25,7 +27,6 @@ from capsim.scenario.calendar import (
     DAYS_PER_YEAR,
     first_fit,
     free_weeks,
-    open_starts,
     vacation_blocks,
 )
 
@@ -147,9 +148,9 @@ def vacation_days(vacation: Vacation, horizon_days: int, rng: np.random.Generato
     blocks = vacation_blocks(vacation.weeks_per_year, vacation.block_weeks)
     if not blocks:
         return mask
-    windows = [(w.start_day, w.end_day) for w in vacation.blackouts]
+    windows = tuple((w.start_day, w.end_day) for w in vacation.blackouts)
     for year in range(-(-horizon_days // DAYS_PER_YEAR)):
-        free = free_weeks(windows, year)
+        free = _free_weeks(windows, year)
         starts = _random_fit(free, blocks, rng) or first_fit(free, blocks)
         assert starts is not None, "validation guarantees that vacation blocks fit"
         for start, length in zip(starts, blocks, strict=True):
@@ -158,16 +159,32 @@ def vacation_days(vacation: Vacation, horizon_days: int, rng: np.random.Generato
     return mask
 
 
-def _random_fit(free: list[bool], blocks: list[int], rng: np.random.Generator) -> list[int] | None:
+@functools.lru_cache(maxsize=64)
+def _free_weeks(windows: tuple[tuple[int, int], ...], year: int) -> tuple[bool, ...]:
+    """:func:`free_weeks`, worked out once per blackout list and year."""
+    return tuple(free_weeks(windows, year))
+
+
+def _open_starts(open_weeks: np.ndarray, length: int) -> np.ndarray:
+    """:func:`~capsim.scenario.calendar.open_starts` on the weeks still open (free, not taken)."""
+    if length == 1:
+        return np.flatnonzero(open_weeks)
+    closed = np.concatenate(([0], np.cumsum(~open_weeks)))  # closed weeks before each week
+    return np.flatnonzero(closed[length:] == closed[:-length])
+
+
+def _random_fit(free: Sequence[bool], blocks: list[int],
+                rng: np.random.Generator) -> list[int] | None:
+    free_weeks_ = np.array(free, dtype=bool)
     for _ in range(100):
-        taken = [False] * len(free)
+        open_weeks = free_weeks_.copy()
         starts = []
         for length in blocks:
-            options = open_starts(free, taken, length)
-            if not options:
+            options = _open_starts(open_weeks, length)
+            if not options.size:
                 break
-            start = options[int(rng.integers(len(options)))]
-            taken[start:start + length] = [True] * length
+            start = int(options[int(rng.integers(options.size))])
+            open_weeks[start:start + length] = False
             starts.append(start)
         else:
             return starts
@@ -210,7 +227,7 @@ def _outbreak_mask(events: list[tuple[int, Outbreak]], days: int,
 
 @dataclass(frozen=True, eq=False)
 class TechnicianDraws:
-    """One technician's random inputs over the horizon (booleans per day)."""
+    """Random inputs over the horizon (booleans per day): one technician's, or a table's."""
 
     vacation: np.ndarray
     outbreak: np.ndarray
@@ -228,30 +245,45 @@ def technician_draws(scenario: Scenario, seed: int, replication: int, tech: int,
     A purpose the scenario does not use (no vacation, no outbreak, no daily absence)
     draws nothing; each purpose has its own stream, so that changes no other draw.
     """
-    days = scenario.horizon_days
-    absence = scenario.absence
-    none = np.zeros(days, dtype=bool)
-    vacation = (vacation_days(absence.vacation, days,
-                              technician_stream(seed, replication, tech, "vacation"))
-                if absence.vacation.weeks_per_year else none)
-    outbreak = (_outbreak_mask(events, days,
-                               technician_stream(seed, replication, tech, "outbreak"))
-                if events else none)
+    draws = _table_draws(scenario, seed, replication, [tech], events)
+    return TechnicianDraws(draws.vacation[0], draws.outbreak[0], draws.absent[0],
+                           draws.last_minute[0], draws.covered[0])
+
+
+def _table_draws(scenario: Scenario, seed: int, replication: int, techs: Sequence[int],
+                 events: list[tuple[int, Outbreak]]) -> TechnicianDraws:
+    """:func:`technician_draws` of several technicians at once: rows in ``techs`` order.
+
+    Each row from that technician's own streams, exactly as drawn alone; the per-day
+    comparisons are made once for the whole table.
+    """
+    days, absence = scenario.horizon_days, scenario.absence
+    none = np.zeros((len(techs), days), dtype=bool)
+    vacation, outbreak = none, none
+    if absence.vacation.weeks_per_year:
+        vacation = np.array([vacation_days(absence.vacation, days,
+                                           technician_stream(seed, replication, t, "vacation"))
+                             for t in techs], dtype=bool).reshape(none.shape)
+    if events:
+        outbreak = np.array([_outbreak_mask(events, days,
+                                            technician_stream(seed, replication, t, "outbreak"))
+                             for t in techs], dtype=bool).reshape(none.shape)
     if absence.daily_rate == 0:
         return TechnicianDraws(vacation, outbreak, none, none, none)
-    u = technician_stream(seed, replication, tech, "absence").random((3, days))
+    u = np.array([technician_stream(seed, replication, t, "absence").random((3, days))
+                  for t in techs]).reshape(len(techs), 3, days)
     return TechnicianDraws(
         vacation=vacation,
         outbreak=outbreak,
-        absent=u[0] < absence.daily_rate,
-        last_minute=u[1] < absence.last_minute_share,
-        covered=u[2] < absence.cover_probability,
+        absent=u[:, 0] < absence.daily_rate,
+        last_minute=u[:, 1] < absence.last_minute_share,
+        covered=u[:, 2] < absence.cover_probability,
     )
 
 
 def status_row(scheduled: np.ndarray, draws: TechnicianDraws) -> np.ndarray:
-    """Combine one technician's schedule and draws into a row of :class:`Status` codes."""
-    row = np.full(scheduled.size, Status.PRESENT, dtype=np.int8)
+    """Combine a schedule and its draws into :class:`Status` codes (a row, or a table)."""
+    row = np.full(scheduled.shape, Status.PRESENT, dtype=np.int8)
     known = draws.absent & ~draws.last_minute
     row[known & draws.covered] = Status.COVERED
     row[known & ~draws.covered] = Status.UNPLANNED
@@ -267,15 +299,11 @@ def attendance_table(scenario: Scenario, seed: int, replication: int,
     """The technician × day table of :class:`Status` codes for one replication."""
     events = outbreak_days(scenario, seed, replication)
     absence = scenario.absence
+    scheduled = ~np.isnan(shift_start)
     if not (events or absence.daily_rate or absence.vacation.weeks_per_year):
-        scheduled = ~np.isnan(shift_start)
         return np.where(scheduled, Status.PRESENT, Status.DAY_OFF).astype(np.int8)
-    rows = [
-        status_row(~np.isnan(shift_start[tech]),
-                   technician_draws(scenario, seed, replication, tech, events))
-        for tech in range(shift_start.shape[0])
-    ]
-    return np.array(rows, dtype=np.int8).reshape(shift_start.shape)
+    draws = _table_draws(scenario, seed, replication, range(shift_start.shape[0]), events)
+    return status_row(scheduled, draws)
 
 
 def duty_intervals(shift_start: np.ndarray, shift_end: np.ndarray,

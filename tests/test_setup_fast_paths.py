@@ -16,14 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capsim.attendance import duty_intervals, is_present
+from capsim import attendance, rng
+from capsim.attendance import Status, duty_intervals, is_present
 from capsim.demand import rate_pieces, sample_poisson
 from capsim.engines import vectorized
 from capsim.rng import stream
 from capsim.sampling import _classes_by_share, sample, sample_many
 from capsim.scenario import Work
 from capsim.scenario.calendar import open_starts
-from tests.conftest import scenario
+from tests.conftest import merge, scenario
 from tests.test_fast_engine import operations
 
 
@@ -130,3 +131,106 @@ def test_one_class_without_forecast_error_or_batches_samples_as_before():
     np.testing.assert_array_equal(real.work,
                                   stream(21, 3, "work").exponential(30.0, times.size) / 60.0)
     assert real.forecast_multiplier == 1.0
+
+
+def _random_fit_by_definition(free, blocks, rng):
+    """The random vacation placement as first written, on calendar.open_starts."""
+    for _ in range(100):
+        taken = [False] * len(free)
+        starts = []
+        for length in blocks:
+            options = open_starts(free, taken, length)
+            if not options:
+                break
+            start = options[int(rng.integers(len(options)))]
+            taken[start:start + length] = [True] * length
+            starts.append(start)
+        else:
+            return starts
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(free=st.lists(st.booleans(), min_size=52, max_size=52),
+       blocks=st.lists(st.integers(1, 6), max_size=8).map(lambda b: sorted(b, reverse=True)),
+       seed=st.integers(0, 2**32))
+def test_vacation_blocks_are_placed_as_by_open_starts(free, blocks, seed):
+    """Same starts (or the same give-up after 100 tries) and the same draws used."""
+    ours, plain = np.random.default_rng(seed), np.random.default_rng(seed)
+    assert attendance._random_fit(free, blocks, ours) == _random_fit_by_definition(
+        free, blocks, plain)
+    assert ours.bit_generator.state == plain.bit_generator.state
+
+
+def _status_row_by_definition(scheduled, draws):
+    row = np.full(scheduled.size, Status.PRESENT, dtype=np.int8)
+    known = draws.absent & ~draws.last_minute
+    row[known & draws.covered] = Status.COVERED
+    row[known & ~draws.covered] = Status.UNPLANNED
+    row[draws.absent & draws.last_minute] = Status.LAST_MINUTE
+    row[draws.outbreak] = Status.OUTBREAK
+    row[draws.vacation] = Status.VACATION
+    row[~scheduled] = Status.DAY_OFF
+    return row
+
+
+def _technician_draws_by_definition(s, seed, replication, tech, events):
+    """One technician's draws as first written: each purpose from its own stream, alone."""
+    days, absence = s.horizon_days, s.absence
+    none = np.zeros(days, dtype=bool)
+    vacation = (attendance.vacation_days(absence.vacation, days,
+                                         rng.technician_stream(seed, replication, tech,
+                                                               "vacation"))
+                if absence.vacation.weeks_per_year else none)
+    outbreak = (attendance._outbreak_mask(events, days, rng.technician_stream(
+        seed, replication, tech, "outbreak")) if events else none)
+    if absence.daily_rate == 0:
+        return attendance.TechnicianDraws(vacation, outbreak, none, none, none)
+    u = rng.technician_stream(seed, replication, tech, "absence").random((3, days))
+    return attendance.TechnicianDraws(vacation, outbreak, u[0] < absence.daily_rate,
+                                      u[1] < absence.last_minute_share,
+                                      u[2] < absence.cover_probability)
+
+
+_CREW = {"name": "crew", "horizon_days": 400, "demand": {"rate_per_hour": 1.0},
+         "work": {"mean_minutes": 60.0},
+         "workforce": {"roster": 6, "shifts": [
+             {"start_hour": 6.5, "length_hours": 8.0, "days_per_week": 5, "share": 0.6},
+             {"start_hour": 14.5, "length_hours": 8.0, "days_per_week": 4, "share": 0.4}]},
+         "absence": {"daily_rate": 0.05, "last_minute_share": 0.6, "cover_probability": 0.4,
+                     "vacation": {"weeks_per_year": 7, "block_weeks": 3,
+                                  "blackouts": [{"start_day": 20, "end_day": 70},
+                                                {"start_day": 380, "end_day": 390}]},
+                     "outbreaks": [{"rate_per_30_days": 1.0, "share": 0.3,
+                                    "duration_days": 3,
+                                    "duration_distribution": "geometric"},
+                                   {"start_day": 5, "share": 0.5, "duration_days": 2}]}}
+
+
+@pytest.mark.parametrize("absence", [
+    {}, {"vacation": {"weeks_per_year": 0}, "outbreaks": []}, {"daily_rate": 0.0},
+    {"outbreaks": []}, {"daily_rate": 0.0, "outbreaks": []},
+    {"daily_rate": 0.0, "vacation": {"weeks_per_year": 0}},
+    {"daily_rate": 0.0, "vacation": {"weeks_per_year": 0}, "outbreaks": []}])
+@pytest.mark.parametrize("roster", [0, 1, 6])
+def test_attendance_table_is_each_technicians_status_row(absence, roster):
+    """The table drawn at once: row by row, each technician's draws combined alone.
+
+    Two years (vacations placed per year), blackouts, random and fixed outbreaks, daily
+    absences; each purpose on or off; an empty roster.
+    """
+    data = merge(_CREW, {"absence": absence, "workforce": {"roster": max(roster, 1)}})
+    s = scenario(data)
+    start, _ = attendance.schedule(s, roster)
+    for replication in range(3):
+        events = attendance.outbreak_days(s, 5, replication)
+        expected = np.array([_status_row_by_definition(
+            ~np.isnan(start[t]), _technician_draws_by_definition(s, 5, replication, t, events))
+            for t in range(roster)], dtype=np.int8).reshape(start.shape)
+        got = attendance.attendance_table(s, 5, replication, start)
+        assert got.dtype == np.int8
+        np.testing.assert_array_equal(got, expected)
+        for t in range(roster):  # and one technician alone, as technician_draws gives it
+            alone = attendance.technician_draws(s, 5, replication, t, events)
+            np.testing.assert_array_equal(attendance.status_row(~np.isnan(start[t]), alone),
+                                          expected[t])
