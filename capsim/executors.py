@@ -1,4 +1,4 @@
-"""Where replications run: in this process, in local processes, or on a Dask cluster.
+"""Where replications run: in this process, on threads, in local processes, or on Dask.
 
 An executor maps a picklable function over tasks and yields results as they
 complete, in any order; callers put them back in order by replication index, so
@@ -27,6 +27,15 @@ sends a large result through the pipe leaves half a message there; the pool's ma
 thread then waits for the rest for ever and the process can never exit (it hung in CI
 that way). A half-written file is only a file, removed with the folder.
 
+Threads (:class:`ThreadPool`) serve the fast engine: its compiled passes release the
+GIL (numba, ``nogil=True``), so threads share the work of a batch without the start-up
+of a process each (imports and the numba cache load, about a second). What a thread
+runs must be thread-safe: each replication makes its own generators and arrays; the
+compiled functions are built (their ``functools.cache``) by the replications the
+caller runs in its own thread before any pool starts. Threads cannot be killed: on an
+early stop the tasks not started are cancelled and those running (one batch each, well
+under a second) finish in the background, their results dropped.
+
 Dask (``pip install "capsim[dask]"``): ``DaskCluster(address)`` connects to a
 running scheduler; without an address it starts a local cluster on loopback, every
 port (scheduler, workers, the scheduler's HTTP endpoint) chosen free by the system.
@@ -44,7 +53,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, Self, TypeVar
 
@@ -59,7 +68,9 @@ GUARD_HINT = (
     "under `if __name__ == \"__main__\":` (each worker imports the script), or pass "
     "workers=1 to stay in one process"
 )
-EXECUTORS = ("processes", "dask")
+#: ``auto``: in this process, on threads or in processes, as the work needs (see
+#: :func:`capsim.experiment.choose`).
+EXECUTORS = ("auto", "processes", "threads", "dask")
 
 
 class Executor(Protocol):
@@ -269,6 +280,43 @@ class ProcessPool(_Closing):
         if self._folder:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = ""
+
+
+class ThreadPool(_Closing):
+    """Runs tasks on ``workers`` threads of this process, started on first use.
+
+    For functions that release the GIL for most of their time (the fast engine's
+    compiled passes); see the module docstring for what they must guarantee.
+    """
+
+    def __init__(self, workers: int):
+        if workers < 1:
+            raise ArgumentError(f"workers must be >= 1, got {workers}")
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+
+    def imap(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Generator[R, None, None]:
+        """Yield ``fn(task)`` for each task as threads complete them (two per thread queued)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="capsim-worker")
+        pool = self._pool
+        return _bounded(lambda task: pool.submit(fn, task), tasks, 2 * self.workers,
+                        abandon=self.terminate)
+
+    def terminate(self) -> None:
+        """Cancel what has not started; the next use starts new threads.
+
+        Running tasks end on their own: threads cannot be stopped.
+        """
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Let running tasks finish and stop the threads."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 class DaskCluster(_Closing):

@@ -7,7 +7,10 @@ order before anything is aggregated, so a result is the same bit for bit whateve
 the executor or the number of workers.
 
 A :class:`Runner` owns one executor for its whole life, so that a staffing search
-evaluating many rosters starts its workers once. Runs can be sequential: add
+evaluating many rosters starts its workers once; inside
+:func:`capsim.placement.one_pool` every Runner shares one (one pool per command).
+Where the replications run (here, threads or processes) is chosen from the CPU time
+the first ones took (:func:`capsim.placement.choose`). Runs can be sequential: add
 replications in batches until the confidence half-width of a KPI is small enough.
 Ctrl-C (and, under :func:`capsim.interrupts.handling_signals`, SIGTERM) stops a run
 and keeps the completed replications, marked ``interrupted``; with a stop already
@@ -29,10 +32,11 @@ import numpy as np
 from capsim import engines, interrupts
 from capsim.engines import fused
 from capsim.errors import ArgumentError
-from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, ProcessPool, cpu_count
+from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, cpu_count
 from capsim.kpis import KPI_NAMES
 from capsim.metrics import ReplicationSummary, summarize_many
 from capsim.options import RunOptions, resolve_options
+from capsim.placement import KINDS, Kind, choose, gil_free_share, make_pool, shared
 from capsim.progress import Progress, ProgressOption, progress_callback
 from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample_many
@@ -40,10 +44,6 @@ from capsim.scenario import Scenario
 from capsim.stats import mean_interval, needed_replications, skewness
 from capsim.workload import check_workload
 
-#: With ``workers=None``, work expected to take longer than this many seconds of CPU
-#: time in one process goes to a process pool. CPU time, not wall time: on a loaded
-#: machine a wall-clock probe reads slow exactly when extra processes help least.
-POOL_THRESHOLD_SECONDS = 3.0
 #: Target duration of one task (a group of replications run together).
 TASK_SECONDS = 0.5
 #: Most replications in one task (bounds the memory of a vectorised batch).
@@ -98,11 +98,15 @@ class Runner:
     Parameters
     ----------
     workers : int, optional
-        Processes (or, for Dask without an address, local cluster workers). None: the
-        first replication runs here, and the rest go to a pool over all cores only if
-        they would take more than a few seconds. 1: everything in this process.
+        Processes or threads (or, for Dask without an address, local cluster workers).
+        None: the first replications run here, timed in CPU seconds; the rest run here,
+        on threads or in processes over all cores, whichever
+        :func:`capsim.placement.choose` expects to finish first. N > 1: N processes (N
+        threads with ``executor="threads"``). 1: everything in this process.
     executor : str
-        ``processes`` (default) or ``dask``.
+        ``auto`` (default: as :func:`~capsim.placement.choose` says), ``processes``
+        (this process or a process pool), ``threads`` (this process or threads) or
+        ``dask``.
     scheduler : str, optional
         Address of a Dask scheduler; without one, ``dask`` starts a local cluster.
     planned_runs : int
@@ -110,7 +114,7 @@ class Runner:
         the choice of a pool weighs all the work, not only the first run's.
     """
 
-    def __init__(self, *, workers: int | None = None, executor: str = "processes",
+    def __init__(self, *, workers: int | None = None, executor: str = "auto",
                  scheduler: str | None = None, planned_runs: int = 1):
         if workers is not None and workers < 1:
             raise ArgumentError(f"workers must be >= 1, got {workers}")
@@ -119,6 +123,7 @@ class Runner:
         self._workers, self._kind, self._scheduler = workers, executor, scheduler
         self._planned = max(1, planned_runs)
         self._executor: Executor | None = None
+        self._borrowed = False  # the executor is the command's (placement.one_pool)
         self._stopped = False
 
     @property
@@ -137,24 +142,41 @@ class Runner:
         self.close()
 
     def close(self) -> None:
-        """Release the executor's workers."""
+        """Release the executor's workers (a pool shared by the command stays open)."""
         if self._executor is not None:
-            self._executor.close()
-            self._executor = None
+            if not self._borrowed:
+                self._executor.close()
+            self._executor, self._borrowed = None, False
 
-    def _executor_for(self, remaining: int, seconds_each: float) -> Executor:
+    def _executor_for(self, remaining: int, seconds_each: float, engine: str) -> Executor:
         if self._executor is None:
-            if self._kind == "dask":
-                self._executor = DaskCluster(self._scheduler, self._workers)
-            else:
-                workers = self._workers
-                if workers is None:
-                    slow = remaining * seconds_each * self._planned > POOL_THRESHOLD_SECONDS
-                    workers = cpu_count() if slow else 1
-                    if workers == 1:
-                        return InProcess()  # decide again when more work comes
-                self._executor = InProcess() if workers == 1 else ProcessPool(workers)
+            holder = shared() if self._workers != 1 else None
+            if holder is not None and holder.executor is not None:
+                self._executor, self._borrowed = holder.executor, True
+                return self._executor
+            self._executor = self._new_executor(remaining * seconds_each * self._planned,
+                                                engine)
+            if self._executor is None:
+                return InProcess()  # decide again when more work comes
+            if holder is not None and not isinstance(self._executor, InProcess):
+                holder.executor, self._borrowed = self._executor, True
         return self._executor
+
+    def _new_executor(self, work_seconds: float, engine: str) -> Executor | None:
+        """The executor this Runner's settings give for the work; None: here, for now."""
+        if self._kind == "dask":
+            return DaskCluster(self._scheduler, self._workers)
+        kind: Kind = "threads" if self._kind == "threads" else "processes"
+        workers = self._workers
+        if workers is None:
+            allowed: dict[str, tuple[Kind, ...]] = {
+                "processes": ("serial", "processes"), "threads": ("serial", "threads")}
+            workers = cpu_count()
+            kind = choose(work_seconds, workers, gil_free_share(engine),
+                          allowed.get(self._kind, KINDS))
+            if kind == "serial":
+                return None
+        return make_pool("serial" if workers == 1 else kind, workers)
 
     def replicate(self, scenario: Scenario, seed: int, indices: list[int], engine: str,
                   done: dict[int, ReplicationSummary], notify: Progress, total: int) -> None:
@@ -178,7 +200,7 @@ class Runner:
         rest = todo[1 + PROBE:]
         if not rest:
             return
-        executor = self._executor_for(len(rest), seconds_each)
+        executor = self._executor_for(len(rest), seconds_each, engine)
         jobs = [(scenario, seed, engine, chunk)
                 for chunk in _chunks(rest, executor.workers, seconds_each)]
         with closing(executor.imap(_run_chunk, jobs)) as results:
@@ -329,7 +351,8 @@ def run(
     max_replications : int, optional
         The cap for a sequential run (default: 10 × ``replications``).
     executor, scheduler : str
-        ``processes`` (default) or ``dask``, and the Dask scheduler's address.
+        ``auto`` (default), ``processes``, ``threads`` or ``dask`` (see :class:`Runner`),
+        and the Dask scheduler's address.
     options : RunOptions, optional
         All of these settings at once (:mod:`capsim.options`); a keyword given here,
         not None, wins over it.

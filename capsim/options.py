@@ -36,11 +36,14 @@ class RunOptions:
     seed : int, optional
         Root seed; default the scenario's.
     workers : int, optional
-        Processes; default as the work needs. Results do not depend on it.
+        Processes (threads with ``executor="threads"``); default as the work needs.
+        Results do not depend on it.
     engine : str
         ``auto`` (the fast engine where it applies), ``simpy`` or ``fast``.
     executor : str
-        ``processes`` or ``dask`` (with ``scheduler``, a Dask scheduler's address).
+        ``auto`` (this process, threads or processes, as the work needs: see
+        :func:`capsim.placement.choose`), ``processes``, ``threads`` or ``dask`` (with
+        ``scheduler``, a Dask scheduler's address).
     scheduler : str, optional
         The Dask scheduler's address.
     ci_level : float
@@ -56,7 +59,7 @@ class RunOptions:
     seed: int | None = None
     workers: int | None = None
     engine: str = "auto"
-    executor: str = "processes"
+    executor: str = "auto"
     scheduler: str | None = None
     ci_level: float = 0.95
     progress: ProgressOption = None

@@ -52,6 +52,7 @@ LAYERS: list[set[str]] = [
     {"capsim.metrics"},
     {"capsim.engines.fused"},
     {"capsim.stats", "capsim.executors"},
+    {"capsim.placement"},
     {"capsim.options"},
     {"capsim.results"},
     {"capsim.workload"},

@@ -67,7 +67,7 @@ def test_report_takes_the_options(tmp_path):
     ({"replications": 0}, "replications must be >= 1, got 0"),
     ({"workers": 0}, "workers must be >= 1, got 0"),
     ({"max_replications": -1}, "max_replications must be >= 1, got -1"),
-    ({"executor": "threads"}, "unknown executor 'threads'; allowed: processes, dask"),
+    ({"executor": "gpu"}, "unknown executor 'gpu'; allowed: auto, processes, threads, dask"),
     ({"ci_level": 1.0}, r"ci_level must be in \(0, 1\), got 1.0"),
 ])
 def test_bad_options_are_refused_with_the_runs_message(changes, message):

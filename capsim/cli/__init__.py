@@ -8,7 +8,8 @@ line that says so and returns 1 (with ``--debug``, the traceback).
 The commands that simulate (run, size, sweep, stress, report) treat SIGTERM like
 Ctrl-C (see :mod:`capsim.interrupts`): they keep and write what completed, marked
 partial, and return 128 + the signal (130 for Ctrl-C, 143 for SIGTERM), also when the
-signal came after the computing was done (the files are then complete).
+signal came after the computing was done (the files are then complete). Each starts at
+most one worker pool, shared by all its runs (:func:`capsim.placement.one_pool`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from capsim.cli import (
     verify_command,
 )
 from capsim.errors import CapsimError, warnings_to_stderr
+from capsim.placement import one_pool
 
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
@@ -69,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv
     if not getattr(args, "keeps_partial", False):
         return _dispatch(args)
-    with interrupts.handling_signals():
+    with interrupts.handling_signals(), one_pool():  # one worker pool per command
         status = _dispatch(args)
         signum = interrupts.requested()
         if signum is None or status in (EXIT_INPUT, EXIT_INTERNAL):

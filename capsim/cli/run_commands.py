@@ -10,6 +10,7 @@ from typing import Any
 
 from capsim.cli.args import POSITIVE, PROBABILITY, add_debug, add_overrides, bounded
 from capsim.errors import CapsimError
+from capsim.executors import EXECUTORS
 from capsim.scenario.base import MAX_REPLICATIONS, MAX_SEED
 
 EXIT_INTERRUPTED = 130
@@ -28,13 +29,16 @@ def add_simulation_options(parser: argparse.ArgumentParser, out_help: str | None
     parser.add_argument("--json", action="store_true", help=json_help)
     parser.add_argument("--out", type=Path, metavar="DIR", required=out_help is not None,
                         help=out_help or "write result files into DIR")
-    parser.add_argument("--workers", type=bounded(int, 1), help="processes (default: all "
-                        "cores when the run is long enough to gain from them)")
+    parser.add_argument("--workers", type=bounded(int, 1), help="processes (threads with "
+                        "--executor threads; default: all cores when the run is long "
+                        "enough to gain from them)")
     parser.add_argument("--engine", default="auto",
                         help="auto (default: fast for FIFO scenarios when numba is "
                         "installed, else simpy), simpy or fast")
-    parser.add_argument("--executor", default="processes", choices=["processes", "dask"],
-                        help="where replications run (dask needs: pip install 'capsim[dask]')")
+    parser.add_argument("--executor", default="auto", choices=list(EXECUTORS),
+                        help="where replications run: auto (default: this process, threads "
+                        "or processes, whichever the measured CPU time says ends first), "
+                        "processes, threads or dask (needs: pip install 'capsim[dask]')")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="Dask scheduler address (default: a local cluster)")
     parser.add_argument("--ci-level", type=PROBABILITY, default=0.95,

@@ -43,6 +43,7 @@ from capsim.options import RunOptions, resolve_options
 from capsim.output.folder import Workspace, finish_despite_ctrl_c
 from capsim.output.schedule import SCHEDULE_FILES, schedule_files
 from capsim.output.stress import stress_files
+from capsim.placement import one_pool
 from capsim.reporting import bundle as data
 from capsim.reporting.blocks import Paragraph, plain
 from capsim.reporting.figures import Drawn, available, draw
@@ -197,7 +198,9 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     evaluated: RunResult | None = None
     if schedule:
         _check_schedule(scenario)
-    with Workspace(out, "report") as work:  # refuses a bad --out before any simulation
+    # one worker pool for the search, the stress tests and the schedule search; a bad
+    # --out is refused before any simulation
+    with one_pool(), Workspace(out, "report") as work:
         if from_dir is not None:
             source = data.find_data(Path(from_dir))
             summary = data.read_json(source / "summary.json")
@@ -281,13 +284,16 @@ def _stress(scenario: Scenario, summary: dict[str, Any], work: Workspace,
     """Run the stress tests at the recommended roster and write them.
 
     ``evaluated`` is the search's run of that roster: the baseline, when it matches
-    (:func:`capsim.stress.stress_test`), so that it is not simulated twice.
+    (:func:`capsim.stress.stress_test`), so that it is not simulated twice. The tests
+    run on the search's scenario (its target, which ``--target`` may have changed), so
+    that the search's run matches.
 
     Returns whether they were written and whether Ctrl-C came. A Ctrl-C inside the
     runs leaves the events that completed, written and marked partial; one that escapes
     ``stress_test`` (while its workers start, say) leaves nothing to write.
     """
-    at = scenario.with_roster(summary["recommended"])
+    at = scenario.replace("targets.on_time_rate", summary["target"]).with_roster(
+        summary["recommended"])
     try:
         result: StressReport = stress_test(at, replications=summary["replications"],
                                            seed=summary["seed"], options=options,
