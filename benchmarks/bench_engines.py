@@ -162,7 +162,10 @@ def size(engine: str) -> tuple[float, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 replications, no SimPy size")
-    quick = parser.parse_args().quick
+    parser.add_argument("--no-simpy-size", action="store_true",
+                        help="skip the SimPy engine's staffing curve (about 8 minutes)")
+    args = parser.parse_args()
+    quick = args.quick
     reps = 100 if quick else 1000
     print(f"M/M/{SERVERS} Monte Carlo, rho = 0.9: {reps} replications x about 2,000 customers "
           "(each contender a whole process)\n")
@@ -187,7 +190,7 @@ def main() -> None:
     print(f"{'    fast engine recursion alone':<40}{alone['seconds']:8.2f} s {rate:>12,.0f} "
           f"customers/s {rate / (reference or rate):8.1f}x")
     print("\nStutterfly staffing curve: capsim size experiments/stutterfly.toml\n")
-    for engine in ["fast"] if quick else ["simpy", "fast"]:
+    for engine in ["fast"] if quick or args.no_simpy_size else ["simpy", "fast"]:
         seconds, out = size(engine)
         print(f"engine {engine:<17}{seconds:8.1f} s   recommended {out['recommended']}, "
               f"{len(out['evaluations'])} rosters, peak {out['peak_mb']:6.0f} MB")
