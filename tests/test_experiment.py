@@ -31,6 +31,7 @@ def small():
 
 
 def _same(a, b) -> None:
+    """Two runs' summaries equal bit for bit (KPIs, hourly series, daily tables)."""
     assert [s.replication for s in a.summaries] == [s.replication for s in b.summaries]
     for x, y in zip(a.summaries, b.summaries, strict=True):
         assert x.kpis.keys() == y.kpis.keys()
@@ -38,6 +39,8 @@ def _same(a, b) -> None:
             assert np.array_equal(x.kpis[name], y.kpis[name], equal_nan=True), name
         for name in x.hourly:
             assert np.array_equal(x.hourly[name], y.hourly[name]), name
+        for name in x.daily:
+            assert np.array_equal(x.daily[name], y.daily[name], equal_nan=True), name
 
 
 def test_same_seed_same_numbers_with_one_or_two_workers(small):

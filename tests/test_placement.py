@@ -7,7 +7,6 @@ import os
 import signal
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from capsim import interrupts, placement
@@ -16,6 +15,7 @@ from capsim.executors import InProcess, ProcessPool, ThreadPool
 from capsim.experiment import Runner, replicate_many, run
 from capsim.placement import SERIAL_SECONDS, WORKER_START_SECONDS, choose
 from tests.conftest import scenario
+from tests.test_experiment import _same
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +32,6 @@ def fused_scenario():
             {"start_hour": 6, "length_hours": 9, "days_per_week": 5}]},
         "absence": {"daily_rate": 0.1, "outbreaks": [
             {"rate_per_30_days": 2, "share": 0.3, "duration_days": 2}]}})
-
-
-def _same(a, b) -> None:
-    assert [s.replication for s in a.summaries] == [s.replication for s in b.summaries]
-    for x, y in zip(a.summaries, b.summaries, strict=True):
-        assert x.kpis.keys() == y.kpis.keys()
-        for name in x.kpis:  # bit for bit, NaN included
-            assert np.array_equal(x.kpis[name], y.kpis[name], equal_nan=True), name
-        for name in x.hourly:
-            assert np.array_equal(x.hourly[name], y.hourly[name]), name
-        for name in x.daily:
-            assert np.array_equal(x.daily[name], y.daily[name], equal_nan=True), name
 
 
 def test_threads_processes_and_this_process_give_the_same_numbers(fused_scenario):
