@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
+import warnings
 from types import SimpleNamespace
 
 import pytest
@@ -183,3 +185,26 @@ def test_capsim_report_starts_one_pool_for_its_search_and_stress_tests(
     assert main(["report", str(path), "--out", str(tmp_path / "out"), "--workers", "2",
                  "--executor", "threads", "--engine", "fast"]) == 0
     assert (len(made) == 1) is scoped
+
+
+def test_worker_threads_do_not_swap_the_warning_filters(monkeypatch, fused_scenario):
+    """``warnings.catch_warnings`` swaps process-wide state (not thread-safe): the
+    compiled passes skip it off the main thread, where numba has nothing to compile."""
+    replicate_many(fused_scenario, seed=1, indices=[0], engine="fast")  # loads the loops
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("catch_warnings on a worker thread")
+
+    monkeypatch.setattr(warnings, "catch_warnings", refuse)
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            replicate_many(fused_scenario, seed=1, indices=[1, 2], engine="fast")
+        except BaseException as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert failures == []

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -207,6 +208,13 @@ def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...], entry: str
     kernel = jit(namespace[entry])
 
     def run(*args: object) -> None:
+        # catch_warnings swaps the process-wide filters, which is not thread-safe: on a
+        # thread pool's threads (capsim.executors.ThreadPool) the loop runs as is. numba
+        # warns only when it compiles, which the first replications do in the main
+        # thread before any pool starts.
+        if threading.current_thread() is not threading.main_thread():
+            kernel(*args)
+            return
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", module="numba")
             kernel(*args)
