@@ -9,7 +9,9 @@ s enters the queue; when the queue is empty the next decision's lower bound is t
 next arrival or pending join, whichever comes first. The queue is a heap of (group,
 rule key, join time, job), the key :mod:`capsim.jobs` defines and the reference
 engine uses; a job's due (EDD's key, by :mod:`capsim.jobs`' rules: renew, keep, keep
-shifted) and patience deadline are set when it joins.
+shifted) and patience deadline are set when it joins. Jobs join in (join time, job)
+order, the arrivals and the pending joins merged; so under FIFO with one group and no
+supplies the queue's order is the order of joining, and the queue is a plain range.
 Scenarios without follow-ups keep :mod:`capsim.engines._kernel`'s loop (its FIFO
 index range is faster).
 
@@ -56,7 +58,7 @@ from capsim.engines._stockloop import (
     reset,
     starts,
 )
-from capsim.jobs import EDD
+from capsim.jobs import EDD, FIFO
 
 _HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_before", "_push",
             "_pop", "_calls_for_overtime", "_unpark", "advance", "drop", "park", "reset",
@@ -198,6 +200,13 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     staying = np.zeros(roster, np.bool_)
     shift_end, week, week_hours = np.empty(roster), np.empty(roster), np.empty(roster)
     stocked = supplies[SPEC].shape[0] > 0
+    # FIFO in one group, without supplies (whose parked orders rejoin in their place):
+    # jobs join in queue order (join time, job), so the queue is a range, not a heap
+    ordered = rule == FIFO and not stocked
+    for j in range(group.size):
+        if group[j] != group[0]:
+            ordered = False
+            break
     counters, delivery, reviews = stock[COUNTERS], stock[DELIVERY_TIME], stock[REVIEW_AT]
     for r in range(reps):
         pointer[:] = 0
@@ -209,7 +218,7 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
         tech[:] = np.argsort(since, kind="mergesort")
         tech_key[:] = since[tech]
         head, last = offsets[r], offsets[r] + orders[r]
-        queued = pending = 0
+        queued = pending = first = 0
         lower = -np.inf
         started = offsets[r]
         if stocked:
@@ -242,30 +251,38 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
             if stocked and advance(s, r, horizon, supplies, stock):
                 queued = _unpark(stock, group, key, due, arrival, rule, q_group, q_key, q_join,
                                  q_item, queued)
-            while head < last and arrival[head] <= s:
-                due[head] = arrival[head] + promise[head]
-                deadline[head] = arrival[head] + patience[head]
-                k = due[head] if rule == EDD else key[head]
-                _push(q_group, q_key, q_join, q_item, queued, group[head], k, arrival[head],
-                      head)
-                head += 1
-                queued += 1
-            while pending > 0 and p_time[0] <= s:
-                j, t = p_item[0], p_time[0]
-                pending -= 1
-                if pending > 0:
-                    _sift_down(p_time, p_item, pending, p_time[pending], p_item[pending])
-                due[j] = t + promise[j] if renew[j] else due[pred[j]] + shift[j]
+            while True:  # arrivals and pending joins by s, in (join time, job) order
+                if pending > 0 and p_time[0] <= s and (
+                        head == last or p_time[0] < arrival[head]):
+                    j, t = p_item[0], p_time[0]  # an arrival on a tie: its number is lower
+                    pending -= 1
+                    if pending > 0:
+                        _sift_down(p_time, p_item, pending, p_time[pending], p_item[pending])
+                    due[j] = t + promise[j] if renew[j] else due[pred[j]] + shift[j]
+                elif head < last and arrival[head] <= s:
+                    j, t = head, arrival[head]
+                    head += 1
+                    due[j] = t + promise[j]
+                else:
+                    break
                 deadline[j] = t + patience[j]
-                k = due[j] if rule == EDD else key[j]
-                _push(q_group, q_key, q_join, q_item, queued, group[j], k, t, j)
+                if ordered:  # joins come in queue order: the queue is [first, first + queued)
+                    q_item[first + queued], q_join[first + queued] = j, t
+                else:
+                    _push(q_group, q_key, q_join, q_item, queued, group[j],
+                          due[j] if rule == EDD else key[j], t, j)
                 queued += 1
             home = staying[i] and not _calls_for_overtime(
-                ot_when, ot_threshold, ot_risk, s, queued, q_item, q_join, deadline, due)
+                ot_when, ot_threshold, ot_risk, s, queued, q_item[first:], q_join[first:],
+                deadline, due)
             k = -1
             while not home and queued > 0:  # the queue's first job still waiting at s
-                g, kk, t = q_group[0], q_key[0], q_join[0]
-                k = _pop(q_group, q_key, q_join, q_item, queued)
+                if ordered:
+                    k = q_item[first]
+                    first += 1
+                else:
+                    g, kk, t = q_group[0], q_key[0], q_join[0]
+                    k = _pop(q_group, q_key, q_join, q_item, queued)
                 queued -= 1
                 if s <= deadline[k]:
                     if stocked and not starts(k, s, r, horizon, supplies, stock):
@@ -275,7 +292,10 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                     if staying[i]:
                         extra = s + work[k] - shift_end[i]
                         if extra > ot_max or week_hours[i] + extra > ot_weekly:
-                            _push(q_group, q_key, q_join, q_item, queued, g, kk, t, k)
+                            if ordered:  # it stays first
+                                first -= 1
+                            else:
+                                _push(q_group, q_key, q_join, q_item, queued, g, kk, t, k)
                             queued += 1
                             home = True
                             k = -1
