@@ -23,13 +23,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
 
-from capsim import engines, interrupts
+from capsim import engines, interrupts, reuse
 from capsim.allocator import keep_freed_memory
 from capsim.engines import fused
 from capsim.errors import ArgumentError
@@ -130,6 +130,7 @@ class Runner:
         self._executor: Executor | None = None
         self._borrowed = False  # the executor is the command's (placement.one_pool)
         self._stopped = False
+        self._sharing = ExitStack()
 
     @property
     def stop_requested(self) -> bool:
@@ -141,10 +142,13 @@ class Runner:
         return self._stopped or interrupts.requested() is not None
 
     def __enter__(self) -> Self:
+        if self._planned > 1:  # the runs of a search share their orders (capsim.reuse)
+            self._sharing.enter_context(reuse.sharing())
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+        self._sharing.close()
 
     def close(self) -> None:
         """Release the executor's workers (a pool shared by the command stays open)."""

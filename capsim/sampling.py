@@ -22,10 +22,12 @@ comparison capsim makes.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
+from capsim import reuse
 from capsim.agency import agency_pattern, book
 from capsim.attendance import apply_stress_attendance, attendance_table, schedule, shift_patterns
 from capsim.demand import RatePieces, forecast_multiplier, rate_pieces, sample_poisson
@@ -130,6 +132,13 @@ class _Orders:
     patience: np.ndarray | None = None
     follow: FollowUps | None = None
     hold: np.ndarray | None = None
+
+    def arrays(self) -> list[np.ndarray]:
+        """Every array these orders hold (their follow-ups' too)."""
+        own = [self.time, self.order_class, self.work, self.patience, self.hold]
+        follow = [] if self.follow is None else [
+            getattr(self.follow, f.name) for f in dataclasses.fields(self.follow)]
+        return [a for a in own + follow if isinstance(a, np.ndarray)]
 
     def keep(self, mask: np.ndarray) -> _Orders:
         return _Orders(self.time[mask], self.order_class[mask], self.work[mask],
@@ -315,11 +324,30 @@ def sample_many(scenario: Scenario, replications: list[int], *,
     shifts = schedule(scenario, scenario.workforce.roster)
     certain = scenario.demand.trace is None and scenario.demand.forecast_cv == 0
     pieces = rate_pieces(scenario, 1.0) if certain else None  # the same every replication
-    return [_sample(scenario, r, seed, shifts, pieces) for r in replications]
+    side = _order_side(scenario)
+    return [_sample(scenario, r, seed, shifts, pieces, side) for r in replications]
 
 
-def _sample(scenario: Scenario, replication: int, seed: int,
-            shifts: tuple[np.ndarray, np.ndarray], known: RatePieces | None) -> Realization:
+#: Scenario fields that the orders' draws never read (the staff side, and what is drawn
+#: or decided after the orders): the runs of a search share the orders across them.
+STAFF_SIDE = frozenset({"name", "description", "workforce", "absence", "policies", "dispatch",
+                        "targets", "costs", "equipment", "experiment", "supplies"})
+
+
+def _order_side(scenario: Scenario) -> str | None:
+    """The key of what a replication's orders depend on but (seed, replication).
+
+    For :func:`capsim.reuse.reused`; None: not shared (no sharing scope, or a trace
+    file, whose rows a key of the scenario's fields would not name).
+    """
+    if not reuse.active() or scenario.demand.trace is not None:
+        return None
+    return scenario.model_dump_json(exclude=set(STAFF_SIDE))
+
+
+def _orders_of(scenario: Scenario, replication: int, seed: int, known: RatePieces | None
+               ) -> tuple[float, _Orders]:
+    """One replication's forecast multiplier and orders, from every source, merged."""
     multiplier = 1.0
     if scenario.demand.trace is not None:
         pieces = RatePieces(np.array([0.0, scenario.horizon_hours]), np.zeros(1))
@@ -332,8 +360,16 @@ def _sample(scenario: Scenario, replication: int, seed: int,
         pieces = known if known is not None else rate_pieces(scenario, multiplier)
         base = _sampled(scenario, seed, replication, pieces)
     base, extra = _stress_demand(scenario, seed, replication, pieces, base)
-    orders = _merge([base, *_batches(scenario, seed, replication), *extra],
-                    scenario.horizon_hours)
+    return multiplier, _merge([base, *_batches(scenario, seed, replication), *extra],
+                              scenario.horizon_hours)
+
+
+def _sample(scenario: Scenario, replication: int, seed: int,
+            shifts: tuple[np.ndarray, np.ndarray], known: RatePieces | None,
+            side: str | None) -> Realization:
+    multiplier, orders = reuse.reused(side, seed, replication,
+                                      lambda: _orders_of(scenario, replication, seed, known),
+                                      lambda made: made[1].arrays())
     shift_start, shift_end = shifts
     status = attendance_table(scenario, seed, replication, shift_start)
     status = apply_stress_attendance(scenario, seed, replication, status)

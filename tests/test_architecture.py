@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 
 # From the top of the flow down; a module may import from its own row or rows above.
 LAYERS: list[set[str]] = [
-    {"capsim._version", "capsim.errors", "capsim.interrupts", "capsim.allocator"},
+    {"capsim._version", "capsim.errors", "capsim.interrupts", "capsim.allocator", "capsim.reuse"},
     {"capsim.kpis", "capsim.progress"},
     {"capsim.scenario.files", "capsim.scenario.calendar", "capsim.scenario.paths"},
     {"capsim.scenario.base"},

@@ -1,0 +1,121 @@
+"""The runs of a search share each replication's orders (capsim.reuse), and nothing changes.
+
+Sharing is an optimisation only: every draw must be the one an unshared run makes,
+for every roster, and a change to the order side must never be answered from the
+store. The identity checks (``is``) prove that sharing happened at all, so the
+equality checks are not vacuous.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from capsim import reuse
+from capsim.experiment import Runner
+from capsim.sampling import Realization, sample_many
+from capsim.scenario import load_scenario
+from capsim.staffing import size_staff
+
+SCENARIO = "experiments/stutterfly.toml"
+
+
+@pytest.fixture(scope="module")
+def stutterfly():
+    return load_scenario(SCENARIO)  # batches, surges, remakes, absences: every source
+
+
+def _arrays(real: Realization) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(real):
+        value = getattr(real, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for g in dataclasses.fields(value):
+                out[f"{f.name}.{g.name}"] = getattr(value, g.name)
+        else:
+            out[f.name] = value
+    return out
+
+
+def assert_same_realization(a: Realization, b: Realization) -> None:
+    x, y = _arrays(a), _arrays(b)
+    assert x.keys() == y.keys()
+    for name, value in x.items():
+        if isinstance(value, np.ndarray):
+            assert value.dtype == y[name].dtype, name
+            assert np.array_equal(value, y[name], equal_nan=value.dtype.kind == "f"), name
+        elif isinstance(value, tuple):  # downtime's per-station arrays
+            assert len(value) == len(y[name]), name
+            for p, q in zip(value, y[name], strict=True):
+                assert np.array_equal(p, q, equal_nan=True), name
+        elif value is not None:
+            assert value == y[name], name
+
+
+def test_rosters_share_the_orders_and_draw_what_unshared_runs_draw(stutterfly):
+    reps = [0, 3, 7]
+    small, large = stutterfly.with_roster(9), stutterfly.with_roster(14)
+    alone = {r: sample_many(s, reps, seed=5) for r, s in ((9, small), (14, large))}
+    with reuse.sharing():
+        first = sample_many(small, reps, seed=5)
+        second = sample_many(large, reps, seed=5)
+        again = sample_many(small, reps, seed=5)
+    for i in range(len(reps)):
+        assert second[i].arrival is first[i].arrival  # shared, not drawn again
+        assert again[i].follow_ups is first[i].follow_ups
+        assert_same_realization(first[i], alone[9][i])
+        assert_same_realization(again[i], alone[9][i])
+        assert_same_realization(second[i], alone[14][i])
+
+
+def test_a_change_on_the_order_side_is_drawn_anew(stutterfly):
+    busier = stutterfly.edit({"demand.rate_per_hour": 30.0})
+    other_seed = sample_many(stutterfly, [1], seed=6)[0]
+    with reuse.sharing():
+        base = sample_many(stutterfly, [1], seed=5)[0]
+        changed = sample_many(busier, [1], seed=5)[0]
+        reseeded = sample_many(stutterfly, [1], seed=6)[0]
+    assert changed.arrival is not base.arrival
+    assert_same_realization(changed, sample_many(busier, [1], seed=5)[0])
+    assert_same_realization(reseeded, other_seed)
+
+
+def test_kept_arrays_are_read_only_and_dropped_with_the_scope(stutterfly):
+    with reuse.sharing():
+        with reuse.sharing():  # nested scopes keep the store until the outermost ends
+            kept = sample_many(stutterfly, [2], seed=5)[0]
+        assert sample_many(stutterfly, [2], seed=5)[0].work is kept.work
+        with pytest.raises(ValueError, match="read-only"):
+            kept.work[0] = 1.0
+    assert not reuse.active()
+    assert sample_many(stutterfly, [2], seed=5)[0].work is not kept.work
+    outside = sample_many(stutterfly, [2], seed=5)[0]
+    outside.work[0] = 1.0  # an unshared draw is the caller's own
+
+
+def test_over_the_budget_nothing_more_is_kept(stutterfly, monkeypatch):
+    monkeypatch.setattr(reuse, "BUDGET_BYTES", 1)
+    with reuse.sharing():
+        one = sample_many(stutterfly, [4], seed=5)[0]
+        two = sample_many(stutterfly, [4], seed=5)[0]
+    assert two.arrival is not one.arrival
+    assert_same_realization(one, two)
+
+
+def test_a_search_finds_what_it_finds_without_sharing(stutterfly, monkeypatch):
+    """size_staff (a Runner planned for several runs: sharing on) against the same search
+    with sharing switched off: the same rosters evaluated, the same summaries."""
+    scenario = stutterfly.edit({"experiment.replications": 6})
+    shared = size_staff(scenario, 0.9, workers=1, progress=False)
+    monkeypatch.setattr(Runner, "__enter__", lambda self: self)
+    unshared = size_staff(scenario, 0.9, workers=1, progress=False)
+    assert shared.recommended == unshared.recommended
+    assert shared.evaluations.keys() == unshared.evaluations.keys()
+    for roster, result in shared.evaluations.items():
+        for x, y in zip(result.summaries, unshared.evaluations[roster].summaries, strict=True):
+            for name in x.kpis:
+                assert np.array_equal(x.kpis[name], y.kpis[name], equal_nan=True), name
+            for name in x.hourly:
+                assert np.array_equal(x.hourly[name], y.hourly[name]), name
