@@ -11,7 +11,8 @@ rule key, join time, job), the key :mod:`capsim.jobs` defines and the reference
 engine uses; a job's due (EDD's key, by :mod:`capsim.jobs`' rules: renew, keep, keep
 shifted) and patience deadline are set when it joins. Jobs join in (join time, job)
 order, the arrivals and the pending joins merged; so under FIFO with one group and no
-supplies the queue's order is the order of joining, and the queue is a plain range.
+supplies (or priorities all equal) the queue's order is the order of joining, and the
+queue is a plain range.
 Scenarios without follow-ups keep :mod:`capsim.engines._kernel`'s loop (its FIFO
 index range is faster).
 
@@ -58,7 +59,7 @@ from capsim.engines._stockloop import (
     reset,
     starts,
 )
-from capsim.jobs import EDD, FIFO
+from capsim.jobs import EDD
 
 _HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_before", "_push",
             "_pop", "_calls_for_overtime", "_unpark", "advance", "drop", "park", "reset",
@@ -200,11 +201,12 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     staying = np.zeros(roster, np.bool_)
     shift_end, week, week_hours = np.empty(roster), np.empty(roster), np.empty(roster)
     stocked = supplies[SPEC].shape[0] > 0
-    # FIFO in one group, without supplies (whose parked orders rejoin in their place):
-    # jobs join in queue order (join time, job), so the queue is a range, not a heap
-    ordered = rule == FIFO and not stocked
+    # one group and one rule key (FIFO, or priorities all equal), without supplies (whose
+    # parked orders rejoin in their place): jobs join in queue order (join time, job),
+    # so the queue is a range, not a heap
+    ordered = rule != EDD and not stocked
     for j in range(group.size):
-        if group[j] != group[0]:
+        if group[j] != group[0] or key[j] != key[0]:
             ordered = False
             break
     counters, delivery, reviews = stock[COUNTERS], stock[DELIVERY_TIME], stock[REVIEW_AT]
