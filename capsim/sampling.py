@@ -330,19 +330,23 @@ def sample_many(scenario: Scenario, replications: list[int], *,
 
 #: Scenario fields that the orders' draws never read (the staff side, and what is drawn
 #: or decided after the orders): the runs of a search share the orders across them.
+#: Of ``stress`` only the enabled demand events count (:func:`_stress_demand`).
 STAFF_SIDE = frozenset({"name", "description", "workforce", "absence", "policies", "dispatch",
-                        "targets", "costs", "equipment", "experiment", "supplies"})
+                        "targets", "costs", "equipment", "experiment", "supplies", "stress"})
 
 
 def _order_side(scenario: Scenario) -> str | None:
     """The key of what a replication's orders depend on but (seed, replication).
 
     For :func:`capsim.reuse.reused`; None: not shared (no sharing scope, or a trace
-    file, whose rows a key of the scenario's fields would not name).
+    file, whose rows a key of the scenario's fields would not name). The enabled
+    demand events come with their index, which names their streams.
     """
     if not reuse.active() or scenario.demand.trace is not None:
         return None
-    return scenario.model_dump_json(exclude=set(STAFF_SIDE))
+    events = [f"{i}:{e.model_dump_json()}" for i, e in enumerate(scenario.stress)
+              if e.enabled and e.kind == "demand"]
+    return "\n".join([scenario.model_dump_json(exclude=set(STAFF_SIDE)), *events])
 
 
 def _orders_of(scenario: Scenario, replication: int, seed: int, known: RatePieces | None

@@ -119,3 +119,20 @@ def test_a_search_finds_what_it_finds_without_sharing(stutterfly, monkeypatch):
                 assert np.array_equal(x.kpis[name], y.kpis[name], equal_nan=True), name
             for name in x.hourly:
                 assert np.array_equal(x.hourly[name], y.hourly[name]), name
+
+
+def test_stress_events_share_the_orders_unless_they_change_demand(stutterfly):
+    """An absence or closure event leaves the orders alone; a demand event draws its own."""
+    kinds = [e.kind for e in stutterfly.stress]
+    flu, viral = kinds.index("absence"), kinds.index("demand")
+    sick = stutterfly.replace(("stress", flu, "enabled"), True)
+    busy = stutterfly.replace(("stress", viral, "enabled"), True)
+    with reuse.sharing():
+        base = sample_many(stutterfly, [0], seed=5)[0]
+        shared = sample_many(sick, [0], seed=5)[0]
+        spiked = sample_many(busy, [0], seed=5)[0]
+    assert shared.arrival is base.arrival
+    assert spiked.arrival is not base.arrival
+    assert spiked.arrival.size > base.arrival.size
+    assert_same_realization(shared, sample_many(sick, [0], seed=5)[0])
+    assert_same_realization(spiked, sample_many(busy, [0], seed=5)[0])

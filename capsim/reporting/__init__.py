@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from capsim import interrupts
+from capsim import interrupts, reuse
 from capsim.analytic import rough_cut
 from capsim.errors import ArgumentError, CapsimError
 from capsim.options import RunOptions, resolve_options
@@ -198,9 +198,9 @@ def report(scenario: Scenario, out: str | Path, *, from_dir: str | Path | None =
     evaluated: RunResult | None = None
     if schedule:
         _check_schedule(scenario)
-    # one worker pool for the search, the stress tests and the schedule search; a bad
-    # --out is refused before any simulation
-    with one_pool(), Workspace(out, "report") as work:
+    # one worker pool for the search, the stress tests and the schedule search, which
+    # also share their orders (capsim.reuse); a bad --out is refused before any simulation
+    with one_pool(), reuse.sharing(), Workspace(out, "report") as work:
         if from_dir is not None:
             source = data.find_data(Path(from_dir))
             summary = data.read_json(source / "summary.json")
