@@ -21,6 +21,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from capsim import reuse
 from capsim.rng import stream, stress_stream, technician_stream
 from capsim.scenario import Outbreak, Scenario, Shift, Vacation
 from capsim.scenario.calendar import (
@@ -302,8 +303,37 @@ def attendance_table(scenario: Scenario, seed: int, replication: int,
     scheduled = ~np.isnan(shift_start)
     if not (events or absence.daily_rate or absence.vacation.weeks_per_year):
         return np.where(scheduled, Status.PRESENT, Status.DAY_OFF).astype(np.int8)
-    draws = _table_draws(scenario, seed, replication, range(shift_start.shape[0]), events)
-    return status_row(scheduled, draws)
+    return status_row(scheduled, _roster_draws(scenario, seed, replication,
+                                               shift_start.shape[0], events))
+
+
+def _roster_draws(scenario: Scenario, seed: int, replication: int, roster: int,
+                  events: list[tuple[int, Outbreak]]) -> TechnicianDraws:
+    """:func:`_table_draws` of technicians 0 .. roster - 1.
+
+    Inside a :func:`capsim.reuse.sharing` scope each technician's row is kept and
+    handed to the next roster of a search: it depends on the absence rules, the
+    horizon, the seed, the replication and the technician's index only.
+    """
+    techs = range(roster)
+    if not reuse.active():
+        return _table_draws(scenario, seed, replication, techs, events)
+    side = f"attendance {scenario.horizon_days}\n{scenario.absence.model_dump_json()}"
+
+    def one(tech: int) -> TechnicianDraws:
+        return reuse.reused(side, (seed, replication, tech),
+                            lambda: _table_draws(scenario, seed, replication, [tech], events),
+                            _draw_arrays)
+
+    rows = [one(t) for t in techs]
+    if not rows:
+        return _table_draws(scenario, seed, replication, techs, events)
+    return TechnicianDraws(*(np.concatenate(column) for column in zip(
+        *(_draw_arrays(row) for row in rows), strict=True)))
+
+
+def _draw_arrays(draws: TechnicianDraws) -> list[np.ndarray]:
+    return [draws.vacation, draws.outbreak, draws.absent, draws.last_minute, draws.covered]
 
 
 def duty_intervals(shift_start: np.ndarray, shift_end: np.ndarray,

@@ -5,7 +5,10 @@ for several shift mixes. A replication's orders (arrivals, classes, work, patien
 holds, follow-ups, batches, demand stress) depend on the scenario's demand and order
 side, the seed and the replication only, never on the staff (common random numbers,
 :mod:`capsim.rng`), so drawing them again for every candidate repeats the same work:
-on Stutterfly about 3.8 ms of a replication's 15.
+on Stutterfly about 3.8 ms of a replication's 15. So does each technician's attendance
+draws (vacations, outbreak illness, daily absences: :mod:`capsim.attendance`), which
+depend on the absence rules and the technician's index, not on how many colleagues
+the roster has.
 
 Inside :func:`sharing` (a :class:`capsim.experiment.Runner` planned for several runs
 enters it), :func:`reused` keeps the values it makes, per *side* (a key naming
@@ -32,13 +35,15 @@ T = TypeVar("T")
 
 #: Most bytes of arrays kept (Stutterfly: about 0.6 MB per replication).
 BUDGET_BYTES = 256 * 2**20
+#: What an entry costs besides its arrays' data (the objects around them), about.
+ENTRY_BYTES = 1024
 
 
 class _Store:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.depth = 0
-        self.items: dict[str, dict[tuple[int, int], object]] = {}
+        self.items: dict[str, dict[tuple[int, ...], object]] = {}
         self.bytes = 0
 
 
@@ -65,23 +70,24 @@ def active() -> bool:
     return _STORE.depth > 0
 
 
-def reused(side: str | None, seed: int, replication: int, make: Callable[[], T],
+def reused(side: str | None, key: tuple[int, ...], make: Callable[[], T],
            arrays: Callable[[T], list[np.ndarray]]) -> T:
-    """``make()``, or what it gave before for the same side, seed and replication.
+    """``make()``, or what it gave before for the same side and key.
 
-    ``side`` None: nothing is shared. ``arrays`` lists the value's arrays (their bytes
-    count toward the budget; they are made read-only when the value is kept).
+    ``key``: the seed, the replication and whatever else tells values of one side apart
+    (a technician). ``side`` None: nothing is shared. ``arrays`` lists the value's
+    arrays (their bytes, and :data:`ENTRY_BYTES`, count toward the budget; they are
+    made read-only when the value is kept).
     """
     if side is None or _STORE.depth == 0:
         return make()
-    key = (seed, replication)
     with _STORE.lock:
         hit = _STORE.items.get(side, {}).get(key)
     if hit is not None:
         return hit  # type: ignore[return-value]
     value = make()
     held = arrays(value)
-    size = sum(a.nbytes for a in held)
+    size = ENTRY_BYTES + sum(a.nbytes for a in held)
     with _STORE.lock:
         if _STORE.depth > 0 and _STORE.bytes + size <= BUDGET_BYTES:
             kept = _STORE.items.setdefault(side, {})

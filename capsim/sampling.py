@@ -371,7 +371,7 @@ def _orders_of(scenario: Scenario, replication: int, seed: int, known: RatePiece
 def _sample(scenario: Scenario, replication: int, seed: int,
             shifts: tuple[np.ndarray, np.ndarray], known: RatePieces | None,
             side: str | None) -> Realization:
-    multiplier, orders = reuse.reused(side, seed, replication,
+    multiplier, orders = reuse.reused(side, (seed, replication),
                                       lambda: _orders_of(scenario, replication, seed, known),
                                       lambda made: made[1].arrays())
     shift_start, shift_end = shifts

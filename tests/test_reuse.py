@@ -136,3 +136,27 @@ def test_stress_events_share_the_orders_unless_they_change_demand(stutterfly):
     assert spiked.arrival.size > base.arrival.size
     assert_same_realization(shared, sample_many(sick, [0], seed=5)[0])
     assert_same_realization(spiked, sample_many(busy, [0], seed=5)[0])
+
+
+@pytest.mark.parametrize("rosters", [(14, 9, 17), (9, 17, 14)])
+def test_attendance_rows_are_shared_across_rosters_and_drawn_as_alone(stutterfly, rosters):
+    """Each technician's vacations, outbreak illness and absences, whichever roster drew
+    them first (a larger or a smaller one); the status tables equal unshared ones."""
+    from capsim import attendance
+
+    made = []
+    real = attendance._table_draws
+
+    def counting(scenario, seed, replication, techs, events):
+        made.extend(techs)
+        return real(scenario, seed, replication, techs, events)
+
+    reps = [0, 5]
+    alone = {n: sample_many(stutterfly.with_roster(n), reps, seed=5) for n in rosters}
+    with reuse.sharing(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(attendance, "_table_draws", counting)
+        shared = {n: sample_many(stutterfly.with_roster(n), reps, seed=5) for n in rosters}
+    assert sorted(made) == sorted(list(range(max(rosters))) * len(reps))  # each once
+    for n in rosters:
+        for one, two in zip(shared[n], alone[n], strict=True):
+            assert_same_realization(one, two)
