@@ -18,6 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import cast
 
 import numpy as np
 
@@ -319,17 +320,26 @@ def _roster_draws(scenario: Scenario, seed: int, replication: int, roster: int,
     if not reuse.active():
         return _table_draws(scenario, seed, replication, techs, events)
     side = f"attendance {scenario.horizon_days}\n{scenario.absence.model_dump_json()}"
-
-    def one(tech: int) -> TechnicianDraws:
-        return reuse.reused(side, (seed, replication, tech),
-                            lambda: _table_draws(scenario, seed, replication, [tech], events),
-                            _draw_arrays)
-
-    rows = [one(t) for t in techs]
-    if not rows:
-        return _table_draws(scenario, seed, replication, techs, events)
+    rows: list[object | None] = [reuse.get(side, (seed, replication, t)) for t in techs]
+    missing = [t for t, row in zip(techs, rows, strict=True) if row is None]
+    if len(missing) == roster:  # nothing kept: the whole table at once, as unshared
+        table = _table_draws(scenario, seed, replication, techs, events)
+        for t in techs:
+            reuse.put(side, (seed, replication, t), *_row(table, t))
+        return table
+    if missing:
+        table = _table_draws(scenario, seed, replication, missing, events)
+        for i, t in enumerate(missing):
+            rows[t], arrays = _row(table, i)
+            reuse.put(side, (seed, replication, t), rows[t], arrays)
     return TechnicianDraws(*(np.concatenate(column) for column in zip(
-        *(_draw_arrays(row) for row in rows), strict=True)))
+        *(_draw_arrays(cast(TechnicianDraws, row)) for row in rows), strict=True)))
+
+
+def _row(table: TechnicianDraws, i: int) -> tuple[TechnicianDraws, list[np.ndarray]]:
+    """Row i of a table of draws, copied (so that keeping it keeps no more), and its arrays."""
+    row = TechnicianDraws(*(a[i:i + 1].copy() for a in _draw_arrays(table)))
+    return row, _draw_arrays(row)
 
 
 def _draw_arrays(draws: TechnicianDraws) -> list[np.ndarray]:

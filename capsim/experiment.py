@@ -48,8 +48,12 @@ from capsim.workload import check_workload
 #: Target duration of one task (a group of replications run together). Short, so that a
 #: batch's arrays stay small: Stutterfly at roster 15 runs in batches of about 6 and
 #: costs 15.4 ms and 288 MB at peak per 300 replications, against 17.7 ms and 455 MB
-#: in the batches of about 28 that 0.5 s made (scratch measurement, in one process).
+#: in the batches of about 28 that 0.5 s made (in one process, capsim.allocator on).
 TASK_SECONDS = 0.1
+#: The same for the fast engine without numba, whose numpy steps cost about as much for
+#: a batch as for one replication: M/M/10, 1,000 replications, took 29.6 s in tasks of
+#: 0.1 s and 6.5 s in tasks of 0.5 s (benchmarks/bench_engines.py's model).
+VECTOR_TASK_SECONDS = 0.5
 #: Most replications in one task (bounds the memory of a vectorised batch).
 TASK_LIMIT = 64
 #: Replications timed together to estimate the cost of the rest.
@@ -83,18 +87,24 @@ def _run_chunk(job: tuple[Scenario, int, str, list[int]]) -> list[ReplicationSum
     return replicate_many(scenario, seed=seed, indices=indices, engine=engine)
 
 
-def _chunks(indices: list[int], workers: int, seconds_each: float) -> list[list[int]]:
-    """Group replications into tasks of about :data:`TASK_SECONDS` each.
+def _chunks(indices: list[int], workers: int, seconds_each: float,
+            task_seconds: float = TASK_SECONDS) -> list[list[int]]:
+    """Group replications into tasks of about ``task_seconds`` each.
 
     Big enough for little overhead per replication (the fast engine simulates a task's
     replications in one call), small enough that progress moves often and Ctrl-C
     loses little; at most :data:`TASK_LIMIT` replications, and with workers at least
     four tasks per worker.
     """
-    size = min(TASK_LIMIT, max(1, math.floor(TASK_SECONDS / max(seconds_each, 1e-9))))
+    size = min(TASK_LIMIT, max(1, math.floor(task_seconds / max(seconds_each, 1e-9))))
     if workers > 1:
         size = max(1, min(size, math.ceil(len(indices) / (4 * workers))))
     return [indices[i:i + size] for i in range(0, len(indices), size)]
+
+
+def _task_seconds(engine: str) -> float:
+    """:data:`VECTOR_TASK_SECONDS` for the fast engine's numpy steps, else :data:`TASK_SECONDS`."""
+    return VECTOR_TASK_SECONDS if engine == "fast" and not fused.available() else TASK_SECONDS
 
 
 class Runner:
@@ -211,7 +221,7 @@ class Runner:
             return
         executor = self._executor_for(len(rest), seconds_each, engine)
         jobs = [(scenario, seed, engine, chunk)
-                for chunk in _chunks(rest, executor.workers, seconds_each)]
+                for chunk in _chunks(rest, executor.workers, seconds_each, _task_seconds(engine))]
         with closing(executor.imap(_run_chunk, jobs)) as results:
             for chunk in results:
                 for summary in chunk:

@@ -70,30 +70,43 @@ def active() -> bool:
     return _STORE.depth > 0
 
 
-def reused(side: str | None, key: tuple[int, ...], make: Callable[[], T],
-           arrays: Callable[[T], list[np.ndarray]]) -> T:
-    """``make()``, or what it gave before for the same side and key.
+def get(side: str | None, key: tuple[int, ...]) -> object | None:
+    """What :func:`put` kept for ``side`` and ``key`` (None: nothing, or not sharing)."""
+    if side is None or _STORE.depth == 0:
+        return None
+    with _STORE.lock:
+        return _STORE.items.get(side, {}).get(key)
 
-    ``key``: the seed, the replication and whatever else tells values of one side apart
-    (a technician). ``side`` None: nothing is shared. ``arrays`` lists the value's
-    arrays (their bytes, and :data:`ENTRY_BYTES`, count toward the budget; they are
-    made read-only when the value is kept).
+
+def put(side: str | None, key: tuple[int, ...], value: object, arrays: list[np.ndarray]) -> None:
+    """Keep ``value`` for ``side`` and ``key`` if a scope is open and the budget allows.
+
+    ``arrays`` are the value's arrays: their bytes, and :data:`ENTRY_BYTES`, count
+    toward the budget, and they are made read-only when the value is kept.
     """
     if side is None or _STORE.depth == 0:
-        return make()
-    with _STORE.lock:
-        hit = _STORE.items.get(side, {}).get(key)
-    if hit is not None:
-        return hit  # type: ignore[return-value]
-    value = make()
-    held = arrays(value)
-    size = ENTRY_BYTES + sum(a.nbytes for a in held)
+        return
+    size = ENTRY_BYTES + sum(a.nbytes for a in arrays)
     with _STORE.lock:
         if _STORE.depth > 0 and _STORE.bytes + size <= BUDGET_BYTES:
             kept = _STORE.items.setdefault(side, {})
             if key not in kept:
-                for a in held:
+                for a in arrays:
                     a.flags.writeable = False
                 kept[key] = value
                 _STORE.bytes += size
+
+
+def reused(side: str | None, key: tuple[int, ...], make: Callable[[], T],
+           arrays: Callable[[T], list[np.ndarray]]) -> T:
+    """``make()``, or what it gave before for the same side and key (:func:`get`, :func:`put`).
+
+    ``key``: the seed, the replication and whatever else tells values of one side apart.
+    ``side`` None: nothing is shared.
+    """
+    hit = get(side, key)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    value = make()
+    put(side, key, value, arrays(value))
     return value
