@@ -43,6 +43,7 @@ LAYERS: list[set[str]] = [
     {"capsim.engines._kernel", "capsim.engines._reduce", "capsim.engines._views"},
     {"capsim.engines._stockloop"},
     {"capsim.engines._jobloop"},
+    {"capsim.engines._stationloop"},
     {"capsim.engines.simpy_queues", "capsim.engines.simpy_env", "capsim.engines.simpy_stations",
      "capsim.engines.simpy_stock"},
     {"capsim.engines.simpy_model", "capsim.engines.vectorized"},

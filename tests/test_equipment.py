@@ -20,7 +20,9 @@
 - Without ``[equipment]`` nothing is drawn and nothing changes; equipment that never fails
   with a station per technician gives every other KPI bit for bit.
 - Bad input is refused naming the field, exit 2 from ``capsim validate``; the fast engine
-  refuses with its reason and ``auto`` runs SimPy.
+  runs stations (the theory and hand-computed cases above run on both engines;
+  tests/test_fast_equipment.py compares them order by order) but refuses them with an
+  overtime policy, with its reason, and ``auto`` then runs SimPy.
 """
 
 from __future__ import annotations
@@ -59,24 +61,29 @@ def _mean_and_se(values: list[float]) -> tuple[float, float]:
     return float(array.mean()), float(array.std(ddof=1) / math.sqrt(array.size))
 
 
-def test_station_availability_is_mtbf_over_mtbf_plus_mttr():
+ENGINES = {"simpy": simpy_model.simulate, "fast": vectorized.simulate}
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_station_availability_is_mtbf_over_mtbf_plus_mttr(engine):
     sc = _exponential(stations=3, roster=3, rate=1.0)
     values = []
     for r in range(40):
-        records = simpy_model.simulate(sc, sample(sc, r))
+        records = ENGINES[engine](sc, sample(sc, r))
         values.append(summarize(records, r).kpis["station_availability"])
     mean, se = _mean_and_se(values)
     assert abs(mean - 10.0 / 12.0) < 4 * se
 
 
-def test_overload_throughput_is_stations_times_availability_times_rate():
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_overload_throughput_is_stations_times_availability_times_rate(engine):
     c = 4
     sc = _exponential(stations=c, roster=3 * c, rate=2.0 * c)
     window = sc.horizon_hours - sc.warmup_hours
     throughput = []
     for r in range(30):
         real = sample(sc, r)
-        records = simpy_model.simulate(sc, real)
+        records = ENGINES[engine](sc, real)
         done = (records.finish >= sc.warmup_hours) & (records.finish < sc.horizon_hours)
         served = float(records.work[done].sum()) / (c * window)  # per station-hour, = A·1
         throughput.append(served)
@@ -116,14 +123,15 @@ HAND = {
 }
 
 
+@pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("on_failure", sorted(HAND))
-def test_a_floor_worked_by_hand(on_failure):
+def test_a_floor_worked_by_hand(on_failure, engine):
     sc = _hand_floor(on_failure)
     real = sample(sc, 0)
     assert real.downtime is not None
     assert real.downtime.fail[0].tolist() == [4.0, 9.0, 14.0, 19.0]
     assert real.downtime.back[0].tolist() == [5.0, 10.0, 15.0, 20.0]
-    records = simpy_model.simulate(sc, real)
+    records = ENGINES[engine](sc, real)
     start, finish, lost, hours = HAND[on_failure]
     assert records.start.tolist() == start
     assert records.finish.tolist() == finish
@@ -139,20 +147,22 @@ def test_a_floor_worked_by_hand(on_failure):
     assert kpis["station_availability"] == 20.0 / 24.0  # 4 hours down of 24
 
 
-def test_a_failure_as_the_work_ends_does_not_interrupt_it():
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_a_failure_as_the_work_ends_does_not_interrupt_it(engine):
     # one order at 1.0: 3 h of work end at 4.0, the moment the station fails
     sc = _hand_floor("restart", at_hour=1.0, orders=1, roster=1)
-    records = simpy_model.simulate(sc, sample(sc, 0))
+    records = ENGINES[engine](sc, sample(sc, 0))
     assert records.finish.tolist() == [4.0]
     assert records.interruptions is not None
     assert records.interruptions.at.size == 0
 
 
-def test_an_order_still_waiting_for_a_station_at_the_horizon():
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_an_order_still_waiting_for_a_station_at_the_horizon(engine):
     # one technician, repairs of 10 h: down [4, 14) and [18, 28). Order 0 0.5-3.5; order 1
     # 3.5-4, waits 4-14, then 14-16.5; order 2 16.5-18, waits from 18 to the horizon (24)
     sc = _hand_floor("resume", orders=3, roster=1, repair=10.0)
-    records = simpy_model.simulate(sc, sample(sc, 0))
+    records = ENGINES[engine](sc, sample(sc, 0))
     assert records.start.tolist() == [0.5, 3.5, 16.5]
     assert records.finish[:2].tolist() == [3.5, 16.5]
     assert math.isnan(records.finish[2])
@@ -273,17 +283,21 @@ def test_zero_stations_without_a_roster_is_allowed():
     assert sc.has_equipment
 
 
-def test_the_fast_engine_refuses_and_auto_runs_simpy():
+def test_the_fast_engine_runs_stations_and_refuses_them_with_overtime_or_supplies():
     sc = _exponential(stations=2, roster=2, rate=1.0)
-    assert vectorized.unsupported(sc) == ("equipment: the fast engine does not model "
-                                          "workstations yet")
-    assert resolve("auto", sc) == "simpy"
-    with pytest.raises(CapsimError, match="does not model workstations"):
-        resolve("fast", sc)
+    assert vectorized.unsupported(sc) is None
+    assert resolve("auto", sc) == "fast"
     result = capsim.run(sc.edit({"horizon_days": 3, "warmup_days": 1}), replications=2,
                         workers=1, progress=False)
-    assert result.engine == "simpy"
+    assert result.engine == "fast"
     assert 0 < result.kpis["station_availability"].mean <= 1
+    overtime = sc.edit({"workforce.always_on": False, "workforce.shifts": [
+        {"start_hour": 8, "length_hours": 8}], "policies.overtime": {"max_hours": 1.0}})
+    assert vectorized.unsupported(overtime) == (
+        "equipment with an overtime policy: the fast engine does not model them together yet")
+    assert resolve("auto", overtime) == "simpy"
+    with pytest.raises(CapsimError, match="does not model them together"):
+        resolve("fast", overtime)
 
 
 def test_the_report_says_where_downtime_shows():

@@ -31,7 +31,7 @@ from capsim.attendance import Status, is_present
 from capsim.batch import Quality, rework_hours
 from capsim.costs import cost_kpis, wages
 from capsim.engines import _kernel, _reduce, _views, vectorized
-from capsim.equipment import equipment_kpis
+from capsim.equipment import Interruptions, equipment_kpis
 from capsim.kpis import KPI_NAMES, PER_CLASS
 from capsim.metrics import (
     ABSENCE_REASONS,
@@ -105,10 +105,14 @@ def _plain(scenario: Scenario, realizations: Sequence[Realization]
 
 
 def _with_jobs(scenario: Scenario, realizations: Sequence[Realization]
-               ) -> tuple[_Orders, _Passes, Quality]:
-    """With follow-ups: the jobs as the engine ran them, and the orders they make up."""
-    tables, start, finish, technician, sequence, job_offsets = vectorized.job_decisions(
-        scenario, realizations)
+               ) -> tuple[_Orders, _Passes, Quality, list[Interruptions] | None]:
+    """With follow-ups or workstations: the jobs as the engine ran them.
+
+    Also the orders they make up, and the failures that struck them in work.
+    """
+    run = vectorized.job_run(scenario, realizations)
+    tables, start, finish, technician, sequence, job_offsets = (
+        run.tables, run.start, run.finish, run.technician, run.sequence, run.offsets)
     view = _views.order_views(tables, start, finish, job_offsets, scenario.horizon_hours)
     orders = _Orders(view.arrival, view.due, view.start, view.finish, view.abandon,
                      view.order_class, view.offsets)
@@ -122,7 +126,7 @@ def _with_jobs(scenario: Scenario, realizations: Sequence[Realization]
         right=view.right_first_time, repeat=view.repeat_contact, hold=view.hold,
         job_offsets=job_offsets, job_start=start, job_work=view.job_work,
         job_rework=view.job_rework, job_class=view.job_class)
-    return orders, passes, quality
+    return orders, passes, quality, run.interruptions
 
 
 def _quality(scenario: Scenario, orders: _Orders, quality: Quality
@@ -231,8 +235,9 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     reduce = _reduce.compiled()
     if reduce is None:
         raise RuntimeError("the fused pipeline needs numba")
-    orders, passes, quality = (_with_jobs if scenario.has_follow_ups else _plain)(
-        scenario, realizations)
+    orders, passes, quality, hits = (
+        _with_jobs(scenario, realizations) if scenario.has_follow_ups or scenario.has_equipment
+        else (*_plain(scenario, realizations), None))
     status = np.stack([real.status for real in realizations])
     shift_start = np.stack([real.shift_start for real in realizations])
     shift_end = np.stack([real.shift_end for real in realizations])
@@ -255,8 +260,8 @@ def summarize_many(scenario: Scenario, realizations: Sequence[Realization],
     kpis = {**dict(zip(_reduce.ORDER_COLUMNS, table.T, strict=True)),
             **_staff(status, shift_start, shift_end, busy, overtime, horizon, warmup),
             **qualities[0],
-            **equipment_kpis([real.downtime for real in realizations], [None] * count, warmup,
-                             horizon),
+            **equipment_kpis([real.downtime for real in realizations],
+                             [None] * count if hits is None else hits, warmup, horizon),
             **stockouts.absent(count)}  # the fast engine: no stock
     kpis |= cost_kpis(scenario.costs, wages(scenario, status.shape[1]), status, shift_start,
                       shift_end, overtime, horizon, warmup, kpis)

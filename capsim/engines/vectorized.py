@@ -25,19 +25,23 @@ its patience is dropped when its turn comes, as in the reference engine; rework,
 remakes and repeat contacts: the jobs of :mod:`capsim.jobs`, run by the compiled job
 loop of :mod:`capsim.engines._jobloop`, or as plain Python without numba; supplies: the
 job loop's stock gate, :mod:`capsim.engines._stockloop`, with the reference engine's
-StockRecords). Not covered: workstations (``[equipment]``).
+StockRecords; workstations (``[equipment]``): the job loop through a station gate,
+:mod:`capsim.engines._stationloop`, with the reference engine's interruptions). Not
+covered: workstations together with an overtime policy or with supplies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from capsim.attendance import is_present
-from capsim.engines import _jobloop, _kernel, _stockloop
+from capsim.engines import _jobloop, _kernel, _stationloop, _stockloop
+from capsim.equipment import Interruptions
 from capsim.jobs import Jobs, jobs
 from capsim.records import Records, build_records, dispatch_keys, patience_deadline
 from capsim.sampling import Realization
@@ -48,11 +52,15 @@ from capsim.supplies import StockRecords
 def unsupported(scenario: Scenario) -> str | None:
     """Why the fast engine cannot run ``scenario`` (None: it can).
 
-    Workstation downtime (``[equipment]``) is modelled by the SimPy engine only;
-    ``--engine auto`` falls back to it. Supplies run in the job loop.
+    Workstations (``[equipment]``) run in the station loop, but not with an overtime
+    policy or supplies (``--engine auto`` falls back to SimPy for those). Supplies run
+    in the job loop.
     """
-    if scenario.has_equipment:
-        return "equipment: the fast engine does not model workstations yet"
+    if scenario.has_equipment and scenario.has_overtime_policy:
+        return ("equipment with an overtime policy: the fast engine does not model them "
+                "together yet")
+    if scenario.has_equipment and scenario.has_supplies:
+        return "equipment with supplies: the fast engine does not model them together yet"
     return None
 
 
@@ -208,10 +216,49 @@ def _stock_records(scenario: Scenario, supplies: tuple[Any, ...], stock: tuple[A
         placed=placed[r].copy()) for r, (low, high) in enumerate(pairwise(offsets))]
 
 
+@dataclass(frozen=True, eq=False)
+class JobRun:
+    """What the job loop decided for a batch (:func:`job_run`).
+
+    ``tables``: each replication's jobs; ``start``, ``finish``, ``technician`` and
+    ``sequence`` per job, concatenated (replication r's ``[offsets[r], offsets[r + 1])``);
+    ``stock``: each replication's StockRecords (None: no supplies); ``interruptions``:
+    each one's failures in work (None: no ``[equipment]``).
+    """
+
+    tables: list[Jobs]
+    start: np.ndarray
+    finish: np.ndarray
+    technician: np.ndarray
+    sequence: np.ndarray
+    offsets: np.ndarray
+    stock: list[StockRecords] | None
+    interruptions: list[Interruptions] | None
+
+
+def _downtime(realizations: Sequence[Realization]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray]:
+    """The batch's downtime flattened for the station loop, and where each one's hits go."""
+    downs = [real.downtime for real in realizations]
+    assert all(d is not None for d in downs)
+    fail = np.concatenate([t for d in downs if d is not None for t in d.fail] or [np.zeros(0)])
+    back = np.concatenate([t for d in downs if d is not None for t in d.back] or [np.zeros(0)])
+    counts = np.array([[t.size for t in d.fail] for d in downs if d is not None], np.int64)
+    counts = counts.reshape(len(downs), -1)
+    flat = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    stations = counts.shape[1]
+    offsets = np.empty((len(downs), stations + 1), np.int64)
+    for r in range(len(downs)):
+        offsets[r] = flat[r * stations:(r + 1) * stations + 1]
+    restart = bool(downs[0] is not None and downs[0].restart)
+    hit_offsets = np.concatenate([[0], np.cumsum(counts.sum(axis=1))]).astype(np.int64)
+    return fail, back, offsets, restart, hit_offsets
+
+
 def _run_jobs(scenario: Scenario, realizations: Sequence[Realization]
               ) -> tuple[list[Jobs], np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                         np.ndarray, list[StockRecords] | None]:
-    """:func:`job_decisions`, and each replication's StockRecords (None: no supplies)."""
+                         np.ndarray, list[StockRecords] | None, list[Interruptions] | None]:
+    """:func:`job_run`'s fields, in order."""
     begin, end = _duty_table(realizations)
     tables = [jobs(scenario, real) for real in realizations]
     offsets = np.concatenate([[0], np.cumsum([t.size for t in tables])]).astype(np.int64)
@@ -221,9 +268,12 @@ def _run_jobs(scenario: Scenario, realizations: Sequence[Realization]
     technician = np.full(size, -1, dtype=np.int32)
     sequence = np.full(size, -1, dtype=np.int64)
     supplies, stock = _stockloop.tables(scenario, realizations, offsets, orders)
+    no_hits = None if not scenario.has_equipment else [
+        Interruptions(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+        for _ in realizations]
     if begin.shape[1] == 0 or size == 0:
         if not scenario.has_supplies:
-            return tables, start, finish, technician, sequence, offsets, None
+            return tables, start, finish, technician, sequence, offsets, None, no_hits
         # nobody works or nothing arrives: the policies still look and deliveries come
         begin = end = np.full((len(realizations), 1, 1), np.inf)
     pred = np.concatenate([np.where(t.pred >= 0, t.pred + o, -1)
@@ -242,13 +292,33 @@ def _run_jobs(scenario: Scenario, realizations: Sequence[Realization]
         _jobloop.TRIGGERS[overtime.when], overtime.threshold, overtime.risk_hours,
         overtime.max_hours,
         np.inf if overtime.weekly_max_hours is None else overtime.weekly_max_hours))
+    common = (arrival, orders, joined("work"), joined("patience"), successor, pred,
+              joined("delay"), joined("renew"), joined("shift"), joined("promise"),
+              joined("key"), joined("group"), tables[0].rule, offsets, begin, end,
+              scenario.horizon_hours, start, finish, technician, sequence)
+    if scenario.has_equipment:
+        fail, back, station_offsets, restart, hit_offsets = _downtime(realizations)
+        hits = np.full((int(hit_offsets[-1]), 4), np.nan)
+        count = np.zeros(len(realizations), np.int64)
+        station_kernel = _stationloop.compiled() or _stationloop.interpreted()
+        station_kernel(*common, fail, back, station_offsets, restart, hits, hit_offsets, count)
+        # the loop writes an interruption when its segment starts; the reference, when
+        # the failure comes: in time order, ties in the order the segments started
+        rows = [h[np.argsort(h[:, 0], kind="stable")]
+                for h in (hits[low:low + n] for low, n in zip(hit_offsets[:-1], count,
+                                                                strict=True))]
+        return (tables, start, finish, technician, sequence, offsets, None,
+                [Interruptions(at=h[:, 0].copy(), resumed=h[:, 1].copy(), lost=h[:, 2].copy(),
+                               job=h[:, 3].astype(np.int64)) for h in rows])
     kernel = _jobloop.compiled() or _jobloop.interpreted()
-    kernel(arrival, orders, joined("work"), joined("patience"), successor, pred,
-           joined("delay"), joined("renew"), joined("shift"), joined("promise"), joined("key"),
-           joined("group"), tables[0].rule, offsets, begin, end, scenario.horizon_hours, start,
-           finish, technician, sequence, *policy, supplies, stock)
+    kernel(*common, *policy, supplies, stock)
     return (tables, start, finish, technician, sequence, offsets,
-            _stock_records(scenario, supplies, stock, offsets))
+            _stock_records(scenario, supplies, stock, offsets), None)
+
+
+def job_run(scenario: Scenario, realizations: Sequence[Realization]) -> JobRun:
+    """Run a batch's jobs (the job loop, or the station loop with ``[equipment]``)."""
+    return JobRun(*_run_jobs(scenario, realizations))
 
 
 def job_decisions(scenario: Scenario, realizations: Sequence[Realization]
@@ -261,7 +331,8 @@ def job_decisions(scenario: Scenario, realizations: Sequence[Realization]
 
     Also gives each replication's jobs (the table they were run from).
     """
-    return _run_jobs(scenario, realizations)[:6]
+    run = job_run(scenario, realizations)
+    return run.tables, run.start, run.finish, run.technician, run.sequence, run.offsets
 
 
 def decisions(scenario: Scenario, realizations: Sequence[Realization]
@@ -272,8 +343,8 @@ def decisions(scenario: Scenario, realizations: Sequence[Realization]
     are ``[offsets[r], offsets[r + 1])``. With follow-ups (:mod:`capsim.jobs`) the
     same per job: replication r's jobs are ``[offsets[r], offsets[r + 1])``.
     """
-    if (scenario.has_follow_ups or scenario.has_overtime_policy
-            or scenario.has_supplies):  # without follow-ups, the jobs are the orders
+    if (scenario.has_follow_ups or scenario.has_overtime_policy or scenario.has_supplies
+            or scenario.has_equipment):  # without follow-ups, the jobs are the orders
         _, start, finish, technician, sequence, offsets = job_decisions(scenario, realizations)
         return start, finish, technician, sequence, offsets
     begin, end = _duty_table(realizations)
@@ -293,15 +364,20 @@ def simulate_many(scenario: Scenario, realizations: Sequence[Realization]) -> li
     """Run several replications at once; the Records of each, in the order given."""
     if not realizations:
         return []
-    if scenario.has_supplies:
-        _, start, finish, technician, _, offsets, stock = _run_jobs(scenario, realizations)
+    if scenario.has_supplies or scenario.has_equipment:
+        run = job_run(scenario, realizations)
+        start, finish, technician, offsets = run.start, run.finish, run.technician, run.offsets
+        stock, hits = run.stock, run.interruptions
     else:
         start, finish, technician, _, offsets = decisions(scenario, realizations)
-        stock = None
-    return [build_records(scenario, real, *(x[offsets[r]:offsets[r + 1]]
-                                            for x in (start, finish, technician)),
-                          stock=None if stock is None else stock[r])
-            for r, real in enumerate(realizations)]
+        stock = hits = None
+    records = [build_records(scenario, real, *(x[offsets[r]:offsets[r + 1]]
+                                               for x in (start, finish, technician)),
+                             stock=None if stock is None else stock[r])
+               for r, real in enumerate(realizations)]
+    if hits is None:
+        return records
+    return [replace(one, interruptions=hit) for one, hit in zip(records, hits, strict=True)]
 
 
 def simulate(scenario: Scenario, realization: Realization) -> Records:

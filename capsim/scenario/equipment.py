@@ -10,8 +10,10 @@ wait for a free crew member first come, first served (ties by station index); un
 failed station is repaired at once. What a failure does to the order on the station is
 ``on_failure``: ``"resume"`` (the order continues where it stopped, on the next station up
 and free) or ``"restart"`` (its work starts again from zero). The dynamics are those of the
-reference engine (:mod:`capsim.engines.simpy_stations`); the fast engine does not model
-workstations yet, and ``--engine auto`` then runs SimPy.
+reference engine (:mod:`capsim.engines.simpy_stations`), which the fast engine's station
+loop (:mod:`capsim.engines._stationloop`) follows order by order; with an overtime policy
+or supplies the fast engine does not run stations yet, and ``--engine auto`` then runs
+SimPy.
 """
 
 from __future__ import annotations

@@ -1,0 +1,259 @@
+"""The fast engine's loop with workstations (``[equipment]``): the job loop and a station gate.
+
+The rules are the reference engine's (:mod:`capsim.engines.simpy_stations`; read its
+docstring first): a start needs a station up and free, the lowest-numbered such one is
+taken; a failure under a job in work stalls its technician, who keeps the job and goes
+on (with the work left, or all of it under ``restart``) as soon as a station is up and
+free, before any new start, first stalled first (ties by technician); a failure at the
+very moment the work ends does not interrupt it. The stations' down intervals are drawn
+before (:mod:`capsim.equipment`), so where a job's station fails next is known when the
+job starts, and a job's segment either ends or is cut at that failure.
+
+The decisions are :mod:`capsim.engines._jobloop`'s (orders and follow-up jobs, every
+dispatch rule, patience), with two kinds of moment taken in time order: a *resumption*
+at the first moment from the first stall on when a station is up and free, and a
+*start* at the first moment when the heap's top technician is on duty, a job waits and
+a station is up and free (a moment of both: the resumption first). A stalled technician
+sits in the technician heap with key +inf (it is marked like one deciding on overtime,
+so that nothing moves it on to a later duty interval) and comes back with the finish of
+its job. Overtime policies and supplies do not run here (the fast engine refuses those
+scenarios with equipment, and ``auto`` runs SimPy).
+
+Per replication ``downtime`` holds every station's failures and back-up times,
+flattened (station s's are ``[station_offsets[r, s], station_offsets[r, s + 1])``);
+the interruptions are written as rows (at, resumed, lost, job) of ``hits`` from the
+replication's first row ``hit_offsets[r]``, their count to ``hit_count[r]``.
+
+Plain Python that numba compiles and caches, as ``_kernel``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
+from capsim.engines import _jobloop, _kernel
+from capsim.engines._jobloop import _pop, _push
+from capsim.engines._kernel import _duty_since, _first_on_duty, _sift_down, _sift_up
+from capsim.jobs import EDD
+
+_HELPERS = ("_up_from", "_next_failure", "_usable_from", "_earliest_usable", "_lowest_usable",
+            "_position")
+#: The job loop's compiled helpers this loop calls.
+_SHARED = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_push", "_pop",
+           "_before")
+
+
+def _up_from(fail: np.ndarray, back: np.ndarray, lo: int, hi: int, t: float) -> float:
+    """The first moment at or after t when the station (its down intervals [lo, hi)) is up."""
+    k = lo + np.searchsorted(fail[lo:hi], t, side="right") - 1
+    while k >= lo and t < back[k]:  # down on [fail, back): up again at back
+        t = back[k]
+        k = lo + np.searchsorted(fail[lo:hi], t, side="right") - 1
+    return t
+
+
+def _next_failure(fail: np.ndarray, lo: int, hi: int, t: float) -> float:
+    """The station's first failure after t (+inf: none)."""
+    k = lo + np.searchsorted(fail[lo:hi], t, side="right")
+    return fail[k] if k < hi else np.inf
+
+
+def _usable_from(fail: np.ndarray, back: np.ndarray, offsets: np.ndarray, free_at: np.ndarray,
+                 r: int, station: int, t: float) -> float:
+    """The first moment at or after t when the station is free and up."""
+    return _up_from(fail, back, offsets[r, station], offsets[r, station + 1],
+                    max(t, free_at[station]))
+
+
+def _earliest_usable(fail: np.ndarray, back: np.ndarray, offsets: np.ndarray,
+                     free_at: np.ndarray, r: int, t: float) -> float:
+    """The first moment at or after t when some station is free and up (+inf: none)."""
+    best = np.inf
+    for station in range(free_at.size):
+        best = min(best, _usable_from(fail, back, offsets, free_at, r, station, t))
+    return best
+
+
+def _lowest_usable(fail: np.ndarray, back: np.ndarray, offsets: np.ndarray,
+                   free_at: np.ndarray, r: int, t: float) -> int:
+    """The lowest-numbered station free and up at t (there must be one)."""
+    for station in range(free_at.size):
+        if _usable_from(fail, back, offsets, free_at, r, station, t) == t:
+            return station
+    return -1
+
+
+def _position(tech: np.ndarray, i: int) -> int:
+    """Where technician i sits in the technician heap."""
+    for p in range(tech.size):
+        if tech[p] == i:
+            return p
+    return -1
+
+
+def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: np.ndarray,
+          successor: np.ndarray, pred: np.ndarray, delay: np.ndarray, renew: np.ndarray,
+          shift: np.ndarray, promise: np.ndarray, key: np.ndarray, group: np.ndarray, rule: int,
+          offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
+          start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
+          sequence: np.ndarray, fail: np.ndarray, back: np.ndarray,
+          station_offsets: np.ndarray, restart: bool, hits: np.ndarray,
+          hit_offsets: np.ndarray, hit_count: np.ndarray) -> None:
+    """:func:`capsim.engines._jobloop._loop`'s decisions through the stations' gate.
+
+    The arguments up to ``sequence`` are the job loop's (no overtime, no supplies); then
+    the downtime and the interruptions' outputs (see the module docstring).
+    """
+    reps, roster = begin.shape[0], begin.shape[1]
+    stations = station_offsets.shape[1] - 1
+    pointer = np.zeros(roster, np.int64)
+    since = np.empty(roster)
+    tech_key, tech = np.empty(roster), np.empty(roster, np.int64)
+    size = max(work.size, 1)
+    q_group, q_key, q_join = np.empty(size), np.empty(size), np.empty(size)
+    q_item = np.empty(size, np.int64)
+    p_time, p_item = np.empty(size), np.empty(size, np.int64)  # pending joins
+    due, deadline = np.empty(size), np.empty(size)
+    stalled = np.zeros(roster, np.bool_)
+    s_key, s_item = np.empty(max(roster, 1)), np.empty(max(roster, 1), np.int64)  # stall heap
+    job_of, left_of = np.empty(roster, np.int64), np.empty(roster)
+    hit_of = np.empty(roster, np.int64)
+    free_at = np.empty(stations)
+    for r in range(reps):
+        pointer[:] = 0
+        stalled[:] = False
+        free_at[:] = -np.inf
+        for i in range(roster):
+            since[i] = _duty_since(begin, end, pointer, r, i, -np.inf)
+        tech[:] = np.argsort(since, kind="mergesort")
+        tech_key[:] = since[tech]
+        head, last = offsets[r], offsets[r] + orders[r]
+        queued = pending = n_stalled = n_hits = 0
+        lower = -np.inf
+        started = offsets[r]
+        h0 = hit_offsets[r]
+        while True:
+            resume = np.inf  # the next resumption
+            if n_stalled > 0:
+                resume = _earliest_usable(fail, back, station_offsets, free_at, r, s_key[0])
+            bound = lower  # the next start: its lower bound, then the start itself
+            if queued == 0:
+                upcoming = arrival[head] if head < last else np.inf
+                if pending > 0 and p_time[0] < upcoming:
+                    upcoming = p_time[0]
+                bound = max(lower, upcoming)
+            s, i = np.inf, -1
+            while bound < resume and bound < horizon:
+                i = _first_on_duty(tech_key, tech, begin, end, pointer, r, bound, stalled)
+                if stalled[i]:
+                    break  # all the others are stalled too: no start
+                t = max(tech_key[0], bound)
+                if t >= horizon or t >= resume:
+                    break
+                u = _earliest_usable(fail, back, station_offsets, free_at, r, t)
+                if u == t:
+                    s = t
+                    break
+                bound = u  # no station before u: the top may be off duty by then
+            if resume <= s:
+                if resume >= horizon:
+                    break
+                i = s_item[0]
+                n_stalled -= 1
+                if n_stalled > 0:
+                    _sift_down(s_key, s_item, n_stalled, s_key[n_stalled], s_item[n_stalled])
+                hits[h0 + hit_of[i], 1] = resume
+                k, at, left = job_of[i], resume, left_of[i]
+                p = _position(tech, i)
+            elif s < horizon:
+                while True:  # arrivals and pending joins by s, in (join time, job) order
+                    if pending > 0 and p_time[0] <= s and (
+                            head == last or p_time[0] < arrival[head]):
+                        j, t = p_item[0], p_time[0]
+                        pending -= 1
+                        if pending > 0:
+                            _sift_down(p_time, p_item, pending, p_time[pending],
+                                       p_item[pending])
+                        due[j] = t + promise[j] if renew[j] else due[pred[j]] + shift[j]
+                    elif head < last and arrival[head] <= s:
+                        j, t = head, arrival[head]
+                        head += 1
+                        due[j] = t + promise[j]
+                    else:
+                        break
+                    deadline[j] = t + patience[j]
+                    _push(q_group, q_key, q_join, q_item, queued, group[j],
+                          due[j] if rule == EDD else key[j], t, j)
+                    queued += 1
+                k = -1
+                while queued > 0:  # the queue's first job still waiting at s
+                    k = _pop(q_group, q_key, q_join, q_item, queued)
+                    queued -= 1
+                    if s <= deadline[k]:
+                        break
+                    k = -1  # its patience ran out: it left, unserved
+                if k < 0:
+                    continue
+                start[k] = s
+                technician[k] = i
+                sequence[started] = k
+                started += 1
+                lower = s
+                at, left, p = s, work[k], 0
+            else:
+                break
+            station = _lowest_usable(fail, back, station_offsets, free_at, r, at)
+            lo, hi = station_offsets[r, station], station_offsets[r, station + 1]
+            failure = _next_failure(fail, lo, hi, at)
+            if at + left <= failure:  # the job ends on this station
+                done = at + left
+                free_at[station] = done
+                stalled[i] = False
+                if done < horizon:
+                    finish[k] = done
+                    j = successor[k]
+                    if j >= 0 and done + delay[j] < horizon:
+                        _sift_up(p_time, p_item, pending, done + delay[j], j)
+                        pending += 1
+                free = _duty_since(begin, end, pointer, r, i, done)
+            else:  # cut by the failure: stalled from then on, the job in hand
+                free_at[station] = failure
+                stalled[i] = True
+                worked = failure - at
+                hits[h0 + n_hits, 0], hits[h0 + n_hits, 1] = failure, np.nan
+                hits[h0 + n_hits, 2] = worked if restart else 0.0
+                hits[h0 + n_hits, 3] = k
+                hit_of[i] = n_hits
+                n_hits += 1
+                job_of[i], left_of[i] = k, left if restart else left - worked
+                _sift_up(s_key, s_item, n_stalled, failure, i)
+                n_stalled += 1
+                free = np.inf
+            if p == 0 and tech[0] == i:  # a start: the top's new key
+                _sift_down(tech_key, tech, roster, free, i)
+            elif free < np.inf:  # a resumption that ends: back from +inf
+                _sift_up(tech_key, tech, p, free, i)
+        hit_count[r] = n_hits
+
+
+@functools.cache
+def _compile() -> Callable[..., None] | None:
+    if _jobloop.compiled() is None:
+        return None
+    namespace = globals()
+    for name in _SHARED:  # the job loop's compiled helpers (compiled in its module)
+        namespace[name] = getattr(_jobloop, name)
+    return _kernel.compile_loop(namespace, _HELPERS)
+
+
+def compiled() -> Callable[..., None] | None:
+    """The compiled loop, or None without numba (or with ``CAPSIM_NO_NUMBA`` set)."""
+    return _compile() if _kernel.compiled() is not None else None
+
+
+def interpreted() -> Callable[..., None]:
+    """The loop as plain Python (what numba compiles): slow, the same numbers."""
+    return _loop
