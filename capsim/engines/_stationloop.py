@@ -10,14 +10,16 @@ before (:mod:`capsim.equipment`), so where a job's station fails next is known w
 job starts, and a job's segment either ends or is cut at that failure.
 
 The decisions are :mod:`capsim.engines._jobloop`'s (orders and follow-up jobs, every
-dispatch rule, patience), with two kinds of moment taken in time order: a *resumption*
-at the first moment from the first stall on when a station is up and free, and a
-*start* at the first moment when the heap's top technician is on duty, a job waits and
-a station is up and free (a moment of both: the resumption first). A stalled technician
-sits in the technician heap with key +inf (it is marked like one deciding on overtime,
-so that nothing moves it on to a later duty interval) and comes back with the finish of
-its job. Overtime policies and supplies do not run here (the fast engine refuses those
-scenarios with equipment, and ``auto`` runs SimPy).
+dispatch rule, patience; its range queue where the queue's order is that of joining),
+with two kinds of moment taken in time order: a *resumption* at the first moment from
+the first stall on when a station is up and free, and a *start* at the first moment
+when the heap's top technician is on duty, a job waits and a station is up and free (a
+moment of both: the resumption first). A stalled technician sits in the technician heap
+with key +inf (it is marked like one deciding on overtime, so that nothing moves it on
+to a later duty interval) and comes back with the finish of its job. Overtime policies
+and supplies do not run here (the fast engine refuses those scenarios with equipment,
+and ``auto`` runs SimPy). Failure times are looked up by bisection (numba's
+``np.searchsorted`` on a slice cost twice the whole loop's time).
 
 Per replication ``downtime`` holds every station's failures and back-up times,
 flattened (station s's are ``[station_offsets[r, s], station_offsets[r, s + 1])``);
@@ -39,25 +41,36 @@ from capsim.engines._jobloop import _pop, _push
 from capsim.engines._kernel import _duty_since, _first_on_duty, _sift_down, _sift_up
 from capsim.jobs import EDD
 
-_HELPERS = ("_up_from", "_next_failure", "_usable_from", "_earliest_usable", "_lowest_usable",
-            "_position")
+_HELPERS = ("_after", "_up_from", "_next_failure", "_usable_from", "_lowest_usable",
+            "_earliest_usable", "_position")
 #: The job loop's compiled helpers this loop calls.
 _SHARED = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_push", "_pop",
            "_before")
 
 
+def _after(fail: np.ndarray, lo: int, hi: int, t: float) -> int:
+    """The first index in [lo, hi) whose failure is after t (hi: none): bisect_right."""
+    while lo < hi:
+        middle = (lo + hi) // 2
+        if t < fail[middle]:
+            hi = middle
+        else:
+            lo = middle + 1
+    return lo
+
+
 def _up_from(fail: np.ndarray, back: np.ndarray, lo: int, hi: int, t: float) -> float:
     """The first moment at or after t when the station (its down intervals [lo, hi)) is up."""
-    k = lo + np.searchsorted(fail[lo:hi], t, side="right") - 1
+    k = _after(fail, lo, hi, t) - 1
     while k >= lo and t < back[k]:  # down on [fail, back): up again at back
         t = back[k]
-        k = lo + np.searchsorted(fail[lo:hi], t, side="right") - 1
+        k = _after(fail, lo, hi, t) - 1
     return t
 
 
 def _next_failure(fail: np.ndarray, lo: int, hi: int, t: float) -> float:
     """The station's first failure after t (+inf: none)."""
-    k = lo + np.searchsorted(fail[lo:hi], t, side="right")
+    k = _after(fail, lo, hi, t)
     return fail[k] if k < hi else np.inf
 
 
@@ -71,6 +84,8 @@ def _usable_from(fail: np.ndarray, back: np.ndarray, offsets: np.ndarray, free_a
 def _earliest_usable(fail: np.ndarray, back: np.ndarray, offsets: np.ndarray,
                      free_at: np.ndarray, r: int, t: float) -> float:
     """The first moment at or after t when some station is free and up (+inf: none)."""
+    if _lowest_usable(fail, back, offsets, free_at, r, t) >= 0:
+        return t
     best = np.inf
     for station in range(free_at.size):
         best = min(best, _usable_from(fail, back, offsets, free_at, r, station, t))
@@ -79,9 +94,10 @@ def _earliest_usable(fail: np.ndarray, back: np.ndarray, offsets: np.ndarray,
 
 def _lowest_usable(fail: np.ndarray, back: np.ndarray, offsets: np.ndarray,
                    free_at: np.ndarray, r: int, t: float) -> int:
-    """The lowest-numbered station free and up at t (there must be one)."""
+    """The lowest-numbered station free and up at t (-1: none)."""
     for station in range(free_at.size):
-        if _usable_from(fail, back, offsets, free_at, r, station, t) == t:
+        if free_at[station] <= t and _up_from(fail, back, offsets[r, station],
+                                              offsets[r, station + 1], t) == t:
             return station
     return -1
 
@@ -122,6 +138,11 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     job_of, left_of = np.empty(roster, np.int64), np.empty(roster)
     hit_of = np.empty(roster, np.int64)
     free_at = np.empty(stations)
+    ordered = rule != EDD  # the job loop's range queue: one group, one rule key
+    for j in range(group.size):
+        if group[j] != group[0] or key[j] != key[0]:
+            ordered = False
+            break
     for r in range(reps):
         pointer[:] = 0
         stalled[:] = False
@@ -131,7 +152,7 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
         tech[:] = np.argsort(since, kind="mergesort")
         tech_key[:] = since[tech]
         head, last = offsets[r], offsets[r] + orders[r]
-        queued = pending = n_stalled = n_hits = 0
+        queued = pending = first = n_stalled = n_hits = 0
         lower = -np.inf
         started = offsets[r]
         h0 = hit_offsets[r]
@@ -185,12 +206,19 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                     else:
                         break
                     deadline[j] = t + patience[j]
-                    _push(q_group, q_key, q_join, q_item, queued, group[j],
-                          due[j] if rule == EDD else key[j], t, j)
+                    if ordered:  # the queue is [first, first + queued)
+                        q_item[first + queued] = j
+                    else:
+                        _push(q_group, q_key, q_join, q_item, queued, group[j],
+                              due[j] if rule == EDD else key[j], t, j)
                     queued += 1
                 k = -1
                 while queued > 0:  # the queue's first job still waiting at s
-                    k = _pop(q_group, q_key, q_join, q_item, queued)
+                    if ordered:
+                        k = q_item[first]
+                        first += 1
+                    else:
+                        k = _pop(q_group, q_key, q_join, q_item, queued)
                     queued -= 1
                     if s <= deadline[k]:
                         break
