@@ -37,7 +37,15 @@ from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, cpu_co
 from capsim.kpis import KPI_NAMES
 from capsim.metrics import ReplicationSummary, summarize_many
 from capsim.options import RunOptions, resolve_options
-from capsim.placement import KINDS, Kind, choose, gil_free_share, make_pool, shared
+from capsim.placement import (
+    KINDS,
+    Kind,
+    choose,
+    gil_free_share,
+    make_pool,
+    reused_share,
+    shared,
+)
 from capsim.progress import Progress, ProgressOption, progress_callback
 from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample_many
@@ -192,7 +200,7 @@ class Runner:
                 "processes": ("serial", "processes"), "threads": ("serial", "threads")}
             workers = cpu_count()
             kind = choose(work_seconds, workers, gil_free_share(engine),
-                          allowed.get(self._kind, KINDS))
+                          allowed.get(self._kind, KINDS), reused_share(self._planned))
             if kind == "serial":
                 return None
         return make_pool("serial" if workers == 1 else kind, workers)

@@ -38,29 +38,41 @@ WORKER_START_SECONDS = 1.1
 GIL_FREE_SHARE = 0.4
 #: Estimated work (CPU seconds) below which a run stays in this process.
 SERIAL_SECONDS = 0.5
+#: Share of a search's later runs that the draws it shares save in this process
+#: (:mod:`capsim.reuse`: the orders and the attendance draws): about 30 % on Stutterfly
+#: (``capsim size`` with one worker, 11.5 s without sharing, 8.7 s with). A process
+#: pool's workers each keep their own store, and draw again most of what they run.
+REUSED_SHARE = 0.3
+
+
+def reused_share(planned_runs: int) -> float:
+    """The share of ``planned_runs`` runs' work that sharing saves in one process."""
+    return REUSED_SHARE * (planned_runs - 1) / planned_runs if planned_runs > 1 else 0.0
 
 
 def choose(work_seconds: float, cpus: int, gil_free: float,
-           allowed: tuple[Kind, ...] = KINDS) -> Kind:
+           allowed: tuple[Kind, ...] = KINDS, reused: float = 0.0) -> Kind:
     """Where work estimated at ``work_seconds`` of CPU time ends first on ``cpus`` CPUs.
 
     The expected wall time of each way; the shortest wins, a tie going to the cheaper
-    (in the order serial, threads, processes):
+    (in the order serial, threads, processes), with ``W = work_seconds``:
 
-    - serial: ``work_seconds``;
-    - threads: ``work_seconds * max(1 - gil_free, 1 / cpus)``: the share of the work
+    - serial: ``W (1 - reused)``: the share ``reused`` is what draws shared across a
+      search's runs save (:func:`reused_share`);
+    - threads: ``W (1 - reused) max(1 - gil_free, 1 / cpus)``: the share of the work
       that holds the GIL (``1 - gil_free``) runs one thread at a time;
-    - processes: :data:`WORKER_START_SECONDS` + ``work_seconds / cpus``: the workers
-      start side by side, then share the work.
+    - processes: :data:`WORKER_START_SECONDS` + ``W / cpus``: the workers start side
+      by side, then share the work, each drawing for itself.
 
     Work under :data:`SERIAL_SECONDS`, or one CPU, stays serial; ``allowed`` limits the
     choice (to the executor the caller asked for, say).
     """
     if cpus <= 1 or work_seconds <= SERIAL_SECONDS:
         return "serial"
+    here = work_seconds * (1.0 - reused)
     wall: dict[Kind, float] = {
-        "serial": work_seconds,
-        "threads": (work_seconds * max(1.0 - gil_free, 1.0 / cpus) if gil_free > 0
+        "serial": here,
+        "threads": (here * max(1.0 - gil_free, 1.0 / cpus) if gil_free > 0
                     else math.inf),
         "processes": WORKER_START_SECONDS + work_seconds / cpus}
     return min(allowed, key=lambda kind: (wall[kind], KINDS.index(kind)))

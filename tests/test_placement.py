@@ -95,6 +95,14 @@ def test_the_choice_weighs_cpu_seconds_against_a_workers_start_up():
     # limited to what the caller asked for
     assert choose(50.0, 2, f, ("serial", "threads")) == "threads"
     assert choose(1.5, 2, f, ("serial", "processes")) == "serial"
+    # a search's shared draws: threads and serial do 25 % less, processes all of it.
+    # 9 s: threads 0.6 x 9 = 5.4 s against 1.1 + 4.5 = 5.6 s, a near tie; with 25 %
+    # reused, threads 4.05 s. 40 s: threads 18 s, processes 21.1 s (24 s and 21.1 s unshared)
+    assert choose(9.0, 2, f, reused=0.25) == "threads"
+    assert choose(40.0, 2, f) == "processes"
+    assert choose(40.0, 2, f, reused=0.25) == "threads"
+    assert placement.reused_share(1) == 0.0
+    assert placement.reused_share(6) == pytest.approx(placement.REUSED_SHARE * 5 / 6)
 
 
 def _runner_choice(monkeypatch, seconds_each: float, remaining: int = 100, **kwargs):
