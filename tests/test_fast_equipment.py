@@ -13,10 +13,11 @@ exercised. The fused pipeline gives the Records path's summaries bit for bit.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capsim.engines import resolve, simpy_model, vectorized
+from capsim.engines import _stationloop, resolve, simpy_model, vectorized
 from capsim.metrics import summarize
 from capsim.sampling import sample
 from capsim.scenario import load_scenario, validate
@@ -128,3 +129,18 @@ def test_stations_with_supplies_fall_back_to_simpy():
     assert vectorized.unsupported(s) == (
         "equipment with supplies: the fast engine does not model them together yet")
     assert resolve("auto", s) == "simpy"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=with_equipment(follow_ups=True), replication=st.integers(0, 1000))
+def test_the_loop_as_plain_python_gives_the_compiled_numbers(s, replication):
+    """Without numba the station loop runs as plain Python: the same numbers."""
+    real = sample(s, replication, seed=37)
+    compiled = vectorized.simulate(s, real)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_stationloop, "compiled", lambda: None)
+        plain = vectorized.simulate(s, real)
+    np.testing.assert_array_equal(plain.start, compiled.start)
+    np.testing.assert_array_equal(plain.finish, compiled.finish)
+    np.testing.assert_array_equal(plain.technician, compiled.technician)
+    assert_same_interruptions(compiled, plain)
