@@ -37,15 +37,7 @@ from capsim.executors import EXECUTORS, DaskCluster, Executor, InProcess, cpu_co
 from capsim.kpis import KPI_NAMES
 from capsim.metrics import ReplicationSummary, summarize_many
 from capsim.options import RunOptions, resolve_options
-from capsim.placement import (
-    KINDS,
-    Kind,
-    choose,
-    gil_free_share,
-    make_pool,
-    reused_share,
-    shared,
-)
+from capsim.placement import KINDS, Kind, choose, gil_free_share, make_pool, reused_share, shared
 from capsim.progress import Progress, ProgressOption, progress_callback
 from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample_many

@@ -71,31 +71,29 @@ def assert_same_interruptions(reference, fast):
     np.testing.assert_array_equal(b.job, a.job)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(s=with_equipment(), replication=st.integers(0, 1000))
-def test_the_engines_agree_order_by_order(s, replication):
-    real = sample(s, replication, seed=23)
+def assert_engines_agree(s, replication, seed):
+    real = sample(s, replication, seed=seed)
     reference, fast = simpy_model.simulate(s, real), vectorized.simulate(s, real)
     assert_same_orders_and_kpis(reference, fast)
     assert_same_interruptions(reference, fast)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=with_equipment(), replication=st.integers(0, 1000))
+def test_the_engines_agree_order_by_order(s, replication):
+    assert_engines_agree(s, replication, seed=23)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=with_equipment(follow_ups=True), replication=st.integers(0, 1000))
 def test_the_engines_agree_with_rework_remakes_and_repeat_contacts(s, replication):
-    real = sample(s, replication, seed=29)
-    reference, fast = simpy_model.simulate(s, real), vectorized.simulate(s, real)
-    assert_same_orders_and_kpis(reference, fast)
-    assert_same_interruptions(reference, fast)
+    assert_engines_agree(s, replication, seed=29)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=with_equipment(holds=True), replication=st.integers(0, 1000))
 def test_the_engines_agree_with_information_holds(s, replication):
-    real = sample(s, replication, seed=31)
-    reference, fast = simpy_model.simulate(s, real), vectorized.simulate(s, real)
-    assert_same_orders_and_kpis(reference, fast)
-    assert_same_interruptions(reference, fast)
+    assert_engines_agree(s, replication, seed=31)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

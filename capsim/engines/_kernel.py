@@ -81,6 +81,20 @@ def _sift_up(key: np.ndarray, item: np.ndarray, n: int, k: float, x: int) -> Non
     key[pos], item[pos] = k, x
 
 
+def _bisect_right(values: np.ndarray, lo: int, hi: int, x: float) -> int:
+    """The first index in [lo, hi) of sorted ``values`` holding more than x (hi: none).
+
+    Python's ``bisect_right``; numba's ``np.searchsorted`` on a slice costs far more.
+    """
+    while lo < hi:
+        middle = (lo + hi) // 2
+        if x < values[middle]:
+            hi = middle
+        else:
+            lo = middle + 1
+    return lo
+
+
 def _duty_since(begin: np.ndarray, end: np.ndarray, pointer: np.ndarray, r: int, i: int,
                 t: float) -> float:
     """The first moment at or after t when technician i is on duty (+inf: never again).

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from capsim.engines import _kernel
+from capsim.engines._kernel import _bisect_right
 
 #: Columns of the ``orders`` output, one row per replication.
 ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
@@ -30,8 +31,8 @@ ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
                  "orders_abandoned", "peak_wip", "service_level", "orders_late", "late_hours")
 #: Percentiles of lead time, in the order of ``ORDER_COLUMNS``.
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
-_HELPERS = ("_ratio", "_ranked", "_percentiles", "_time_average", "_peak_wip", "_interp",
-            "_busy_and_overtime", "_orders")
+_HELPERS = ("_bisect_right", "_ratio", "_ranked", "_percentiles", "_time_average", "_peak_wip",
+            "_interp", "_busy_and_overtime", "_orders")
 
 
 def _ratio(top: float, bottom: float) -> float:
@@ -171,14 +172,7 @@ def _peak_wip(arrival: np.ndarray, finish: np.ndarray, warmup: float) -> float:
 
 def _interp(x: float, xp: np.ndarray, fp: np.ndarray) -> float:
     """``np.interp(x, xp, fp, left=0, right=fp[-1])`` for increasing xp, as numpy does it."""
-    lo, hi = 0, xp.size  # bisect_right (cheaper than numba's searchsorted here)
-    while lo < hi:
-        middle = (lo + hi) // 2
-        if x < xp[middle]:
-            hi = middle
-        else:
-            lo = middle + 1
-    j = lo - 1  # the last j with xp[j] <= x
+    j = _bisect_right(xp, 0, xp.size, x) - 1  # the last j with xp[j] <= x
     if j < 0:
         return 0.0
     if j >= xp.size - 1 or xp[j] == x:

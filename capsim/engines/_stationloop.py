@@ -18,8 +18,9 @@ moment of both: the resumption first). A stalled technician sits in the technici
 with key +inf (it is marked like one deciding on overtime, so that nothing moves it on
 to a later duty interval) and comes back with the finish of its job. Overtime policies
 and supplies do not run here (the fast engine refuses those scenarios with equipment,
-and ``auto`` runs SimPy). Failure times are looked up by bisection (numba's
-``np.searchsorted`` on a slice cost twice the whole loop's time).
+and ``auto`` runs SimPy). Failure times are looked up by bisection
+(:func:`capsim.engines._kernel._bisect_right`: numba's ``np.searchsorted`` on a slice
+cost twice the whole loop's time).
 
 Per replication ``downtime`` holds every station's failures and back-up times,
 flattened (station s's are ``[station_offsets[r, s], station_offsets[r, s + 1])``);
@@ -38,39 +39,34 @@ import numpy as np
 
 from capsim.engines import _jobloop, _kernel
 from capsim.engines._jobloop import _pop, _push
-from capsim.engines._kernel import _duty_since, _first_on_duty, _sift_down, _sift_up
+from capsim.engines._kernel import (
+    _bisect_right,
+    _duty_since,
+    _first_on_duty,
+    _sift_down,
+    _sift_up,
+)
 from capsim.jobs import EDD
 
-_HELPERS = ("_after", "_up_from", "_next_failure", "_usable_from", "_lowest_usable",
+_HELPERS = ("_bisect_right", "_up_from", "_next_failure", "_usable_from", "_lowest_usable",
             "_earliest_usable", "_position")
 #: The job loop's compiled helpers this loop calls.
 _SHARED = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_push", "_pop",
            "_before")
 
 
-def _after(fail: np.ndarray, lo: int, hi: int, t: float) -> int:
-    """The first index in [lo, hi) whose failure is after t (hi: none): bisect_right."""
-    while lo < hi:
-        middle = (lo + hi) // 2
-        if t < fail[middle]:
-            hi = middle
-        else:
-            lo = middle + 1
-    return lo
-
-
 def _up_from(fail: np.ndarray, back: np.ndarray, lo: int, hi: int, t: float) -> float:
     """The first moment at or after t when the station (its down intervals [lo, hi)) is up."""
-    k = _after(fail, lo, hi, t) - 1
+    k = _bisect_right(fail, lo, hi, t) - 1
     while k >= lo and t < back[k]:  # down on [fail, back): up again at back
         t = back[k]
-        k = _after(fail, lo, hi, t) - 1
+        k = _bisect_right(fail, lo, hi, t) - 1
     return t
 
 
 def _next_failure(fail: np.ndarray, lo: int, hi: int, t: float) -> float:
     """The station's first failure after t (+inf: none)."""
-    k = _after(fail, lo, hi, t)
+    k = _bisect_right(fail, lo, hi, t)
     return fail[k] if k < hi else np.inf
 
 
@@ -190,7 +186,10 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 k, at, left = job_of[i], resume, left_of[i]
                 p = _position(tech, i)
             elif s < horizon:
-                while True:  # arrivals and pending joins by s, in (join time, job) order
+                # arrivals and pending joins by s, in (join time, job) order: the job
+                # loop's admission, written out (a helper returning a tuple, not inlined,
+                # made both loops two to three times slower)
+                while True:
                     if pending > 0 and p_time[0] <= s and (
                             head == last or p_time[0] < arrival[head]):
                         j, t = p_item[0], p_time[0]
