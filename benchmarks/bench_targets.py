@@ -10,6 +10,10 @@ says "whole command"; CPU time is the process's and its children's (pool workers
     (3) ``capsim report experiments/stutterfly.toml``: wall (goal: under 10 s)
     (4) peak memory of a run as replications grow (goal: flat; under 500 MB at 10,000;
         ``--memory`` adds the 10,000 point, which takes minutes)
+    (5) what (1) costs with glibc's default heap (``CAPSIM_MALLOC=system``), the
+        runs alternated so that the machine's drift hits both alike
+    (6) Stutterfly at roster 15 with 12 workstations (failures every 40 h, 2 h repairs,
+        a crew of one): CPU per replication on the fast engine and on SimPy
 
 Nothing here is asserted; the closing notes quote what it prints.
 
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,12 +39,14 @@ PER_REPLICATION = textwrap.dedent("""
     import json, sys, time
     import capsim
     from capsim.scenario import load_scenario
-    s = load_scenario("SCENARIO").edit({"workforce.roster": 15})
-    capsim.run(s, 8, 1, engine="fast", workers=1, progress=False)  # load numba's cache
+    s = load_scenario("SCENARIO").edit({"workforce.roster": 15, **EDITS})
+    capsim.run(s, 8, 1, engine="ENGINE", workers=1, progress=False)  # load numba's cache
     began = time.process_time()
-    capsim.run(s, REPS, 1, engine="fast", workers=1, progress=False)
+    capsim.run(s, REPS, 1, engine="ENGINE", workers=1, progress=False)
     print(json.dumps({"ms": (time.process_time() - began) / REPS * 1000}))
 """)
+STATIONS = {"equipment": {"stations": 12, "time_between_failures": {"mean_hours": 40.0},
+                          "repair": {"mean_hours": 2.0}, "repair_crew": 1}}
 
 MEMORY = textwrap.dedent("""
     import json, resource
@@ -74,10 +82,12 @@ def command(args: list[str]) -> tuple[float, float, float]:
     return out["wall"], out["cpu"], out["peak_mb"]
 
 
-def snippet(code: str, reps: int) -> dict:
-    code = code.replace("SCENARIO", SCENARIO).replace("REPS", str(reps))
+def snippet(code: str, reps: int, engine: str = "fast", edits: dict | None = None,
+            env: dict[str, str] | None = None) -> dict:
+    code = (code.replace("SCENARIO", SCENARIO).replace("REPS", str(reps))
+            .replace("ENGINE", engine).replace("EDITS", repr(edits or {})))
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env={**os.environ, **(env or {})})
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -103,6 +113,16 @@ def main() -> None:
     points = [100, 1000] + ([10_000] if args.memory else [])
     peaks = ", ".join(f"{n:,}: {snippet(MEMORY, n)['peak_mb']:.0f} MB" for n in points)
     print(f"(4) peak memory of a run by replications (goal flat, under 500 MB at 10,000): {peaks}")
+    kept, system = [], []
+    for _ in range(3):  # alternated: A B A B A B
+        kept.append(snippet(PER_REPLICATION, reps)["ms"])
+        system.append(snippet(PER_REPLICATION, reps, env={"CAPSIM_MALLOC": "system"})["ms"])
+    print(f"(5) (1) with freed memory kept (capsim.allocator) {statistics.median(kept):.1f} ms, "
+          f"with glibc's default heap {statistics.median(system):.1f} ms (medians of 3)")
+    fast = snippet(PER_REPLICATION, reps, edits=STATIONS)["ms"]
+    simpy = snippet(PER_REPLICATION, max(reps // 20, 3), "simpy", STATIONS)["ms"]
+    print(f"(6) Stutterfly with 12 workstations: fast engine {fast:.1f} ms CPU per "
+          f"replication, SimPy engine {simpy:.0f} ms ({simpy / fast:.0f}x)")
 
 
 if __name__ == "__main__":
