@@ -5,14 +5,15 @@ for several shift mixes. A replication's orders (arrivals, classes, work, patien
 holds, follow-ups, batches, demand stress) depend on the scenario's demand and order
 side, the seed and the replication only, never on the staff (common random numbers,
 :mod:`capsim.rng`), so drawing them again for every candidate repeats the same work:
-on Stutterfly about 3.8 ms of a replication's 15. So does each technician's attendance
+on Stutterfly about 3.8 ms of a replication's 15. So do each technician's attendance
 draws (vacations, outbreak illness, daily absences: :mod:`capsim.attendance`), which
 depend on the absence rules and the technician's index, not on how many colleagues
 the roster has.
 
 Inside :func:`sharing` (a :class:`capsim.experiment.Runner` planned for several runs
-enters it), :func:`reused` keeps the values it makes, per *side* (a key naming
-everything the value depends on) and replication, until :data:`BUDGET_BYTES` are held;
+enters it, and so does :func:`capsim.report` for its whole work), :func:`reused` (or
+:func:`get` and :func:`put`) keeps values per *side* (a key naming everything the value
+depends on) and key (seed, replication, technician...), until :data:`BUDGET_BYTES` are held;
 later ones are made each time, not kept (a search visits the same replications again
 in the same order, so the first ones kept are the ones asked for again). Everything is
 dropped when the outermost :func:`sharing` ends. Values are made read-only when kept:
