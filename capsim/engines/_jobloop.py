@@ -62,8 +62,8 @@ from capsim.engines._stockloop import (
 from capsim.jobs import EDD
 
 _HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_before", "_push",
-            "_pop", "_calls_for_overtime", "_unpark", "advance", "drop", "park", "reset",
-            "starts")
+            "_pop", "_joins_in_order", "_calls_for_overtime", "_unpark", "advance", "drop",
+            "park", "reset", "starts")
 
 #: Overtime trigger codes (``Overtime.when``); NO_OVERTIME: no policy.
 NO_OVERTIME, QUEUE, OLDEST_WAIT, AT_RISK = -1, 0, 1, 2
@@ -120,6 +120,19 @@ def _pop(group: np.ndarray, key: np.ndarray, join: np.ndarray, item: np.ndarray,
         item[pos], item[child] = item[child], item[pos]
         pos = child
     return int(top)
+
+
+def _joins_in_order(rule: int, group: np.ndarray, key: np.ndarray) -> bool:
+    """Whether jobs join the queue in its order, so that the queue is a range, not a heap.
+
+    So they do with one group and one rule key (FIFO, or every priority equal).
+    """
+    if rule == EDD:
+        return False
+    for j in range(group.size):  # noqa: SIM110 - a loop numba compiles, not all() of a generator
+        if group[j] != group[0] or key[j] != key[0]:
+            return False
+    return True
 
 
 def _calls_for_overtime(when: int, threshold: float, risk: float, s: float, queued: int,
@@ -201,14 +214,8 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     staying = np.zeros(roster, np.bool_)
     shift_end, week, week_hours = np.empty(roster), np.empty(roster), np.empty(roster)
     stocked = supplies[SPEC].shape[0] > 0
-    # one group and one rule key (FIFO, or priorities all equal), without supplies (whose
-    # parked orders rejoin in their place): jobs join in queue order (join time, job),
-    # so the queue is a range, not a heap
-    ordered = rule != EDD and not stocked
-    for j in range(group.size):
-        if group[j] != group[0] or key[j] != key[0]:
-            ordered = False
-            break
+    # without supplies (whose parked orders rejoin in their place)
+    ordered = not stocked and _joins_in_order(rule, group, key)
     counters, delivery, reviews = stock[COUNTERS], stock[DELIVERY_TIME], stock[REVIEW_AT]
     for r in range(reps):
         pointer[:] = 0

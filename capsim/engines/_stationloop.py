@@ -38,7 +38,7 @@ from collections.abc import Callable
 import numpy as np
 
 from capsim.engines import _jobloop, _kernel
-from capsim.engines._jobloop import _pop, _push
+from capsim.engines._jobloop import _joins_in_order, _pop, _push
 from capsim.engines._kernel import (
     _bisect_right,
     _duty_since,
@@ -52,7 +52,7 @@ _HELPERS = ("_bisect_right", "_up_from", "_next_failure", "_usable_from", "_lowe
             "_earliest_usable", "_position")
 #: The job loop's compiled helpers this loop calls.
 _SHARED = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_push", "_pop",
-           "_before")
+           "_before", "_joins_in_order")
 
 
 def _up_from(fail: np.ndarray, back: np.ndarray, lo: int, hi: int, t: float) -> float:
@@ -134,11 +134,7 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     job_of, left_of = np.empty(roster, np.int64), np.empty(roster)
     hit_of = np.empty(roster, np.int64)
     free_at = np.empty(stations)
-    ordered = rule != EDD  # the job loop's range queue: one group, one rule key
-    for j in range(group.size):
-        if group[j] != group[0] or key[j] != key[0]:
-            ordered = False
-            break
+    ordered = _joins_in_order(rule, group, key)  # the job loop's range queue
     for r in range(reps):
         pointer[:] = 0
         stalled[:] = False
