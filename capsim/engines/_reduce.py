@@ -267,12 +267,11 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
                 daily[1, int(day)] += 1.0
                 daily[2, int(day)] += 1.0 if f <= d else 0.0
         mine = 1 + group[k]
+        r = mine if rows == 2 else 0  # the row its counts go to (the floor's: summed below)
         if a >= warmup:
-            for j in range(rows):
-                r = j * mine
-                tally[r, 5] += 1.0
-                tally[r, 6] += 0.0 if np.isnan(f) else 1.0
-                tally[r, 7] += 0.0 if np.isnan(g) else 1.0
+            tally[r, 5] += 1.0
+            tally[r, 6] += 0.0 if np.isnan(f) else 1.0
+            tally[r, 7] += 0.0 if np.isnan(g) else 1.0
         if not (a >= warmup and d <= horizon):
             continue
         on_time = f <= d
@@ -282,24 +281,25 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
         short_abandon = in_time and not np.isnan(g)  # abandoned within the threshold
         among = short != 0 if short_abandon else True
         met = short == 1 if short_abandon else in_time
-        for j in range(rows):
-            r = j * mine
-            tally[r, 0] += 1.0
-            if on_time:
-                tally[r, 3] += 1.0
-            elif late:
-                tally[r, 11] += 1.0
-                sums[r, 2] += (horizon if np.isnan(f) else f) - d
-            tally[r, 4] += 0.0 if s <= a else 1.0
-            tally[r, 8] += 0.0 if np.isnan(g) else 1.0
-            if not np.isnan(left):
-                tally[r, 2] += 1.0
-                sums[r, 1] += left - a
-            tally[r, 10] += 1.0 if among else 0.0
-            tally[r, 9] += 1.0 if among and met else 0.0
-            if not np.isnan(f):
-                tally[r, 1] += 1.0
-                sums[r, 0] += f - a
+        tally[r, 0] += 1.0
+        if on_time:
+            tally[r, 3] += 1.0
+        elif late:
+            tally[r, 11] += 1.0
+            for j in range(rows):  # sums: the floor's and the class's, each in order
+                sums[j * r, 2] += (horizon if np.isnan(f) else f) - d
+        tally[r, 4] += 0.0 if s <= a else 1.0
+        tally[r, 8] += 0.0 if np.isnan(g) else 1.0
+        if not np.isnan(left):
+            tally[r, 2] += 1.0
+            for j in range(rows):
+                sums[j * r, 1] += left - a
+        tally[r, 10] += 1.0 if among else 0.0
+        tally[r, 9] += 1.0 if among and met else 0.0
+        if not np.isnan(f):
+            tally[r, 1] += 1.0
+            for j in range(rows):
+                sums[j * r, 0] += f - a
         if not np.isnan(f):
             lead[n_done], lead_group[n_done] = f - a, mine
             n_done += 1
@@ -308,6 +308,9 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
             x = float(last)
         index = min(max(x, 0.0), per - 1.0) if on_time else min(max(x, float(per)), last)
         counts[int(index)] += 1
+    if rows == 2:  # the floor's counts: its classes' (whole numbers, so exactly)
+        for r in range(1, out.shape[0]):
+            tally[0] += tally[r]
     for r in range(out.shape[0]):
         t = tally[r]
         out[r, 0] = _ratio(t[3], t[0])
