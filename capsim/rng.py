@@ -90,7 +90,13 @@ def _hash_a(k: int) -> list[int]:
 
 
 def _words(value: int) -> list[int]:
-    """The 32-bit words numpy makes of a non-negative int, least significant first."""
+    """The 32-bit words numpy makes of a non-negative int, least significant first.
+
+    numpy integers become Python ints first (their products would wrap around).
+    """
+    value = int(value)
+    if value < 0:
+        raise ValueError(f"seeds and stream keys are non-negative integers, not {value}")
     words = [value & _MASK]
     value >>= 32
     while value:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,3 +88,11 @@ def test_seeds_and_keys_longer_than_the_hash_table():
     assert (rng._generator(seed, key).bit_generator.state
             == numpy_stream(seed, key).bit_generator.state)
     assert len(rng._HASH_A) == 257  # the shared table is left as it was
+
+
+def test_numpy_integers_give_the_same_states_and_negatives_are_refused():
+    key = (np.int64(3), np.int32(6), np.uint64(2**40), 1)
+    assert (rng._generator(np.int64(2**40 + 3), key).bit_generator.state
+            == numpy_stream(2**40 + 3, tuple(int(k) for k in key)).bit_generator.state)
+    with pytest.raises(ValueError, match="non-negative"):
+        rng._generator(5, (1, -1))
