@@ -35,6 +35,7 @@ last pass the last job it owns (:attr:`Jobs.last`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -109,21 +110,31 @@ def jobs(scenario: Scenario, realization: Realization) -> Jobs:
         owner = np.concatenate([np.arange(n), follow.owner])
         classes = np.concatenate([classes, follow.order_class])
     table = scenario.order_classes
-    paused = np.array([c.hold is not None and c.hold.due == "paused" for c in table])[classes]
+
+    def per_class(values: list[Any], dtype: type) -> np.ndarray:
+        """Each job's class's value (one value for every class: a fill, not a gather)."""
+        if all(v == values[0] for v in values):
+            return np.full(classes.size, values[0], dtype)
+        gathered: np.ndarray = np.array(values, dtype)[classes]
+        return gathered
+
+    paused = per_class([c.hold is not None and c.hold.due == "paused" for c in table], bool)
     before = np.zeros(n) if realization.hold is None else realization.hold
     hold = np.concatenate([before, np.where(kind[n:] == HOLD, delay[n:], 0.0)])
-    promise = np.array([c.promise_hours for c in table], dtype=float)[classes]
-    promise[:n] -= np.where(paused[:n], 0.0, before)
-    renewed = np.array([c.quality is not None and c.quality.remake_due == "renewed"
-                        for c in table])[classes]
-    first = np.array([c.quality is not None and c.quality.rework_first for c in table])[classes]
+    promise = per_class([c.promise_hours for c in table], float)
+    if realization.hold is not None:
+        promise[:n] -= np.where(paused[:n], 0.0, before)
+    renewed = per_class([c.quality is not None and c.quality.remake_due == "renewed"
+                         for c in table], bool)
+    first = per_class([c.quality is not None and c.quality.rework_first for c in table], bool)
     again = (kind == REWORK) | (kind == REMAKE)
-    priority = np.array([c.priority for c in table], dtype=float)[classes]
+    priority = (per_class([c.priority for c in table], float)
+                if scenario.dispatch == "priority" else np.zeros(work.size))
     return Jobs(
         orders=n, rule=RULES[scenario.dispatch], arrival=realization.arrival, work=work,
         pred=pred, delay=delay, patience=patience,
         renew=(kind == 0) | (kind == REPEAT) | ((kind == REMAKE) & renewed),
-        promise=promise, key=priority if scenario.dispatch == "priority" else np.zeros(work.size),
+        promise=promise, key=priority,
         group=np.where(again & first, 0.0, 1.0), kind=kind, owner=owner, order_class=classes,
         shift=np.where((kind == HOLD) & paused, delay, 0.0), hold=hold)
 
