@@ -42,6 +42,7 @@ from capsim.progress import Progress, ProgressOption, progress_callback
 from capsim.results import RunResult, StoppedBy
 from capsim.sampling import sample_many
 from capsim.scenario import Scenario
+from capsim.spill import Kept
 from capsim.stats import mean_interval, needed_replications, skewness
 from capsim.workload import check_workload
 
@@ -261,7 +262,7 @@ class Runner:
         check_workload(scenario, limit, self._workers)  # refuses a run that cannot fit
         engine_name = engines.resolve(engine, scenario)
         began = time.perf_counter()
-        done: dict[int, ReplicationSummary] = {}
+        done = Kept()  # series past a budget go to a temporary file (capsim.spill)
         notify, close = progress_callback(progress, limit)
         stopped: StoppedBy = "replications"
         try:

@@ -74,7 +74,7 @@ replications share a batch (or on the executor that formed it).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -116,10 +116,12 @@ class ReplicationSummary:
         Its index.
     kpis : dict of str to float
         One value per name in :data:`capsim.kpis.KPI_NAMES`.
-    hourly : dict of str to numpy.ndarray
-        One float array per name in :data:`SERIES_NAMES`, the average over each hour.
-    daily : dict of str to numpy.ndarray
-        One float array per name in :data:`DAILY_NAMES`, one value per day.
+    hourly : mapping of str to numpy.ndarray
+        One float array per name in :data:`SERIES_NAMES`, the average over each hour
+        (a dict; in a long run's later replications, a :class:`capsim.spill.SpilledSeries`
+        that reads it back from a temporary file).
+    daily : mapping of str to numpy.ndarray
+        One float array per name in :data:`DAILY_NAMES`, one value per day (the same).
     lead_time_counts : numpy.ndarray
         Counted orders per lead-time bin (see the module docstring), int64.
     by_class : dict of str to dict of str to float
@@ -133,8 +135,8 @@ class ReplicationSummary:
 
     replication: int
     kpis: dict[str, float]
-    hourly: dict[str, np.ndarray]
-    daily: dict[str, np.ndarray]
+    hourly: Mapping[str, np.ndarray]
+    daily: Mapping[str, np.ndarray]
     lead_time_counts: np.ndarray
     by_class: dict[str, dict[str, float]] = field(default_factory=dict)
     by_supply: dict[str, dict[str, float]] = field(default_factory=dict)

@@ -52,7 +52,7 @@ LAYERS: list[set[str]] = [
     {"capsim.batch"},
     {"capsim.metrics"},
     {"capsim.engines.fused"},
-    {"capsim.stats", "capsim.executors"},
+    {"capsim.stats", "capsim.executors", "capsim.spill"},
     {"capsim.placement"},
     {"capsim.options"},
     {"capsim.results"},
