@@ -14,9 +14,13 @@ The memory model, measured on both engines (``tracemalloc``) and rounded up:
   technician-day. Up to ``max(4, workers)`` replications are in flight together (a first
   batch of four in this process, then one task per worker); the orders are taken at the
   99.9th percentile of the forecast multiplier, so that one season in a thousand fits too;
-- what the run keeps of every replication: :data:`BYTES_PER_REPLICATION_HOUR` per
-  replication and hour of the horizon (hourly series, daily table, and their
-  aggregation across replications), plus :data:`BYTES_PER_REPLICATION`.
+- what the run keeps of every replication: its series (hourly and daily,
+  :data:`SERIES_BYTES_PER_HOUR` per hour of the horizon) up to the run's budget
+  (:data:`capsim.spill.BUDGET_BYTES`; the rest go to a temporary file), plus
+  :data:`BYTES_PER_REPLICATION` (its KPIs, per class too, and lead-time counts);
+- what reading them back takes: :data:`AGGREGATED_BYTES_PER_HOUR` per replication and
+  hour (three hourly series across the replications at once: a stress test's excess
+  over its baseline).
 
 The module samples nothing and imports no engine; it is cheap enough to run before
 every evaluation of a staffing search.
@@ -31,6 +35,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from capsim import spill
 from capsim.demand import rate_pieces
 from capsim.errors import WorkloadError
 from capsim.executors import cpu_count
@@ -39,8 +44,10 @@ from capsim.scenario import Scenario
 ALLOW_ENV = "CAPSIM_ALLOW_LARGE_RUNS"
 BYTES_PER_ORDER = 300
 BYTES_PER_TECHNICIAN_DAY = 100
-BYTES_PER_REPLICATION_HOUR = 48
-BYTES_PER_REPLICATION = 8 * 1024
+SERIES_BYTES_PER_HOUR = 48
+AGGREGATED_BYTES_PER_HOUR = 24
+#: Measured: a Stutterfly run's peak grew by 11 KB per replication from 3,000 to 10,000.
+BYTES_PER_REPLICATION = 12 * 1024
 #: Replications sampled together before the rest go to the executor (see experiment.PROBE).
 FIRST_BATCH = 4
 #: More orders than this in one run (about three hours at a million orders a second) is
@@ -124,7 +131,8 @@ def estimate(scenario: Scenario, replications: int, workers: int | None = None) 
     at_once = min(replications, max(FIRST_BATCH, workers or cpu_count()))
     in_flight = (peak * BYTES_PER_ORDER + scenario.workforce.roster * scenario.horizon_days
                  * BYTES_PER_TECHNICIAN_DAY)
-    kept = replications * (horizon * BYTES_PER_REPLICATION_HOUR + BYTES_PER_REPLICATION)
+    kept = (min(replications * horizon * SERIES_BYTES_PER_HOUR, spill.BUDGET_BYTES)
+            + replications * (horizon * AGGREGATED_BYTES_PER_HOUR + BYTES_PER_REPLICATION))
     return Workload(orders_per_replication=sampled + fixed, peak_orders_per_replication=peak,
                     replications=replications, at_once=at_once,
                     memory_bytes=at_once * in_flight + kept)
