@@ -8,6 +8,8 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, linalg, stats
 
 from capsim.analytic import (
@@ -24,7 +26,7 @@ from capsim.analytic import (
     sqrt_staffing,
 )
 from capsim.analytic.offered_load import offered_load_from_rate
-from capsim.analytic.staffing import on_hand_at_least
+from capsim.analytic.staffing import binomial_at_least, on_hand_at_least
 from capsim.distributions import WorkDistribution
 from capsim.scenario import load_scenario
 from tests.conftest import mmc_data, scenario
@@ -217,6 +219,24 @@ def test_absence_buffer_by_brute_force(needed, presence, confidence, share):
     n = absence_buffer(needed, presence, confidence, share)
     assert chance(n) >= confidence > chance(n - 1)
     assert on_hand_at_least(n, needed, presence, share) == pytest.approx(chance(n))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2000), st.floats(0.0, 1.0), st.floats(1e-6, 1.0), st.data())
+def test_binomial_tail_against_exact_sums(n, where, p, data):
+    """P(X >= k) to 50 digits (mpmath, every term) and scipy's binom.sf(k - 1, n, p).
+
+    Each term carries at most 2m rounding errors after m steps from the mode, and the
+    terms that weigh anything lie within 40 standard deviations (at most 40·sqrt(500)
+    = 900 steps at n = 2,000): 2·900·2.2e-16 = 4e-13, so 1e-12 cannot hide a wrong term.
+    """
+    k = data.draw(st.sampled_from([-1, 0, 1, round(where * n), n, n + 1]))
+    mpmath.mp.dps = 50
+    exact = mpmath.fsum(mpmath.binomial(n, j) * mpmath.mpf(p) ** j
+                        * (1 - mpmath.mpf(p)) ** (n - j) for j in range(max(k, 0), n + 1))
+    got = binomial_at_least(k, n, p)
+    assert got == pytest.approx(float(exact), abs=1e-12)
+    assert got == pytest.approx(float(stats.binom.sf(k - 1, n, p)), abs=1e-12)
 
 
 def test_littles_law_and_the_rule_of_thumb():

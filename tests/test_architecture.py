@@ -162,6 +162,22 @@ def test_a_worker_imports_no_heavy_module_it_does_not_use():
     assert done.stdout.strip() == "[]"
 
 
+def test_a_staffing_search_leaves_scipy_stats_alone():
+    """``capsim size`` needs the rough cut's normal quantile and binomial tail, not
+    scipy.stats (with scipy.sparse and scipy.optimize: 0.4-0.7 s of start-up): ndtri
+    (what norm.ppf calls) and :func:`capsim.analytic.staffing.binomial_at_least`."""
+    code = ("import io, sys, contextlib\n"
+            "from capsim.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['size', 'experiments/stutterfly.toml', '--replications', '2',"
+            " '--workers', '1', '--progress', 'none'])\n"
+            "print(sorted(m for m in ('scipy.stats', 'scipy.optimize', 'scipy.sparse',"
+            " 'matplotlib', 'pandas', 'dask') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"
+
+
 def test_no_module_is_a_warehouse():
     """Small rooms: no module over 400 lines (STYLE.md)."""
     sizes = {module_name(p): len(p.read_text().splitlines())

@@ -18,10 +18,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import expm
-from scipy.sparse import diags
-from scipy.sparse.linalg import expm_multiply
-from scipy.special import logsumexp
 
 from capsim.errors import ArgumentError
 
@@ -75,6 +71,8 @@ class ErlangA:
             top = max(top, logs[-1])
             if n > c and rate > lam and logs[-1] < top - 690.0:  # e^-690 ≈ 1e-300
                 break
+        from scipy.special import logsumexp  # (loaded where used: capsim start-up)
+
         log_p = np.array(logs)
         result: np.ndarray = np.exp(log_p - logsumexp(log_p))
         return result
@@ -168,6 +166,10 @@ class ErlangA:
         s0 = rates[0] + self.patience_rate
         rest = max(t - 2.0 * (size * math.log(2.0) + 37.0) / s0, 0.0)
         t -= rest
+        from scipy.linalg import expm
+        from scipy.sparse import diags
+        from scipy.sparse.linalg import expm_multiply
+
         # states 0..size-1 (customers ahead), `size` (in service), `size + 1` (done);
         # rows are targets
         generator = diags(
