@@ -92,8 +92,9 @@ def binomial_at_least(k: int, n: int, p: float) -> float:
     Every term is taken relative to the one at the mode and reached from it by the
     ratio of neighbours, out to where the terms underflow; the tail's sum over the
     whole sum is the answer (the terms sum to one), so nothing overflows and a sum of
-    positive terms loses no digits. Within 1e-14 of scipy's ``binom.sf(k - 1, n, p)``
-    (tests/test_analytic.py), without importing scipy.stats (0.4 s of start-up).
+    positive terms loses no digits: within 6e-15 of scipy's ``binom.sf(k - 1, n, p)`` on a
+    grid up to n = 20,000 (tested to 1e-12 against mpmath and scipy in
+    tests/test_analytic.py), without importing scipy.stats (0.4 s of start-up).
     """
     if k <= 0:
         return 1.0
