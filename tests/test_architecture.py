@@ -137,45 +137,43 @@ def test_the_simulation_core_does_not_lean_on_the_formulas():
     assert not leaning, leaning
 
 
+def loaded_after(code: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported once it has run ``code``."""
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {modules!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    return ast.literal_eval(done.stdout.strip().splitlines()[-1])
+
+
 def test_import_capsim_is_light():
-    code = ("import sys, capsim; print(sorted(m for m in ('numpy', 'scipy', 'simpy', "
-            "'matplotlib', 'pydantic', 'tqdm') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "[]"
+    assert loaded_after("import capsim", ("numpy", "scipy", "simpy", "matplotlib",
+                                          "pydantic", "tqdm")) == []
 
 
 def test_a_worker_imports_no_heavy_module_it_does_not_use():
     """What a pool worker runs (sample, simulate, reduce: ``replicate_many``) needs
     neither scipy.special (0.2 s of start-up per worker; intervals, fitting and the
     analytic module use it, in the main process) nor plotting, tables or Dask."""
-    code = ("import sys\n"
-            "from capsim.experiment import replicate_many\n"
+    code = ("from capsim.experiment import replicate_many\n"
             "from capsim.scenario import validate\n"
             "s = validate({'name': 'x', 'horizon_days': 2, 'demand': {'rate_per_hour': 2},"
             " 'work': {'mean_minutes': 30}, 'workforce': {'roster': 2, 'always_on': True}})\n"
-            "replicate_many(s, seed=1, indices=[0, 1], engine='fast')\n"
-            "print(sorted(m for m in ('scipy.special', 'scipy.stats', 'matplotlib', 'pandas',"
-            " 'dask') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, cwd=ROOT)
-    assert done.stdout.strip() == "[]"
+            "replicate_many(s, seed=1, indices=[0, 1], engine='fast')")
+    assert loaded_after(code, ("scipy.special", "scipy.stats", "matplotlib", "pandas",
+                               "dask")) == []
 
 
 def test_a_staffing_search_leaves_scipy_stats_alone():
     """``capsim size`` needs the rough cut's normal quantile and binomial tail, not
     scipy.stats (with scipy.sparse and scipy.optimize: 0.4-0.7 s of start-up): ndtri
     (what norm.ppf calls) and :func:`capsim.analytic.staffing.binomial_at_least`."""
-    code = ("import io, sys, contextlib\n"
+    code = ("import io, contextlib\n"
             "from capsim.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    main(['size', 'experiments/stutterfly.toml', '--replications', '2',"
-            " '--workers', '1', '--progress', 'none'])\n"
-            "print(sorted(m for m in ('scipy.stats', 'scipy.optimize', 'scipy.sparse',"
-            " 'matplotlib', 'pandas', 'dask') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, cwd=ROOT)
-    assert done.stdout.strip() == "[]"
+            " '--workers', '1', '--progress', 'none'])")
+    assert loaded_after(code, ("scipy.stats", "scipy.optimize", "scipy.sparse",
+                               "matplotlib", "pandas", "dask")) == []
 
 
 def test_no_module_is_a_warehouse():
