@@ -38,7 +38,7 @@ import capsim
 from capsim.cli import main
 from capsim.engines import resolve, simpy_model, vectorized
 from capsim.equipment import sample_downtime
-from capsim.errors import CapsimError, CapsimWarning, ScenarioError
+from capsim.errors import CapsimWarning, ScenarioError
 from capsim.kpis import KPI_NAMES
 from capsim.metrics import summarize
 from capsim.reporting.risks import equipment_risk
@@ -283,7 +283,7 @@ def test_zero_stations_without_a_roster_is_allowed():
     assert sc.has_equipment
 
 
-def test_the_fast_engine_runs_stations_and_refuses_them_with_overtime_or_supplies():
+def test_the_fast_engine_runs_stations_with_or_without_overtime():
     sc = _exponential(stations=2, roster=2, rate=1.0)
     assert vectorized.unsupported(sc) is None
     assert resolve("auto", sc) == "fast"
@@ -293,11 +293,8 @@ def test_the_fast_engine_runs_stations_and_refuses_them_with_overtime_or_supplie
     assert 0 < result.kpis["station_availability"].mean <= 1
     overtime = sc.edit({"workforce.always_on": False, "workforce.shifts": [
         {"start_hour": 8, "length_hours": 8}], "policies.overtime": {"max_hours": 1.0}})
-    assert vectorized.unsupported(overtime) == (
-        "equipment with an overtime policy: the fast engine does not model them together yet")
-    assert resolve("auto", overtime) == "simpy"
-    with pytest.raises(CapsimError, match="does not model them together"):
-        resolve("fast", overtime)
+    assert vectorized.unsupported(overtime) is None
+    assert resolve("auto", overtime) == "fast"
 
 
 def test_the_report_says_where_downtime_shows():

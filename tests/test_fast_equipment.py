@@ -7,7 +7,8 @@ failures and repairs, crews, resume and restart, fewer stations than technicians
 more) both engines give every job the same start, finish and technician (within 1e-9
 h), the same interruptions, and the same KPIs; fixed durations on whole hours make
 simultaneous failures, repairs, finishes and arrivals common, so the tie rules are
-exercised. The fused pipeline gives the Records path's summaries bit for bit.
+exercised. The same with an overtime policy (every trigger, caps that bind often). The fused
+pipeline gives the Records path's summaries bit for bit.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ from tests.test_fused import assert_identical, both_paths
 
 
 @st.composite
-def with_equipment(draw, follow_ups=False, holds=False):
-    base = draw(operations(follow_ups=False))
+def with_equipment(draw, follow_ups=False, holds=False, overtime=False):
+    """A random operation with workstations; ``overtime`` None: with a policy or not."""
+    if overtime is None:
+        overtime = draw(st.booleans())
+    base = draw(operations(follow_ups=False, overtime=overtime))
     data = base.model_dump(mode="json", exclude_none=True)
     if follow_ups:
         _add_follow_ups(draw, data)
@@ -96,8 +100,22 @@ def test_the_engines_agree_with_information_holds(s, replication):
     assert_engines_agree(s, replication, seed=31)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=with_equipment(overtime=True), replication=st.integers(0, 1000))
+def test_the_engines_agree_with_an_overtime_policy(s, replication):
+    """Staying past the shift through the stations' gate: at its finish only, with a
+    station free then and after the moment's resumptions, else home (the reference)."""
+    assert_engines_agree(s, replication, seed=43)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=with_equipment(follow_ups=True, overtime=True), replication=st.integers(0, 1000))
+def test_the_engines_agree_with_overtime_and_follow_ups(s, replication):
+    assert_engines_agree(s, replication, seed=47)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(s=with_equipment(follow_ups=True), first=st.integers(0, 1000),
+@given(s=with_equipment(follow_ups=True, overtime=None), first=st.integers(0, 1000),
        count=st.integers(1, 3))
 def test_the_fused_pipeline_gives_the_records_path_summaries_bit_for_bit(s, first, count):
     for one, two in both_paths(s, first, count, seed=7):
@@ -120,6 +138,24 @@ def test_stutterfly_with_stations_interrupts_work_and_both_engines_agree():
     assert summarize(fast, 0).kpis["hours_lost_to_downtime"] > 0
 
 
+def test_stutterfly_with_stations_and_overtime_both_engines_agree():
+    """Few stations, frequent failures and an overtime policy whose caps bind: jobs are
+    interrupted in overtime and technicians go home for want of a station."""
+    s = load_scenario(STUTTERFLY).edit({
+        "workforce.roster": 12,
+        "policies.overtime": {"when": "queue", "threshold": 5, "max_hours": 2.0,
+                              "weekly_max_hours": 6.0},
+        "equipment": {"stations": 7, "time_between_failures": {"mean_hours": 5.0},
+                      "repair": {"mean_hours": 1.5}, "repair_crew": 1}})
+    real = sample(s, 2, seed=53)
+    reference, fast = simpy_model.simulate(s, real), vectorized.simulate(s, real)
+    assert reference.interruptions is not None
+    assert reference.interruptions.at.size > 20
+    assert reference.overtime_hours.sum() > 10
+    assert_same_orders_and_kpis(reference, fast)
+    assert_same_interruptions(reference, fast)
+
+
 def test_stations_with_supplies_fall_back_to_simpy():
     s = load_scenario("experiments/stutterfly_supplies.toml").edit({
         "equipment": {"stations": 20, "time_between_failures": {"mean_hours": 50.0},
@@ -130,7 +166,8 @@ def test_stations_with_supplies_fall_back_to_simpy():
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(s=with_equipment(follow_ups=True), replication=st.integers(0, 1000))
+@given(s=with_equipment(follow_ups=True, overtime=None),
+       replication=st.integers(0, 1000))
 def test_the_loop_as_plain_python_gives_the_compiled_numbers(s, replication):
     """Without numba the station loop runs as plain Python: the same numbers."""
     real = sample(s, replication, seed=37)

@@ -16,9 +16,15 @@ the first stall on when a station is up and free, and a *start* at the first mom
 when the heap's top technician is on duty, a job waits and a station is up and free (a
 moment of both: the resumption first). A stalled technician sits in the technician heap
 with key +inf (it is marked like one deciding on overtime, so that nothing moves it on
-to a later duty interval) and comes back with the finish of its job. Overtime policies
-and supplies do not run here (the fast engine refuses those scenarios with equipment,
-and ``auto`` runs SimPy). Failure times are looked up by bisection
+to a later duty interval) and comes back with the finish of its job. The overtime
+policy is the job loop's (a technician off duty at its finish is *staying*, with that
+finish as key), with the gate's one rule for it (the reference's dispatch): a staying
+technician gets a job only at its finish, and only if a station is up and free then,
+after every resumption of that moment; otherwise it goes home, its overtime counted to
+that finish. A job it stays for is checked against the caps on its work alone (a stall
+may carry it past them, as in the reference), and the week's overtime counts the time
+it really stayed. Supplies do not run here (the fast engine refuses them with
+equipment, and ``auto`` runs SimPy). Failure times are looked up by bisection
 (:func:`capsim.engines._kernel._bisect_right`: numba's ``np.searchsorted`` on a slice
 cost twice the whole loop's time).
 
@@ -33,12 +39,20 @@ Plain Python that numba compiles and caches, as ``_kernel``.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from capsim.engines import _jobloop, _kernel
-from capsim.engines._jobloop import _joins_in_order, _pop, _push
+from capsim.engines._jobloop import (
+    HOURS_PER_WEEK,
+    NO_OVERTIME,
+    _calls_for_overtime,
+    _joins_in_order,
+    _pop,
+    _push,
+)
 from capsim.engines._kernel import (
     _bisect_right,
     _duty_since,
@@ -49,10 +63,10 @@ from capsim.engines._kernel import (
 from capsim.jobs import EDD
 
 _HELPERS = ("_bisect_right", "_up_from", "_next_failure", "_usable_from", "_lowest_usable",
-            "_earliest_usable", "_position")
+            "_earliest_usable", "_position", "_send_home")
 #: The job loop's compiled helpers this loop calls.
 _SHARED = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_push", "_pop",
-           "_before", "_joins_in_order")
+           "_before", "_joins_in_order", "_calls_for_overtime")
 
 
 def _up_from(fail: np.ndarray, back: np.ndarray, lo: int, hi: int, t: float) -> float:
@@ -106,18 +120,29 @@ def _position(tech: np.ndarray, i: int) -> int:
     return -1
 
 
+def _send_home(i: int, at: float, staying: np.ndarray, held: np.ndarray,
+               week_hours: np.ndarray, shift_end: np.ndarray, tech_key: np.ndarray,
+               tech: np.ndarray, begin: np.ndarray, end: np.ndarray, pointer: np.ndarray,
+               r: int) -> None:
+    """The heap's top ``i``, staying, goes home at ``at``: back to its next duty."""
+    staying[i] = held[i] = False
+    week_hours[i] += at - shift_end[i]
+    _sift_down(tech_key, tech, tech.size, _duty_since(begin, end, pointer, r, i, at), i)
+
+
 def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: np.ndarray,
           successor: np.ndarray, pred: np.ndarray, delay: np.ndarray, renew: np.ndarray,
           shift: np.ndarray, promise: np.ndarray, key: np.ndarray, group: np.ndarray, rule: int,
           offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
           start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
-          sequence: np.ndarray, fail: np.ndarray, back: np.ndarray,
+          sequence: np.ndarray, ot_when: int, ot_threshold: float, ot_risk: float,
+          ot_max: float, ot_weekly: float, fail: np.ndarray, back: np.ndarray,
           station_offsets: np.ndarray, restart: bool, hits: np.ndarray,
           hit_offsets: np.ndarray, hit_count: np.ndarray) -> None:
     """:func:`capsim.engines._jobloop._loop`'s decisions through the stations' gate.
 
-    The arguments up to ``sequence`` are the job loop's (no overtime, no supplies); then
-    the downtime and the interruptions' outputs (see the module docstring).
+    The arguments up to ``ot_weekly`` are the job loop's (no supplies); then the
+    downtime and the interruptions' outputs (see the module docstring).
     """
     reps, roster = begin.shape[0], begin.shape[1]
     stations = station_offsets.shape[1] - 1
@@ -130,6 +155,9 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     p_time, p_item = np.empty(size), np.empty(size, np.int64)  # pending joins
     due, deadline = np.empty(size), np.empty(size)
     stalled = np.zeros(roster, np.bool_)
+    staying = np.zeros(roster, np.bool_)
+    held = np.zeros(roster, np.bool_)  # stalled or staying: not moved on to a later duty
+    shift_end, week, week_hours = np.empty(roster), np.empty(roster), np.empty(roster)
     s_key, s_item = np.empty(max(roster, 1)), np.empty(max(roster, 1), np.int64)  # stall heap
     job_of, left_of = np.empty(roster, np.int64), np.empty(roster)
     hit_of = np.empty(roster, np.int64)
@@ -138,6 +166,10 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     for r in range(reps):
         pointer[:] = 0
         stalled[:] = False
+        staying[:] = False
+        held[:] = False
+        week[:] = -1.0
+        week_hours[:] = 0.0
         free_at[:] = -np.inf
         for i in range(roster):
             since[i] = _duty_since(begin, end, pointer, r, i, -np.inf)
@@ -160,9 +192,13 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 bound = max(lower, upcoming)
             s, i = np.inf, -1
             while bound < resume and bound < horizon:
-                i = _first_on_duty(tech_key, tech, begin, end, pointer, r, bound, stalled)
+                i = _first_on_duty(tech_key, tech, begin, end, pointer, r, bound, held)
                 if stalled[i]:
                     break  # all the others are stalled too: no start
+                if staying[i] and tech_key[0] < bound:  # nothing for it at its finish
+                    _send_home(i, tech_key[0], staying, held, week_hours, shift_end,
+                               tech_key, tech, begin, end, pointer, r)
+                    continue
                 t = max(tech_key[0], bound)
                 if t >= horizon or t >= resume:
                     break
@@ -170,7 +206,8 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 if u == t:
                     s = t
                     break
-                bound = u  # no station before u: the top may be off duty by then
+                bound = u  # no station before u: the top may be off duty by then (a
+                # staying one goes home at its finish, above)
             if resume <= s:
                 if resume >= horizon:
                     break
@@ -202,22 +239,40 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                         break
                     deadline[j] = t + patience[j]
                     if ordered:  # the queue is [first, first + queued)
-                        q_item[first + queued] = j
+                        q_item[first + queued], q_join[first + queued] = j, t
                     else:
                         _push(q_group, q_key, q_join, q_item, queued, group[j],
                               due[j] if rule == EDD else key[j], t, j)
                     queued += 1
+                home = staying[i] and not _calls_for_overtime(
+                    ot_when, ot_threshold, ot_risk, s, queued, q_item[first:],
+                    q_join[first:], deadline, due)
                 k = -1
-                while queued > 0:  # the queue's first job still waiting at s
+                while not home and queued > 0:  # the queue's first job still waiting at s
                     if ordered:
                         k = q_item[first]
                         first += 1
                     else:
+                        g, kk, t = q_group[0], q_key[0], q_join[0]
                         k = _pop(q_group, q_key, q_join, q_item, queued)
                     queued -= 1
                     if s <= deadline[k]:
+                        if staying[i]:
+                            extra = s + work[k] - shift_end[i]
+                            if extra > ot_max or week_hours[i] + extra > ot_weekly:
+                                if ordered:  # it stays first
+                                    first -= 1
+                                else:
+                                    _push(q_group, q_key, q_join, q_item, queued, g, kk, t, k)
+                                queued += 1
+                                home = True
+                                k = -1
                         break
                     k = -1  # its patience ran out: it left, unserved
+                if home:
+                    _send_home(i, s, staying, held, week_hours, shift_end, tech_key, tech,
+                               begin, end, pointer, r)
+                    continue
                 if k < 0:
                     continue
                 start[k] = s
@@ -242,9 +297,21 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                         _sift_up(p_time, p_item, pending, done + delay[j], j)
                         pending += 1
                 free = _duty_since(begin, end, pointer, r, i, done)
+                if ot_when != NO_OVERTIME and free > done and done < horizon:  # off duty
+                    if not staying[i]:
+                        staying[i] = True
+                        shift_end[i] = end[r, i, pointer[i] - 1]
+                        w = math.floor(shift_end[i] / HOURS_PER_WEEK)
+                        if w != week[i]:
+                            week[i], week_hours[i] = w, 0.0
+                    free = done
+                elif staying[i]:  # an overtime job ran into the next duty interval
+                    staying[i] = False
+                    week_hours[i] += done - shift_end[i]
+                held[i] = staying[i]
             else:  # cut by the failure: stalled from then on, the job in hand
                 free_at[station] = failure
-                stalled[i] = True
+                stalled[i] = held[i] = True
                 worked = failure - at
                 hits[h0 + n_hits, 0], hits[h0 + n_hits, 1] = failure, np.nan
                 hits[h0 + n_hits, 2] = worked if restart else 0.0
