@@ -7,8 +7,9 @@ failures and repairs, crews, resume and restart, fewer stations than technicians
 more) both engines give every job the same start, finish and technician (within 1e-9
 h), the same interruptions, and the same KPIs; fixed durations on whole hours make
 simultaneous failures, repairs, finishes and arrivals common, so the tie rules are
-exercised. The same with an overtime policy (every trigger, caps that bind often). The fused
-pipeline gives the Records path's summaries bit for bit.
+exercised. The same with an overtime policy (every trigger, caps that bind often), and with
+supplies (tests/test_fast_supplies.py). The fused pipeline gives the Records path's
+summaries bit for bit.
 """
 
 from __future__ import annotations
@@ -156,13 +157,27 @@ def test_stutterfly_with_stations_and_overtime_both_engines_agree():
     assert_same_interruptions(reference, fast)
 
 
-def test_stations_with_supplies_fall_back_to_simpy():
+def test_stutterfly_with_stations_and_supplies_both_engines_agree():
+    """The supplies season on few, failing stations: the stock records and the
+    interruptions are the reference's (orders blocked for their units and waiting for a
+    station at once: tests/test_fast_supplies.py's small floors)."""
     s = load_scenario("experiments/stutterfly_supplies.toml").edit({
-        "equipment": {"stations": 20, "time_between_failures": {"mean_hours": 50.0},
-                      "repair": {"mean_hours": 1.0}}})
-    assert vectorized.unsupported(s) == (
-        "equipment with supplies: the fast engine does not model them together yet")
-    assert resolve("auto", s) == "simpy"
+        "equipment": {"stations": 9, "time_between_failures": {"mean_hours": 8.0},
+                      "repair": {"mean_hours": 1.5}, "repair_crew": 1}})
+    assert vectorized.unsupported(s) is None
+    assert resolve("auto", s) == "fast"
+    real = sample(s, 1, seed=59)
+    reference, fast = simpy_model.simulate(s, real), vectorized.simulate(s, real)
+    assert reference.interruptions is not None
+    assert reference.interruptions.at.size > 20
+    assert reference.stock is not None
+    assert fast.stock is not None
+    assert_same_orders_and_kpis(reference, fast)
+    assert_same_interruptions(reference, fast)
+    for name in ("need", "demand", "short", "blocked", "received", "consumed", "final",
+                 "placed"):
+        np.testing.assert_allclose(getattr(fast.stock, name), getattr(reference.stock, name),
+                                   atol=1e-9, rtol=0, err_msg=name)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

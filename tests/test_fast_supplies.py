@@ -11,6 +11,9 @@
 - The experiment's summaries (the fused path hands supply scenarios to the Records
   path) equal SimPy's, per-supply figures included.
 - ``--engine auto`` runs a supplies scenario on the fast engine.
+- With workstations (the station loop): the same agreement, interruptions included, on
+  the mixed floor under every dispatch rule with overtime, a supplier stress event,
+  periodic reviews, and restart with rework; and the summaries.
 The base-stock closed form runs on both engines in ``tests/test_supplies.py``.
 """
 
@@ -20,10 +23,11 @@ import numpy as np
 import pytest
 
 from capsim import run
-from capsim.engines import _jobloop, resolve, simpy_model, vectorized
+from capsim.engines import _jobloop, _stationloop, resolve, simpy_model, vectorized
 from capsim.output.run import format_table
 from capsim.sampling import sample
 from tests.conftest import merge, scenario
+from tests.test_fast_equipment import assert_same_interruptions
 from tests.test_supplies import _by_hand, _mixed, _periodic_review
 
 STOCK_FIELDS = ("need", "demand", "short", "blocked", "initial", "received", "consumed",
@@ -52,6 +56,8 @@ def _agree(s, replications=3, seed=11, interpreted=False, monkeypatch=None) -> i
             assert x.shape == y.shape, field
             np.testing.assert_allclose(y, x, atol=1e-9, rtol=0, err_msg=field)
         blocked += int(a.stock.blocked.sum())
+        if s.has_equipment:
+            assert_same_interruptions(a, b)
     return blocked
 
 
@@ -78,6 +84,34 @@ def test_engines_agree_order_by_order(dispatch, changes):
     assert _agree(scenario(merge(data, changes))) > 0
 
 
+STATIONS = {"equipment": {"stations": 2, "time_between_failures": {"mean_hours": 6.0},
+                          "repair": {"mean_hours": 1.0}, "repair_crew": 1}}
+RESTART = {"equipment": {**STATIONS["equipment"], "on_failure": "restart", "stations": 3,
+                         "time_between_failures": {"distribution": "fixed",
+                                                   "mean_hours": 5.0}}}
+
+
+@pytest.mark.parametrize("dispatch", ["fifo", "edd", "priority"])
+@pytest.mark.parametrize("changes", [
+    STATIONS, merge(STATIONS, OVERTIME), merge(STATIONS, STRESS), merge(RESTART, REWORK),
+    "reviews",
+], ids=["stations", "stations-overtime", "stations-stress", "restart-rework",
+        "stations-reviews"])
+def test_engines_agree_with_workstations(dispatch, changes):
+    """Orders wait for their units and for a station up and free; failures interrupt
+    them in work (the station loop, tests/test_fast_equipment.py)."""
+    data = _mixed(dispatch=dispatch)
+    if changes == "reviews":
+        for supply, hours in zip(data["supplies"], (0.0, 7.5, 12.0), strict=True):
+            supply["review_hours"] = hours
+        changes = STATIONS
+    s = scenario(merge(data, changes))
+    hits = sum(simpy_model.simulate(s, sample(s, r, seed=11)).interruptions.at.size
+               for r in range(3))
+    assert _agree(s) > 0
+    assert hits > 0  # the case exercises both gates
+
+
 @pytest.mark.parametrize("dispatch", ["fifo", "edd", "priority"])
 def test_engines_agree_with_rework(dispatch):
     """Rework and remakes join the queue as jobs; they need no units."""
@@ -90,6 +124,12 @@ def test_the_interpreted_loop_agrees(monkeypatch):
     """The loop as plain Python (no numba) gives the same numbers."""
     s = scenario(_mixed(horizon_days=6, warmup_days=1, policies=OVERTIME["policies"]))
     assert _agree(s, replications=2, interpreted=True, monkeypatch=monkeypatch) > 0
+
+
+def test_the_interpreted_station_loop_agrees(monkeypatch):
+    monkeypatch.setattr(_stationloop, "compiled", lambda: None)
+    s = scenario(merge(_mixed(horizon_days=6, warmup_days=1), merge(STATIONS, OVERTIME)))
+    assert _agree(s, replications=2) > 0
 
 
 def test_hand_worked_floors_agree():
@@ -113,8 +153,9 @@ def test_a_blocked_order_whose_patience_runs_out_leaves():
     assert gone > 0  # the case exercises it
 
 
-def test_summaries_equal_the_reference_engines_with_per_supply_figures():
-    s = scenario(_mixed())
+@pytest.mark.parametrize("changes", [{}, STATIONS], ids=["supplies", "with-stations"])
+def test_summaries_equal_the_reference_engines_with_per_supply_figures(changes):
+    s = scenario(merge(_mixed(), changes))
     fast = run(s, replications=3, seed=2, workers=1, progress=False, engine="fast")
     ref = run(s, replications=3, seed=2, workers=1, progress=False, engine="simpy")
     for a, b in zip(ref.summaries, fast.summaries, strict=True):

@@ -23,8 +23,11 @@ technician gets a job only at its finish, and only if a station is up and free t
 after every resumption of that moment; otherwise it goes home, its overtime counted to
 that finish. A job it stays for is checked against the caps on its work alone (a stall
 may carry it past them, as in the reference), and the week's overtime counts the time
-it really stayed. Supplies do not run here (the fast engine refuses them with
-equipment, and ``auto`` runs SimPy). Failure times are looked up by bisection
+it really stayed. Supplies are the job loop's stock gate too (deliveries and reviews
+taken up to each start, an order without its units parked out of the queue and the
+next one offered, the next delivery bounding the next start while the queue is empty
+and orders are parked); resumptions need no units (theirs were taken at the start).
+Failure times are looked up by bisection
 (:func:`capsim.engines._kernel._bisect_right`: numba's ``np.searchsorted`` on a slice
 cost twice the whole loop's time).
 
@@ -41,6 +44,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +56,7 @@ from capsim.engines._jobloop import (
     _joins_in_order,
     _pop,
     _push,
+    _unpark,
 )
 from capsim.engines._kernel import (
     _bisect_right,
@@ -60,13 +65,32 @@ from capsim.engines._kernel import (
     _sift_down,
     _sift_up,
 )
+from capsim.engines._stockloop import (
+    COUNTERS,
+    DELIVERIES,
+    DELIVERY_TIME,
+    ERROR_SUPPLY,
+    FINAL,
+    FLOWS,
+    LEVEL,
+    ON_HAND,
+    PARKED,
+    REVIEW_AT,
+    SPEC,
+    advance,
+    drop,
+    park,
+    reset,
+    starts,
+)
 from capsim.jobs import EDD
 
 _HELPERS = ("_bisect_right", "_up_from", "_next_failure", "_usable_from", "_lowest_usable",
             "_earliest_usable", "_position", "_send_home")
 #: The job loop's compiled helpers this loop calls.
 _SHARED = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_push", "_pop",
-           "_before", "_joins_in_order", "_calls_for_overtime")
+           "_before", "_joins_in_order", "_calls_for_overtime", "_unpark", "advance", "drop",
+           "park", "reset", "starts")
 
 
 def _up_from(fail: np.ndarray, back: np.ndarray, lo: int, hi: int, t: float) -> float:
@@ -136,13 +160,14 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
           offsets: np.ndarray, begin: np.ndarray, end: np.ndarray, horizon: float,
           start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
           sequence: np.ndarray, ot_when: int, ot_threshold: float, ot_risk: float,
-          ot_max: float, ot_weekly: float, fail: np.ndarray, back: np.ndarray,
+          ot_max: float, ot_weekly: float, supplies: Any, stock: Any,
+          fail: np.ndarray, back: np.ndarray,
           station_offsets: np.ndarray, restart: bool, hits: np.ndarray,
           hit_offsets: np.ndarray, hit_count: np.ndarray) -> None:
     """:func:`capsim.engines._jobloop._loop`'s decisions through the stations' gate.
 
-    The arguments up to ``ot_weekly`` are the job loop's (no supplies); then the
-    downtime and the interruptions' outputs (see the module docstring).
+    The arguments up to ``stock`` are the job loop's; then the downtime and the
+    interruptions' outputs (see the module docstring).
     """
     reps, roster = begin.shape[0], begin.shape[1]
     stations = station_offsets.shape[1] - 1
@@ -162,7 +187,10 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
     job_of, left_of = np.empty(roster, np.int64), np.empty(roster)
     hit_of = np.empty(roster, np.int64)
     free_at = np.empty(stations)
-    ordered = _joins_in_order(rule, group, key)  # the job loop's range queue
+    stocked = supplies[SPEC].shape[0] > 0
+    # the job loop's range queue, without supplies (whose parked orders rejoin in place)
+    ordered = not stocked and _joins_in_order(rule, group, key)
+    counters, delivery, reviews = stock[COUNTERS], stock[DELIVERY_TIME], stock[REVIEW_AT]
     for r in range(reps):
         pointer[:] = 0
         stalled[:] = False
@@ -180,7 +208,9 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
         lower = -np.inf
         started = offsets[r]
         h0 = hit_offsets[r]
-        while True:
+        if stocked:
+            reset(r, horizon, supplies, stock)
+        while not stocked or counters[ERROR_SUPPLY] < 0:
             resume = np.inf  # the next resumption
             if n_stalled > 0:
                 resume = _earliest_usable(fail, back, station_offsets, free_at, r, s_key[0])
@@ -189,6 +219,12 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 upcoming = arrival[head] if head < last else np.inf
                 if pending > 0 and p_time[0] < upcoming:
                     upcoming = p_time[0]
+                if stocked and counters[PARKED] > 0:  # a delivery puts them back
+                    if counters[DELIVERIES] > 0 and delivery[0] < upcoming:
+                        upcoming = delivery[0]
+                    for j in range(reviews.size):  # a review may order one in time
+                        if reviews[j] < upcoming:
+                            upcoming = reviews[j]
                 bound = max(lower, upcoming)
             s, i = np.inf, -1
             while bound < resume and bound < horizon:
@@ -219,6 +255,9 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 k, at, left = job_of[i], resume, left_of[i]
                 p = _position(tech, i)
             elif s < horizon:
+                if stocked and advance(s, r, horizon, supplies, stock):
+                    queued = _unpark(stock, group, key, due, arrival, rule, q_group, q_key,
+                                     q_join, q_item, queued)
                 # arrivals and pending joins by s, in (join time, job) order: the job
                 # loop's admission, written out (a helper returning a tuple, not inlined,
                 # made both loops two to three times slower)
@@ -257,6 +296,10 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                         k = _pop(q_group, q_key, q_join, q_item, queued)
                     queued -= 1
                     if s <= deadline[k]:
+                        if stocked and not starts(k, s, r, horizon, supplies, stock):
+                            park(k, deadline[k], stock)
+                            k = -1
+                            continue
                         if staying[i]:
                             extra = s + work[k] - shift_end[i]
                             if extra > ot_max or week_hours[i] + extra > ot_weekly:
@@ -268,6 +311,8 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                                 home = True
                                 k = -1
                         break
+                    if stocked:
+                        drop(k, supplies, stock)
                     k = -1  # its patience ran out: it left, unserved
                 if home:
                     _send_home(i, s, staying, held, week_hours, shift_end, tech_key, tech,
@@ -327,6 +372,12 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
             elif free < np.inf:  # a resumption that ends: back from +inf
                 _sift_up(tech_key, tech, p, free, i)
         hit_count[r] = n_hits
+        if stocked and counters[ERROR_SUPPLY] < 0:  # the rest of the horizon's deliveries
+            advance(np.inf, r, horizon, supplies, stock)
+        if stocked and counters[ERROR_SUPPLY] >= 0:
+            return
+        for j in range(supplies[SPEC].shape[0]):
+            stock[FLOWS][FINAL, r, j] = stock[LEVEL][ON_HAND, j]
 
 
 @functools.cache

@@ -26,8 +26,8 @@ remakes and repeat contacts: the jobs of :mod:`capsim.jobs`, run by the compiled
 loop of :mod:`capsim.engines._jobloop`, or as plain Python without numba; supplies: the
 job loop's stock gate, :mod:`capsim.engines._stockloop`, with the reference engine's
 StockRecords; workstations (``[equipment]``): the job loop through a station gate,
-:mod:`capsim.engines._stationloop`, with the reference engine's interruptions, and the
-overtime policy). Not covered: workstations together with supplies.
+:mod:`capsim.engines._stationloop`, with the reference engine's interruptions, the
+overtime policy and the supplies).
 """
 
 from __future__ import annotations
@@ -52,12 +52,9 @@ from capsim.supplies import StockRecords
 def unsupported(scenario: Scenario) -> str | None:
     """Why the fast engine cannot run ``scenario`` (None: it can).
 
-    Workstations (``[equipment]``) run in the station loop, overtime policies too, but
-    not with supplies (``--engine auto`` falls back to SimPy for those). Supplies run in
-    the job loop.
+    Every scenario: workstations (``[equipment]``) run in the station loop, with
+    overtime policies and supplies too; supplies without them in the job loop.
     """
-    if scenario.has_equipment and scenario.has_supplies:
-        return "equipment with supplies: the fast engine does not model them together yet"
     return None
 
 
@@ -298,16 +295,18 @@ def _run_jobs(scenario: Scenario, realizations: Sequence[Realization]
         hits = np.full((int(hit_offsets[-1]), 4), np.nan)
         count = np.zeros(len(realizations), np.int64)
         station_kernel = _stationloop.compiled() or _stationloop.interpreted()
-        station_kernel(*common, *policy, fail, back, station_offsets, restart, hits,
-                       hit_offsets, count)
+        station_kernel(*common, *policy, supplies, stock, fail, back, station_offsets,
+                       restart, hits, hit_offsets, count)
         # the loop writes an interruption when its segment starts; the reference, when
         # the failure comes: in time order, ties in the order the segments started
         rows = [h[np.argsort(h[:, 0], kind="stable")]
                 for h in (hits[low:low + n] for low, n in zip(hit_offsets[:-1], count,
                                                                 strict=True))]
-        return (tables, start, finish, technician, sequence, offsets, None,
+        return (tables, start, finish, technician, sequence, offsets,
+                _stock_records(scenario, supplies, stock, offsets),
                 [Interruptions(at=h[:, 0].copy(), resumed=h[:, 1].copy(), lost=h[:, 2].copy(),
-                               job=h[:, 3].astype(np.int64)) for h in rows])
+                               job=h[:, 3].astype(np.int64) - first)  # the batch's: its own
+                 for h, first in zip(rows, offsets, strict=False)])
     kernel = _jobloop.compiled() or _jobloop.interpreted()
     kernel(*common, *policy, supplies, stock)
     return (tables, start, finish, technician, sequence, offsets,

@@ -12,8 +12,7 @@ failed station is repaired at once. What a failure does to the order on the stat
 and free) or ``"restart"`` (its work starts again from zero). The dynamics are those of the
 reference engine (:mod:`capsim.engines.simpy_stations`), which the fast engine's station
 loop (:mod:`capsim.engines._stationloop`) follows order by order, overtime policies
-included; with supplies the fast engine does not run stations yet, and ``--engine auto``
-then runs SimPy.
+and supplies included.
 """
 
 from __future__ import annotations
