@@ -41,12 +41,8 @@ from capsim.engines._stockloop import (
     DELIVERIES,
     DELIVERY_TIME,
     ERROR_SUPPLY,
-    FINAL,
-    FLOWS,
-    LEVEL,
     LISTED,
     NOT_PARKED,
-    ON_HAND,
     PARKED,
     PARKED_LIST,
     PARKED_STATE,
@@ -54,6 +50,7 @@ from capsim.engines._stockloop import (
     SPEC,
     UNPARKED,
     advance,
+    close,
     drop,
     park,
     reset,
@@ -62,8 +59,8 @@ from capsim.engines._stockloop import (
 from capsim.jobs import EDD
 
 _HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_before", "_push",
-            "_pop", "_joins_in_order", "_calls_for_overtime", "_unpark", "advance", "drop",
-            "park", "reset", "starts")
+            "_pop", "_joins_in_order", "_calls_for_overtime", "_unpark", "advance", "close",
+            "drop", "park", "reset", "starts")
 
 #: Overtime trigger codes (``Overtime.when``); NO_OVERTIME: no policy.
 NO_OVERTIME, QUEUE, OLDEST_WAIT, AT_RISK = -1, 0, 1, 2
@@ -344,12 +341,8 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
                 week_hours[i] += done - shift_end[i]
             _sift_down(tech_key, tech, roster, free, i)
             lower = s
-        if stocked and counters[ERROR_SUPPLY] < 0:  # the rest of the horizon's deliveries
-            advance(np.inf, r, horizon, supplies, stock)
-        if stocked and counters[ERROR_SUPPLY] >= 0:
+        if stocked and not close(r, horizon, supplies, stock):
             return
-        for j in range(supplies[SPEC].shape[0]):
-            stock[FLOWS][FINAL, r, j] = stock[LEVEL][ON_HAND, j]
 
 
 @functools.cache

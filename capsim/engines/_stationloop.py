@@ -70,14 +70,11 @@ from capsim.engines._stockloop import (
     DELIVERIES,
     DELIVERY_TIME,
     ERROR_SUPPLY,
-    FINAL,
-    FLOWS,
-    LEVEL,
-    ON_HAND,
     PARKED,
     REVIEW_AT,
     SPEC,
     advance,
+    close,
     drop,
     park,
     reset,
@@ -89,8 +86,8 @@ _HELPERS = ("_bisect_right", "_up_from", "_next_failure", "_usable_from", "_lowe
             "_earliest_usable", "_position", "_send_home")
 #: The job loop's compiled helpers this loop calls.
 _SHARED = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_push", "_pop",
-           "_before", "_joins_in_order", "_calls_for_overtime", "_unpark", "advance", "drop",
-           "park", "reset", "starts")
+           "_before", "_joins_in_order", "_calls_for_overtime", "_unpark", "advance", "close",
+           "drop", "park", "reset", "starts")
 
 
 def _up_from(fail: np.ndarray, back: np.ndarray, lo: int, hi: int, t: float) -> float:
@@ -372,12 +369,8 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
             elif free < np.inf:  # a resumption that ends: back from +inf
                 _sift_up(tech_key, tech, p, free, i)
         hit_count[r] = n_hits
-        if stocked and counters[ERROR_SUPPLY] < 0:  # the rest of the horizon's deliveries
-            advance(np.inf, r, horizon, supplies, stock)
-        if stocked and counters[ERROR_SUPPLY] >= 0:
+        if stocked and not close(r, horizon, supplies, stock):
             return
-        for j in range(supplies[SPEC].shape[0]):
-            stock[FLOWS][FINAL, r, j] = stock[LEVEL][ON_HAND, j]
 
 
 @functools.cache

@@ -44,10 +44,10 @@ from capsim.scenario import Scenario
 
 #: The helpers the job loop calls, compiled by :func:`compile_helpers`.
 _HELPERS = ("_position", "drop", "_place", "_expire", "_look", "_review", "_receive",
-            "advance", "starts", "park", "reset")
+            "advance", "starts", "park", "reset", "close")
 
 #: What the job loop calls.
-ENTRIES = ("advance", "drop", "park", "reset", "starts")
+ENTRIES = ("advance", "drop", "park", "reset", "starts", "close")
 
 #: Policy codes (``Supply.policy``).
 BASE_STOCK, S_S, R_Q = 0, 1, 2
@@ -291,6 +291,20 @@ def reset(r: int, horizon: float, supplies: Any, stock: Any) -> None:
             _review(j, 0.0, r, horizon, supplies, stock)
         else:
             _look(j, 0.0, r, horizon, supplies, stock)
+
+
+def close(r: int, horizon: float, supplies: Any, stock: Any) -> bool:
+    """Replication r's deliveries after its last start, and its final levels.
+
+    False when a supply ran out of lead times (the loop stops; the caller raises).
+    """
+    if stock[COUNTERS][ERROR_SUPPLY] < 0:
+        advance(np.inf, r, horizon, supplies, stock)
+    if stock[COUNTERS][ERROR_SUPPLY] >= 0:
+        return False
+    for j in range(supplies[SPEC].shape[0]):
+        stock[FLOWS][FINAL, r, j] = stock[LEVEL][ON_HAND, j]
+    return True
 
 
 def compile_helpers() -> None:
