@@ -78,3 +78,49 @@ def test_the_percentiles_of_large_and_awkward_arrays_are_numpys():
         _reduce._percentiles(x, out)
         expected = np.percentile(x, [100 * q for q in _reduce.PERCENTILES])
         assert out.tobytes() == expected.tobytes(), name
+
+
+def _group_case(values, labels, groups):
+    """_group_percentiles' rows against np.percentile of each group's values (NaN: none)."""
+    out = np.zeros((groups, len(_reduce.ORDER_COLUMNS)))
+    _reduce._group_percentiles(values, labels, out)
+    for g in range(groups):
+        mine = values if g == 0 else values[labels == g]
+        expected = (np.percentile(mine, [100 * q for q in _reduce.PERCENTILES]) if mine.size
+                    else np.full(len(_reduce.PERCENTILES), np.nan))
+        assert out[g, 2:6].tobytes() == expected.tobytes(), g
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), groups=st.integers(1, 4), n=st.integers(0, 2_000),
+       spread=st.sampled_from(["same", "shifted", "one tiny group", "an empty group", "ties"]))
+def test_the_percentiles_of_every_group_from_one_bucketing_are_numpys(data, groups, n, spread):
+    """Group 0 is every value, groups 1.. a share each; over 512 values through the buckets.
+
+    Groups drawn apart (a group all in the lower tail, another far out, one of a single
+    value, one empty) so that a group's wanted ranks fall in few of the shared buckets.
+    """
+    compiled()
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(1, max(groups, 2), n) if groups > 1 else np.ones(n, np.int64)
+    values = rng.lognormal(0.0, 1.5, n)
+    if spread == "shifted":
+        values = values + 1000.0 * (labels - 1)
+    elif spread == "one tiny group" and groups > 2:
+        labels[labels == 2] = 1
+        labels[:1] = 2
+    elif spread == "an empty group" and groups > 2:
+        labels[labels == groups - 1] = 1
+    elif spread == "ties":
+        values = np.round(values)
+    _group_case(values, labels, groups)
+
+
+def test_the_group_percentiles_of_large_and_awkward_arrays_are_numpys():
+    compiled()
+    rng = np.random.default_rng(9)
+    for x in _large_cases().values():
+        labels = 1 + (rng.random(x.size) < 0.2)  # groups 1 and 2: 80 % and 20 %
+        _group_case(x, labels, 3)
+        _group_case(x, np.ones(x.size, np.int64), 1)

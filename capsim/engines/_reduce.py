@@ -31,8 +31,9 @@ ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
                  "orders_abandoned", "peak_wip", "service_level", "orders_late", "late_hours")
 #: Percentiles of lead time, in the order of ``ORDER_COLUMNS``.
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
-_HELPERS = ("_bisect_right", "_ratio", "_ranked", "_percentiles", "_time_average", "_peak_wip",
-            "_interp", "_busy_and_overtime", "_orders")
+_HELPERS = ("_bisect_right", "_ratio", "_ranked", "_ranks", "_combine", "_percentiles",
+            "_group_percentiles", "_time_average", "_peak_wip", "_interp", "_busy_and_overtime",
+            "_orders")
 
 
 def _ratio(top: float, bottom: float) -> float:
@@ -42,21 +43,37 @@ def _ratio(top: float, bottom: float) -> float:
 def _percentiles(values: np.ndarray, out: np.ndarray) -> None:
     """``np.percentile(values, 100 q)`` for each q of PERCENTILES, as numpy computes it.
 
-    numpy's linear rule: virtual index (n − 1)·q, and between the order statistics
-    a = x[floor] and b = x[floor + 1] with gamma = the fraction, a + (b − a)·gamma
-    (b − (b − a)·(1 − gamma) from gamma = 0.5 on); the last value from n − 1 on. The
-    order statistics come from :func:`_ranked`, not from a sort.
+    The order statistics numpy's linear rule reads (:func:`_ranks`) come from
+    :func:`_ranked`, not from a sort; :func:`_combine` interpolates between them.
     """
     n = values.size
     if n == 0:
         out[:] = np.nan
         return
     ranks = np.empty(2 * len(PERCENTILES), np.int64)
+    _ranks(n, ranks)
+    ordered = np.empty(ranks.size)
+    _ranked(values, ranks, ordered)
+    _combine(n, ordered, out)
+
+
+def _ranks(n: int, ranks: np.ndarray) -> None:
+    """The order statistics numpy's linear rule reads for PERCENTILES, of n > 0 values.
+
+    Virtual index (n − 1)·q: ranks[2i] its floor, ranks[2i + 1] the next (both at most
+    n − 1).
+    """
     for i in range(len(PERCENTILES)):
         low = min(int(np.floor((n - 1) * PERCENTILES[i])), n - 1)
         ranks[2 * i], ranks[2 * i + 1] = low, min(low + 1, n - 1)
-    ordered = np.empty(ranks.size)
-    _ranked(values, ranks, ordered)
+
+
+def _combine(n: int, ordered: np.ndarray, out: np.ndarray) -> None:
+    """The percentiles from the order statistics of :func:`_ranks`, as numpy computes them.
+
+    Between a = x[floor] and b = x[floor + 1] with gamma = the fraction, a + (b − a)·gamma
+    (b − (b − a)·(1 − gamma) from gamma = 0.5 on); the last value from n − 1 on.
+    """
     for i in range(len(PERCENTILES)):
         virtual = (n - 1) * PERCENTILES[i]
         if virtual >= n - 1:
@@ -67,6 +84,72 @@ def _percentiles(values: np.ndarray, out: np.ndarray) -> None:
         gamma = virtual - previous
         diff = b - a
         out[i] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+def _group_percentiles(values: np.ndarray, group: np.ndarray, out: np.ndarray) -> None:
+    """out[g, 2:6] = :func:`_percentiles` of group g's values, all groups from one bucketing.
+
+    Group 0 is every value; with more rows than one, ``group[k]`` (>= 1) is value k's
+    other row. As :func:`_ranked`'s first step, but for every group at once: the values go
+    to buckets by a monotone function of the value over the whole range, each group
+    counts its own, and only the values in a bucket holding one of a group's wanted ranks
+    are kept for that group, whose order statistics :func:`_ranked` then finds among them
+    (the rank among the kept: those kept in lower buckets, plus the rank within its
+    bucket). The order statistics are the values a sort puts there whatever the buckets,
+    so the percentiles are :func:`_percentiles`' bit for bit.
+    """
+    groups, n, wanted_ranks = out.shape[0], values.size, 2 * len(PERCENTILES)
+    size = np.zeros(groups, np.int64)
+    size[0] = n
+    for k in range(n if groups > 1 else 0):
+        size[group[k]] += 1
+    low, high = (values.min(), values.max()) if n > 0 else (0.0, 0.0)
+    buckets = n // 8
+    scale = buckets / (high - low) if high > low else 0.0
+    if n <= 512 or not np.isfinite(scale) or scale == 0.0:
+        for g in range(groups):
+            _percentiles(values if g == 0 else values[group == g], out[g, 2:6])
+        return
+    below = np.zeros((groups, buckets + 1), np.int64)  # below[g, b]: g's values in buckets < b
+    for k in range(n):
+        b = int(min((values[k] - low) * scale, buckets - 1.0))
+        below[0, b + 1] += 1
+        if groups > 1:
+            below[group[k], b + 1] += 1
+    ranks, home = np.empty((groups, wanted_ranks), np.int64), np.empty(wanted_ranks, np.int64)
+    kept = np.zeros((groups, buckets + 1), np.int64)  # kept[g, b]: g's kept in buckets < b
+    wanted = np.zeros((groups, buckets), np.bool_)
+    for g in range(groups):
+        for b in range(buckets):
+            below[g, b + 1] += below[g, b]
+        if size[g] == 0:
+            continue
+        _ranks(size[g], ranks[g])
+        home[:] = np.searchsorted(below[g], ranks[g], side="right") - 1
+        wanted[g, home] = True
+        for b in range(buckets):
+            kept[g, b + 1] = kept[g, b] + (below[g, b + 1] - below[g, b] if wanted[g, b] else 0)
+        for i in range(wanted_ranks):
+            ranks[g, i] = kept[g, home[i]] + ranks[g, i] - below[g, home[i]]
+    first = np.zeros(groups + 1, np.int64)  # group g's kept values: [first[g], first[g + 1])
+    for g in range(groups):
+        first[g + 1] = first[g] + kept[g, buckets]
+    fill, chosen = first[:groups].copy(), np.empty(first[groups])
+    for k in range(n):
+        b = int(min((values[k] - low) * scale, buckets - 1.0))
+        if wanted[0, b]:
+            chosen[fill[0]] = values[k]
+            fill[0] += 1
+        if groups > 1 and wanted[group[k], b]:
+            chosen[fill[group[k]]] = values[k]
+            fill[group[k]] += 1
+    ordered = np.empty(wanted_ranks)
+    for g in range(groups):
+        if size[g] == 0:
+            out[g, 2:6] = np.nan
+            continue
+        _ranked(chosen[first[g]:first[g + 1]], ranks[g], ordered)
+        _combine(size[g], ordered, out[g, 2:6])
 
 
 def _ranked(values: np.ndarray, ranks: np.ndarray, out: np.ndarray) -> None:
@@ -311,12 +394,11 @@ def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.
     if rows == 2:  # the floor's counts: its classes' (whole numbers, so exactly)
         for r in range(1, out.shape[0]):
             tally[0] += tally[r]
+    _group_percentiles(lead[:n_done], lead_group[:n_done], out)
     for r in range(out.shape[0]):
         t = tally[r]
         out[r, 0] = _ratio(t[3], t[0])
         out[r, 1] = _ratio(sums[r, 0], t[1])
-        done = lead[:n_done] if r == 0 else lead[:n_done][lead_group[:n_done] == r]
-        _percentiles(done, out[r, 2:6])
         out[r, 6] = _ratio(sums[r, 1], t[2])
         out[r, 7] = _ratio(t[4], t[0])
         out[r, 8], out[r, 9], out[r, 10] = t[5], t[6], t[5] - t[6] - t[7]
