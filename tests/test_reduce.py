@@ -124,3 +124,26 @@ def test_the_group_percentiles_of_large_and_awkward_arrays_are_numpys():
         labels = 1 + (rng.random(x.size) < 0.2)  # groups 1 and 2: 80 % and 20 %
         _group_case(x, labels, 3)
         _group_case(x, np.ones(x.size, np.int64), 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), n=st.integers(1, 400))
+def test_peak_wip_is_the_brute_force_count_on_continuous_times(data, n):
+    """Arrivals spread or bunched (a batch: many at one moment), stays from none to long.
+
+    Each departure's place among the arrivals is galloped to from the previous one's:
+    long stays send it far ahead, the next short one far back, and a bunch of ties
+    must be crossed whole.
+    """
+    compiled()
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    arrival = np.sort(rng.exponential(1.0, n).cumsum())
+    if data.draw(st.booleans()):  # a batch: a share of the orders at one arrival's moment
+        at = arrival[rng.integers(n)]
+        arrival = np.sort(np.where(rng.random(n) < 0.4, at, arrival))
+    stay = rng.exponential(data.draw(st.sampled_from([0.1, 3.0, 50.0])), n)
+    stay[rng.random(n) < 0.1] = np.nan
+    stay[rng.random(n) < 0.1] = 0.0
+    leave = arrival + stay
+    warmup = float(data.draw(st.sampled_from([0.0, arrival[n // 2], arrival[-1] + 1.0])))
+    assert _reduce._peak_wip(arrival, leave, warmup) == brute_peak(arrival, leave, warmup)
