@@ -39,7 +39,7 @@ LAYERS: list[set[str]] = [
     {"capsim.sampling", "capsim.costs"},
     {"capsim.jobs"},
     {"capsim.records"},
-    {"capsim.engines._numba_cache"},
+    {"capsim.engines._numba_cache", "capsim.engines._select"},
     {"capsim.engines._kernel", "capsim.engines._reduce", "capsim.engines._views"},
     {"capsim.engines._stockloop"},
     {"capsim.engines._jobloop"},

@@ -1,6 +1,6 @@
 """The compiled reductions' building blocks against numpy and brute force, exactly.
 
-capsim.engines._reduce selects the lead-time percentiles' order statistics instead of
+capsim.engines._select selects the lead-time percentiles' order statistics instead of
 sorting, and finds each departure's place among the arrivals by galloping from the
 previous one; both must give numpy's numbers bit for bit on any input: ties, sorted
 and reversed values, tiny arrays, departures far out of order.
@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from capsim.engines import _reduce
+from capsim.engines import _reduce, _select
 
 VALUES = st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 7.25]) | st.floats(0, 100),
                   min_size=1, max_size=300)
@@ -28,9 +28,9 @@ def test_the_percentiles_are_numpys_bit_for_bit(values, shape):
     compiled()
     x = np.array(values)
     x = {"as drawn": x, "sorted": np.sort(x), "reversed": np.sort(x)[::-1].copy()}[shape]
-    out = np.zeros(len(_reduce.PERCENTILES))
-    _reduce._percentiles(x, out)
-    expected = np.percentile(x, [100 * q for q in _reduce.PERCENTILES])
+    out = np.zeros(len(_select.PERCENTILES))
+    _select._percentiles(x, out)
+    expected = np.percentile(x, [100 * q for q in _select.PERCENTILES])
     assert out.tobytes() == expected.tobytes()
 
 
@@ -74,21 +74,21 @@ def test_the_percentiles_of_large_and_awkward_arrays_are_numpys():
     """Above a few hundred values the order statistics are found through buckets."""
     compiled()
     for name, x in _large_cases().items():
-        out = np.zeros(len(_reduce.PERCENTILES))
-        _reduce._percentiles(x, out)
-        expected = np.percentile(x, [100 * q for q in _reduce.PERCENTILES])
+        out = np.zeros(len(_select.PERCENTILES))
+        _select._percentiles(x, out)
+        expected = np.percentile(x, [100 * q for q in _select.PERCENTILES])
         assert out.tobytes() == expected.tobytes(), name
 
 
 def _group_case(values, labels, groups):
     """_group_percentiles' rows against np.percentile of each group's values (NaN: none)."""
-    out = np.zeros((groups, len(_reduce.ORDER_COLUMNS)))
-    _reduce._group_percentiles(values, labels, out)
+    out = np.zeros((groups, len(_select.PERCENTILES)))
+    _select._group_percentiles(values, labels, out)
     for g in range(groups):
         mine = values if g == 0 else values[labels == g]
-        expected = (np.percentile(mine, [100 * q for q in _reduce.PERCENTILES]) if mine.size
-                    else np.full(len(_reduce.PERCENTILES), np.nan))
-        assert out[g, 2:6].tobytes() == expected.tobytes(), g
+        expected = (np.percentile(mine, [100 * q for q in _select.PERCENTILES]) if mine.size
+                    else np.full(len(_select.PERCENTILES), np.nan))
+        assert out[g].tobytes() == expected.tobytes(), g
 
 
 @settings(max_examples=200, deadline=None)
