@@ -41,7 +41,7 @@ SERIAL_SECONDS = 0.5
 #: Share of a search's later runs that the draws it shares save in this process
 #: (:mod:`capsim.reuse`: the orders and the attendance draws): about 30 % on Stutterfly
 #: (``capsim size`` with one worker, 11.5 s without sharing, 8.7 s with). A process
-#: pool's workers each keep their own store, and draw again most of what they run.
+#: pool's workers share nothing: they draw everything they run (capsim.reuse).
 REUSED_SHARE = 0.3
 
 

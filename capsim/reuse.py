@@ -19,8 +19,14 @@ in the same order, so the first ones kept are the ones asked for again). Everyth
 dropped when the outermost :func:`sharing` ends. Values are made read-only when kept:
 code that wrote into a shared array would change another candidate's draws.
 
-The store is per process: threads share it; a process pool's workers each keep their
-own, and hit only the replications they drew before (correct, just less reuse).
+A scope opened with ``evict=True`` (the what-if page's, for the server's life: its
+what-ifs share the draws of the scenario they change) makes room instead: a value that
+does not fit drops whole sides, the least recently used first (never its own), until it
+fits.
+
+The store is per process: threads share it; a process pool's workers open no scope and
+draw everything they run (correct, just no reuse: each would hold its own store, up to
+the budget, for the pool's life).
 """
 
 from __future__ import annotations
@@ -44,25 +50,47 @@ class _Store:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.depth = 0
-        self.items: dict[str, dict[tuple[int, ...], object]] = {}
+        self.evicting = 0  # open scopes that make room (LRU by side) rather than stop keeping
+        self.items: dict[str, dict[tuple[int, ...], object]] = {}  # least recently used first
+        self.side_bytes: dict[str, int] = {}
         self.bytes = 0
+
+    def touch(self, side: str) -> None:
+        """Mark ``side`` the most recently used (the dict's order is the recency)."""
+        self.items[side] = self.items.pop(side)
+
+    def make_room(self, side: str, size: int) -> None:
+        """Drop the least recently used sides but ``side`` until ``size`` more bytes fit."""
+        for other in list(self.items):
+            if self.bytes + size <= BUDGET_BYTES:
+                return
+            if other != side:
+                del self.items[other]
+                self.bytes -= self.side_bytes.pop(other, 0)
 
 
 _STORE = _Store()
 
 
 @contextlib.contextmanager
-def sharing() -> Iterator[None]:
-    """Keep what :func:`reused` makes until the outermost ``sharing`` ends."""
+def sharing(evict: bool = False) -> Iterator[None]:
+    """Keep what :func:`reused` makes until the outermost ``sharing`` ends.
+
+    ``evict``: while this scope is open, a value over the budget makes room by dropping
+    the least recently used sides (see the module docstring) instead of not being kept.
+    """
     with _STORE.lock:
         _STORE.depth += 1
+        _STORE.evicting += evict
     try:
         yield
     finally:
         with _STORE.lock:
             _STORE.depth -= 1
+            _STORE.evicting -= evict
             if _STORE.depth == 0:
                 _STORE.items.clear()
+                _STORE.side_bytes.clear()
                 _STORE.bytes = 0
 
 
@@ -76,7 +104,10 @@ def get(side: str | None, key: tuple[int, ...]) -> object | None:
     if side is None or _STORE.depth == 0:
         return None
     with _STORE.lock:
-        return _STORE.items.get(side, {}).get(key)
+        kept = _STORE.items.get(side, {}).get(key)
+        if kept is not None and _STORE.evicting:
+            _STORE.touch(side)
+        return kept
 
 
 def put(side: str | None, key: tuple[int, ...], value: object, arrays: list[np.ndarray]) -> None:
@@ -89,13 +120,18 @@ def put(side: str | None, key: tuple[int, ...], value: object, arrays: list[np.n
         return
     size = ENTRY_BYTES + sum(a.nbytes for a in arrays)
     with _STORE.lock:
+        if _STORE.depth > 0 and _STORE.evicting and _STORE.bytes + size > BUDGET_BYTES:
+            _STORE.make_room(side, size)
         if _STORE.depth > 0 and _STORE.bytes + size <= BUDGET_BYTES:
             kept = _STORE.items.setdefault(side, {})
+            if _STORE.evicting:
+                _STORE.touch(side)
             if key not in kept:
                 for a in arrays:
                     a.flags.writeable = False
                 kept[key] = value
                 _STORE.bytes += size
+                _STORE.side_bytes[side] = _STORE.side_bytes.get(side, 0) + size
 
 
 def reused(side: str | None, key: tuple[int, ...], make: Callable[[], T],

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import streamlit as st
 from scipy import stats as scipy_stats
 from streamlit.testing.v1 import AppTest
 
+import capsim
+from capsim import reuse
 from capsim.app import answers, knobs, launch, sources
 from capsim.cli import main
 from capsim.kpis import KPIS
@@ -32,6 +35,28 @@ PAGE = Path(launch.PAGE)
 SMALL = {"horizon_days": 8, "rate": 9.0, "mean_minutes": 60.0, "promise": 2.0, "roster": 10,
          "replications": 12}
 TIMEOUT_S = 120  # a page run simulates; generous for a loaded 2-core machine, never hit
+
+
+@pytest.fixture(autouse=True)
+def sessions_closed(monkeypatch):
+    """Close the page's Session after each test: its scope of shared draws is the process's.
+
+    Streamlit keeps the page's resources for the process's life, so a Session a page run
+    made would leave draws shared (read-only) for the tests that come after.
+    """
+    made: list[answers.Session] = []
+    start = answers.Session.__init__
+
+    def recorded(self: answers.Session) -> None:
+        start(self)
+        made.append(self)
+
+    monkeypatch.setattr(answers.Session, "__init__", recorded)
+    yield
+    st.cache_resource.clear()
+    for session in made:
+        session.close()
+    assert not reuse.active()
 
 
 @pytest.fixture
@@ -291,6 +316,40 @@ def table(at: AppTest, column: str):
     """The page's table with this column (AppTest does not see a dataframe's key)."""
     found = [d.value for d in at.dataframe if column in d.value.columns]
     return found[0] if found else None
+
+
+def test_a_session_shares_draws_across_what_ifs_and_gives_capsim_runs_numbers():
+    """The page's Session keeps each replication's orders and attendance across what-ifs.
+
+    Stutterfly (batches, surges, remakes, absences: every source of draws) and what-ifs
+    on the roster (one fewer), the absence rate and a surge: each run's summaries are
+    those of ``capsim.run`` alone, bit for bit. The roster what-if draws nothing new (the store
+    does not grow: every order and attendance row came from it), so sharing happened.
+    """
+    base = load_scenario("experiments/stutterfly.toml").edit({"experiment.replications": 3})
+    what_ifs = [base, base.edit({"workforce.roster": 9}),  # its roster: 10
+                base.edit({"absence.daily_rate": 0.07}),
+                base.edit({"demand.surges[1].multiplier": 1.8})]
+    session = answers.Session()
+    try:
+        shared = [session.simulate(what_ifs[0])]
+        held = reuse._STORE.bytes
+        shared.append(session.simulate(what_ifs[1]))
+        assert held > 0
+        assert reuse._STORE.bytes == held
+        shared += [session.simulate(s) for s in what_ifs[2:]]
+        assert reuse._STORE.bytes > held
+    finally:
+        session.close()
+    assert not reuse.active()
+    for scenario, got in zip(what_ifs, shared, strict=True):
+        alone = capsim.run(scenario, workers=1, progress=False)
+        for x, y in zip(got.summaries, alone.summaries, strict=True):
+            assert x.kpis.keys() == y.kpis.keys()
+            for name in x.kpis:
+                assert same(x.kpis[name], y.kpis[name]), name
+            for name in x.hourly:
+                assert np.array_equal(x.hourly[name], y.hourly[name]), name
 
 
 def kpi_table(at: AppTest) -> dict:

@@ -160,3 +160,26 @@ def test_attendance_rows_are_shared_across_rosters_and_drawn_as_alone(stutterfly
     for n in rosters:
         for one, two in zip(shared[n], alone[n], strict=True):
             assert_same_realization(one, two)
+
+
+def test_an_evicting_scope_drops_the_least_recently_used_side(stutterfly, monkeypatch):
+    """The what-if page's scope: with the budget full, a new side pushes out the side used
+    least recently, never one in use; every draw stays what an unshared run draws."""
+    a = stutterfly
+    b = stutterfly.edit({"demand.rate_per_hour": 30.0})
+    c = stutterfly.edit({"demand.rate_per_hour": 20.0})
+    with reuse.sharing(evict=True):
+        first_a = sample_many(a, [1], seed=5)[0]
+        held = reuse._STORE.bytes  # a's orders and the attendance rows
+        orders = max(reuse._STORE.side_bytes.values())  # a's orders, the larger side
+        monkeypatch.setattr(reuse, "BUDGET_BYTES", held + orders + orders // 2)
+        first_b = sample_many(b, [1], seed=5)[0]  # fits beside a
+        assert sample_many(a, [1], seed=5)[0].arrival is first_a.arrival  # a: used last
+        first_c = sample_many(c, [1], seed=5)[0]  # no room: b, least recently used, goes
+        assert sample_many(c, [1], seed=5)[0].arrival is first_c.arrival
+        assert sample_many(a, [1], seed=5)[0].arrival is first_a.arrival
+        again_b = sample_many(b, [1], seed=5)[0]
+        assert reuse._STORE.bytes <= reuse.BUDGET_BYTES
+    assert again_b.arrival is not first_b.arrival
+    assert_same_realization(again_b, sample_many(b, [1], seed=5)[0])
+    assert_same_realization(first_c, sample_many(c, [1], seed=5)[0])

@@ -2,9 +2,12 @@
 
 - :func:`simulate` is :func:`capsim.run` with the scenario's own replications and seed,
   so the page's headline is ``capsim run`` with the same ``--set``, number for number.
-  The page passes one :class:`~capsim.experiment.Runner` kept for the server's life, so
-  the worker processes a long run starts serve every later what-if too (results do not
-  depend on where replications ran).
+  The page keeps one :class:`Session` for the server's life: one
+  :class:`~capsim.experiment.Runner`, so the workers a long run starts serve every later
+  what-if too, and the draws what-ifs share (:mod:`capsim.reuse`): a what-if that leaves
+  the demand alone (the roster, absences, the promise) draws no orders again, and one
+  that leaves the absence rules alone no attendance (results do not depend on where
+  replications ran, nor on what was shared).
 - :func:`headline` and :func:`kpi_rows` read the :class:`~capsim.RunResult`.
 - :func:`compare` sets a pinned baseline beside the current answer. Both ran on the
   same seed and replication indices, so replication r of each saw the same orders and
@@ -20,15 +23,18 @@ Nothing here knows of Streamlit.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import shlex
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from capsim import reuse
 from capsim.experiment import Runner, run
 from capsim.kpis import KPI_NAMES, KPIS, SMALLER_IS_BETTER
 from capsim.metrics import KPI_RANGES
@@ -63,6 +69,32 @@ def simulate(scenario: Scenario, progress: Progress | None = None,
     if runner is None:
         return run(scenario, progress=progress or "none")
     return runner.run(scenario, progress=progress or "none")
+
+
+class Session:
+    """What the page keeps for the server's life: a Runner and a scope of shared draws.
+
+    The scope (:func:`capsim.reuse.sharing` with ``evict``) keeps each replication's
+    orders and attendance draws across what-ifs, within :data:`capsim.reuse.BUDGET_BYTES`,
+    dropping the draws of the least recently used scenario sides when full. Runs take
+    turns: a Runner serves one run at a time (two tabs wait for each other).
+    """
+
+    def __init__(self) -> None:
+        self.runner = Runner()
+        self._lock = threading.Lock()
+        self._scope = contextlib.ExitStack()
+        self._scope.enter_context(reuse.sharing(evict=True))
+
+    def simulate(self, scenario: Scenario, progress: Progress | None = None) -> RunResult:
+        """:func:`simulate` on this session's Runner, sharing its draws."""
+        with self._lock:
+            return simulate(scenario, progress, self.runner)
+
+    def close(self) -> None:
+        """End the scope (its draws are dropped) and release the Runner's workers."""
+        self._scope.close()
+        self.runner.close()
 
 
 @dataclass(frozen=True)

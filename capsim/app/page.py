@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from capsim import examples
 from capsim.app import answers, sources
 from capsim.app.knobs import Edited, Knob, apply, knobs
 from capsim.errors import CapsimError, WorkloadError
-from capsim.experiment import Runner
 from capsim.results import RunResult
 from capsim.scenario import Scenario
 from capsim.workload import check_workload
@@ -39,17 +37,15 @@ def _command_line() -> str | None:
 
 
 @st.cache_resource
-def _runner() -> tuple[Runner, threading.Lock]:
-    """One Runner for the server's life: worker processes start once, not per what-if."""
-    return Runner(), threading.Lock()
+def _session() -> answers.Session:
+    """One session for the server's life: workers start once, draws are shared."""
+    return answers.Session()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _simulate(key: str, _scenario: Scenario) -> RunResult:
     """One run per key: the canonical TOML of the scenario (see answers.cache_key)."""
-    runner, lock = _runner()
-    with lock:  # a Runner serves one run at a time; two tabs take turns
-        return answers.simulate(_scenario, runner=runner)
+    return _session().simulate(_scenario)
 
 
 def _choose_source(folder: Path) -> sources.Source | None:
