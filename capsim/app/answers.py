@@ -4,9 +4,9 @@
   so the page's headline is ``capsim run`` with the same ``--set``, number for number.
   The page keeps one :class:`Session` for the server's life: one
   :class:`~capsim.experiment.Runner`, so the workers a long run starts serve every later
-  what-if too, and the draws what-ifs share (:mod:`capsim.reuse`): a what-if that leaves
-  the demand alone (the roster, absences, the promise) draws no orders again, and one
-  that leaves the absence rules alone no attendance (results do not depend on where
+  what-if too, and the draws what-ifs share (:mod:`capsim.reuse`): a what-if on the staff
+  side only (the roster, absences, policies, targets) draws no orders again, and one that
+  leaves the absence rules alone no attendance (results do not depend on where
   replications ran, nor on what was shared).
 - :func:`headline` and :func:`kpi_rows` read the :class:`~capsim.RunResult`.
 - :func:`compare` sets a pinned baseline beside the current answer. Both ran on the

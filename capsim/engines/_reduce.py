@@ -5,9 +5,10 @@ replication's orders (and, with follow-ups, its jobs), computed here straight fr
 the order and job arrays, replication by replication, without building Records:
 counts and sums, exact lead-time percentiles (:mod:`capsim.engines._select`), the
 lead-time histogram, peak WIP, the hourly time averages of arrivals, starts and
-finishes, the per-day order counts, and busy and overtime hours per technician-day. Every number is computed the way numpy computes
-it there (sums in order, ``np.percentile``'s linear rule, ``np.interp``'s formula),
-so the two paths agree bit for bit; ``tests/test_fused.py`` checks that they do.
+finishes, the per-day order counts, and busy and overtime hours per technician-day.
+Every number is computed the way numpy computes it there (sums in order,
+``np.percentile``'s linear rule, ``np.interp``'s formula), so the two paths agree bit
+for bit; ``tests/test_fused.py`` checks that they do.
 
 Like :mod:`capsim.engines._kernel`, the functions are plain Python that numba
 compiles (and caches) when installed; the fast pipeline only uses them compiled.
