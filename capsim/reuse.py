@@ -120,18 +120,18 @@ def put(side: str | None, key: tuple[int, ...], value: object, arrays: list[np.n
         return
     size = ENTRY_BYTES + sum(a.nbytes for a in arrays)
     with _STORE.lock:
-        if _STORE.depth > 0 and _STORE.evicting and _STORE.bytes + size > BUDGET_BYTES:
+        if _STORE.depth == 0 or key in _STORE.items.get(side, {}):
+            return  # the scope ended, or another thread kept it first
+        if _STORE.evicting and _STORE.bytes + size > BUDGET_BYTES:
             _STORE.make_room(side, size)
-        if _STORE.depth > 0 and _STORE.bytes + size <= BUDGET_BYTES:
-            kept = _STORE.items.setdefault(side, {})
+        if _STORE.bytes + size <= BUDGET_BYTES:
+            _STORE.items.setdefault(side, {})[key] = value
             if _STORE.evicting:
                 _STORE.touch(side)
-            if key not in kept:
-                for a in arrays:
-                    a.flags.writeable = False
-                kept[key] = value
-                _STORE.bytes += size
-                _STORE.side_bytes[side] = _STORE.side_bytes.get(side, 0) + size
+            for a in arrays:
+                a.flags.writeable = False
+            _STORE.bytes += size
+            _STORE.side_bytes[side] = _STORE.side_bytes.get(side, 0) + size
 
 
 def reused(side: str | None, key: tuple[int, ...], make: Callable[[], T],
