@@ -38,7 +38,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from capsim.analytic import offered_load
 from capsim.analytic.offered_load import mol_staffing
@@ -243,6 +242,10 @@ def warm_start(scenario: Scenario) -> tuple[int, ...]:
     c = weekly_pay(scenario)
     if not rows.any():
         return tuple(0 for _ in c)
+    # scipy.optimize costs about 0.4 s to import: only a schedule search loads it, not
+    # every report or staffing search that imports this module
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     solved = milp(c, constraints=LinearConstraint(a[:, rows].T, lb=need[rows]),
                   integrality=np.ones_like(c), bounds=Bounds(0, np.inf))
     if solved.x is None:

@@ -176,6 +176,19 @@ def test_a_staffing_search_leaves_scipy_stats_alone():
                                "matplotlib", "pandas", "dask")) == []
 
 
+def test_a_report_without_a_schedule_search_leaves_scipy_optimize_alone():
+    """Only ``--schedule`` solves a MILP: a plain report imports capsim.schedule (for
+    its option) but not scipy.optimize, about 0.4 s of its start-up."""
+    code = ("import io, contextlib, tempfile\n"
+            "from capsim.cli import main\n"
+            "with tempfile.TemporaryDirectory() as out, "
+            "contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['report', 'experiments/stutterfly.toml', '--replications', '2',"
+            " '--workers', '1', '--progress', 'none', '--out', out + '/r'])")
+    assert loaded_after(code, ("capsim.schedule", "scipy.optimize", "scipy.stats")) == [
+        "capsim.schedule"]
+
+
 def test_no_module_is_a_warehouse():
     """Small rooms: no module over 400 lines (STYLE.md)."""
     sizes = {module_name(p): len(p.read_text().splitlines())
