@@ -21,6 +21,8 @@ Nothing changes where ``CAPSIM_MALLOC=system`` is set, where glibc's own
 or off glibc (macOS, Windows, musl).
 
 The standard library has no binding for ``mallopt``; ctypes calls it directly.
+:func:`machine_memory` says how much memory the machine has, which capsim sizes its
+plans by.
 """
 
 from __future__ import annotations
@@ -56,3 +58,20 @@ def keep_freed_memory() -> bool:
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
         mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+#: Assumed memory where the machine does not say (bytes).
+FALLBACK_MEMORY_BYTES = 8 * 2**30
+
+
+def machine_memory() -> int:
+    """The machine's physical memory in bytes (:data:`FALLBACK_MEMORY_BYTES` if it does not say).
+
+    What capsim sizes its memory by: the largest run it plans (:mod:`capsim.workload`) and
+    the draws a search keeps (:mod:`capsim.reuse`).
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return FALLBACK_MEMORY_BYTES
+    return int(total) if total > 0 else FALLBACK_MEMORY_BYTES

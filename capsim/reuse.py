@@ -13,11 +13,12 @@ the roster has.
 Inside :func:`sharing` (a :class:`capsim.experiment.Runner` planned for several runs
 enters it, and so does :func:`capsim.report` for its whole work), :func:`reused` (or
 :func:`get` and :func:`put`) keeps values per *side* (a key naming everything the value
-depends on) and key (seed, replication, technician...), until :data:`BUDGET_BYTES` are held;
-later ones are made each time, not kept (a search visits the same replications again
-in the same order, so the first ones kept are the ones asked for again). Everything is
-dropped when the outermost :func:`sharing` ends. Values are made read-only when kept:
-code that wrote into a shared array would change another candidate's draws.
+depends on) and key (seed, replication, technician...), until the budget
+(:func:`budget`) is held; later ones are made each time, not kept (a search visits the
+same replications again in the same order, so the first ones kept are the ones asked for
+again). Everything is dropped when the outermost :func:`sharing` ends. Values are made
+read-only when kept: code that wrote into a shared array would change another
+candidate's draws.
 
 A scope opened with ``evict=True`` (the what-if page's, for the server's life: its
 what-ifs share the draws of the scenario they change) makes room instead: a value that
@@ -32,18 +33,63 @@ the budget, for the pool's life).
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import numpy as np
 
+from capsim.allocator import machine_memory
+from capsim.errors import ArgumentError
+
 T = TypeVar("T")
 
-#: Most bytes of arrays kept (Stutterfly: about 0.6 MB per replication).
-BUDGET_BYTES = 256 * 2**20
+#: Most bytes of arrays kept; None: :func:`default_budget`.
+BUDGET_BYTES: int | None = None
+#: The environment variable that sets the budget, in MiB (0: keep nothing).
+BUDGET_ENV = "CAPSIM_SHARE_MB"
+#: Without it: this share of the machine's memory, within the two bounds.
+MEMORY_SHARE = 1 / 16
+MIN_BUDGET_BYTES = 256 * 2**20
+MAX_BUDGET_BYTES = 2 * 2**30
 #: What an entry costs besides its arrays' data (the objects around them), about.
 ENTRY_BYTES = 1024
+
+
+@functools.cache
+def default_budget() -> int:
+    """The bytes the store may hold: ``CAPSIM_SHARE_MB`` MiB, else 1/16 of the memory.
+
+    Without the variable, :data:`MEMORY_SHARE` of this machine's memory, at least 256 MiB
+    and at most 2 GiB (1.5 GiB on a 24 GiB machine). A search whose replications' draws do
+    not all fit draws the rest again for every candidate: Stutterfly keeps about 0.8 MB a
+    replication, and ``capsim size --replications 1000`` took 74.6 s of CPU within 1.5 GiB
+    (peak memory 1.30 GB) against 92.6 s within 256 MiB (0.86 GB; README). Read once per
+    process.
+
+    Raises
+    ------
+    capsim.errors.ArgumentError
+        When the variable is not a whole number of MiB, 0 or more.
+    """
+    value = os.environ.get(BUDGET_ENV)
+    if value is None or not value.strip():
+        return int(min(max(MEMORY_SHARE * machine_memory(), MIN_BUDGET_BYTES), MAX_BUDGET_BYTES))
+    try:
+        mib = int(value)
+    except ValueError:
+        mib = -1
+    if mib < 0:
+        raise ArgumentError(f"{BUDGET_ENV}={value!r}: the draws a search keeps, in MiB; "
+                            "allowed: a whole number, 0 or more (0: keep none)")
+    return mib * 2**20
+
+
+def budget() -> int:
+    """The bytes the store may hold (:data:`BUDGET_BYTES`, else :func:`default_budget`)."""
+    return default_budget() if BUDGET_BYTES is None else BUDGET_BYTES
 
 
 class _Store:
@@ -61,8 +107,9 @@ class _Store:
 
     def make_room(self, side: str, size: int) -> None:
         """Drop the least recently used sides but ``side`` until ``size`` more bytes fit."""
+        limit = budget()
         for other in list(self.items):
-            if self.bytes + size <= BUDGET_BYTES:
+            if self.bytes + size <= limit:
                 return
             if other != side:
                 del self.items[other]
@@ -78,7 +125,9 @@ def sharing(evict: bool = False) -> Iterator[None]:
 
     ``evict``: while this scope is open, a value over the budget makes room by dropping
     the least recently used sides (see the module docstring) instead of not being kept.
+    A bad ``CAPSIM_SHARE_MB`` is refused here, before anything is drawn.
     """
+    budget()
     with _STORE.lock:
         _STORE.depth += 1
         _STORE.evicting += evict
@@ -119,12 +168,13 @@ def put(side: str | None, key: tuple[int, ...], value: object, arrays: list[np.n
     if side is None or _STORE.depth == 0:
         return
     size = ENTRY_BYTES + sum(a.nbytes for a in arrays)
+    limit = budget()
     with _STORE.lock:
         if _STORE.depth == 0 or key in _STORE.items.get(side, {}):
             return  # the scope ended, or another thread kept it first
-        if _STORE.evicting and _STORE.bytes + size > BUDGET_BYTES:
+        if _STORE.evicting and _STORE.bytes + size > limit:
             _STORE.make_room(side, size)
-        if _STORE.bytes + size <= BUDGET_BYTES:
+        if _STORE.bytes + size <= limit:
             _STORE.items.setdefault(side, {})[key] = value
             if _STORE.evicting:
                 _STORE.touch(side)

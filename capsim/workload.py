@@ -20,7 +20,9 @@ The memory model, measured on both engines (``tracemalloc``) and rounded up:
   :data:`BYTES_PER_REPLICATION` (its KPIs, per class too, and lead-time counts);
 - what reading them back takes: :data:`AGGREGATED_BYTES_PER_HOUR` per replication and
   hour (three hourly series across the replications at once: a stress test's excess
-  over its baseline).
+  over its baseline);
+- inside a search's sharing scope (:mod:`capsim.reuse`), the draws it keeps:
+  :data:`SHARED_BYTES_PER_ORDER` per order, up to the store's budget.
 
 The module samples nothing and imports no engine; it is cheap enough to run before
 every evaluation of a staffing search.
@@ -35,7 +37,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-from capsim import spill
+from capsim import reuse, spill
+from capsim.allocator import machine_memory
 from capsim.demand import rate_pieces
 from capsim.errors import WorkloadError
 from capsim.executors import cpu_count
@@ -48,6 +51,8 @@ SERIES_BYTES_PER_HOUR = 48
 AGGREGATED_BYTES_PER_HOUR = 24
 #: Measured: a Stutterfly run's peak grew by 11 KB per replication from 3,000 to 10,000.
 BYTES_PER_REPLICATION = 12 * 1024
+#: What the sharing scope keeps of an order (time, class, work; Stutterfly: 19.4 bytes).
+SHARED_BYTES_PER_ORDER = 24
 #: Replications sampled together before the rest go to the executor (see experiment.PROBE).
 FIRST_BATCH = 4
 #: More orders than this in one run (about three hours at a million orders a second) is
@@ -55,8 +60,6 @@ FIRST_BATCH = 4
 MAX_TOTAL_ORDERS = 10**10
 #: Share of this machine's memory a run may plan to use.
 MEMORY_SHARE = 0.5
-#: Assumed memory where the machine does not say (GiB).
-FALLBACK_MEMORY_GIB = 8.0
 GIB = 2.0**30
 
 
@@ -133,6 +136,8 @@ def estimate(scenario: Scenario, replications: int, workers: int | None = None) 
                  * BYTES_PER_TECHNICIAN_DAY)
     kept = (min(replications * horizon * SERIES_BYTES_PER_HOUR, spill.BUDGET_BYTES)
             + replications * (horizon * AGGREGATED_BYTES_PER_HOUR + BYTES_PER_REPLICATION))
+    if reuse.active():
+        kept += min(replications * (sampled + fixed) * SHARED_BYTES_PER_ORDER, reuse.budget())
     return Workload(orders_per_replication=sampled + fixed, peak_orders_per_replication=peak,
                     replications=replications, at_once=at_once,
                     memory_bytes=at_once * in_flight + kept)
@@ -140,11 +145,7 @@ def estimate(scenario: Scenario, replications: int, workers: int | None = None) 
 
 def memory_budget() -> float:
     """Bytes a run may plan to use: :data:`MEMORY_SHARE` of this machine's memory."""
-    try:
-        total: float = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        total = FALLBACK_MEMORY_GIB * GIB
-    return MEMORY_SHARE * float(total if total > 0 else FALLBACK_MEMORY_GIB * GIB)
+    return MEMORY_SHARE * machine_memory()
 
 
 def allowed() -> bool:

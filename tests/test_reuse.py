@@ -9,11 +9,14 @@ equality checks are not vacuous.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 
 from capsim import reuse
+from capsim.cli import main
+from capsim.errors import ArgumentError
 from capsim.experiment import Runner
 from capsim.sampling import Realization, sample_many
 from capsim.scenario import load_scenario
@@ -102,6 +105,53 @@ def test_over_the_budget_nothing_more_is_kept(stutterfly, monkeypatch):
         two = sample_many(stutterfly, [4], seed=5)[0]
     assert two.arrival is not one.arrival
     assert_same_realization(one, two)
+
+
+@pytest.fixture
+def fresh_budget(monkeypatch):
+    """The default budget worked out anew (it is read once per process), and again after."""
+    monkeypatch.delenv(reuse.BUDGET_ENV, raising=False)
+    reuse.default_budget.cache_clear()
+    yield monkeypatch
+    reuse.default_budget.cache_clear()
+
+
+@pytest.mark.parametrize(("memory_gib", "budget_mib"), [
+    (1, 256), (4, 256), (8, 512), (24, 1536), (32, 2048), (1024, 2048)])
+def test_the_budget_is_a_sixteenth_of_the_memory_within_its_bounds(fresh_budget, memory_gib,
+                                                                  budget_mib):
+    fresh_budget.setattr(reuse, "machine_memory", lambda: memory_gib * 2**30)
+    assert reuse.budget() == budget_mib * 2**20
+
+
+def test_capsim_share_mb_sets_the_budget(stutterfly, fresh_budget):
+    fresh_budget.setenv(reuse.BUDGET_ENV, "64")
+    assert reuse.budget() == 64 * 2**20
+    reuse.default_budget.cache_clear()
+    fresh_budget.setenv(reuse.BUDGET_ENV, "0")  # keep nothing
+    with reuse.sharing():
+        one = sample_many(stutterfly, [4], seed=5)[0]
+        two = sample_many(stutterfly, [4], seed=5)[0]
+        assert reuse._STORE.bytes == 0
+    assert two.arrival is not one.arrival
+    assert_same_realization(one, two)
+
+
+@pytest.mark.parametrize("value", ["lots", "-1", "1.5"])
+def test_a_bad_capsim_share_mb_is_refused_before_anything_is_drawn(fresh_budget, value):
+    fresh_budget.setenv(reuse.BUDGET_ENV, value)
+    with pytest.raises(ArgumentError, match=rf"CAPSIM_SHARE_MB='{re.escape(value)}'.*"
+                       "allowed: a whole number, 0 or more"), reuse.sharing():
+        pytest.fail("the scope opened")  # pragma: no cover
+    assert not reuse.active()
+
+
+def test_the_cli_says_what_is_wrong_with_capsim_share_mb(fresh_budget, capsys):
+    fresh_budget.setenv(reuse.BUDGET_ENV, "lots")
+    assert main(["size", SCENARIO, "--replications", "2", "--progress", "none"]) == 2
+    err = capsys.readouterr().err
+    assert "CAPSIM_SHARE_MB='lots'" in err
+    assert "Traceback" not in err
 
 
 def test_a_search_finds_what_it_finds_without_sharing(stutterfly, monkeypatch):

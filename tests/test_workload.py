@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from capsim import experiment
+from capsim import experiment, reuse
 from capsim.cli import main
 from capsim.errors import WorkloadError
 from capsim.experiment import run
@@ -16,6 +16,7 @@ from capsim.workload import (
     ALLOW_ENV,
     GIB,
     MAX_TOTAL_ORDERS,
+    SHARED_BYTES_PER_ORDER,
     check_workload,
     estimate,
     memory_budget,
@@ -53,6 +54,20 @@ def test_the_stutterfly_season_fits():
     work = check_workload(load_scenario(STUTTERFLY), 100)
     assert work.memory_bytes < 1 * GIB
     assert work.memory_bytes < memory_budget()
+
+
+def test_a_search_counts_the_draws_it_keeps(monkeypatch):
+    """Inside a sharing scope the estimate adds what the store keeps: a replication's orders
+    at SHARED_BYTES_PER_ORDER each, up to the store's budget (Stutterfly: about 0.8 MB)."""
+    s = load_scenario(STUTTERFLY)
+    alone = estimate(s, 100)
+    per_replication = alone.orders_per_replication * SHARED_BYTES_PER_ORDER
+    with reuse.sharing():
+        shared = estimate(s, 100)
+        monkeypatch.setattr(reuse, "BUDGET_BYTES", 10 * 2**20)
+        capped = estimate(s, 100)
+    assert shared.memory_bytes - alone.memory_bytes == pytest.approx(100 * per_replication)
+    assert capped.memory_bytes - alone.memory_bytes == pytest.approx(10 * 2**20)
 
 
 def test_a_billion_replications_are_refused_before_sampling(nothing_sampled):

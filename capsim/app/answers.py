@@ -75,7 +75,7 @@ class Session:
     """What the page keeps for the server's life: a Runner and a scope of shared draws.
 
     The scope (:func:`capsim.reuse.sharing` with ``evict``) keeps each replication's
-    orders and attendance draws across what-ifs, within :data:`capsim.reuse.BUDGET_BYTES`,
+    orders and attendance draws across what-ifs, within :func:`capsim.reuse.budget`,
     dropping the draws of the least recently used scenario sides when full. Runs take
     turns: a Runner serves one run at a time (two tabs wait for each other).
     """
