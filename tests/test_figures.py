@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from capsim.reporting import report
-from capsim.reporting.figures import _with_band
+from capsim.reporting.figures import _with_band, render
 from tests.conftest import mmc_data, scenario
 
 
@@ -34,3 +35,27 @@ def test_a_report_where_every_season_meets_the_target(tmp_path):
     column = curve[0].split(",").index("p_target_met_mean")
     shares = {float(row.split(",")[column]) for row in curve[1:]}
     assert {0.0, 1.0} <= shares
+
+
+def test_the_png_and_the_svg_share_one_layout(monkeypatch):
+    """The constrained layout runs once, for the PNG; the SVG is drawn at its positions."""
+    laid_out = []
+    execute = ConstrainedLayoutEngine.execute
+    monkeypatch.setattr(ConstrainedLayoutEngine, "execute",
+                        lambda engine, figure: laid_out.append(figure) or execute(engine, figure))
+    made: list[Figure] = []
+
+    def make() -> tuple[Figure, str]:
+        figure = Figure(layout="constrained")
+        ax = figure.add_subplot()
+        ax.plot([0, 1], [0, 1])
+        ax.set_ylabel("a label long enough to move the axes")
+        made.append(figure)
+        return figure, "a line"
+
+    drawn = render("line", make)
+    assert drawn.png.startswith(b"\x89PNG")
+    assert b"<svg" in drawn.svg
+    assert laid_out == made  # once, not once per file
+    default = Figure().add_subplot().get_position().bounds
+    assert made[0].axes[0].get_position().bounds != default  # the layout's, kept
