@@ -376,13 +376,7 @@ def draw(b: Bundle, name: str) -> Drawn:
 
 
 def render(name: str, make: Callable[[], tuple[Figure, str]]) -> Drawn:
-    """A figure ``make`` draws (in the report's style) as PNG and SVG bytes.
-
-    The constrained layout runs once, when the PNG is drawn; the SVG keeps it (the
-    layout engine is then set to none), so both files show one layout and the text
-    is measured once: about 15 % of the figures' time (the layout measures every
-    text's extent, as drawing does).
-    """
+    """A figure ``make`` draws (in the report's style) as PNG and SVG bytes."""
     with mpl.rc_context(STYLE):
         figure, alt = make()
         files = {}
@@ -390,7 +384,8 @@ def render(name: str, make: Callable[[], tuple[Figure, str]]) -> Drawn:
             buffer = io.BytesIO()
             figure.savefig(buffer, format=fmt, metadata=metadata)
             files[fmt] = buffer.getvalue()
-            figure.set_layout_engine("none")  # the positions stay: laid out once
+            # laid out once, for the PNG; the SVG keeps its positions (~15 % of the time)
+            figure.set_layout_engine("none")
     return Drawn(name, files["png"], files["svg"], alt)
 
 
