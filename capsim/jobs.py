@@ -23,6 +23,10 @@ joins (:func:`due_times` and both engines' join code read the same columns):
 - *keep, shifted*: its predecessor's due + ``shift`` (the work left after a hold
   during the work under ``"paused"``: shift = the hold's length).
 
+:func:`batch` builds the tables of several replications at once, each column once
+for the whole batch (the fast engine runs a batch in one call); :func:`jobs`, the table
+of one replication, is a batch of one, so both engines read the same columns.
+
 For the orders alone this is the engines' key of old: (due, arrival index) and
 (priority, arrival index) give the same order.
 
@@ -34,12 +38,13 @@ last pass the last job it owns (:attr:`Jobs.last`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from capsim.followups import HOLD, REMAKE, REPEAT, REWORK
+from capsim.followups import HOLD, REMAKE, REPEAT, REWORK, FollowUps
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
 
@@ -91,52 +96,151 @@ class Jobs:
         return last
 
 
+@dataclass(frozen=True, eq=False)
+class JobBatch:
+    """The jobs of several replications, concatenated, each replication's orders first.
+
+    Replication r's jobs are ``[offsets[r], offsets[r + 1])``, ``orders[r]`` of them
+    outside orders. The columns are :class:`Jobs`', with ``pred`` and ``owner`` numbered within each
+    replication, as in its own table; ``arrival`` is per job here (+inf for a
+    follow-up, which joins when its predecessor's finish says).
+    """
+
+    rule: int
+    offsets: np.ndarray
+    orders: np.ndarray
+    arrival: np.ndarray
+    work: np.ndarray
+    pred: np.ndarray
+    delay: np.ndarray
+    patience: np.ndarray
+    renew: np.ndarray
+    promise: np.ndarray
+    key: np.ndarray
+    group: np.ndarray
+    kind: np.ndarray
+    owner: np.ndarray
+    order_class: np.ndarray
+    shift: np.ndarray
+    hold: np.ndarray
+
+    def replication(self, r: int) -> Jobs:
+        """Replication r's table (views of the batch's columns)."""
+        low, high = int(self.offsets[r]), int(self.offsets[r + 1])
+        n = int(self.orders[r])
+        part = slice(low, high)
+        return Jobs(
+            orders=n, rule=self.rule, arrival=self.arrival[low:low + n],
+            work=self.work[part], pred=self.pred[part], delay=self.delay[part],
+            patience=self.patience[part], renew=self.renew[part],
+            promise=self.promise[part], key=self.key[part], group=self.group[part],
+            kind=self.kind[part], owner=self.owner[part],
+            order_class=self.order_class[part], shift=self.shift[part],
+            hold=self.hold[part])
+
+
 def jobs(scenario: Scenario, realization: Realization) -> Jobs:
     """The jobs of a realization (with follow-ups or without)."""
-    n = realization.orders
-    follow = realization.follow_ups
-    classes = realization.order_class
-    order_patience = (np.full(n, np.inf) if realization.patience is None
-                      else realization.patience)
-    if follow is None:
-        pred, delay, work = np.full(n, -1, np.int64), np.zeros(n), realization.work
-        patience, kind, owner = order_patience, np.zeros(n, np.int8), np.arange(n)
-    else:
-        pred = np.concatenate([np.full(n, -1, np.int64), follow.pred])
-        delay = np.concatenate([np.zeros(n), follow.delay])
-        work = np.concatenate([realization.work, follow.work])
-        patience = np.concatenate([order_patience, follow.patience])
-        kind = np.concatenate([np.zeros(n, np.int8), follow.kind])
-        owner = np.concatenate([np.arange(n), follow.owner])
-        classes = np.concatenate([classes, follow.order_class])
-    table = scenario.order_classes
+    return batch(scenario, [realization]).replication(0)
 
-    def per_class(values: list[Any], dtype: type) -> np.ndarray:
-        """Each job's class's value (one value for every class: a fill, not a gather)."""
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def batch(scenario: Scenario, realizations: Sequence[Realization]) -> JobBatch:
+    """The jobs of several realizations, in one table (:class:`JobBatch`).
+
+    Each column is built once for the whole batch: the realizations' arrays
+    concatenated, then each job's rule columns from its kind and class.
+    """
+    count = np.array([real.orders for real in realizations], np.int64)
+    follows = [real.follow_ups for real in realizations]
+    extra = np.array([0 if f is None else f.pred.size for f in follows], np.int64)
+    offsets = np.concatenate([[0], np.cumsum(count + extra)]).astype(np.int64)
+    size = int(offsets[-1])
+    plain = not extra.any()  # no follow-up in the batch: the jobs are the orders
+
+    def column(of_orders: Callable[[Realization], np.ndarray],
+               of_follow: Callable[[FollowUps], np.ndarray]) -> np.ndarray:
+        if plain:
+            return _joined([of_orders(real) for real in realizations])
+        return _joined([part for real, f in zip(realizations, follows, strict=True)
+                        for part in (of_orders(real), *(() if f is None else (of_follow(f),)))])
+
+    # where each replication's follow-ups sit: the columns that are constant for the
+    # outside orders are filled, then the follow-ups' values written there
+    places = np.concatenate([np.arange(offsets[r] + count[r], offsets[r + 1])
+                             for r in range(count.size)] or [np.zeros(0, np.int64)])
+    mine = [f for f in follows if f is not None]
+
+    def follow_column(fill: float, dtype: type, of_follow: Callable[[FollowUps], np.ndarray]
+                      ) -> np.ndarray:
+        values: np.ndarray = np.full(size, fill, dtype)
+        if not plain:
+            values[places] = _joined([of_follow(f) for f in mine])
+        return values
+
+    classes = column(lambda real: real.order_class, lambda f: f.order_class)
+    arrival = column(lambda real: real.arrival, lambda f: np.full(f.pred.size, np.inf))
+    work = column(lambda real: real.work, lambda f: f.work)
+    pred = follow_column(-1, np.int64, lambda f: f.pred)
+    delay = follow_column(0.0, float, lambda f: f.delay)
+    kind = follow_column(0, np.int8, lambda f: f.kind)
+    owner = column(lambda real: np.arange(real.orders), lambda f: f.owner)
+    patience = column(lambda real: (np.full(real.orders, np.inf) if real.patience is None
+                                    else real.patience), lambda f: f.patience)
+    table = scenario.order_classes
+    # the outside orders' rule columns are constants (their hold and promise apart): the
+    # rules are worked out for the follow-ups alone (kind != 0), few, and written there
+    extra_jobs = places
+    kinds, later = kind[extra_jobs], classes[extra_jobs]
+
+    def per_class(values: list[Any], dtype: type, where: np.ndarray | None = None
+                  ) -> np.ndarray:
+        """Each job's class's value (one value for every class: a fill, not a gather).
+
+        Only the follow-ups' when ``where`` (their classes) is given.
+        """
+        at = classes if where is None else where
         if all(v == values[0] for v in values):
-            return np.full(classes.size, values[0], dtype)
-        gathered: np.ndarray = np.array(values, dtype)[classes]
+            return np.full(at.size, values[0], dtype)
+        gathered: np.ndarray = np.array(values, dtype)[at]
         return gathered
 
-    paused = per_class([c.hold is not None and c.hold.due == "paused" for c in table], bool)
-    before = np.zeros(n) if realization.hold is None else realization.hold
-    hold = np.concatenate([before, np.where(kind[n:] == HOLD, delay[n:], 0.0)])
+    paused = per_class([c.hold is not None and c.hold.due == "paused" for c in table], bool,
+                       later)
     promise = per_class([c.promise_hours for c in table], float)
-    if realization.hold is not None:
-        promise[:n] -= np.where(paused[:n], 0.0, before)
+    held_before = any(real.hold is not None for real in realizations)
+    if held_before:  # an outside order's promise counts from its question, unless paused
+        before = column(lambda real: np.zeros(real.orders) if real.hold is None else real.hold,
+                        lambda f: np.zeros(f.pred.size))
+        paused_all = per_class([c.hold is not None and c.hold.due == "paused"
+                                for c in table], bool)
+        promise -= np.where((kind == 0) & ~paused_all, before, 0.0)
+        hold = np.where(kind == 0, before, 0.0)
+    else:
+        hold = np.zeros(size)
+    follow_delay = delay[extra_jobs]
+    hold[extra_jobs] = np.where(kinds == HOLD, follow_delay, 0.0)
     renewed = per_class([c.quality is not None and c.quality.remake_due == "renewed"
-                         for c in table], bool)
-    first = per_class([c.quality is not None and c.quality.rework_first for c in table], bool)
-    again = (kind == REWORK) | (kind == REMAKE)
+                         for c in table], bool, later)
+    first = per_class([c.quality is not None and c.quality.rework_first for c in table], bool,
+                      later)
+    again = (kinds == REWORK) | (kinds == REMAKE)
+    renew = np.ones(size, np.bool_)
+    renew[extra_jobs] = (kinds == REPEAT) | ((kinds == REMAKE) & renewed)
+    group = np.ones(size)
+    group[extra_jobs] = np.where(again & first, 0.0, 1.0)
+    shift = np.zeros(size)
+    shift[extra_jobs] = np.where((kinds == HOLD) & paused, follow_delay, 0.0)
     priority = (per_class([c.priority for c in table], float)
-                if scenario.dispatch == "priority" else np.zeros(work.size))
-    return Jobs(
-        orders=n, rule=RULES[scenario.dispatch], arrival=realization.arrival, work=work,
-        pred=pred, delay=delay, patience=patience,
-        renew=(kind == 0) | (kind == REPEAT) | ((kind == REMAKE) & renewed),
-        promise=promise, key=priority,
-        group=np.where(again & first, 0.0, 1.0), kind=kind, owner=owner, order_class=classes,
-        shift=np.where((kind == HOLD) & paused, delay, 0.0), hold=hold)
+                if scenario.dispatch == "priority" else np.zeros(size))
+    return JobBatch(
+        rule=RULES[scenario.dispatch], offsets=offsets, orders=count, arrival=arrival,
+        work=work, pred=pred, delay=delay, patience=patience, renew=renew,
+        promise=promise, key=priority, group=group, kind=kind, owner=owner,
+        order_class=classes, shift=shift, hold=hold)
 
 
 def join_times(table: Jobs, finish: np.ndarray, horizon: float) -> np.ndarray:

@@ -12,11 +12,14 @@ each class, the perfect order's included).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capsim.engines import fused, vectorized
+from capsim.jobs import Jobs, batch, jobs
 from capsim.metrics import summarize_many
 from capsim.sampling import sample_many
 from tests.test_fast_engine import operations
@@ -62,6 +65,29 @@ def test_with_follow_ups_the_fused_pipeline_gives_the_records_path_summaries(s, 
     for one, two in both_paths(s, first, count, seed=13):
         assert_identical(one, two)
         assert bool(one.by_class) == (len(s.class_names) >= 2)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=operations(follow_ups=True, holds=True), first=st.integers(0, 1000),
+       count=st.integers(2, 4))
+def test_a_batch_of_jobs_is_each_replications_own_table(s, first, count):
+    """capsim.jobs.batch builds each column once for the whole batch: replication r's
+    slice is the table of its realization alone (numbered within it), and the loop's
+    arrival column is +inf where a follow-up's join is left to its predecessor."""
+    reals = sample_many(s, list(range(first, first + count)), seed=3)
+    table = batch(s, reals)
+    assert table.offsets[-1] == table.work.size
+    for r, real in enumerate(reals):
+        mine, alone = table.replication(r), jobs(s, real)
+        for field in dataclasses.fields(Jobs):
+            a, b = getattr(mine, field.name), getattr(alone, field.name)
+            if isinstance(a, np.ndarray):
+                assert a.dtype == b.dtype, field.name
+                np.testing.assert_array_equal(a, b, err_msg=field.name)
+            else:
+                assert a == b, field.name
+        low, high = table.offsets[r], table.offsets[r + 1]
+        assert np.isinf(table.arrival[low + mine.orders:high]).all()
 
 
 def test_the_experiment_takes_the_fused_path_with_follow_ups(monkeypatch):

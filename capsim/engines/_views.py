@@ -15,14 +15,14 @@ plain Python that numba compiles (and caches); the fast pipeline only uses it co
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from capsim.engines import _kernel
 from capsim.followups import HOLD, REMAKE, REPEAT, REWORK
-from capsim.jobs import Jobs
+from capsim.jobs import JobBatch
 
 #: Columns of :func:`quality_counts`' output, in order (the rework hours apart).
 QUALITY_COLUMNS = ("perfect_order_rate", "right_first_time_rate", "repeat_contacts",
@@ -151,20 +151,22 @@ class OrderViews:
     job_class: np.ndarray
 
 
-def order_views(tables: Sequence[Jobs], start: np.ndarray, finish: np.ndarray,
-                job_offsets: np.ndarray, horizon: float) -> OrderViews:
+def order_views(jobs: JobBatch, start: np.ndarray, finish: np.ndarray,
+                horizon: float) -> OrderViews:
     """The orders of each replication's jobs (``start``, ``finish``: the batch's jobs')."""
     view = _compile()
     assert view is not None, "the fused pipeline needs numba"
+    job_offsets = jobs.offsets
     size = int(job_offsets[-1])
-    dtype = tables[0].order_class.dtype
+    dtype = jobs.order_class.dtype
     floats = [np.empty(size) for _ in range(7)]
     per_order = [*floats, np.empty(size, dtype), np.empty(size, np.bool_),
                  np.empty(size, np.bool_)]
     join, job_work, job_rework = np.empty(size), np.empty(size), np.empty(size, np.bool_)
     job_class = np.empty(size, dtype)
-    offsets, count = np.zeros(len(tables) + 1, np.int64), np.zeros(1, np.int64)
-    for r, t in enumerate(tables):
+    offsets, count = np.zeros(jobs.orders.size + 1, np.int64), np.zeros(1, np.int64)
+    for r in range(jobs.orders.size):
+        t = jobs.replication(r)
         low, high, at = job_offsets[r], job_offsets[r + 1], offsets[r]
         view(t.orders, t.arrival, t.pred, t.delay, t.renew, t.shift, t.promise, t.patience,
              t.owner, t.kind, t.order_class, t.hold, t.work, start[low:high],

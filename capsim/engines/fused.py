@@ -111,9 +111,9 @@ def _with_jobs(scenario: Scenario, realizations: Sequence[Realization]
     Also the orders they make up, and the failures that struck them in work.
     """
     run = vectorized.job_run(scenario, realizations)
-    tables, start, finish, technician, sequence, job_offsets = (
-        run.tables, run.start, run.finish, run.technician, run.sequence, run.offsets)
-    view = _views.order_views(tables, start, finish, job_offsets, scenario.horizon_hours)
+    start, finish, technician, sequence, job_offsets = (
+        run.start, run.finish, run.technician, run.sequence, run.offsets)
+    view = _views.order_views(run.jobs, start, finish, scenario.horizon_hours)
     orders = _Orders(view.arrival, view.due, view.start, view.finish, view.abandon,
                      view.order_class, view.offsets)
     passes = _Passes(view.join, start, finish, technician, sequence, job_offsets, True)

@@ -42,7 +42,7 @@ import numpy as np
 from capsim.attendance import is_present
 from capsim.engines import _jobloop, _kernel, _stationloop, _stockloop
 from capsim.equipment import Interruptions
-from capsim.jobs import Jobs, jobs
+from capsim.jobs import JobBatch, batch
 from capsim.records import Records, build_records, dispatch_keys, patience_deadline
 from capsim.sampling import Realization
 from capsim.scenario import Scenario
@@ -214,13 +214,13 @@ def _stock_records(scenario: Scenario, supplies: tuple[Any, ...], stock: tuple[A
 class JobRun:
     """What the job loop decided for a batch (:func:`job_run`).
 
-    ``tables``: each replication's jobs; ``start``, ``finish``, ``technician`` and
+    ``jobs``: the batch's jobs; ``start``, ``finish``, ``technician`` and
     ``sequence`` per job, concatenated (replication r's ``[offsets[r], offsets[r + 1])``);
     ``stock``: each replication's StockRecords (None: no supplies); ``interruptions``:
     each one's failures in work (None: no ``[equipment]``).
     """
 
-    tables: list[Jobs]
+    jobs: JobBatch
     start: np.ndarray
     finish: np.ndarray
     technician: np.ndarray
@@ -250,13 +250,12 @@ def _downtime(realizations: Sequence[Realization]
 
 
 def _run_jobs(scenario: Scenario, realizations: Sequence[Realization]
-              ) -> tuple[list[Jobs], np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+              ) -> tuple[JobBatch, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                          np.ndarray, list[StockRecords] | None, list[Interruptions] | None]:
     """:func:`job_run`'s fields, in order."""
     begin, end = _duty_table(realizations)
-    tables = [jobs(scenario, real) for real in realizations]
-    offsets = np.concatenate([[0], np.cumsum([t.size for t in tables])]).astype(np.int64)
-    orders = np.array([t.orders for t in tables], np.int64)
+    table = batch(scenario, realizations)
+    offsets, orders = table.offsets, table.orders
     size = int(offsets[-1])
     start, finish = np.full(size, np.nan), np.full(size, np.nan)
     technician = np.full(size, -1, dtype=np.int32)
@@ -267,29 +266,24 @@ def _run_jobs(scenario: Scenario, realizations: Sequence[Realization]
         for _ in realizations]
     if begin.shape[1] == 0 or size == 0:
         if not scenario.has_supplies:
-            return tables, start, finish, technician, sequence, offsets, None, no_hits
+            return table, start, finish, technician, sequence, offsets, None, no_hits
         # nobody works or nothing arrives: the policies still look and deliveries come
         begin = end = np.full((len(realizations), 1, 1), np.inf)
-    pred = np.concatenate([np.where(t.pred >= 0, t.pred + o, -1)
-                           for t, o in zip(tables, offsets, strict=False)])
+    # the loop numbers jobs across the batch: each replication's from its offset
+    pred = np.where(table.pred >= 0, table.pred + np.repeat(offsets[:-1], np.diff(offsets)),
+                    -1)
     successor = np.full(size, -1, np.int64)
     follow = np.flatnonzero(pred >= 0)
     successor[pred[follow]] = follow
-    arrival = np.concatenate([np.concatenate([t.arrival, np.full(t.size - t.orders, np.inf)])
-                              for t in tables])
-
-    def joined(name: str) -> np.ndarray:
-        return np.concatenate([getattr(t, name) for t in tables])
-
     overtime = scenario.policies.overtime
     policy = ((_jobloop.NO_OVERTIME, 0.0, 0.0, 0.0, 0.0) if overtime is None else (
         _jobloop.TRIGGERS[overtime.when], overtime.threshold, overtime.risk_hours,
         overtime.max_hours,
         np.inf if overtime.weekly_max_hours is None else overtime.weekly_max_hours))
-    common = (arrival, orders, joined("work"), joined("patience"), successor, pred,
-              joined("delay"), joined("renew"), joined("shift"), joined("promise"),
-              joined("key"), joined("group"), tables[0].rule, offsets, begin, end,
-              scenario.horizon_hours, start, finish, technician, sequence)
+    common = (table.arrival, orders, table.work, table.patience, successor, pred,
+              table.delay, table.renew, table.shift, table.promise, table.key, table.group,
+              table.rule, offsets, begin, end, scenario.horizon_hours, start, finish,
+              technician, sequence)
     if scenario.has_equipment:
         fail, back, station_offsets, restart, hit_offsets = _downtime(realizations)
         hits = np.full((int(hit_offsets[-1]), 4), np.nan)
@@ -302,14 +296,14 @@ def _run_jobs(scenario: Scenario, realizations: Sequence[Realization]
         rows = [h[np.argsort(h[:, 0], kind="stable")]
                 for h in (hits[low:low + n] for low, n in zip(hit_offsets[:-1], count,
                                                                 strict=True))]
-        return (tables, start, finish, technician, sequence, offsets,
+        return (table, start, finish, technician, sequence, offsets,
                 _stock_records(scenario, supplies, stock, offsets),
                 [Interruptions(at=h[:, 0].copy(), resumed=h[:, 1].copy(), lost=h[:, 2].copy(),
                                job=h[:, 3].astype(np.int64) - first)  # the batch's: its own
                  for h, first in zip(rows, offsets, strict=False)])
     kernel = _jobloop.compiled() or _jobloop.interpreted()
     kernel(*common, *policy, supplies, stock)
-    return (tables, start, finish, technician, sequence, offsets,
+    return (table, start, finish, technician, sequence, offsets,
             _stock_records(scenario, supplies, stock, offsets), None)
 
 
@@ -319,17 +313,17 @@ def job_run(scenario: Scenario, realizations: Sequence[Realization]) -> JobRun:
 
 
 def job_decisions(scenario: Scenario, realizations: Sequence[Realization]
-                  ) -> tuple[list[Jobs], np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                  ) -> tuple[JobBatch, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                              np.ndarray]:
     """:func:`decisions` per job, for scenarios with follow-ups (:mod:`capsim.jobs`).
 
     Also runs the overtime policy and the supplies (the job loop's; without follow-ups
     the jobs are the orders, in the same order).
 
-    Also gives each replication's jobs (the table they were run from).
+    Also gives the batch's jobs (the table they were run from).
     """
     run = job_run(scenario, realizations)
-    return run.tables, run.start, run.finish, run.technician, run.sequence, run.offsets
+    return run.jobs, run.start, run.finish, run.technician, run.sequence, run.offsets
 
 
 def decisions(scenario: Scenario, realizations: Sequence[Realization]
