@@ -38,6 +38,7 @@ last pass the last job it owns (:attr:`Jobs.last`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +55,26 @@ RULES = {"fifo": FIFO, "edd": EDD, "priority": PRIORITY}
 
 
 @dataclass(frozen=True, eq=False)
-class Jobs:
+class JobColumns:
+    """The per-job columns of :class:`Jobs` and :class:`JobBatch` (read Jobs' docstring)."""
+
+    work: np.ndarray
+    pred: np.ndarray
+    delay: np.ndarray
+    patience: np.ndarray
+    renew: np.ndarray
+    promise: np.ndarray
+    key: np.ndarray
+    group: np.ndarray
+    kind: np.ndarray
+    owner: np.ndarray
+    order_class: np.ndarray
+    shift: np.ndarray
+    hold: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Jobs(JobColumns):
     """Every job of a replication (orders first, then follow-ups).
 
     ``pred`` is -1 and ``delay`` 0 for the orders; ``patience`` is inf where a job
@@ -69,19 +89,6 @@ class Jobs:
     orders: int
     rule: int
     arrival: np.ndarray
-    work: np.ndarray
-    pred: np.ndarray
-    delay: np.ndarray
-    patience: np.ndarray
-    renew: np.ndarray
-    promise: np.ndarray
-    key: np.ndarray
-    group: np.ndarray
-    kind: np.ndarray
-    owner: np.ndarray
-    order_class: np.ndarray
-    shift: np.ndarray
-    hold: np.ndarray
 
     @property
     def size(self) -> int:
@@ -97,46 +104,27 @@ class Jobs:
 
 
 @dataclass(frozen=True, eq=False)
-class JobBatch:
+class JobBatch(JobColumns):
     """The jobs of several replications, concatenated, each replication's orders first.
 
     Replication r's jobs are ``[offsets[r], offsets[r + 1])``, ``orders[r]`` of them
-    outside orders. The columns are :class:`Jobs`', with ``pred`` and ``owner`` numbered within each
-    replication, as in its own table; ``arrival`` is per job here (+inf for a
-    follow-up, which joins when its predecessor's finish says).
+    outside orders. The columns are :class:`Jobs`', with ``pred`` and ``owner``
+    numbered within each replication, as in its own table; ``arrival`` is per job
+    here (+inf for a follow-up, which joins when its predecessor's finish says).
     """
 
     rule: int
     offsets: np.ndarray
     orders: np.ndarray
     arrival: np.ndarray
-    work: np.ndarray
-    pred: np.ndarray
-    delay: np.ndarray
-    patience: np.ndarray
-    renew: np.ndarray
-    promise: np.ndarray
-    key: np.ndarray
-    group: np.ndarray
-    kind: np.ndarray
-    owner: np.ndarray
-    order_class: np.ndarray
-    shift: np.ndarray
-    hold: np.ndarray
 
     def replication(self, r: int) -> Jobs:
         """Replication r's table (views of the batch's columns)."""
         low, high = int(self.offsets[r]), int(self.offsets[r + 1])
         n = int(self.orders[r])
-        part = slice(low, high)
-        return Jobs(
-            orders=n, rule=self.rule, arrival=self.arrival[low:low + n],
-            work=self.work[part], pred=self.pred[part], delay=self.delay[part],
-            patience=self.patience[part], renew=self.renew[part],
-            promise=self.promise[part], key=self.key[part], group=self.group[part],
-            kind=self.kind[part], owner=self.owner[part],
-            order_class=self.order_class[part], shift=self.shift[part],
-            hold=self.hold[part])
+        return Jobs(orders=n, rule=self.rule, arrival=self.arrival[low:low + n],
+                    **{c.name: getattr(self, c.name)[low:high]
+                       for c in dataclasses.fields(JobColumns)})
 
 
 def jobs(scenario: Scenario, realization: Realization) -> Jobs:
