@@ -181,8 +181,7 @@ def batch(scenario: Scenario, realizations: Sequence[Realization]) -> JobBatch:
     table = scenario.order_classes
     # the outside orders' rule columns are constants (their hold and promise apart): the
     # rules are worked out for the follow-ups alone (kind != 0), few, and written there
-    extra_jobs = places
-    kinds, later = kind[extra_jobs], classes[extra_jobs]
+    kinds, later = kind[places], classes[places]
 
     def per_class(values: list[Any], dtype: type, where: np.ndarray | None = None
                   ) -> np.ndarray:
@@ -196,32 +195,30 @@ def batch(scenario: Scenario, realizations: Sequence[Realization]) -> JobBatch:
         gathered: np.ndarray = np.array(values, dtype)[at]
         return gathered
 
-    paused = per_class([c.hold is not None and c.hold.due == "paused" for c in table], bool,
-                       later)
+    pauses = [c.hold is not None and c.hold.due == "paused" for c in table]
+    paused = per_class(pauses, bool, later)
     promise = per_class([c.promise_hours for c in table], float)
     held_before = any(real.hold is not None for real in realizations)
     if held_before:  # an outside order's promise counts from its question, unless paused
         before = column(lambda real: np.zeros(real.orders) if real.hold is None else real.hold,
                         lambda f: np.zeros(f.pred.size))
-        paused_all = per_class([c.hold is not None and c.hold.due == "paused"
-                                for c in table], bool)
-        promise -= np.where((kind == 0) & ~paused_all, before, 0.0)
+        promise -= np.where((kind == 0) & ~per_class(pauses, bool), before, 0.0)
         hold = np.where(kind == 0, before, 0.0)
     else:
         hold = np.zeros(size)
-    follow_delay = delay[extra_jobs]
-    hold[extra_jobs] = np.where(kinds == HOLD, follow_delay, 0.0)
+    follow_delay = delay[places]
+    hold[places] = np.where(kinds == HOLD, follow_delay, 0.0)
     renewed = per_class([c.quality is not None and c.quality.remake_due == "renewed"
                          for c in table], bool, later)
     first = per_class([c.quality is not None and c.quality.rework_first for c in table], bool,
                       later)
     again = (kinds == REWORK) | (kinds == REMAKE)
     renew = np.ones(size, np.bool_)
-    renew[extra_jobs] = (kinds == REPEAT) | ((kinds == REMAKE) & renewed)
+    renew[places] = (kinds == REPEAT) | ((kinds == REMAKE) & renewed)
     group = np.ones(size)
-    group[extra_jobs] = np.where(again & first, 0.0, 1.0)
+    group[places] = np.where(again & first, 0.0, 1.0)
     shift = np.zeros(size)
-    shift[extra_jobs] = np.where((kinds == HOLD) & paused, follow_delay, 0.0)
+    shift[places] = np.where((kinds == HOLD) & paused, follow_delay, 0.0)
     priority = (per_class([c.priority for c in table], float)
                 if scenario.dispatch == "priority" else np.zeros(size))
     return JobBatch(
