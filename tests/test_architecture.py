@@ -39,8 +39,10 @@ LAYERS: list[set[str]] = [
     {"capsim.sampling", "capsim.costs"},
     {"capsim.jobs"},
     {"capsim.records"},
-    {"capsim.engines._numba_cache", "capsim.engines._select"},
-    {"capsim.engines._kernel", "capsim.engines._reduce", "capsim.engines._views"},
+    {"capsim.engines._numba_cache"},
+    # _select compiles its helpers with _kernel's compile_helpers
+    {"capsim.engines._kernel", "capsim.engines._select", "capsim.engines._reduce",
+     "capsim.engines._views"},
     {"capsim.engines._stockloop"},
     {"capsim.engines._jobloop"},
     {"capsim.engines._stationloop"},

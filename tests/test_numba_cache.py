@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from numba.core import caching
 
@@ -74,3 +75,21 @@ def test_install_is_idempotent() -> None:
     _numba_cache.install()
     names = [c.__name__ for c in _impl_class()._locator_classes]
     assert names.count("EngineLocator") == 1
+
+
+def test_the_per_order_helpers_are_inlined_and_still_callable_from_python() -> None:
+    """The loops inline their per-order helpers (_kernel.compile_helpers); the rest are calls.
+
+    Each compiled helper still runs from Python, with the plain function's result.
+    """
+    assert _jobloop.compiled() is not None
+    for module, names in ((_kernel, _kernel.INLINED), (_jobloop, _jobloop.INLINED)):
+        for name in names:
+            assert getattr(module, name).targetoptions["inline"] == "always", (module, name)
+    assert _stockloop.advance.targetoptions.get("inline", "never") == "never"
+    keys = [np.array([1.0, 2.0, 2.0, 5.0, 3.0]) for _ in range(2)]
+    items = [np.array([0, 1, 2, 3, 4]) for _ in range(2)]
+    _kernel._sift_down(keys[0], items[0], 5, 2.0, 7)  # compiled, called from Python
+    _kernel._sift_down.py_func(keys[1], items[1], 5, 2.0, 7)
+    assert keys[0].tolist() == keys[1].tolist() == [2.0, 2.0, 2.0, 5.0, 3.0]
+    assert items[0].tolist() == items[1].tolist() == [1, 7, 2, 3, 4]

@@ -62,6 +62,10 @@ _HELPERS = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_before"
             "_pop", "_joins_in_order", "_calls_for_overtime", "_unpark", "advance", "close",
             "drop", "park", "reset", "starts")
 
+#: The helpers inlined into the loop (:func:`capsim.engines._kernel.compile_helpers`): the
+#: technician heap's and the job queue's, called per job.
+INLINED = (*_kernel.INLINED, "_before", "_push", "_pop")
+
 #: Overtime trigger codes (``Overtime.when``); NO_OVERTIME: no policy.
 NO_OVERTIME, QUEUE, OLDEST_WAIT, AT_RISK = -1, 0, 1, 2
 TRIGGERS = {"queue": QUEUE, "oldest_wait": OLDEST_WAIT, "at_risk": AT_RISK}
@@ -353,7 +357,7 @@ def _compile() -> Callable[..., None] | None:
     namespace = globals()
     for name in _stockloop.ENTRIES:
         namespace[name] = getattr(_stockloop, name)
-    return compile_loop(namespace, _HELPERS)
+    return compile_loop(namespace, _HELPERS, inline=INLINED)
 
 
 def compiled() -> Callable[..., None] | None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from capsim.engines import _kernel
+
 #: The percentiles computed (as fractions), in the order of ``_reduce.ORDER_COLUMNS``.
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
 _HELPERS = ("_ranked", "_ranks", "_combine", "_percentiles", "_group_percentiles")
@@ -166,10 +168,4 @@ def _ranked(values: np.ndarray, ranks: np.ndarray, out: np.ndarray) -> None:
 
 def compile_helpers() -> None:
     """Compile this module's functions in place (numba resolves their calls here)."""
-    import numba
-
-    namespace = globals()
-    jit = numba.njit(cache=True, nogil=True)
-    for name in _HELPERS:
-        if not hasattr(namespace[name], "py_func"):
-            namespace[name] = jit(namespace[name])
+    _kernel.compile_helpers(globals(), _HELPERS)

@@ -313,15 +313,10 @@ def compile_helpers() -> None:
     Called by :mod:`capsim.engines._jobloop` once ``_kernel``'s heap helpers are
     compiled; their compiled versions take the plain ones' place here too.
     """
-    import numba
-
     namespace = globals()
     for name in ("_sift_down", "_sift_up"):
         namespace[name] = getattr(_kernel, name)
-    jit = numba.njit(cache=True, nogil=True)
-    for name in _HELPERS:
-        if not hasattr(namespace[name], "py_func"):
-            namespace[name] = jit(namespace[name])
+    _kernel.compile_helpers(namespace, _HELPERS)
 
 
 def tables(scenario: Scenario, realizations: Sequence[Realization],
