@@ -233,9 +233,9 @@ def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...], entry: str
     ``_loop`` finds its helpers among its module's globals when numba compiles it, so
     the compiled helpers take the plain ones' place in ``namespace`` (they are
     callable from Python too and give the same numbers; each keeps the original as
-    ``.py_func``). The compiled loop runs with numba's warnings silenced: a read-only
-    install cannot cache, and recompiles. Shared by this module and
-    :mod:`capsim.engines._reduce`.
+    ``.py_func``; those in ``inline`` are inlined, see :func:`compile_helpers`). The
+    compiled loop runs with numba's warnings silenced: a read-only install cannot cache,
+    and recompiles. Every compiled module's loop is built here.
     """
     try:
         import numba
