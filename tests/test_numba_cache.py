@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from numba.core import caching
 
-from capsim.engines import _jobloop, _kernel, _numba_cache, _stockloop
+from capsim.engines import _jobloop, _kernel, _numba_cache, _stationloop, _stockloop
 
 
 def _impl_class() -> type:
@@ -83,7 +83,9 @@ def test_the_per_order_helpers_are_inlined_and_still_callable_from_python() -> N
     Each compiled helper still runs from Python, with the plain function's result.
     """
     assert _jobloop.compiled() is not None
-    for module, names in ((_kernel, _kernel.INLINED), (_jobloop, _jobloop.INLINED)):
+    assert _stationloop.compiled() is not None
+    for module, names in ((_kernel, _kernel.INLINED), (_jobloop, _jobloop.INLINED),
+                          (_stationloop, _stationloop.INLINED)):
         for name in names:
             assert getattr(module, name).targetoptions["inline"] == "always", (module, name)
     assert _stockloop.advance.targetoptions.get("inline", "never") == "never"

@@ -84,6 +84,10 @@ from capsim.jobs import EDD
 
 _HELPERS = ("_bisect_right", "_up_from", "_next_failure", "_usable_from", "_lowest_usable",
             "_earliest_usable", "_position", "_send_home")
+#: Inlined (``_kernel.compile_helpers``): each runs per job or per decision. The loop
+#: on Stutterfly's jobs with 12 stations: 7.37 against 8.66 ms per replication
+#: (medians of 10 rounds alternated in one process); a cold first run 110 s against 102.
+INLINED = _HELPERS
 #: The job loop's compiled helpers this loop calls.
 _SHARED = ("_sift_down", "_sift_up", "_duty_since", "_first_on_duty", "_push", "_pop",
            "_before", "_joins_in_order", "_calls_for_overtime", "_unpark", "advance", "close",
@@ -380,7 +384,7 @@ def _compile() -> Callable[..., None] | None:
     namespace = globals()
     for name in _SHARED:  # the job loop's compiled helpers (compiled in its module)
         namespace[name] = getattr(_jobloop, name)
-    return _kernel.compile_loop(namespace, _HELPERS)
+    return _kernel.compile_loop(namespace, _HELPERS, inline=INLINED)
 
 
 def compiled() -> Callable[..., None] | None:
