@@ -6,8 +6,8 @@ says "whole command"; CPU time is the process's and its children's (pool workers
     (1) the fast engine's CPU per replication on Stutterfly at roster 15, in a warm
         process with one worker (goal: under 2 ms), and as a multiple of the floor
         measured in the same process: the bare compiled recursion (FIFO, no follow-ups,
-        no KPIs) over the same replications' orders and shifts. The 2 ms goal is below
-        that floor on a 2-core VM (2.7 to 3.4 ms measured for a Stutterfly
+        no KPIs) over the same replications' orders and shifts. The 2 ms goal is about
+        that floor on a 2-core VM (2.0 to 3.4 ms measured for a Stutterfly
         replication's 33,000 orders), so the figure to hold the pipeline to there is
         the multiple (proposed: within 4x); both are printed.
     (2) ``capsim size experiments/stutterfly.toml``: wall and CPU (goal: under 3 s wall
