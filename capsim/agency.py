@@ -121,8 +121,12 @@ def book(scenario: Scenario, status: np.ndarray
 
     ``status`` is the roster's attendance table (before the float pool's rows).
     """
+    days = scenario.horizon_days
+    if scenario.policies.agency is None:  # no rows, nobody booked
+        return (np.zeros((0, days), np.int8), np.zeros((0, days)), np.zeros((0, days)),
+                np.zeros(days, np.int64))
     count = bookings(scenario, status)
-    size, days = agency_size(scenario), scenario.horizon_days
+    size = agency_size(scenario)
     works = np.arange(size)[:, None] < count[None, :]
     shift = shift_patterns(scenario)[agency_pattern(scenario)]
     start = 24.0 * np.arange(days) + shift.start_hour

@@ -56,10 +56,14 @@ class Status(IntEnum):
         return self.name.lower()
 
 
+#: Per :class:`Status` code, whether someone works the slot (see :func:`is_present`).
+_WORKS = np.isin(np.arange(len(Status)), [Status.PRESENT, Status.COVERED, Status.FLOAT,
+                                           Status.AGENCY])
+
+
 def is_present(status: np.ndarray) -> np.ndarray:
     """Whether someone works each technician-day slot (present, covered, called in, booked)."""
-    result: np.ndarray = ((status == Status.PRESENT) | (status == Status.COVERED)
-                          | (status == Status.FLOAT) | (status == Status.AGENCY))
+    result: np.ndarray = _WORKS[status]  # one lookup, not four comparisons
     return result
 
 
@@ -125,11 +129,20 @@ def schedule(scenario: Scenario, roster: int) -> tuple[np.ndarray, np.ndarray]:
     pattern, rank = assign_patterns(patterns, roster)
     days = np.arange(scenario.horizon_days)
     weekday = (scenario.start_weekday + days) % 7
-    start = np.full((roster, days.size), np.nan)
+    # each pattern's shift starts over the horizon for each set of working weekdays
+    # (NaN on the days off), made once and copied to the technicians who have it
+    rows: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
+    start = np.empty((roster, days.size))
     for tech in range(roster):
-        shift = patterns[pattern[tech]]
-        works = np.isin(weekday, sorted(working_weekdays(shift, int(rank[tech]))))
-        start[tech, works] = 24.0 * days[works] + shift.start_hour
+        p = int(pattern[tech])
+        shift = patterns[p]
+        key = (p, tuple(sorted(working_weekdays(shift, int(rank[tech])))))
+        row = rows.get(key)
+        if row is None:
+            works = np.zeros(7, dtype=bool)
+            works[list(key[1])] = True
+            row = rows[key] = np.where(works[weekday], 24.0 * days + shift.start_hour, np.nan)
+        start[tech] = row
     lengths = np.array([patterns[p].length_hours for p in pattern]).reshape(-1, 1)
     return start, start + lengths
 
