@@ -117,8 +117,10 @@ class Runner:
         Processes or threads (or, for Dask without an address, local cluster workers).
         None: the first replications run here, timed in CPU seconds; the rest run here,
         on threads or in processes over all cores, whichever
-        :func:`capsim.placement.choose` expects to finish first. N > 1: N processes (N
-        threads with ``executor="threads"``). 1: everything in this process.
+        :func:`capsim.placement.choose` expects to finish first (once it chose a pool,
+        later runs go to it whole, their tasks sized by that timing). N > 1: N
+        processes (N threads with ``executor="threads"``). 1: everything in this
+        process.
     executor : str
         ``auto`` (default: as :func:`~capsim.placement.choose` says), ``processes``
         (this process or a process pool), ``threads`` (this process or threads) or
@@ -142,6 +144,9 @@ class Runner:
         self._borrowed = False  # the executor is the command's (placement.one_pool)
         self._stopped = False
         self._sharing = ExitStack()
+        # CPU seconds per replication the first run's probe measured, per engine: later
+        # runs on the pool it chose (a search's next roster) go to the pool whole
+        self._seconds_each: dict[str, float] = {}
 
     @property
     def stop_requested(self) -> bool:
@@ -207,19 +212,24 @@ class Runner:
         todo = [r for r in indices if r not in done]
         if not todo:
             return
-        # the first pays one-off costs
-        done[todo[0]] = replicate(scenario, seed=seed, replication=todo[0], engine=engine)
-        notify(len(done), total)
-        probe = todo[1:1 + PROBE]  # timed as a batch, the way the rest will run
-        began = time.process_time()
-        for summary in replicate_many(scenario, seed=seed, indices=probe, engine=engine):
-            done[summary.replication] = summary
-        seconds_each = (time.process_time() - began) / max(len(probe), 1)
-        notify(len(done), total)
-        interrupts.stop_point()
-        rest = todo[1 + PROBE:]
-        if not rest:
-            return
+        seconds_each = self._seconds_each.get(engine)
+        rest = todo
+        if seconds_each is None or self._executor is None:
+            # the first pays one-off costs
+            done[todo[0]] = replicate(scenario, seed=seed, replication=todo[0], engine=engine)
+            notify(len(done), total)
+            probe = todo[1:1 + PROBE]  # timed as a batch, the way the rest will run
+            began = time.process_time()
+            for summary in replicate_many(scenario, seed=seed, indices=probe, engine=engine):
+                done[summary.replication] = summary
+            seconds_each = (time.process_time() - began) / max(len(probe), 1)
+            if probe:
+                self._seconds_each[engine] = seconds_each
+            notify(len(done), total)
+            interrupts.stop_point()
+            rest = todo[1 + PROBE:]
+            if not rest:
+                return
         executor = self._executor_for(len(rest), seconds_each, engine)
         jobs = [(scenario, seed, engine, chunk)
                 for chunk in _chunks(rest, executor.workers, seconds_each, _task_seconds(engine))]
