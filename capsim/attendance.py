@@ -129,20 +129,15 @@ def schedule(scenario: Scenario, roster: int) -> tuple[np.ndarray, np.ndarray]:
     pattern, rank = assign_patterns(patterns, roster)
     days = np.arange(scenario.horizon_days)
     weekday = (scenario.start_weekday + days) % 7
-    # each pattern's shift starts over the horizon for each set of working weekdays
-    # (NaN on the days off), made once and copied to the technicians who have it
-    rows: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
+    rows: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}  # a pattern's, per weekdays worked
     start = np.empty((roster, days.size))
     for tech in range(roster):
         p = int(pattern[tech])
-        shift = patterns[p]
-        key = (p, tuple(sorted(working_weekdays(shift, int(rank[tech])))))
-        row = rows.get(key)
-        if row is None:
-            works = np.zeros(7, dtype=bool)
-            works[list(key[1])] = True
-            row = rows[key] = np.where(works[weekday], 24.0 * days + shift.start_hour, np.nan)
-        start[tech] = row
+        key = (p, tuple(sorted(working_weekdays(patterns[p], int(rank[tech])))))
+        if key not in rows:  # NaN on the days off
+            works = np.isin(np.arange(7), key[1])[weekday]
+            rows[key] = np.where(works, 24.0 * days + patterns[p].start_hour, np.nan)
+        start[tech] = rows[key]
     lengths = np.array([patterns[p].length_hours for p in pattern]).reshape(-1, 1)
     return start, start + lengths
 

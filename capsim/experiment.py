@@ -115,12 +115,10 @@ class Runner:
     ----------
     workers : int, optional
         Processes or threads (or, for Dask without an address, local cluster workers).
-        None: the first replications run here, timed in CPU seconds; the rest run here,
-        on threads or in processes over all cores, whichever
-        :func:`capsim.placement.choose` expects to finish first (once it chose a pool,
-        later runs go to it whole, their tasks sized by that timing). N > 1: N
-        processes (N threads with ``executor="threads"``). 1: everything in this
-        process.
+        None: the first run's first replications run here, timed in CPU seconds; the
+        rest, and later runs whole, run here, on threads or in processes over all cores,
+        whichever :func:`capsim.placement.choose` expects to finish first. N > 1: N
+        processes (N threads with ``executor="threads"``). 1: everything here.
     executor : str
         ``auto`` (default: as :func:`~capsim.placement.choose` says), ``processes``
         (this process or a process pool), ``threads`` (this process or threads) or
@@ -144,9 +142,7 @@ class Runner:
         self._borrowed = False  # the executor is the command's (placement.one_pool)
         self._stopped = False
         self._sharing = ExitStack()
-        # CPU seconds per replication the first run's probe measured, per engine: later
-        # runs on the pool it chose (a search's next roster) go to the pool whole
-        self._seconds_each: dict[str, float] = {}
+        self._seconds_each: dict[str, float] = {}  # per replication, the first run's probe
 
     @property
     def stop_requested(self) -> bool:
@@ -212,9 +208,8 @@ class Runner:
         todo = [r for r in indices if r not in done]
         if not todo:
             return
-        seconds_each = self._seconds_each.get(engine)
-        rest = todo
-        if seconds_each is None or self._executor is None:
+        seconds_each, rest = self._seconds_each.get(engine), todo
+        if seconds_each is None or self._executor is None:  # else all to the pool it chose
             # the first pays one-off costs
             done[todo[0]] = replicate(scenario, seed=seed, replication=todo[0], engine=engine)
             notify(len(done), total)
