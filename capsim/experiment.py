@@ -115,10 +115,10 @@ class Runner:
     ----------
     workers : int, optional
         Processes or threads (or, for Dask without an address, local cluster workers).
-        None: the first run's first replications run here, timed in CPU seconds; the
-        rest, and later runs whole, run here, on threads or in processes over all cores,
-        whichever :func:`capsim.placement.choose` expects to finish first. N > 1: N
-        processes (N threads with ``executor="threads"``). 1: everything here.
+        None: the first replications run here, timed in CPU seconds; the rest run here,
+        on threads or in processes over all cores, whichever
+        :func:`capsim.placement.choose` expects to finish first. N > 1: N processes (N
+        threads with ``executor="threads"``). 1: everything in this process.
     executor : str
         ``auto`` (default: as :func:`~capsim.placement.choose` says), ``processes``
         (this process or a process pool), ``threads`` (this process or threads) or
@@ -142,7 +142,6 @@ class Runner:
         self._borrowed = False  # the executor is the command's (placement.one_pool)
         self._stopped = False
         self._sharing = ExitStack()
-        self._seconds_each: dict[str, float] = {}  # per replication, the first run's probe
 
     @property
     def stop_requested(self) -> bool:
@@ -208,23 +207,19 @@ class Runner:
         todo = [r for r in indices if r not in done]
         if not todo:
             return
-        seconds_each, rest = self._seconds_each.get(engine), todo
-        if seconds_each is None or self._executor is None:  # else all to the pool it chose
-            # the first pays one-off costs
-            done[todo[0]] = replicate(scenario, seed=seed, replication=todo[0], engine=engine)
-            notify(len(done), total)
-            probe = todo[1:1 + PROBE]  # timed as a batch, the way the rest will run
-            began = time.process_time()
-            for summary in replicate_many(scenario, seed=seed, indices=probe, engine=engine):
-                done[summary.replication] = summary
-            seconds_each = (time.process_time() - began) / max(len(probe), 1)
-            if probe:
-                self._seconds_each[engine] = seconds_each
-            notify(len(done), total)
-            interrupts.stop_point()
-            rest = todo[1 + PROBE:]
-            if not rest:
-                return
+        # the first pays one-off costs
+        done[todo[0]] = replicate(scenario, seed=seed, replication=todo[0], engine=engine)
+        notify(len(done), total)
+        probe = todo[1:1 + PROBE]  # timed as a batch, the way the rest will run
+        began = time.process_time()
+        for summary in replicate_many(scenario, seed=seed, indices=probe, engine=engine):
+            done[summary.replication] = summary
+        seconds_each = (time.process_time() - began) / max(len(probe), 1)
+        notify(len(done), total)
+        interrupts.stop_point()
+        rest = todo[1 + PROBE:]
+        if not rest:
+            return
         executor = self._executor_for(len(rest), seconds_each, engine)
         jobs = [(scenario, seed, engine, chunk)
                 for chunk in _chunks(rest, executor.workers, seconds_each, _task_seconds(engine))]

@@ -52,35 +52,6 @@ def test_threads_processes_and_this_process_give_the_same_numbers(fused_scenario
     assert here.replications == 21
 
 
-def test_later_runs_on_a_pool_go_to_it_whole(fused_scenario, monkeypatch):
-    """The first run times its first replications here and chooses the pool; a later
-    run (a search's next roster) sends every replication to that pool, sized by the
-    first run's timing, and its numbers are those of a run alone, bit for bit."""
-    from capsim import experiment
-
-    here: list[list[int]] = []
-    original = experiment.replicate_many
-
-    def recording(scenario, *, seed, indices, engine="simpy"):
-        if threading.current_thread() is threading.main_thread():
-            here.append(list(indices))
-        return original(scenario, seed=seed, indices=indices, engine=engine)
-
-    monkeypatch.setattr(experiment, "replicate_many", recording)
-    with Runner(workers=2, executor="threads") as runner:
-        runner.run(fused_scenario, 12, 5, engine="fast", progress=False)
-        assert here == [[0], [1, 2, 3, 4]]  # the first, then the probe, here
-        assert isinstance(runner._executor, ThreadPool)
-        here.clear()
-        later = runner.run(fused_scenario.with_roster(7), 12, 5, engine="fast",
-                           progress=False)
-        assert here == []  # nothing here: all on the pool
-    monkeypatch.setattr(experiment, "replicate_many", original)
-    alone = run(fused_scenario.with_roster(7), 12, 5, engine="fast", workers=1,
-                progress=False)
-    _same(alone, later)
-
-
 def test_a_signal_during_a_threaded_run_keeps_what_completed(fused_scenario):
     """SIGINT, as the CLI handles it, while threads work: the run ends with the
     replications that completed, and they are exactly a run of that many."""
