@@ -1,9 +1,10 @@
 """The compiled reductions' building blocks against numpy and brute force, exactly.
 
 capsim.engines._select selects the lead-time percentiles' order statistics instead of
-sorting, and finds each departure's place among the arrivals by galloping from the
-previous one; both must give numpy's numbers bit for bit on any input: ties, sorted
-and reversed values, tiny arrays, departures far out of order.
+sorting, and the peak WIP counts each arrival's departures by cells of the arrivals'
+span instead of sorting them; both must give numpy's (and a brute force's) numbers
+exactly on any input: ties, sorted and reversed values, tiny arrays, departures far out
+of order or past the last arrival, every arrival at one moment (a span of nothing).
 """
 
 from __future__ import annotations
@@ -131,9 +132,10 @@ def test_the_group_percentiles_of_large_and_awkward_arrays_are_numpys():
 def test_peak_wip_is_the_brute_force_count_on_continuous_times(data, n):
     """Arrivals spread or bunched (a batch: many at one moment), stays from none to long.
 
-    Each departure's place among the arrivals is galloped to from the previous one's:
-    long stays send it far ahead, the next short one far back, and a bunch of ties
-    must be crossed whole.
+    The departures are counted by cells of the arrivals' span (as many cells as
+    orders): long stays land far ahead or past the last arrival (the last cell), a
+    bunch of ties shares one cell with the departures at that moment, and a departure
+    on a cell's edge must be counted on the side its comparison puts it.
     """
     compiled()
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
@@ -146,4 +148,22 @@ def test_peak_wip_is_the_brute_force_count_on_continuous_times(data, n):
     stay[rng.random(n) < 0.1] = 0.0
     leave = arrival + stay
     warmup = float(data.draw(st.sampled_from([0.0, arrival[n // 2], arrival[-1] + 1.0])))
+    assert _reduce._peak_wip(arrival, leave, warmup) == brute_peak(arrival, leave, warmup)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), n=st.integers(2, 300))
+def test_peak_wip_counts_departures_an_ulp_either_side_of_an_arrival(data, n):
+    """Arrivals on a grid of tenths, departures a whole number of tenths later.
+
+    k * 0.1 + j * 0.1 is often an ulp off the arrival (k + j) * 0.1, and the cells
+    (n of them over the span) put such pairs in one cell or on either side of an edge:
+    each must be counted as its comparison says, as the brute force counts it.
+    """
+    compiled()
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    arrival = np.sort(rng.integers(0, data.draw(st.sampled_from([n, 3 * n])), n)) * 0.1
+    leave = arrival + rng.integers(0, 12, n) * 0.1
+    leave[rng.random(n) < 0.05] = np.nan
+    warmup = float(data.draw(st.sampled_from([0.0, arrival[n // 3], arrival[-1]])))
     assert _reduce._peak_wip(arrival, leave, warmup) == brute_peak(arrival, leave, warmup)
