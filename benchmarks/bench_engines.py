@@ -11,10 +11,17 @@ simulation and results all count ("whole process"); ratios are against (a).
     (e) the same with numba switched off (CAPSIM_NO_NUMBA=1): numpy steps vectorised
         across replications, to show whether numba pays for its start-up
 
-Then the fast engine's recursion alone, in process; the default Stutterfly staffing
-curve (capsim size) with each engine; peak memory of every process; and the time to
-import capsim. Goals (issue 6): (d) >= 30x (a) whole process; the Stutterfly size under
-10 s with peak memory under 2 GB at 1,000 replications per roster; import under 0.3 s.
+Then the fast engine's recursion alone, in process; the fixed costs that bound any
+whole-process ratio, as whole processes that simulate nothing: (f) importing capsim and
+validating the scenario, (g) the same plus one replication on the fast engine (numba's
+import, its target registries and its cache loads); each with the ratio it caps: (a)'s
+time over it, what a process with free simulation would reach. Then the compute alone,
+in one warm process (issue 11: within 3x of the bare recursion): the fast engine's CPU
+for the replications, one worker, against the recursion's over the same orders. Then the
+default Stutterfly staffing curve (capsim size) with each engine; peak memory of every
+process; and the time to import capsim. Goals (issue 6): (d) >= 30x (a) whole process;
+the Stutterfly size under 10 s with peak memory under 2 GB at 1,000 replications per
+roster; import under 0.3 s.
 (Issue 2's goal, capsim's SimPy engine no slower per customer than 1.5x the plain
 model, is the (c)/(a) ratio.)
 
@@ -114,6 +121,44 @@ RECURSION = textwrap.dedent("""
     print(json.dumps({"customers": int(offsets[-1]), "seconds": best}))
 """)
 
+FIXED = MEMORY + textwrap.dedent("""
+    import capsim
+    from capsim.scenario import validate
+    if __name__ == "__main__":
+        s = SCENARIO
+        if REPS:
+            capsim.run(s, REPS, 1, engine="fast", workers=1, progress=False)
+        report(0)
+""")
+
+COMPUTE = textwrap.dedent("""
+    import json, time
+    import numpy as np
+    import capsim
+    from capsim.scenario import validate
+    from capsim.sampling import sample_many
+    from capsim.engines import vectorized
+    s = SCENARIO
+    capsim.run(s, 50, 1, engine="fast", workers=1, progress=False)  # load numba's cache
+    pipeline = []
+    for _ in range(3):
+        began = time.process_time()
+        capsim.run(s, REPS, 1, engine="fast", workers=1, progress=False)
+        pipeline.append(time.process_time() - began)
+    reals = sample_many(s, list(range(REPS)), seed=1)
+    begin, end = vectorized._duty_table(reals)
+    offsets = np.concatenate([[0], np.cumsum([r.orders for r in reals])])
+    args = (np.concatenate([r.arrival for r in reals]), np.concatenate([r.work for r in reals]),
+            offsets, begin, end, s.horizon_hours)
+    vectorized._recursion(*args)
+    recursion = []
+    for _ in range(3):
+        began = time.process_time()
+        vectorized._recursion(*args)
+        recursion.append(time.process_time() - began)
+    print(json.dumps({"pipeline": min(pipeline), "recursion": min(recursion)}))
+""")
+
 
 def fill(code: str, reps: int, engine: str = "") -> str:
     """Put the model's numbers into a template."""
@@ -189,6 +234,17 @@ def main() -> None:
     rate = alone["customers"] / alone["seconds"]
     print(f"{'    fast engine recursion alone':<40}{alone['seconds']:8.2f} s {rate:>12,.0f} "
           f"customers/s {rate / (reference or rate):8.1f}x")
+    plain = alone["customers"] / reference if reference else None
+    print("\nfixed costs (whole processes that simulate nothing; the ratio each caps):")
+    for label, fixed_reps in (("(f) import capsim, validate", 0),
+                              ("(g) (f) + numba, 1 replication", 1)):
+        seconds, _ = whole_process(fill(FIXED, fixed_reps))
+        cap = f"{plain / seconds:8.1f}x at most" if plain else ""
+        print(f"{label:<40}{seconds:8.2f} s {cap}")
+    _, compute = whole_process(fill(COMPUTE, reps))
+    print(f"\ncompute alone (one warm process, CPU): the fast engine {compute['pipeline']:.3f} s, "
+          f"its recursion {compute['recursion']:.3f} s: "
+          f"{compute['pipeline'] / compute['recursion']:.1f}x the recursion")
     print("\nStutterfly staffing curve: capsim size experiments/stutterfly.toml\n")
     for engine in ["fast"] if quick or args.no_simpy_size else ["simpy", "fast"]:
         seconds, out = size(engine)
