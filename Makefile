@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench docs clean loops
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# the compiled loops built ahead of time for the current sources (skipped when built;
+# without a C compiler numba compiles them on first use instead: same numbers, slower start)
+loops: $(STAMP)
+	$(BIN)/python -m capsim.loops --if-stale
+
+demo: loops
 	$(BIN)/capsim report experiments/stutterfly.toml --out reports/stutterfly
 
-test: $(STAMP)
+test: loops
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
@@ -30,7 +35,7 @@ docs: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
+bench: loops
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_engines.py
 	$(BIN)/python benchmarks/bench_targets.py

@@ -7,14 +7,16 @@ simulation and results all count ("whole process"); ratios are against (a).
     (a) a plain, idiomatic SimPy M/M/c model (a process per customer, a Resource)
     (b) Ciw on the same model (pip install "capsim[bench]")
     (c) capsim with its SimPy engine
-    (d) capsim with its fast engine (numba's compiled loop when installed)
+    (d) capsim with its fast engine: its loops built ahead of time (``python -m
+        capsim.loops``; else numba's), and (d') with numba's (``CAPSIM_AOT=0``)
     (e) the same with numba switched off (CAPSIM_NO_NUMBA=1): numpy steps vectorised
         across replications, to show whether numba pays for its start-up
 
 Then the fast engine's recursion alone, in process; the fixed costs that bound any
 whole-process ratio, as whole processes that simulate nothing: (f) importing capsim and
-validating the scenario, (g) the same plus one replication on the fast engine (numba's
-import, its target registries and its cache loads); each with the ratio it caps: (a)'s
+validating the scenario, (g) the same plus one replication on the fast engine with
+numba's loops (numba's import, its target registries and its cache loads), (h) with the
+loops built ahead of time instead; each with the ratio it caps: (a)'s
 time over it, what a process with free simulation would reach. Then the compute alone,
 in one warm process (issue 11: within 3x of the bare recursion): the fast engine's CPU
 for the replications, one worker, against the recursion's over the same orders. Then the
@@ -169,16 +171,17 @@ def fill(code: str, reps: int, engine: str = "") -> str:
     return code
 
 
-def _environment(numba: bool) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("CAPSIM_NO_NUMBA", None)
+def _environment(numba: bool, aot: bool = True) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CAPSIM_NO_NUMBA", "CAPSIM_AOT")}
+    if not aot:
+        env["CAPSIM_AOT"] = "0"
     return env if numba else {**env, "CAPSIM_NO_NUMBA": "1"}
 
 
-def whole_process(code: str, numba: bool = True) -> tuple[float, dict]:
+def whole_process(code: str, numba: bool = True, aot: bool = True) -> tuple[float, dict]:
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, check=False, env=_environment(numba))
+                          cwd=ROOT, check=False, env=_environment(numba, aot))
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
@@ -218,11 +221,13 @@ def main() -> None:
             ("(b) Ciw", fill(CIW, reps)),
             ("(c) capsim, SimPy engine", fill(CAPSIM, reps, "simpy")),
             ("(d) capsim, fast engine", fill(CAPSIM, reps, "fast")),
+            ("(d') the same, numba's loops", fill(CAPSIM, reps, "fast")),
             ("(e) capsim, fast engine without numba", fill(CAPSIM, reps, "fast"))]
     reference = None
     for label, code in rows:
         try:
-            seconds, out = whole_process(code, numba=not label.startswith("(e)"))
+            seconds, out = whole_process(code, numba=not label.startswith("(e)"),
+                                         aot=not label.startswith("(d')"))
         except RuntimeError as exc:
             print(f"{label:<40} not run: {str(exc).strip().splitlines()[-1]}")
             continue
@@ -236,9 +241,10 @@ def main() -> None:
           f"customers/s {rate / (reference or rate):8.1f}x")
     plain = alone["customers"] / reference if reference else None
     print("\nfixed costs (whole processes that simulate nothing; the ratio each caps):")
-    for label, fixed_reps in (("(f) import capsim, validate", 0),
-                              ("(g) (f) + numba, 1 replication", 1)):
-        seconds, _ = whole_process(fill(FIXED, fixed_reps))
+    for label, fixed_reps, aot in (("(f) import capsim, validate", 0, True),
+                                   ("(g) (f) + numba, 1 replication", 1, False),
+                                   ("(h) (f) + the built loops, 1 replication", 1, True)):
+        seconds, _ = whole_process(fill(FIXED, fixed_reps), aot=aot)
         cap = f"{plain / seconds:8.1f}x at most" if plain else ""
         print(f"{label:<40}{seconds:8.2f} s {cap}")
     _, compute = whole_process(fill(COMPUTE, reps))

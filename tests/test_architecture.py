@@ -39,7 +39,7 @@ LAYERS: list[set[str]] = [
     {"capsim.sampling", "capsim.costs"},
     {"capsim.jobs"},
     {"capsim.records"},
-    {"capsim.engines._numba_cache"},
+    {"capsim.engines._numba_cache", "capsim.engines._aot"},
     # _select compiles its helpers with _kernel's compile_helpers
     {"capsim.engines._kernel", "capsim.engines._select", "capsim.engines._reduce",
      "capsim.engines._views"},
@@ -62,7 +62,8 @@ LAYERS: list[set[str]] = [
     {"capsim.experiment"},
     {"capsim.goals"},
     {"capsim.objective"},
-    {"capsim.staffing", "capsim.sweep", "capsim.stress", "capsim.verify", "capsim.schedule"},
+    {"capsim.staffing", "capsim.sweep", "capsim.stress", "capsim.verify", "capsim.schedule",
+     "capsim.loops"},
     {"capsim.tables"},
     {"capsim.output.common", "capsim.output.ownership", "capsim.output.classes"},
     {"capsim.output.folder"},

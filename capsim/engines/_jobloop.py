@@ -353,11 +353,18 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
 def _compile() -> Callable[..., None] | None:
     if _kernel.compiled() is None:
         return None
+    return compile_loop(globals(), _HELPERS, inline=INLINED, prepare=prepare_jit)
+
+
+@functools.cache
+def prepare_jit() -> None:
+    """Compile this module's helpers for numba (the station loop calls them too)."""
+    _kernel.prepare_jit()
     _stockloop.compile_helpers()  # they call each other in their own module
     namespace = globals()
     for name in _stockloop.ENTRIES:
         namespace[name] = getattr(_stockloop, name)
-    return compile_loop(namespace, _HELPERS, inline=INLINED)
+    _kernel.compile_helpers(namespace, _HELPERS, INLINED)
 
 
 def compiled() -> Callable[..., None] | None:

@@ -226,17 +226,38 @@ def compile_helpers(namespace: dict[str, Any], helpers: Sequence[str],
             namespace[name] = numba.njit(cache=True, nogil=True, inline=how)(namespace[name])
 
 
-def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...], entry: str = "_loop",
-                 inline: Collection[str] = ()) -> Callable[..., None] | None:
-    """``namespace[entry]`` (``_loop``) compiled by numba, run quietly; None without numba.
+#: numba's dispatcher of each loop compiled in this process, by ``module.entry``: the
+#: signatures :mod:`capsim.engines._aot` builds ahead of time.
+DISPATCHERS: dict[str, Any] = {}
 
-    ``_loop`` finds its helpers among its module's globals when numba compiles it, so
-    the compiled helpers take the plain ones' place in ``namespace`` (they are
-    callable from Python too and give the same numbers; each keeps the original as
-    ``.py_func``; those in ``inline`` are inlined, see :func:`compile_helpers`). The
-    compiled loop runs with numba's warnings silenced: a read-only install cannot cache,
-    and recompiles. Every compiled module's loop is built here.
+
+def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...], entry: str = "_loop",
+                 inline: Collection[str] = (), prepare: Callable[[], None] | None = None
+                 ) -> Callable[..., None] | None:
+    """``namespace[entry]`` (``_loop``) compiled, run quietly; None without numba.
+
+    Built ahead of time when :mod:`capsim.engines._aot` built it for these sources (numba
+    not imported; numba's loop, compiled then, for arguments of types it was not built
+    for); else compiled by numba. ``_loop`` finds its helpers among its module's globals
+    when numba compiles it, so the compiled helpers take the plain ones' place in
+    ``namespace`` (they are callable from Python too and give the same numbers; each
+    keeps the original as ``.py_func``; those in ``inline`` are inlined, see
+    :func:`compile_helpers`), after ``prepare`` (numba's path only) has compiled what
+    they call elsewhere. numba's loop runs with its warnings silenced: a read-only
+    install cannot cache, and recompiles. Every compiled module's loop is built here.
     """
+    from capsim.engines import _aot
+
+    def jit() -> Callable[..., None] | None:
+        return _jit_loop(namespace, helpers, entry, inline, prepare)
+
+    built = _aot.variants(namespace["__name__"].rsplit(".", 1)[-1], entry)
+    return _aot.runner(built, functools.cache(jit), namespace[entry]) if built else jit()
+
+
+def _jit_loop(namespace: dict[str, Any], helpers: tuple[str, ...], entry: str,
+              inline: Collection[str], prepare: Callable[[], None] | None
+              ) -> Callable[..., None] | None:
     try:
         import numba
     except ImportError:
@@ -244,8 +265,11 @@ def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...], entry: str
     from capsim.engines import _numba_cache
 
     _numba_cache.install()  # the cache is keyed on every compiled module's source
+    if prepare is not None:
+        prepare()
     compile_helpers(namespace, helpers, inline)
     kernel = numba.njit(cache=True, nogil=True)(namespace[entry])
+    DISPATCHERS[f"{namespace['__name__']}.{entry}"] = kernel
 
     def run(*args: object) -> None:
         # catch_warnings swaps the process-wide filters, which is not thread-safe: on a
@@ -262,21 +286,29 @@ def compile_loop(namespace: dict[str, Any], helpers: tuple[str, ...], entry: str
     return run
 
 
+def prepare_jit() -> None:
+    """Compile this module's helpers for numba (other modules' loops call them)."""
+    compile_helpers(globals(), _HELPERS, INLINED)
+
+
 @functools.cache
 def _compile() -> Callable[..., None] | None:
     return compile_loop(globals(), _HELPERS, inline=INLINED)
 
 
 def available() -> bool:
-    """Whether :func:`compiled` would give the compiled loop (numba installed, not off).
+    """Whether :func:`compiled` would give a compiled loop (built, or numba; not off).
 
     Cheap: looks numba up without importing it.
     """
-    return not os.environ.get("CAPSIM_NO_NUMBA") and importlib.util.find_spec("numba") is not None
+    from capsim.engines import _aot
+
+    return not os.environ.get("CAPSIM_NO_NUMBA") and (
+        importlib.util.find_spec("numba") is not None or bool(_aot.variants("_kernel", "_loop")))
 
 
 def compiled() -> Callable[..., None] | None:
-    """The compiled loop, or None when numba is missing or switched off.
+    """The compiled loop (built ahead of time, or numba's), or None: neither, or off.
 
     Set ``CAPSIM_NO_NUMBA=1`` to use the numpy version even with numba installed.
     """

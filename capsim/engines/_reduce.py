@@ -330,10 +330,12 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
 def _compile() -> Callable[..., None] | None:
     if _kernel.compiled() is None:
         return None
+    return _kernel.compile_loop(globals(), _HELPERS, prepare=_prepare_jit)
+
+
+def _prepare_jit() -> None:
     _select.compile_helpers()  # they call each other in their own module
-    namespace = globals()
-    namespace["_group_percentiles"] = _select._group_percentiles
-    return _kernel.compile_loop(namespace, _HELPERS)
+    globals()["_group_percentiles"] = _select._group_percentiles
 
 
 def compiled() -> Callable[..., None] | None:

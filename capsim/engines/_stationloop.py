@@ -381,10 +381,12 @@ def _loop(arrival: np.ndarray, orders: np.ndarray, work: np.ndarray, patience: n
 def _compile() -> Callable[..., None] | None:
     if _jobloop.compiled() is None:
         return None
-    namespace = globals()
-    for name in _SHARED:  # the job loop's compiled helpers (compiled in its module)
-        namespace[name] = getattr(_jobloop, name)
-    return _kernel.compile_loop(namespace, _HELPERS, inline=INLINED)
+    return _kernel.compile_loop(globals(), _HELPERS, inline=INLINED, prepare=_prepare_jit)
+
+
+def _prepare_jit() -> None:
+    _jobloop.prepare_jit()  # the job loop's helpers, compiled in its module, shared here
+    globals().update({name: getattr(_jobloop, name) for name in _SHARED})
 
 
 def compiled() -> Callable[..., None] | None:
