@@ -19,8 +19,8 @@ from tests import browser
 ROOT = Path(__file__).resolve().parent.parent
 # The suite runs numba's loops, the reference (and what tests of its cache inspect);
 # tests/test_aot.py compares the loops built ahead of time with them, in children
-# that set CAPSIM_AOT back.
-os.environ["CAPSIM_AOT"] = "0"
+# that set CAPSIM_AOT back. CAPSIM_AOT=1 pytest ... runs the tests on the built loops.
+os.environ.setdefault("CAPSIM_AOT", "0")
 STUTTERFLY = ROOT / "experiments" / "stutterfly.toml"
 
 
