@@ -1,10 +1,11 @@
 """The loops built ahead of time (capsim.engines._aot) against numba's, bit for bit.
 
 The rest of the suite runs numba's loops (tests/conftest.py sets CAPSIM_AOT=0); here
-children run the shipped scenarios and the variants the build exercises (dispatch
-rules, workstations, overtime) once on the built module and once on numba, and every
-number of every replication must be the same. The built module must be there for the
-current sources: ``make`` builds it (``python -m capsim.loops``).
+children run the shipped scenarios (and the checkout's supplies scenario) and the
+variants the build exercises (dispatch rules, workstations, overtime) once on the built
+module and once on numba, and every number of every replication must be the same. The
+built module must be there for the current sources: ``make`` builds it (``python -m
+capsim.loops``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import sys
 
 from capsim.engines import _aot
+from capsim.loops import VARIANTS
 from tests.conftest import ROOT
 
 CHILD = """
@@ -37,14 +39,10 @@ print(json.dumps({"digest": digest.hexdigest(), "numba": "numba" in sys.modules,
                   "built": bool(_aot.variants("_kernel", "_loop"))}))
 """
 
-STATIONS = {"equipment": {"stations": 12, "time_between_failures": {"mean_hours": 40.0},
-                          "repair": {"mean_hours": 2.0}, "repair_crew": 1}}
-OVERTIME = {"policies.overtime": {"when": "queue", "threshold": 20, "max_hours": 2.0}}
-CASES = [(str(ROOT / "experiments" / "stutterfly.toml"), edit)
-         for edit in ({}, {"dispatch": "edd"}, {"dispatch": "priority"}, STATIONS,
-                      {**STATIONS, **OVERTIME})]
+CASES = [(str(ROOT / "experiments" / "stutterfly.toml"), edit) for edit in VARIANTS]
 CASES += [(str(ROOT / "experiments" / name), {}) for name in
-          ("help_desk.toml", "airport_thanksgiving.toml", "rare_bad_seasons.toml")]
+          ("help_desk.toml", "airport_thanksgiving.toml", "rare_bad_seasons.toml",
+           "stutterfly_supplies.toml")]
 
 
 def _child(aot: bool) -> dict:

@@ -44,6 +44,7 @@ def module_name() -> str:
 
 
 def symbol(module: str, entry: str, index: int) -> str:
+    """The name of a built loop's version ``index`` in the module (``kernel_loop_0``)."""
     return f"{module.strip('_')}_{entry.strip('_')}_{index}"
 
 

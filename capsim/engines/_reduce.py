@@ -86,7 +86,7 @@ def _peak_wip(arrival: np.ndarray, finish: np.ndarray, warmup: float) -> float:
     base = arrival[0]
     span = arrival[n - 1] - base
     scale = n / span if span > 0 else 0.0
-    first = np.zeros(n + 2, np.int64)  # cell c's finishes: sorted_f[first[c]:first[c + 1]]
+    first = np.zeros(n + 2, np.int64)  # cell c's finishes: by_cell[first[c]:first[c + 1]]
     finished_by_warmup = 0
     m = 0
     for k in range(n):
