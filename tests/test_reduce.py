@@ -13,6 +13,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from capsim import records
 from capsim.engines import _reduce, _select
 
 VALUES = st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 7.25]) | st.floats(0, 100),
@@ -21,6 +22,17 @@ VALUES = st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 7.25]) | st.floats(0
 
 def compiled():
     assert _reduce.compiled() is not None, "numba is part of the dev extra"
+
+
+def peak_wip(arrival, leave, warmup, abandoned):
+    """The compiled peak, each order leaving by finishing, or (``abandoned``) by abandoning.
+
+    The reductions read when an order left from two arrays, its finish and, where that
+    is NaN, its abandonment: how they are split must not change the count.
+    """
+    finish = np.where(abandoned, np.nan, leave)
+    abandon = np.where(abandoned, leave, np.nan)
+    return _reduce._peak_wip(arrival, finish, abandon, warmup)
 
 
 @settings(max_examples=300, deadline=None)
@@ -52,7 +64,8 @@ def test_peak_wip_is_the_brute_force_count(data, n):
                               min_size=n, max_size=n))
     leave = arrival + np.array(stay)
     warmup = data.draw(st.sampled_from([0.0, 1.0, 2.0, 9.0]))
-    assert _reduce._peak_wip(arrival, leave, warmup) == brute_peak(arrival, leave, warmup)
+    abandoned = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    assert peak_wip(arrival, leave, warmup, abandoned) == brute_peak(arrival, leave, warmup)
 
 
 def _large_cases():
@@ -148,7 +161,8 @@ def test_peak_wip_is_the_brute_force_count_on_continuous_times(data, n):
     stay[rng.random(n) < 0.1] = 0.0
     leave = arrival + stay
     warmup = float(data.draw(st.sampled_from([0.0, arrival[n // 2], arrival[-1] + 1.0])))
-    assert _reduce._peak_wip(arrival, leave, warmup) == brute_peak(arrival, leave, warmup)
+    abandoned = rng.random(n) < 0.2
+    assert peak_wip(arrival, leave, warmup, abandoned) == brute_peak(arrival, leave, warmup)
 
 
 @settings(max_examples=200, deadline=None)
@@ -166,4 +180,48 @@ def test_peak_wip_counts_departures_an_ulp_either_side_of_an_arrival(data, n):
     leave = arrival + rng.integers(0, 12, n) * 0.1
     leave[rng.random(n) < 0.05] = np.nan
     warmup = float(data.draw(st.sampled_from([0.0, arrival[n // 3], arrival[-1]])))
-    assert _reduce._peak_wip(arrival, leave, warmup) == brute_peak(arrival, leave, warmup)
+    abandoned = rng.random(n) < 0.2
+    assert peak_wip(arrival, leave, warmup, abandoned) == brute_peak(arrival, leave, warmup)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), roster=st.integers(1, 6), days=st.integers(1, 5))
+def test_busy_and_overtime_are_the_records_paths_bit_for_bit(data, roster, days):
+    """Each technician's jobs one after another, with gaps, ties and none at all.
+
+    Shifts start at fractional hours, some overlap the next one or run past the
+    horizon; some jobs take no time, start the moment the last one ended, or are not
+    finished (NaN: worked until the horizon). The compiled reduction walks each
+    technician's timeline from its last answer; capsim.records interpolates with numpy.
+    """
+    compiled()
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    horizon = 24.0 * days
+    present = rng.random((roster, days)) < data.draw(st.sampled_from([0.3, 0.8, 1.0]))
+    shift_start = 24.0 * np.arange(days) + rng.choice([0.0, 6.5, 7.25, 20.0], (roster, days))
+    shift_end = shift_start + rng.choice([0.5, 8.0, 9.75, 30.0], (roster, days))
+    starts, finishes, technicians = [], [], []
+    for i in range(roster):
+        t = rng.choice([0.0, 3.3])
+        for _ in range(rng.integers(0, 12)):
+            t += rng.choice([0.0, 0.0, 1.5, 6.1])
+            length = rng.choice([0.0, 0.7, 4.0, 13.0])
+            if t >= horizon:
+                break
+            starts.append(t)
+            technicians.append(i)
+            finishes.append(t + length if t + length < horizon else np.nan)
+            if np.isnan(finishes[-1]):
+                break
+            t += length
+    start, finish = np.array(starts, float), np.array(finishes, float)
+    technician = np.array(technicians, np.int64)
+    sequence = np.argsort(start, kind="stable")
+    busy, overtime = np.zeros((roster, days)), np.zeros((roster, days))
+    _reduce._busy_and_overtime(shift_start, shift_end, present, start, finish, technician,
+                               sequence, horizon, busy, overtime)
+    until = np.where(np.isnan(finish), horizon, finish)
+    expected = records._busy_and_overtime(shift_start, shift_end, present, start, until,
+                                          technician, horizon)
+    np.testing.assert_array_equal(busy, expected[0])
+    np.testing.assert_array_equal(overtime, expected[1])

@@ -22,7 +22,6 @@ from collections.abc import Callable
 import numpy as np
 
 from capsim.engines import _kernel, _select
-from capsim.engines._kernel import _bisect_right
 from capsim.engines._select import _group_percentiles
 
 #: Columns of the ``orders`` output, one row per replication.
@@ -31,7 +30,7 @@ ORDER_COLUMNS = ("on_time_rate", "lead_time_mean_hours", "lead_time_p50_hours",
                  "wait_mean_hours", "wait_positive_share", "orders_arrived",
                  "orders_completed", "orders_unfinished", "abandonment_rate",
                  "orders_abandoned", "peak_wip", "service_level", "orders_late", "late_hours")
-_HELPERS = ("_bisect_right", "_ratio", "_time_average", "_cell", "_peak_wip", "_interp",
+_HELPERS = ("_ratio", "_time_average", "_cell", "_peak_wip", "_interp",
             "_busy_and_overtime", "_orders")
 
 
@@ -65,20 +64,22 @@ def _cell(x: float, base: float, scale: float, cells: int) -> int:
     return int(min(max((x - base) * scale, 0.0), float(cells)))
 
 
-def _peak_wip(arrival: np.ndarray, finish: np.ndarray, warmup: float) -> float:
+def _peak_wip(arrival: np.ndarray, finish: np.ndarray, abandon: np.ndarray,
+              warmup: float) -> float:
     """The most orders in-house at the warm-up's end or just after an arrival.
 
-    ``finish`` is when each order left (finished or abandoned; NaN: still in-house),
-    ``arrival`` sorted. Just after arrival k, #in-house = #arrivals at or before it
-    - #finishes f <= arrival[k]. The finishes are counted without sorting them or
-    searching for each: the span of the arrivals is cut into as many equal cells as
-    there are orders, and :func:`_cell` is monotone (a subtraction, a product and a
-    truncation, each monotone in floating point), so every finish in an earlier cell
-    than arrival k's is below it, every finish in a later one above it, and only the
-    finishes in its own cell (about one) are compared. Exact whatever the rounding:
-    the cells only group the comparisons. (The finishes are grouped by cell with a
-    counting sort; this took 12.5 and 14.8 ns an order on Stutterfly's and M/M/10's
-    orders, against 21 and 27 ns for a galloping search from each finish's neighbour.)
+    An order leaves when it finishes, or else (``finish`` NaN) when it abandons
+    (``abandon``; NaN too: still in-house); ``arrival`` sorted. Just after arrival k,
+    #in-house = #arrivals at or before it - #leaves f <= arrival[k]. The leaves are
+    counted without sorting them or searching for each: the span of the arrivals is cut
+    into as many equal cells as there are orders, and :func:`_cell` is monotone (a
+    subtraction, a product and a truncation, each monotone in floating point), so every
+    leave in an earlier cell than arrival k's is below it, every leave in a later one
+    above it, and only the leaves in its own cell (about one) are compared. Exact
+    whatever the rounding: the cells only group the comparisons. (The leaves are grouped
+    by cell with a counting sort; this took 12.5 and 14.8 ns an order on Stutterfly's
+    and M/M/10's orders, against 21 and 27 ns for a galloping search from each leave's
+    neighbour.)
     """
     n = arrival.size
     if n == 0:
@@ -90,7 +91,7 @@ def _peak_wip(arrival: np.ndarray, finish: np.ndarray, warmup: float) -> float:
     finished_by_warmup = 0
     m = 0
     for k in range(n):
-        f = finish[k]
+        f = abandon[k] if np.isnan(finish[k]) else finish[k]
         if np.isnan(f):
             continue
         m += 1
@@ -102,7 +103,7 @@ def _peak_wip(arrival: np.ndarray, finish: np.ndarray, warmup: float) -> float:
     fill = first.copy()
     by_cell = np.empty(m)
     for k in range(n):
-        f = finish[k]
+        f = abandon[k] if np.isnan(finish[k]) else finish[k]
         if not np.isnan(f):
             c = _cell(f, base, scale, n)
             by_cell[fill[c]] = f
@@ -123,26 +124,36 @@ def _peak_wip(arrival: np.ndarray, finish: np.ndarray, warmup: float) -> float:
     return float(peak)
 
 
-def _interp(x: float, xp: np.ndarray, fp: np.ndarray) -> float:
-    """``np.interp(x, xp, fp, left=0, right=fp[-1])`` for increasing xp, as numpy does it."""
-    j = _bisect_right(xp, 0, xp.size, x) - 1  # the last j with xp[j] <= x
+def _interp(x: float, xp: np.ndarray, fp: np.ndarray, j: int) -> tuple[float, int]:
+    """``np.interp(x, xp, fp, left=0, right=fp[-1])`` for increasing xp, as numpy does it.
+
+    Also the last j with xp[j] <= x, found by walking from ``j`` (any index from -1 to
+    xp.size - 1): :func:`_busy_and_overtime` asks for nearby points one after another,
+    so a walk from the last answer takes a step or two where a bisection took a dozen
+    unpredictable branches.
+    """
+    while j + 1 < xp.size and xp[j + 1] <= x:
+        j += 1
+    while j >= 0 and xp[j] > x:
+        j -= 1
     if j < 0:
-        return 0.0
+        return 0.0, j
     if j >= xp.size - 1 or xp[j] == x:
-        return fp[j]
+        return fp[j], j
     slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
-    return slope * (x - xp[j]) + fp[j]
+    return slope * (x - xp[j]) + fp[j], j
 
 
 def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: np.ndarray,
-                       start: np.ndarray, until: np.ndarray, technician: np.ndarray,
+                       start: np.ndarray, finish: np.ndarray, technician: np.ndarray,
                        sequence: np.ndarray, horizon: float, busy: np.ndarray,
                        overtime: np.ndarray) -> None:
     """:func:`capsim.records._busy_and_overtime` of one replication, written out.
 
     Its timeline sorts orders by (technician, start); a technician starts its orders
     one after the other, so grouping ``sequence`` (the orders in the order they
-    started) by technician gives that order without sorting.
+    started) by technician gives that order without sorting. An order not finished
+    (``finish`` NaN) works until the horizon.
     """
     roster, days = present.shape
     served = 0
@@ -162,7 +173,8 @@ def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: 
         shift = technician[k] * span
         at = fill[technician[k]]
         fill[technician[k]] += 1
-        xp[2 * at], xp[2 * at + 1] = start[k] + shift, until[k] + shift
+        until = horizon if np.isnan(finish[k]) else finish[k]
+        xp[2 * at], xp[2 * at + 1] = start[k] + shift, until + shift
     done = 0.0
     for j in range(served):
         fp[2 * j] = done
@@ -170,6 +182,7 @@ def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: 
         fp[2 * j + 1] = done
     for i in range(roster):
         offset = i * span
+        j = 2 * first[i] - 1  # the walks start before technician i's points
         for d in range(days):
             if not present[i, d]:
                 continue
@@ -180,9 +193,11 @@ def _busy_and_overtime(shift_start: np.ndarray, shift_end: np.ndarray, present: 
                 if present[i, e]:
                     following = min(shift_start[i, e], horizon)
                     break
-            at_end = _interp(b + offset, xp, fp)
-            busy[i, d] = at_end - _interp(a + offset, xp, fp)
-            overtime[i, d] = max(_interp(max(following, b) + offset, xp, fp) - at_end, 0.0)
+            at_start, j = _interp(a + offset, xp, fp, j)
+            at_end, j = _interp(b + offset, xp, fp, j)
+            at_next, j = _interp(max(following, b) + offset, xp, fp, j)
+            busy[i, d] = at_end - at_start
+            overtime[i, d] = max(at_next - at_end, 0.0)
 
 
 def _orders(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.ndarray,
@@ -307,7 +322,7 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
                 within, short, table, counts[r], daily[r])
         orders[r] = table[0]
         by_class[r] = table[1:]
-        orders[r, 13] = _peak_wip(a, np.where(np.isnan(f), g, f), warmup)
+        orders[r, 13] = _peak_wip(a, f, g, warmup)
         _time_average(a, hours, hourly[r, 0])
         _time_average(f, hours, hourly[r, 1])
         _time_average(g, hours, hourly[r, 2])
@@ -320,9 +335,8 @@ def _loop(arrival: np.ndarray, due: np.ndarray, start: np.ndarray, finish: np.nd
         else:  # the jobs are the orders
             hourly[r, 3, :] = hourly[r, 0, :]
             hourly[r, 5, :] = hourly[r, 1, :]
-        until = np.where(np.isnan(ended), horizon, ended)
         _busy_and_overtime(shift_start[r], shift_end[r], present[r], job_start[low:high],
-                           until, technician[low:high], sequence[low:high] - low, horizon,
+                           ended, technician[low:high], sequence[low:high] - low, horizon,
                            busy[r], overtime[r])
 
 
