@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from capsim import records
 from capsim.engines import _reduce, _select
+from capsim.segments import time_average_until
 
 VALUES = st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 7.25]) | st.floats(0, 100),
                   min_size=1, max_size=300)
@@ -225,3 +226,34 @@ def test_busy_and_overtime_are_the_records_paths_bit_for_bit(data, roster, days)
                                           technician, horizon)
     np.testing.assert_array_equal(busy, expected[0])
     np.testing.assert_array_equal(overtime, expected[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), n=st.integers(0, 300), hours=st.integers(1, 30))
+def test_the_hourly_time_averages_are_the_segments_ones_bit_for_bit(data, n, hours):
+    """Times in order, nearly in order and shuffled; whole hours, NaN, out of range.
+
+    Each hour's shares must be summed in the times' order, as bincount sums them, so
+    that an hour whose times come in several runs (out of order) gets bincount's sum.
+    (A version that summed each run in a register and added it to the hour's sum fails
+    here.)
+    """
+    compiled()
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    times = rng.uniform(-2.0, hours + 3.0, n)
+    whole = rng.random(n) < 0.1
+    times[whole] = rng.integers(0, hours + 1, whole.sum())  # no share of an hour
+    if n:
+        times[rng.random(n) < 0.1] = times[0]  # a batch: several at one moment
+    times = np.sort(times)
+    times[rng.random(n) < 0.05] = np.nan
+    order = data.draw(st.sampled_from(["sorted", "swapped", "shuffled"]))
+    if order == "swapped" and n > 1:
+        i = rng.integers(0, n - 1, max(n // 10, 1))
+        times[i], times[i + 1] = times[i + 1], times[i].copy()
+    elif order == "shuffled":
+        rng.shuffle(times)
+    out = np.zeros(hours)
+    _reduce._time_average(times, hours, out)
+    expected = time_average_until(times, np.zeros(n, np.int64), 1, hours)[0]
+    np.testing.assert_array_equal(out, expected)
