@@ -79,11 +79,9 @@ def _group_percentiles(values: np.ndarray, group: np.ndarray, out: np.ndarray) -
     so the percentiles are :func:`_percentiles`' bit for bit.
     """
     groups, n, wanted_ranks = out.shape[0], values.size, 2 * len(PERCENTILES)
-    size = np.zeros(groups, np.int64)
-    size[0] = n
-    for k in range(n if groups > 1 else 0):
-        size[group[k]] += 1
-    low, high = (values.min(), values.max()) if n > 0 else (0.0, 0.0)
+    low = high = values[0] if n > 0 else 0.0
+    for k in range(1, n):  # min and max in one pass
+        low, high = min(low, values[k]), max(high, values[k])
     buckets = n // 8
     scale = buckets / (high - low) if high > low else 0.0
     if n <= 512 or not np.isfinite(scale) or scale == 0.0:
@@ -99,9 +97,11 @@ def _group_percentiles(values: np.ndarray, group: np.ndarray, out: np.ndarray) -
     ranks, home = np.empty((groups, wanted_ranks), np.int64), np.empty(wanted_ranks, np.int64)
     kept = np.zeros((groups, buckets + 1), np.int64)  # kept[g, b]: g's kept in buckets < b
     wanted = np.zeros((groups, buckets), np.bool_)
+    size = np.empty(groups, np.int64)  # each group's values: all its buckets'
     for g in range(groups):
         for b in range(buckets):
             below[g, b + 1] += below[g, b]
+        size[g] = below[g, buckets]
         if size[g] == 0:
             continue
         _ranks(size[g], ranks[g])
