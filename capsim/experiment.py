@@ -139,6 +139,7 @@ class Runner:
         self._workers, self._kind, self._scheduler = workers, executor, scheduler
         self._planned = max(1, planned_runs)
         self._executor: Executor | None = None
+        self._rate: float | None = None  # seconds a replication, while a pool runs
         self._borrowed = False  # the executor is the command's (placement.one_pool)
         self._stopped = False
         self._sharing = ExitStack()
@@ -166,7 +167,7 @@ class Runner:
         if self._executor is not None:
             if not self._borrowed:
                 self._executor.close()
-            self._executor, self._borrowed = None, False
+            self._executor, self._borrowed, self._rate = None, False, None
 
     def _executor_for(self, remaining: int, seconds_each: float, engine: str) -> Executor:
         if self._executor is None:
@@ -210,17 +211,21 @@ class Runner:
         # the first pays one-off costs
         done[todo[0]] = replicate(scenario, seed=seed, replication=todo[0], engine=engine)
         notify(len(done), total)
-        probe = todo[1:1 + PROBE]  # timed as a batch, the way the rest will run
+        # timed as a batch, the way the rest will run; not while a pool runs (nothing to
+        # decide, and the pool would wait): then the last probe's rate sizes the tasks
+        probe = [] if self._rate else todo[1:1 + PROBE]
         began = time.process_time()
-        for summary in replicate_many(scenario, seed=seed, indices=probe, engine=engine):
+        for summary in replicate_many(scenario, seed=seed, indices=probe,
+                                      engine=engine) if probe else ():
             done[summary.replication] = summary
-        seconds_each = (time.process_time() - began) / max(len(probe), 1)
+        seconds_each = self._rate or (time.process_time() - began) / max(len(probe), 1)
         notify(len(done), total)
         interrupts.stop_point()
-        rest = todo[1 + PROBE:]
+        rest = todo[1 + len(probe):]
         if not rest:
             return
         executor = self._executor_for(len(rest), seconds_each, engine)
+        self._rate = seconds_each if executor.workers > 1 else None
         jobs = [(scenario, seed, engine, chunk)
                 for chunk in _chunks(rest, executor.workers, seconds_each, _task_seconds(engine))]
         with closing(executor.imap(_run_chunk, jobs)) as results:

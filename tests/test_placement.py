@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from capsim import interrupts, placement
+from capsim import experiment, interrupts, placement
 from capsim.engines import fused
 from capsim.executors import InProcess, ProcessPool, ThreadPool
 from capsim.experiment import Runner, replicate_many, run
@@ -50,6 +50,31 @@ def test_threads_processes_and_this_process_give_the_same_numbers(fused_scenario
             assert isinstance(runner._executor, kind)
         _same(here, there)
     assert here.replications == 21
+
+
+def test_a_run_on_a_running_pool_probes_nothing_here(fused_scenario, monkeypatch):
+    """The first run times a batch here to choose its executor; once a pool runs, the
+    next run (a search's next roster) has nothing to choose: here it runs only its first
+    replication, and every other goes to the pool, which would otherwise wait. The
+    numbers are those of a run in one process."""
+    here_calls: list[int] = []
+
+    def spy(scenario, *, seed, indices, engine):
+        if threading.current_thread() is threading.main_thread():
+            here_calls.append(len(indices))
+        return replicate_many(scenario, seed=seed, indices=indices, engine=engine)
+
+    monkeypatch.setattr(experiment, "replicate_many", spy)
+    with Runner(workers=2, executor="threads") as runner:
+        first = runner.run(fused_scenario, 21, 5, engine="fast", progress=False)
+        assert here_calls == [1, experiment.PROBE]
+        here_calls.clear()
+        second = runner.run(fused_scenario.edit({"workforce.roster": 7}), 21, 5,
+                            engine="fast", progress=False)
+        assert here_calls == [1]
+    _same(first, run(fused_scenario, 21, 5, engine="fast", workers=1, progress=False))
+    _same(second, run(fused_scenario.edit({"workforce.roster": 7}), 21, 5, engine="fast",
+                      workers=1, progress=False))
 
 
 def test_a_signal_during_a_threaded_run_keeps_what_completed(fused_scenario):
