@@ -73,23 +73,31 @@ def _view(orders: int, arrival: np.ndarray, pred: np.ndarray, delay: np.ndarray,
             latest[k] = j
             held[k] += hold[j]
     rows = _by_arrival(orders, owner, join)
+    # The order columns in three passes, each reading and writing a few arrays: in one
+    # pass the 24 arrays' streams outran the prefetchers (Stutterfly's 36,000 orders:
+    # 0.57-0.58 ms a replication in three passes against 0.84-0.86 in one, 0.66-0.77 in
+    # two; one process, best of 10 alternated).
+    for i in range(rows.size):
+        k = rows[i]
+        leaves = join[k] + patience[k]
+        o_arrival[i] = join[k]
+        o_start[i] = start[k]
+        o_abandon[i] = leaves if np.isnan(start[k]) and leaves < horizon else np.nan
+        o_class[i] = job_class[k]
+        o_repeat[i] = kind[k] == REPEAT
     for i in range(rows.size):
         k = rows[i]
         a, s = latest[k], 0.0  # the due of its latest pass: up the chain to a renewal
         while not renew[a]:
             s += shift[a]
             a = pred[a]
-        leaves = join[k] + patience[k]
-        o_arrival[i] = join[k]
         o_due[i] = join[a] + promise[a] + s
-        o_start[i] = start[k]
         o_finish[i] = finish[last[k]]
-        o_abandon[i] = leaves if np.isnan(start[k]) and leaves < horizon else np.nan
+    for i in range(rows.size):
+        k = rows[i]
         o_first[i] = finish[first_pass[k]]
         o_hold[i] = held[k]
-        o_class[i] = job_class[k]
         o_right[i] = passes[k] == 1 and not returned[k]
-        o_repeat[i] = kind[k] == REPEAT
     count[0] = rows.size
 
 
