@@ -73,10 +73,10 @@ def _view(orders: int, arrival: np.ndarray, pred: np.ndarray, delay: np.ndarray,
             latest[k] = j
             held[k] += hold[j]
     rows = _by_arrival(orders, owner, join)
-    # The order columns in three passes, each reading and writing a few arrays: in one
-    # pass the 24 arrays' streams outran the prefetchers (Stutterfly's 36,000 orders:
-    # 0.57-0.58 ms a replication in three passes against 0.84-0.86 in one, 0.66-0.77 in
-    # two; one process, best of 10 alternated).
+    # The order columns in three passes, each reading and writing a few arrays, likely
+    # fewer streams than the prefetchers lose track of at 24 (Stutterfly's 36,000
+    # orders: 0.57-0.58 ms a replication in three passes against 0.84-0.86 in one,
+    # 0.66-0.77 in two; one process, best of 10 alternated).
     for i in range(rows.size):
         k = rows[i]
         leaves = join[k] + patience[k]
