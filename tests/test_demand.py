@@ -178,9 +178,9 @@ def test_the_arrivals_sorted_piece_by_piece_are_nps_sort_bit_for_bit(data, piece
     """Pieces of whole and of fractional hours (a surge's edges), quiet and busy ones.
 
     Whichever way sort_pieces sorts (row by row, or whole), its array must be np.sort's:
-    with times at a piece's very edges (offsets 0 and 1 - 2**-53), a piece
-    far busier than the rest, and pieces out of time order (then the rows, each
-    sorted, do not follow one another and the whole is sorted again).
+    with times at a piece's very edges (offsets 0 and 1 - 2**-53), a piece far busier
+    than the rest, and pieces out of time order (then the rows, each sorted, do not
+    follow one another and the whole is sorted again).
     """
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     cuts = rng.choice([1.0, 0.1, 1 / 3, 2.5], pieces)
